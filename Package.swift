@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers of the design are separate modules; each imports only those below it:
+// CBLAS → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent → RecurrentCLI.
+
+let package = Package(
+    name: "Recurrent",
+    platforms: [.macOS(.v13)],
+
+    // MARK: products
+    products: [
+        .library(name: "Recurrent", targets: ["Recurrent"]),
+        .executable(name: "recurrent", targets: ["RecurrentCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+
+    // MARK: targets
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .target(
+            name: "RecurrentTensor",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor", "RecurrentNN"]),
+        .target(
+            name: "RecurrentModels",
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"]
+        ),
+        .target(
+            name: "Recurrent",
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
+        ),
+        .executableTarget(
+            name: "RecurrentCLI",
+            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: tests
+        .testTarget(name: "RecurrentTensorTests", dependencies: ["RecurrentTensor"]),
+        .testTarget(name: "RecurrentNNTests", dependencies: ["RecurrentNN", "RecurrentIO"]),
+        .testTarget(name: "RecurrentIOTests", dependencies: ["RecurrentIO"]),
+        .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
+        .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (Linux). On macOS the RecurrentTensor target imports Accelerate instead.
+#include <cblas.h>

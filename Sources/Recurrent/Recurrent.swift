@@ -1,0 +1,5 @@
+@_exported import RecurrentTensor
+@_exported import RecurrentNN
+@_exported import RecurrentData
+@_exported import RecurrentIO
+@_exported import RecurrentModels

@@ -1,0 +1,107 @@
+// Elementwise arithmetic with broadcasting: +, −, ×, ÷, negation, and scalar forms.
+
+extension Tensor {
+    /// Forward of a broadcasting binary op: a fast path for equal shapes, the general odometer otherwise.
+    @inlinable
+    static func broadcastMap(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Scalar, Scalar) -> Scalar) -> Tensor {
+        if a.shape == b.shape {
+            let r = Tensor(zeros: a.shape)
+            let pa = a.data, pb = b.data, pr = r.data
+            for i in 0..<a.count { pr[i] = f(pa[i], pb[i]) }
+            return r
+        }
+        guard let shape = broadcastShape(a.shape, b.shape) else {
+            preconditionFailure("\(op): incompatible shapes \(a.shape) and \(b.shape)")
+        }
+        let r = Tensor(zeros: shape)
+        let pa = a.data, pb = b.data, pr = r.data
+        forEachBroadcastIndex(shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)) { o, i, j in
+            pr[o] = f(pa[i], pb[j])
+        }
+        return r
+    }
+
+    /// Elementwise map without recording.
+    @inlinable
+    public func map(_ f: (Scalar) -> Scalar) -> Tensor {
+        let r = Tensor(zeros: shape)
+        let p = data, q = r.data
+        for i in 0..<count { q[i] = f(p[i]) }
+        return r
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastMap("add", a, b, +)
+        return record("add", inputs: [a, b], output: out) { g in
+            [g.sumToShape(a.shape), g.sumToShape(b.shape)]
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastMap("sub", a, b, -)
+        return record("sub", inputs: [a, b], output: out) { g in
+            [g.sumToShape(a.shape), g.map { -$0 }.sumToShape(b.shape)]
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastMap("mul", a, b, *)
+        return record("mul", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? broadcastMap("mul", g, b, *).sumToShape(a.shape) : nil,
+             b.requiresGrad ? broadcastMap("mul", g, a, *).sumToShape(b.shape) : nil]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let out = broadcastMap("div", a, b, /)
+        return record("div", inputs: [a, b], output: out) { g in
+            [a.requiresGrad ? broadcastMap("div", g, b, /).sumToShape(a.shape) : nil,
+             // d(a/b)/db = −a/b² = −out/b
+             b.requiresGrad ? broadcastMap("div", broadcastMap("mul", g, out, *), b, /).map { -$0 }.sumToShape(b.shape) : nil]
+        }
+    }
+
+    public static prefix func - (a: Tensor) -> Tensor {
+        let out = a.map { -$0 }
+        return record("neg", inputs: [a], output: out) { g in [g.map { -$0 }] }
+    }
+
+    public static func + (a: Tensor, s: Scalar) -> Tensor {
+        let out = a.map { $0 + s }
+        return record("addScalar", inputs: [a], output: out) { g in [g] }
+    }
+
+    public static func + (s: Scalar, a: Tensor) -> Tensor { a + s }
+    public static func - (a: Tensor, s: Scalar) -> Tensor { a + (-s) }
+    public static func - (s: Scalar, a: Tensor) -> Tensor { (-a) + s }
+
+    public static func * (a: Tensor, s: Scalar) -> Tensor {
+        let out = a.map { $0 * s }
+        return record("mulScalar", inputs: [a], output: out) { g in [g.map { $0 * s }] }
+    }
+
+    public static func * (s: Scalar, a: Tensor) -> Tensor { a * s }
+    public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
+
+    /// Elementwise power with a constant exponent.
+    public func pow(_ p: Scalar) -> Tensor {
+        let out = map { Scalar.pow($0, p) }
+        return Tensor.record("pow", inputs: [self], output: out) { [self] g in
+            [Tensor.broadcastMap("powBackward", g, self, { gi, x in gi * p * Scalar.pow(x, p - 1) })]
+        }
+    }
+
+    public func sqrt() -> Tensor {
+        let out = map { $0.squareRoot() }
+        return Tensor.record("sqrt", inputs: [self], output: out) { g in
+            [Tensor.broadcastMap("sqrtBackward", g, out, { gi, y in gi / (2 * y) })]
+        }
+    }
+
+    public func abs() -> Tensor {
+        let out = map { Swift.abs($0) }
+        return Tensor.record("abs", inputs: [self], output: out) { [self] g in
+            [Tensor.broadcastMap("absBackward", g, self, { gi, x in x > 0 ? gi : (x < 0 ? -gi : 0) })]
+        }
+    }
+}
