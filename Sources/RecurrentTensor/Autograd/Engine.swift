@@ -61,8 +61,10 @@ extension Tensor {
     /// Keep `grad` for this non-leaf tensor during `backward()`.
     public func retainGrad() { retainsGrad = true }
 
-    /// Clears the accumulated gradient.
-    public func zeroGrad() { grad = nil }
+    /// Zeroes the accumulated gradient in place (its storage may be a view into a flat buffer).
+    public func zeroGrad() {
+        if let g = grad { g.data.update(repeating: 0, count: g.count) }
+    }
 
     /// Records `outputs` as produced by one op over `inputs`, when recording is on and some input
     /// needs a gradient. Returns the outputs for chaining. This is how every op, fused or not,

@@ -1,0 +1,41 @@
+import RecurrentTensor
+
+/// A lookup table: token ids → vectors. `weight` (V, D) ~ N(0, 1) as PyTorch; the row at
+/// `paddingIndex` starts at zero and never receives a gradient.
+public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
+    public let weight: Tensor<Scalar>
+    public let paddingIndex: Int?
+    public var vocabularySize: Int { weight.shape[0] }
+    public var dimension: Int { weight.shape[1] }
+
+    public init(_ vocabularySize: Int, _ dimension: Int, paddingIndex: Int? = nil, generator: inout RandomGenerator) {
+        precondition(paddingIndex.map { $0 >= 0 && $0 < vocabularySize } ?? true, "Embedding: padding index \(paddingIndex!) outside 0..<\(vocabularySize)")
+        weight = .normal([vocabularySize, dimension], generator: &generator)
+        self.paddingIndex = paddingIndex
+        super.init()
+        if let pad = paddingIndex { (weight.data + pad * dimension).update(repeating: 0, count: dimension) }
+        registerParameter("weight", weight)
+    }
+
+    /// - Parameters:
+    ///   - ids: token ids in row-major order of `shape`, each in 0..<V (checked: ids come from data).
+    ///   - shape: the shape of the id array, e.g. (T, B).
+    /// - Returns: (shape…, D)
+    public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor<Scalar> {
+        precondition(ids.count == shape.reduce(1, *), "Embedding: \(ids.count) ids for shape \(shape)")
+        let d = dimension, v = vocabularySize
+        let out = Tensor<Scalar>(zeros: shape + [d])
+        for (n, id) in ids.enumerated() {
+            precondition(id >= 0 && id < v, "Embedding: id \(id) outside the vocabulary 0..<\(v)")
+            (out.data + n * d).update(from: weight.data + id * d, count: d)
+        }
+        return Tensor.record("embedding", inputs: [weight], output: out) { [weight, paddingIndex] g in
+            let gw = Tensor<Scalar>(zeros: weight.shape)
+            for (n, id) in ids.enumerated() where id != paddingIndex {
+                let dst = gw.data + id * d, src = g.data + n * d
+                for j in 0..<d { dst[j] += src[j] }
+            }
+            return [gw]
+        }
+    }
+}
