@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make demo` (the main job) and `make test` (the test suite).
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE_FLAGS := -c release
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+DEMO_MINUTES ?= 1
+
+.PHONY: demo test deps build fixtures clean
+
+## Installs OpenBLAS when pkg-config cannot find it (Debian/Ubuntu).
+deps:
+	@pkg-config --exists openblas 2>/dev/null || { \
+	  echo "Installing libopenblas-dev (and pkg-config)…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev pkg-config; }
+
+build: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product recurrent
+
+## Trains a character-level LSTM on Tiny Shakespeare for about a minute, then prints a sample.
+demo: build
+	.build/release/recurrent train charlm --data Examples/data/tinyshakespeare/input.txt \
+	  --minutes $(DEMO_MINUTES) --out runs/demo
+	.build/release/recurrent sample --checkpoint runs/demo/best.safetensors \
+	  --prime "ROMEO:" --length 400 --temperature 0.8 --seed 1
+
+## Builds optimised (numeric code is slow in debug) and runs every test.
+test: deps
+	$(SWIFT) build --build-tests $(TEST_FLAGS)
+	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+## Regenerates the PyTorch fixtures (needs a Python with torch and safetensors: PYTHON=/path/to/venv/bin/python).
+PYTHON ?= python3
+fixtures:
+	for s in Scripts/make_*_fixtures.py; do $(PYTHON) $$s || exit 1; done
+
+clean:
+	rm -rf .build runs/demo

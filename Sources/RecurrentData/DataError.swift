@@ -1,0 +1,40 @@
+import Foundation
+
+/// What went wrong with data that came from outside the program. Messages say what was expected and what came.
+public enum DataError: Error, CustomStringConvertible, Equatable {
+    case fileNotFound(path: String)
+    case unreadable(path: String, reason: String)
+    case notUTF8(path: String)
+    case empty(path: String)
+    case tooShort(path: String, needed: Int, found: Int)
+    case badRow(path: String, line: Int, reason: String)
+    case badVocabulary(reason: String)
+    case unknownToken(String)
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path): "data file not found: \(path)"
+        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
+        case let .notUTF8(path): "\(path) is not valid UTF-8 text"
+        case let .empty(path): "data file is empty: \(path)"
+        case let .tooShort(path, needed, found): "\(path) is too short: needs at least \(needed) tokens, has \(found)"
+        case let .badRow(path, line, reason): "\(path), line \(line): \(reason)"
+        case let .badVocabulary(reason): "bad vocabulary: \(reason)"
+        case let .unknownToken(token): "token '\(token)' is not in the vocabulary"
+        }
+    }
+}
+
+/// Reads a whole UTF-8 text file, turning every failure into a `DataError`.
+public func readTextFile(_ path: String) throws -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError.fileNotFound(path: path) }
+    if isDirectory.boolValue { throw DataError.unreadable(path: path, reason: "it is a directory") }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw DataError.unreadable(path: path, reason: error.localizedDescription)
+    }
+    if data.isEmpty { throw DataError.empty(path: path) }
+    guard let text = String(data: data, encoding: .utf8) else { throw DataError.notUTF8(path: path) }
+    return text
+}

@@ -1,0 +1,71 @@
+/// A character-level corpus for language modelling: the text as ids, split into a training part
+/// and a validation part (the last `validationFraction`, contiguous, as char-rnn does).
+public struct TextCorpus: Sendable {
+    public let vocabulary: Vocabulary
+    public let train: [Int]
+    public let validation: [Int]
+
+    /// - Parameters:
+    ///   - vocabulary: the vocabulary to encode with; built from the text when nil.
+    public init(text: String, vocabulary: Vocabulary? = nil, validationFraction: Double = 0.1, minimumLength: Int = 2) throws {
+        let vocab = try vocabulary ?? Vocabulary.characters(of: text)
+        let ids = try vocab.encode(characters: text)
+        guard ids.count >= 2 * minimumLength else {
+            throw DataError.tooShort(path: "text", needed: 2 * minimumLength, found: ids.count)
+        }
+        let split = min(ids.count - minimumLength, max(minimumLength, Int(Double(ids.count) * (1 - validationFraction))))
+        self.vocabulary = vocab
+        train = Array(ids[..<split])
+        validation = Array(ids[split...])
+    }
+
+    public init(path: String, vocabulary: Vocabulary? = nil, validationFraction: Double = 0.1, minimumLength: Int = 2) throws {
+        do {
+            try self.init(text: try readTextFile(path), vocabulary: vocabulary, validationFraction: validationFraction, minimumLength: minimumLength)
+        } catch DataError.tooShort(_, let needed, let found) {
+            throw DataError.tooShort(path: path, needed: needed, found: found)
+        }
+    }
+}
+
+/// Language-model batches: `batch` windows of `steps + 1` ids, laid out time-major (T, B) as the
+/// recurrent layers expect; inputs are steps 0..<T, targets 1...T.
+public struct LanguageModelBatch: Sendable {
+    /// (T, B) row-major: inputs[t * B + b].
+    public var inputs: [Int]
+    /// (T, B) row-major.
+    public var targets: [Int]
+    public var steps: Int, batch: Int
+}
+
+extension LanguageModelBatch {
+    /// Windows starting at random offsets of `ids` (seeded).
+    public static func random(from ids: [Int], steps: Int, batch: Int, generator: inout some RandomNumberGenerator) -> LanguageModelBatch {
+        precondition(ids.count > steps, "random batch: \(ids.count) ids cannot hold windows of \(steps + 1)")
+        let starts = (0..<batch).map { _ in Int.random(in: 0..<(ids.count - steps), using: &generator) }
+        return windows(from: ids, starts: starts, steps: steps)
+    }
+
+    /// Windows at the given start offsets.
+    public static func windows(from ids: [Int], starts: [Int], steps: Int) -> LanguageModelBatch {
+        let batch = starts.count
+        var inputs = [Int](repeating: 0, count: steps * batch), targets = inputs
+        for (b, s) in starts.enumerated() {
+            for t in 0..<steps {
+                inputs[t * batch + b] = ids[s + t]
+                targets[t * batch + b] = ids[s + t + 1]
+            }
+        }
+        return LanguageModelBatch(inputs: inputs, targets: targets, steps: steps, batch: batch)
+    }
+
+    /// Consecutive streams for stateful training/evaluation: the ids are cut into `batch` equal
+    /// streams and walked `steps` at a time, so the state carried between chunks is meaningful.
+    public static func sequential(from ids: [Int], steps: Int, batch: Int) -> [LanguageModelBatch] {
+        let streamLength = (ids.count - 1) / batch
+        guard streamLength >= steps else { return [] }
+        return stride(from: 0, to: streamLength - steps + 1, by: steps).map { offset in
+            windows(from: ids, starts: (0..<batch).map { $0 * streamLength + offset }, steps: steps)
+        }
+    }
+}
