@@ -1,0 +1,167 @@
+import RecurrentTensor
+
+/// A stacked, optionally bidirectional recurrent layer over whole sequences, PyTorch's `nn.RNNBase`:
+/// the machinery shared by `RNN`, `LSTM` and `GRU`. Each layer and direction runs as one fused
+/// autograd node (see FusedRecurrence.swift).
+///
+/// Parameters carry PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, …), so a
+/// PyTorch `state_dict()` loads with `loadParameters`.
+open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
+    public let kind: RecurrentCellKind
+    public let inputSize: Int, hiddenSize: Int, numLayers: Int
+    public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
+    /// Dropout probability on the outputs of every layer but the last, in train mode.
+    public let dropout: Scalar
+    public let merge: BidirectionalMerge
+    /// LSTM projection size (0: none).
+    public let projSize: Int
+    /// Generator of the between-layer dropout masks.
+    public var dropoutGenerator: RandomGenerator
+    /// When set, backward records ‖∂L/∂h_t‖ for every layer·direction and step t into `hiddenGradientNorms`.
+    public var recordsHiddenGradientNorms = false
+    /// [layer · D + direction][t], filled by the last backward pass while `recordsHiddenGradientNorms`.
+    public internal(set) var hiddenGradientNorms: [[Scalar]] = []
+    let weights: [DirectionWeights<Scalar>]
+
+    /// Directions (D): 2 when bidirectional.
+    public var directions: Int { bidirectional ? 2 : 1 }
+    /// Width of one direction's output (P).
+    public var outputWidth: Int { projSize > 0 ? projSize : hiddenSize }
+    /// Width of the layer's output: D·P for concat, P for the other merge modes.
+    public var outputSize: Int { merge == .concat ? directions * outputWidth : outputWidth }
+
+    public init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int, bias: Bool, batchFirst: Bool,
+                dropout: Scalar, bidirectional: Bool, merge: BidirectionalMerge, projSize: Int, generator: inout RandomGenerator) {
+        precondition(inputSize > 0 && hiddenSize > 0 && numLayers > 0, "RecurrentLayer: sizes must be positive (input \(inputSize), hidden \(hiddenSize), layers \(numLayers))")
+        precondition(dropout >= 0 && dropout < 1, "RecurrentLayer: dropout must be in [0, 1), got \(dropout)")
+        precondition(projSize >= 0 && projSize < hiddenSize || projSize == 0, "RecurrentLayer: projSize must be below hiddenSize")
+        precondition(projSize == 0 || kind == .lstm, "RecurrentLayer: projSize is only for LSTM")
+        self.kind = kind
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        hasBias = bias
+        self.batchFirst = batchFirst
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.merge = merge
+        self.projSize = projSize
+        dropoutGenerator = RandomGenerator(seed: generator.next())
+        let D = bidirectional ? 2 : 1, GH = kind.gateCount * hiddenSize
+        let P = projSize > 0 ? projSize : hiddenSize
+        let bound = 1 / Scalar(hiddenSize).squareRoot()
+        var all: [DirectionWeights<Scalar>] = []
+        var named: [(String, Tensor<Scalar>)] = []
+        for layer in 0..<numLayers {
+            for direction in 0..<D {
+                let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+                let inWidth = layer == 0 ? inputSize : D * P
+                func make(_ shape: [Int]) -> Tensor<Scalar> { .uniform(shape, low: -bound, high: bound, generator: &generator) }
+                let wih = make([GH, inWidth]), whh = make([GH, P])
+                let bih = bias ? make([GH]) : nil, bhh = bias ? make([GH]) : nil
+                let whr = projSize > 0 ? make([P, hiddenSize]) : nil
+                named += [("weight_ih" + suffix, wih), ("weight_hh" + suffix, whh)]
+                if let bih, let bhh { named += [("bias_ih" + suffix, bih), ("bias_hh" + suffix, bhh)] }
+                if let whr { named.append(("weight_hr" + suffix, whr)) }
+                all.append(DirectionWeights(weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh, weightHR: whr))
+            }
+        }
+        weights = all
+        super.init()
+        for (name, t) in named { registerParameter(name, t) }
+    }
+
+    /// Runs the layer over whole sequences.
+    /// - Parameters:
+    ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
+    ///   - initialState: h0 (D·L, B, P) and, for LSTM, c0 (D·L, B, H); zeros when nil.
+    ///   - lengths: valid steps of each sequence (B values in 1...T); outputs past a length are zero and
+    ///     the final state is taken at the last valid step. No sorting or packing needed.
+    /// - Returns: output (T, B, outputSize) (batch first if `batchFirst`) and the final state.
+    public func callAsFunction(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
+        precondition(input.rank == 3, "\(kind.rawValue): input must be 3-D (T, B, I), got \(input.shape)")
+        var x = batchFirst ? input.transposed(0, 1) : input      // (T, B, I)
+        let (T, B) = (x.shape[0], x.shape[1])
+        checkShapes("\(kind.rawValue) input", input.shape, [inputSize], x.shape[2] == inputSize)
+        let lengths = lengths ?? Array(repeating: T, count: B)
+        precondition(lengths.count == B, "\(kind.rawValue): \(lengths.count) lengths for a batch of \(B)")
+        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= T }, "\(kind.rawValue): lengths must be in 1...\(T), got \(lengths)")
+        let D = directions, P = outputWidth, H = hiddenSize
+        if let s = initialState {
+            checkShapes("\(kind.rawValue) h0", s.h.shape, [numLayers * D, B, P], s.h.shape == [numLayers * D, B, P])
+            if kind == .lstm {
+                precondition(s.c != nil, "LSTM: initial state needs c0")
+                checkShapes("LSTM c0", s.c!.shape, [numLayers * D, B, H], s.c!.shape == [numLayers * D, B, H])
+            }
+        }
+        if recordsHiddenGradientNorms { hiddenGradientNorms = Array(repeating: [], count: numLayers * D) }
+
+        var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
+        for layer in 0..<numLayers {
+            var outputs: [Tensor<Scalar>] = []
+            for direction in 0..<D {
+                let index = layer * D + direction
+                let h0 = initialState.map { $0.h.slice(axis: 0, index..<(index + 1)).reshaped([B, P]) } ?? Tensor.zeros([B, P])
+                let c0: Tensor<Scalar>? = kind != .lstm ? nil
+                    : initialState?.c.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
+                let record: (([Scalar]) -> Void)? = recordsHiddenGradientNorms ? { [weak self] norms in self?.hiddenGradientNorms[index] = norms } : nil
+                let (out, h, c) = fusedRecurrence(kind, x: x, h0: h0, c0: c0, weights: weights[index], lengths: lengths,
+                                                  reverse: direction == 1, onHiddenGradientNorm: record)
+                outputs.append(out)
+                finalH.append(h.reshaped([1, B, P]))
+                if let c { finalC.append(c.reshaped([1, B, H])) }
+            }
+            let last = layer == numLayers - 1
+            x = D == 1 ? outputs[0] : (last ? mergeDirections(outputs[0], outputs[1]) : Tensor.concat(outputs, axis: 2))
+            if !last, isTraining, dropout > 0 {
+                x = x * dropoutMask(x.shape, p: dropout, generator: &dropoutGenerator)
+            }
+        }
+        let state = RecurrentState(h: Tensor.concat(finalH, axis: 0), c: finalC.isEmpty ? nil : Tensor.concat(finalC, axis: 0))
+        return (batchFirst ? x.transposed(0, 1) : x, state)
+    }
+
+    func mergeDirections(_ forward: Tensor<Scalar>, _ backward: Tensor<Scalar>) -> Tensor<Scalar> {
+        switch merge {
+        case .concat: Tensor.concat([forward, backward], axis: 2)
+        case .sum: forward + backward
+        case .mean: (forward + backward) * Scalar(0.5)
+        case .multiply: forward * backward
+        }
+    }
+}
+
+/// Elman RNN, PyTorch's `nn.RNN`: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+public final class RNN<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,
+                batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat,
+                generator: inout RandomGenerator) {
+        super.init(kind: nonlinearity == .tanh ? .rnnTanh : .rnnRelu, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                   bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: 0,
+                   generator: &generator)
+    }
+}
+
+/// Long short-term memory, PyTorch's `nn.LSTM` (gates i, f, g, o; optional projection of h).
+public final class LSTM<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+                dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, projSize: Int = 0,
+                generator: inout RandomGenerator) {
+        super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
+                   batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: projSize,
+                   generator: &generator)
+    }
+}
+
+/// Gated recurrent unit, PyTorch's `nn.GRU` (gates r, z, n). `resetAfter: false` selects the
+/// original paper's variant, which applies the reset gate before the recurrent product.
+public final class GRU<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+                dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, resetAfter: Bool = true,
+                generator: inout RandomGenerator) {
+        super.init(kind: resetAfter ? .gru : .gruResetBefore, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                   bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: 0,
+                   generator: &generator)
+    }
+}
