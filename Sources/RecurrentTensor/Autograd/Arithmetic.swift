@@ -54,7 +54,7 @@ extension Tensor {
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("div", a, b, /)
-        return record("div", inputs: [a, b], output: out) { g in
+        return record("div", inputs: [a, b], output: out) { [out = out.detached()] g in
             [a.requiresGrad ? broadcastMap("div", g, b, /).sumToShape(a.shape) : nil,
              // d(a/b)/db = −a/b² = −out/b
              b.requiresGrad ? broadcastMap("div", broadcastMap("mul", g, out, *), b, /).map { -$0 }.sumToShape(b.shape) : nil]
@@ -93,7 +93,7 @@ extension Tensor {
 
     public func sqrt() -> Tensor {
         let out = map { $0.squareRoot() }
-        return Tensor.record("sqrt", inputs: [self], output: out) { g in
+        return Tensor.record("sqrt", inputs: [self], output: out) { [out = out.detached()] g in
             [Tensor.broadcastMap("sqrtBackward", g, out, { gi, y in gi / (2 * y) })]
         }
     }

@@ -86,8 +86,10 @@ extension Tensor {
     /// Single-output form of `record`.
     @inlinable
     public static func record(_ name: String, inputs: [Tensor], output: Tensor, backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        record(name, inputs: inputs, outputs: [output]) { grads in
-            backward(grads[0] ?? Tensor.zeros(output.shape))
+        // Captures the shape, not `output`: output → gradFn → this closure → output would be a
+        // reference cycle that keeps every graph alive after backward.
+        record(name, inputs: inputs, outputs: [output]) { [shape = output.shape] grads in
+            backward(grads[0] ?? Tensor.zeros(shape))
         }[0]
     }
 
