@@ -91,6 +91,14 @@ extension Tensor {
         }
     }
 
+    /// x², cheaper than `pow(2)` and exact.
+    public func square() -> Tensor {
+        let out = map { $0 * $0 }
+        return Tensor.record("square", inputs: [self], output: out) { [self] g in
+            [Tensor.broadcastMap("squareBackward", g, self, { gi, x in 2 * x * gi })]
+        }
+    }
+
     public func sqrt() -> Tensor {
         let out = map { $0.squareRoot() }
         return Tensor.record("sqrt", inputs: [self], output: out) { [out = out.detached()] g in
