@@ -7,8 +7,7 @@ final class GraphReleaseTests: XCTestCase {
     func testOutputsAreFreedAfterBackward() {
         var weakOutputs: [() -> Tensor<Double>?] = []
         func watch(_ t: Tensor<Double>) -> Tensor<Double> {
-            weak var w = t
-            weakOutputs.append { w }
+            weakOutputs.append { [weak t] in t }
             return t
         }
         do {

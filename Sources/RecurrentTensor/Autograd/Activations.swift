@@ -2,6 +2,7 @@
 // where the derivative is cheaper from it (tanh′ = 1 − y², σ′ = y(1 − y), exp′ = y).
 
 extension Tensor {
+    @_specialize(where Scalar == Float)
     public func tanh() -> Tensor {
         let out = map { Scalar.tanh($0) }
         return Tensor.record("tanh", inputs: [self], output: out) { [out = out.detached()] g in
@@ -9,6 +10,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public func sigmoid() -> Tensor {
         let out = map { Scalar.sigmoid($0) }
         return Tensor.record("sigmoid", inputs: [self], output: out) { [out = out.detached()] g in
@@ -16,6 +18,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public func relu() -> Tensor {
         let out = map { Swift.max($0, 0) }
         return Tensor.record("relu", inputs: [self], output: out) { [out = out.detached()] g in
@@ -23,6 +26,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public func exp() -> Tensor {
         let out = map { Scalar.exp($0) }
         return Tensor.record("exp", inputs: [self], output: out) { [out = out.detached()] g in
@@ -30,6 +34,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public func log() -> Tensor {
         let out = map { Scalar.log($0) }
         return Tensor.record("log", inputs: [self], output: out) { [self] g in

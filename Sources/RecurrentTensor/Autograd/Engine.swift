@@ -148,6 +148,7 @@ extension Tensor {
     }
 
     /// grad += g (allocates grad on first use).
+    @_specialize(where Scalar == Float)
     func accumulateGrad(_ g: Tensor) {
         if let existing = grad {
             let d = existing.data, s = g.data
@@ -158,6 +159,7 @@ extension Tensor {
     }
 
     /// Elementwise sum of same-shaped tensors without recording (used to merge gradients).
+    @_specialize(where Scalar == Float)
     func adding(_ other: Tensor) -> Tensor {
         let r = clone()
         let d = r.data, s = other.data

@@ -7,6 +7,7 @@
 extension Tensor {
     /// For every (outer, inner) position, the index along the axis of the first extremal element.
     /// (outer · inner) indices; the axis is walked outermost so that each step reads `inner` contiguous elements.
+    @_specialize(where Scalar == Float)
     func argExtremum(_ lay: AxisLayout, largest: Bool, op: String) -> [Int] {
         precondition(lay.n > 0, "\(op): cannot reduce axis \(lay.axis) of size 0 in shape \(shape)")
         let (outer, n, inner) = (lay.outer, lay.n, lay.inner)
@@ -33,6 +34,7 @@ extension Tensor {
         return indices
     }
 
+    @_specialize(where Scalar == Float)
     func extremum(axis: Int, keepDim: Bool, largest: Bool) -> Tensor {
         let op = largest ? "max(axis:)" : "min(axis:)"
         let lay = AxisLayout(shape, axis: axis, op: op)
@@ -55,6 +57,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     func extremum(largest: Bool) -> Tensor {
         let op = largest ? "max()" : "min()"
         precondition(count > 0, "\(op): tensor of shape \(shape) is empty")

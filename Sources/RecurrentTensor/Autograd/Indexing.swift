@@ -12,6 +12,7 @@ extension Tensor {
     ///   - axis: the axis indexed; negative counts from the end.
     ///   - indices: positions in 0..<shape[axis]; repeats allowed.
     /// - Returns: `self`'s shape with shape[axis] replaced by `indices.count`.
+    @_specialize(where Scalar == Float)
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
         let lay = AxisLayout(shape, axis: axis, op: "indexSelect")
         let (outer, n, inner, m) = (lay.outer, lay.n, lay.inner, indices.count)
@@ -48,6 +49,7 @@ extension Tensor {
     ///   - indexShape: the index tensor's shape: same rank as `self`, and no larger than `self` on
     ///     every other axis. Log-probabilities (B, V) gathered at targets with indexShape [B, 1] give (B, 1).
     /// - Returns: shape `indexShape`.
+    @_specialize(where Scalar == Float)
     public func gather(axis: Int, indices: [Int], indexShape: [Int]) -> Tensor {
         let lay = AxisLayout(shape, axis: axis, op: "gather")
         let ax = lay.axis

@@ -3,6 +3,7 @@
 
 extension Tensor {
     /// `mask` (of `maskShape`, broadcast to `shape`) expanded to one flag per element of `self`.
+    @_specialize(where Scalar == Float)
     func expandedMask(_ mask: [Bool], maskShape: [Int], op: String) -> [Bool] {
         precondition(mask.count == maskShape.reduce(1, *), "\(op): \(mask.count) mask flags for mask shape \(maskShape)")
         if maskShape == shape { return mask }
@@ -25,6 +26,7 @@ extension Tensor {
     ///   - maskShape: the mask's shape, broadcastable to `shape`; nil means `shape`.
     ///   - value: the constant written.
     /// - Returns: same shape as `self`.
+    @_specialize(where Scalar == Float)
     public func maskedFill(mask: [Bool], maskShape: [Int]? = nil, value: Scalar) -> Tensor {
         let flags = expandedMask(mask, maskShape: maskShape ?? shape, op: "maskedFill")
         let out = Tensor(zeros: shape)
@@ -49,6 +51,7 @@ extension Tensor {
     ///   - a: taken where true; broadcast to the result's shape.
     ///   - b: taken where false; broadcast to the result's shape.
     /// - Returns: shape `broadcastShape(a.shape, b.shape)`. Each gradient flows only where its operand was taken.
+    @_specialize(where Scalar == Float)
     public static func `where`(condition: [Bool], _ a: Tensor, _ b: Tensor) -> Tensor {
         guard let outShape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("where: incompatible shapes \(a.shape) and \(b.shape)")
@@ -78,6 +81,7 @@ extension Tensor {
     /// Limits every element to [min, max] (either bound may be omitted), PyTorch's `clamp`.
     /// The gradient passes where min ≤ x ≤ max (bounds included, as PyTorch) and is zero outside.
     /// When min > max every element becomes max. NaN stays NaN.
+    @_specialize(where Scalar == Float)
     public func clamp(min lower: Scalar? = nil, max upper: Scalar? = nil) -> Tensor {
         let lo = lower ?? -Scalar.infinity, hi = upper ?? Scalar.infinity
         let out = map { x in

@@ -30,6 +30,7 @@ extension Tensor {
     /// Softmax along `axis` (the last by default): each row along the axis becomes positive and sums to 1.
     /// - Parameter axis: the axis normalised; negative counts from the end.
     /// - Returns: same shape as `self`.
+    @_specialize(where Scalar == Float)
     public func softmax(axis: Int = -1) -> Tensor {
         let lay = AxisLayout(shape, axis: axis, op: "softmax")
         let out = Tensor(zeros: shape)
@@ -59,6 +60,7 @@ extension Tensor {
     /// so it stays finite where the softmax underflows to 0.
     /// - Parameter axis: the axis normalised; negative counts from the end.
     /// - Returns: same shape as `self`.
+    @_specialize(where Scalar == Float)
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let lay = AxisLayout(shape, axis: axis, op: "logSoftmax")
         let out = Tensor(zeros: shape)

@@ -10,6 +10,7 @@ extension Tensor {
     ///   - tensors: N ≥ 1 tensors of one shape S.
     ///   - axis: where the new axis goes, in 0...S.count; negative counts from the end (-1 appends it).
     /// - Returns: shape S with N inserted at `axis`, e.g. T tensors (B, H) stacked at 0 give (T, B, H).
+    @_specialize(where Scalar == Float)
     public static func stack(_ tensors: [Tensor], axis: Int = 0) -> Tensor {
         precondition(!tensors.isEmpty, "stack: no tensors")
         let first = tensors[0]
@@ -43,6 +44,7 @@ extension Tensor {
     ///   - sizes: part sizes along the axis; they must add up to its length.
     ///   - axis: the axis to cut; negative counts from the end.
     /// - Returns: one copied tensor per size, each with the axis shortened to that size.
+    @_specialize(where Scalar == Float)
     public func split(sizes: [Int], axis: Int = 0) -> [Tensor] {
         let lay = AxisLayout(shape, axis: axis, op: "split")
         precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == lay.n,
