@@ -1,4 +1,9 @@
 // Elementwise arithmetic with broadcasting: +, −, ×, ÷, negation, and scalar forms.
+//
+// Every op with an element loop carries `@_specialize(where Scalar == Float)`. Layers in other
+// modules are generic over Scalar, so they call an op's generic entry point; the attribute makes that
+// entry point jump to a Float-specialised body. Unspecialised, an element costs ~18 ns instead of
+// ~0.4 ns (a + b on 256×1024 Floats from another module, release: 4.8 ms → 0.1 ms).
 
 extension Tensor {
     /// Forward of a broadcasting binary op: a fast path for equal shapes, the general odometer otherwise.
@@ -30,6 +35,7 @@ extension Tensor {
         return r
     }
 
+    @_specialize(where Scalar == Float)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("add", a, b, +)
         return record("add", inputs: [a, b], output: out) { g in
@@ -37,6 +43,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("sub", a, b, -)
         return record("sub", inputs: [a, b], output: out) { g in
@@ -44,6 +51,7 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("mul", a, b, *)
         return record("mul", inputs: [a, b], output: out) { g in
@@ -52,20 +60,23 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("div", a, b, /)
-        return record("div", inputs: [a, b], output: out) { g in
+        return record("div", inputs: [a, b], output: out) { [out = out.detached()] g in
             [a.requiresGrad ? broadcastMap("div", g, b, /).sumToShape(a.shape) : nil,
              // d(a/b)/db = −a/b² = −out/b
              b.requiresGrad ? broadcastMap("div", broadcastMap("mul", g, out, *), b, /).map { -$0 }.sumToShape(b.shape) : nil]
         }
     }
 
+    @_specialize(where Scalar == Float)
     public static prefix func - (a: Tensor) -> Tensor {
         let out = a.map { -$0 }
         return record("neg", inputs: [a], output: out) { g in [g.map { -$0 }] }
     }
 
+    @_specialize(where Scalar == Float)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
         let out = a.map { $0 + s }
         return record("addScalar", inputs: [a], output: out) { g in [g] }
@@ -75,6 +86,7 @@ extension Tensor {
     public static func - (a: Tensor, s: Scalar) -> Tensor { a + (-s) }
     public static func - (s: Scalar, a: Tensor) -> Tensor { (-a) + s }
 
+    @_specialize(where Scalar == Float)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
         let out = a.map { $0 * s }
         return record("mulScalar", inputs: [a], output: out) { g in [g.map { $0 * s }] }
@@ -84,6 +96,7 @@ extension Tensor {
     public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
 
     /// Elementwise power with a constant exponent.
+    @_specialize(where Scalar == Float)
     public func pow(_ p: Scalar) -> Tensor {
         let out = map { Scalar.pow($0, p) }
         return Tensor.record("pow", inputs: [self], output: out) { [self] g in
@@ -91,13 +104,24 @@ extension Tensor {
         }
     }
 
+    /// x², cheaper than `pow(2)` and exact.
+    @_specialize(where Scalar == Float)
+    public func square() -> Tensor {
+        let out = map { $0 * $0 }
+        return Tensor.record("square", inputs: [self], output: out) { [self] g in
+            [Tensor.broadcastMap("squareBackward", g, self, { gi, x in 2 * x * gi })]
+        }
+    }
+
+    @_specialize(where Scalar == Float)
     public func sqrt() -> Tensor {
         let out = map { $0.squareRoot() }
-        return Tensor.record("sqrt", inputs: [self], output: out) { g in
+        return Tensor.record("sqrt", inputs: [self], output: out) { [out = out.detached()] g in
             [Tensor.broadcastMap("sqrtBackward", g, out, { gi, y in gi / (2 * y) })]
         }
     }
 
+    @_specialize(where Scalar == Float)
     public func abs() -> Tensor {
         let out = map { Swift.abs($0) }
         return Tensor.record("abs", inputs: [self], output: out) { [self] g in

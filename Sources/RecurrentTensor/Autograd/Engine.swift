@@ -86,8 +86,10 @@ extension Tensor {
     /// Single-output form of `record`.
     @inlinable
     public static func record(_ name: String, inputs: [Tensor], output: Tensor, backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        record(name, inputs: inputs, outputs: [output]) { grads in
-            backward(grads[0] ?? Tensor.zeros(output.shape))
+        // Captures the shape, not `output`: output → gradFn → this closure → output would be a
+        // reference cycle that keeps every graph alive after backward.
+        record(name, inputs: inputs, outputs: [output]) { [shape = output.shape] grads in
+            backward(grads[0] ?? Tensor.zeros(shape))
         }[0]
     }
 
@@ -146,6 +148,7 @@ extension Tensor {
     }
 
     /// grad += g (allocates grad on first use).
+    @_specialize(where Scalar == Float)
     func accumulateGrad(_ g: Tensor) {
         if let existing = grad {
             let d = existing.data, s = g.data
@@ -156,6 +159,7 @@ extension Tensor {
     }
 
     /// Elementwise sum of same-shaped tensors without recording (used to merge gradients).
+    @_specialize(where Scalar == Float)
     func adding(_ other: Tensor) -> Tensor {
         let r = clone()
         let d = r.data, s = other.data

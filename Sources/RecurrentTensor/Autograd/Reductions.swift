@@ -2,6 +2,7 @@
 
 extension Tensor {
     /// Sum of all elements (a scalar tensor).
+    @_specialize(where Scalar == Float)
     public func sum() -> Tensor {
         var acc: Scalar = 0
         for i in 0..<count { acc += data[i] }
@@ -13,6 +14,7 @@ extension Tensor {
     public func mean() -> Tensor { sum() * (1 / Scalar(Swift.max(count, 1))) }
 
     /// Sum along `axis`; the axis is kept with size 1 when `keepDim`.
+    @_specialize(where Scalar == Float)
     public func sum(axis: Int, keepDim: Bool = false) -> Tensor {
         let ax = axis < 0 ? axis + rank : axis
         precondition(ax >= 0 && ax < rank, "sum(axis:): axis \(axis) out of range for shape \(shape)")
@@ -39,6 +41,7 @@ extension Tensor {
     }
 
     /// Copies a tensor to a broadcast-compatible larger shape (no recording).
+    @_specialize(where Scalar == Float)
     func expandedCopy(to target: [Int]) -> Tensor {
         let r = Tensor(zeros: target)
         let src = data, dst = r.data

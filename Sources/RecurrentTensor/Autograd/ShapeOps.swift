@@ -15,6 +15,7 @@ extension Tensor {
     }
 
     /// Reorders the axes: result axis i is input axis `axes[i]`.
+    @_specialize(where Scalar == Float)
     public func permuted(_ axes: [Int]) -> Tensor {
         precondition(axes.sorted() == Array(0..<rank), "permute: \(axes) is not a permutation of the axes of \(shape)")
         let outShape = axes.map { shape[$0] }
@@ -37,6 +38,7 @@ extension Tensor {
     }
 
     /// Elements `range` along `axis` (PyTorch's `narrow`/slicing), copied.
+    @_specialize(where Scalar == Float)
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let ax = axis < 0 ? axis + rank : axis
         precondition(ax >= 0 && ax < rank, "slice: axis \(axis) out of range for shape \(shape)")
@@ -59,6 +61,7 @@ extension Tensor {
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree.
+    @_specialize(where Scalar == Float)
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concat: no tensors")
         let first = tensors[0]

@@ -50,6 +50,7 @@ func forEachBroadcastIndex(_ out: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int,
 
 extension Tensor {
     /// Sums a gradient of a broadcast result back to `target` shape (the backward of broadcasting).
+    @_specialize(where Scalar == Float)
     public func sumToShape(_ target: [Int]) -> Tensor {
         if shape == target { return self }
         let result = Tensor(zeros: target)
