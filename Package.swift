@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "Recurrent", targets: ["Recurrent"]),
         .executable(name: "recurrent", targets: ["RecurrentCLI"]),
+        .executable(name: "recurrent-bench", targets: ["RecurrentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,7 @@ let package = Package(
             name: "RecurrentCLI",
             dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "RecurrentBench", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBench"),
 
         // MARK: tests
         .testTarget(name: "RecurrentTensorTests", dependencies: ["RecurrentTensor"]),

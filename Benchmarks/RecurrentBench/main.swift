@@ -1,0 +1,2 @@
+import Recurrent
+print("recurrent-bench: under construction")
