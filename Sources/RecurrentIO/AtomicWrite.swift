@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why an atomic write failed. The destination is untouched in every case, and the temporary file
+/// has been removed.
+public struct AtomicWriteError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The step that failed.
+    public enum Step: String, Sendable {
+        case createTemporary = "create a temporary file"
+        case write = "write"
+        case sync = "flush (fsync)"
+        case close = "close"
+        case rename = "rename the temporary file over"
+    }
+
+    public var step: Step
+    /// The destination path.
+    public var path: String
+    /// The temporary file's path (when the failure happened while using it).
+    public var temporaryPath: String?
+    /// `errno` of the failing call.
+    public var code: Int32
+
+    public var description: String {
+        let reason = String(cString: strerror(code))
+        return "atomic write of '\(path)': could not \(step.rawValue)\(step == .rename ? " the destination" : "")"
+            + (temporaryPath.map { " ('\($0)')" } ?? "") + ": \(reason) (errno \(code))"
+    }
+}
+
+/// Receives the bytes of a file being written by `atomicWrite(to:_:)`.
+public final class AtomicFileWriter {
+    fileprivate let fd: Int32
+    fileprivate let temporaryPath: String
+    fileprivate let destinationPath: String
+
+    fileprivate init(fd: Int32, temporaryPath: String, destinationPath: String) {
+        self.fd = fd
+        self.temporaryPath = temporaryPath
+        self.destinationPath = destinationPath
+    }
+
+    /// Appends `bytes`, retrying partial writes and interrupted calls.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var pointer = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = systemWrite(fd, pointer, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw AtomicWriteError(step: .write, path: destinationPath, temporaryPath: temporaryPath, code: errno)
+            }
+            if written == 0 {
+                throw AtomicWriteError(step: .write, path: destinationPath, temporaryPath: temporaryPath, code: EIO)
+            }
+            pointer += written
+            remaining -= written
+        }
+    }
+
+    public func write(_ data: Data) throws {
+        try data.withUnsafeBytes { try write($0) }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends the UTF-8 encoding of `string`.
+    public func write(_ string: String) throws {
+        try write(Array(string.utf8))
+    }
+}
+
+/// Writes a file so that readers see either the old contents or the complete new contents, never
+/// a partial file, even if the process is killed or the machine loses power mid-way.
+///
+/// `body` writes into a new temporary file in the destination's directory (named
+/// `.<name>.tmp-<pid>-<random>`); that file is then flushed to disk (`fsync`), renamed over the
+/// destination (an atomic replace on POSIX file systems), and the directory is flushed so the
+/// rename itself is durable. If `body` or any step throws, the temporary file is removed and the
+/// destination is left as it was.
+///
+/// The new file gets the default permissions (0666 less the umask). If the destination is a
+/// symbolic link, the link itself is replaced.
+///
+/// - Parameters:
+///   - url: The destination, a file URL.
+///   - body: Writes the new contents; may throw to abandon the write.
+/// - Throws: `AtomicWriteError`, or whatever `body` throws.
+public func atomicWrite(to url: URL, _ body: (AtomicFileWriter) throws -> Void) throws {
+    let destination = url.standardizedFileURL.path
+    let directory = (destination as NSString).deletingLastPathComponent
+    let name = (destination as NSString).lastPathComponent
+    let random = UInt64.random(in: 0...UInt64.max)
+    let temporary = (directory.isEmpty ? "." : directory) + "/.\(name).tmp-\(getpid())-\(String(random, radix: 16))"
+
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    if fd < 0 {
+        throw AtomicWriteError(step: .createTemporary, path: destination, temporaryPath: temporary, code: errno)
+    }
+    var isOpen = true
+    do {
+        try body(AtomicFileWriter(fd: fd, temporaryPath: temporary, destinationPath: destination))
+        if fsync(fd) != 0 {
+            throw AtomicWriteError(step: .sync, path: destination, temporaryPath: temporary, code: errno)
+        }
+        isOpen = false
+        if close(fd) != 0 {
+            throw AtomicWriteError(step: .close, path: destination, temporaryPath: temporary, code: errno)
+        }
+        if rename(temporary, destination) != 0 {
+            throw AtomicWriteError(step: .rename, path: destination, temporaryPath: temporary, code: errno)
+        }
+    } catch {
+        if isOpen { _ = close(fd) }
+        _ = unlink(temporary)
+        throw error
+    }
+    // Make the rename durable. Failure here cannot be undone (the new file is in place) and some
+    // file systems refuse fsync on directories, so it is best effort.
+    let directoryFD = openDirectoryForSync(directory.isEmpty ? "." : directory)
+    if directoryFD >= 0 {
+        _ = fsync(directoryFD)
+        _ = close(directoryFD)
+    }
+}
+
+/// Atomically replaces the file at `url` with `data`. See `atomicWrite(to:_:)`.
+public func atomicWrite(_ data: Data, to url: URL) throws {
+    try atomicWrite(to: url) { try $0.write(data) }
+}
+
+/// Atomically replaces the file at `url` with the UTF-8 encoding of `string`. See `atomicWrite(to:_:)`.
+public func atomicWrite(_ string: String, to url: URL) throws {
+    try atomicWrite(to: url) { try $0.write(string) }
+}
+
+private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, pointer, count)
+    #else
+    return Darwin.write(fd, pointer, count)
+    #endif
+}
+
+private func openDirectoryForSync(_ path: String) -> Int32 {
+    open(path, O_RDONLY | O_CLOEXEC)
+}
