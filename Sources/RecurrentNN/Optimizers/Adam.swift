@@ -1,0 +1,78 @@
+import RecurrentTensor
+
+/// Adam (Kingma & Ba), PyTorch's `torch.optim.Adam`: weight decay as L2 added to the gradient,
+/// bias-corrected moments, ε added after √v̂, optional AMSGrad.
+public final class Adam<Scalar: TensorScalar>: Optimizer {
+    public let parameters: [Tensor<Scalar>]
+    public var learningRate: Scalar
+    public let beta1: Scalar, beta2: Scalar, epsilon: Scalar, weightDecay: Scalar
+    public let amsgrad: Bool
+    /// AdamW: decay the weights directly (p ← p·(1 − lr·wd)) instead of adding wd·p to the gradient.
+    let decoupledWeightDecay: Bool
+    let state: OptimizerBuffers<Scalar>
+
+    public convenience init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
+                epsilon: Scalar = 1e-8, weightDecay: Scalar = 0, amsgrad: Bool = false) {
+        self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                  weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false)
+    }
+
+    init(parameters: [Tensor<Scalar>], learningRate: Scalar, beta1: Scalar, beta2: Scalar, epsilon: Scalar,
+         weightDecay: Scalar, amsgrad: Bool, decoupled: Bool) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.amsgrad = amsgrad
+        decoupledWeightDecay = decoupled
+        state = OptimizerBuffers(amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"], like: parameters)
+    }
+
+    @_specialize(where Scalar == Float)
+    public func step() {
+        state.step += 1
+        let t = Scalar(state.step)
+        let biasCorrection1 = 1 - Scalar.pow(beta1, t)
+        let biasCorrection2Sqrt = (1 - Scalar.pow(beta2, t)).squareRoot()
+        let stepSize = learningRate / biasCorrection1
+        for (index, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            let w = p.data, g = grad.data, m = state["exp_avg", index], v = state["exp_avg_sq", index]
+            let vMax = amsgrad ? state["max_exp_avg_sq", index] : v
+            let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+            for i in 0..<p.count {
+                var gi = g[i]
+                if weightDecay != 0 {
+                    if decoupledWeightDecay { w[i] *= decay } else { gi += weightDecay * w[i] }
+                }
+                m[i] += (gi - m[i]) * (1 - beta1)
+                v[i] = v[i] * beta2 + (1 - beta2) * gi * gi
+                if amsgrad { vMax[i] = Swift.max(vMax[i], v[i]) }
+                let denominator = vMax[i].squareRoot() / biasCorrection2Sqrt + epsilon
+                w[i] -= stepSize * m[i] / denominator
+            }
+        }
+    }
+
+    public func stateTensors() -> [String: Tensor<Scalar>] { state.export() }
+    public func loadState(_ s: [String: Tensor<Scalar>]) throws { try state.load(s) }
+}
+
+/// AdamW (Loshchilov & Hutter), PyTorch's `torch.optim.AdamW`: Adam with decoupled weight decay.
+public final class AdamW<Scalar: TensorScalar>: Optimizer {
+    let adam: Adam<Scalar>
+    public var parameters: [Tensor<Scalar>] { adam.parameters }
+    public var learningRate: Scalar { get { adam.learningRate } set { adam.learningRate = newValue } }
+
+    public init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
+                epsilon: Scalar = 1e-8, weightDecay: Scalar = 1e-2, amsgrad: Bool = false) {
+        adam = Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                    weightDecay: weightDecay, amsgrad: amsgrad, decoupled: true)
+    }
+
+    public func step() { adam.step() }
+    public func stateTensors() -> [String: Tensor<Scalar>] { adam.stateTensors() }
+    public func loadState(_ s: [String: Tensor<Scalar>]) throws { try adam.loadState(s) }
+}

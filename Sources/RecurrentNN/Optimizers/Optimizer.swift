@@ -1,0 +1,71 @@
+import RecurrentTensor
+
+/// A first-order optimizer over a fixed list of parameters, PyTorch's update rules.
+///
+/// Parameters whose `grad` is nil are skipped, as in PyTorch. The per-parameter state (moments,
+/// momentum buffers, step count) is exposed by name so a checkpoint can hold it and a resumed run
+/// continues bit-identically.
+public protocol Optimizer: AnyObject {
+    associatedtype Scalar: TensorScalar
+    var parameters: [Tensor<Scalar>] { get }
+    var learningRate: Scalar { get set }
+    /// Applies one update using each parameter's current `grad`.
+    func step()
+    /// State tensors by name: "<buffer>.<parameter index>", plus "step".
+    func stateTensors() -> [String: Tensor<Scalar>]
+    /// Restores what `stateTensors()` returned; throws when names or shapes do not fit these parameters.
+    func loadState(_ state: [String: Tensor<Scalar>]) throws
+}
+
+extension Optimizer {
+    /// Zeroes every parameter's gradient in place.
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+}
+
+/// An optimizer state that does not fit the parameters it is loaded into.
+public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    case missing(String)
+    case shapeMismatch(name: String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case let .missing(name): "optimizer state: '\(name)' is missing"
+        case let .shapeMismatch(name, expected, found): "optimizer state '\(name)': expected shape \(expected), found \(found)"
+        }
+    }
+}
+
+/// Named per-parameter buffers (zero-initialised, one per parameter) and their (de)serialisation.
+final class OptimizerBuffers<Scalar: TensorScalar> {
+    let names: [String]
+    private(set) var buffers: [String: [Tensor<Scalar>]]
+    var step = 0
+
+    init(_ names: [String], like parameters: [Tensor<Scalar>], initialValue: Scalar = 0) {
+        self.names = names
+        buffers = Dictionary(uniqueKeysWithValues: names.map { name in
+            (name, parameters.map { Tensor<Scalar>.full($0.shape, initialValue) })
+        })
+    }
+
+    subscript(_ name: String, _ index: Int) -> UnsafeMutablePointer<Scalar> { buffers[name]![index].data }
+
+    func export() -> [String: Tensor<Scalar>] {
+        var out: [String: Tensor<Scalar>] = ["step": Tensor(scalar: Scalar(step))]
+        for (name, list) in buffers { for (i, t) in list.enumerated() { out["\(name).\(i)"] = t.clone() } }
+        return out
+    }
+
+    func load(_ state: [String: Tensor<Scalar>]) throws {
+        guard let s = state["step"] else { throw OptimizerStateError.missing("step") }
+        for name in names {
+            for (i, t) in buffers[name]!.enumerated() {
+                let key = "\(name).\(i)"
+                guard let value = state[key] else { throw OptimizerStateError.missing(key) }
+                guard value.shape == t.shape else { throw OptimizerStateError.shapeMismatch(name: key, expected: t.shape, found: value.shape) }
+            }
+        }
+        for (name, list) in buffers { for (i, t) in list.enumerated() { t.copy(from: state["\(name).\(i)"]!) } }
+        step = Int(s.item)
+    }
+}
