@@ -14,8 +14,8 @@ public final class ParameterBuffer<Scalar: TensorScalar> {
     public init(_ parameters: [Tensor<Scalar>]) {
         self.parameters = parameters
         count = parameters.reduce(0) { $0 + $1.count }
-        valueStorage = TensorStorage(capacity: count, zero: 0)
-        gradientStorage = TensorStorage(capacity: count, zero: 0)
+        valueStorage = TensorStorage(capacity: count)
+        gradientStorage = TensorStorage(capacity: count)
         var offset = 0
         for p in parameters {
             p.rebind(to: valueStorage, offset: offset)

@@ -4,10 +4,15 @@ public final class TensorStorage<Scalar>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Scalar>
     public let capacity: Int
 
-    public init(capacity: Int, zero: Scalar) {
+    /// Allocates `capacity` elements, all bits zero (0.0 for the IEEE float types tensors hold).
+    /// A byte fill rather than `initialize(repeating:)`: this class is not specialised per element
+    /// type, and a per-element generic copy costs more than the computation on many tensors.
+    public init(capacity: Int) {
+        precondition(_isPOD(Scalar.self), "TensorStorage holds trivial scalar types only")
         self.capacity = capacity
-        base = .allocate(capacity: Swift.max(capacity, 1))
-        base.initialize(repeating: zero, count: Swift.max(capacity, 1))
+        let count = Swift.max(capacity, 1)
+        base = .allocate(capacity: count)
+        UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
     }
 
     deinit { base.deallocate() }
@@ -46,7 +51,7 @@ public final class Tensor<Scalar: TensorScalar> {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         self.shape = shape
         count = shape.reduce(1, *)
-        storage = TensorStorage(capacity: count, zero: 0)
+        storage = TensorStorage(capacity: count)
         offset = 0
         requiresGradLeaf = requiresGrad
     }

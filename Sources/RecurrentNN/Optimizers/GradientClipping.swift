@@ -12,7 +12,7 @@ public func clipGradNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], m
     for g in grads {
         for i in 0..<g.count {
             let x = Double(Swift.abs(g.data[i]))
-            if normType == .infinity { total = Swift.max(total, x) } else { total += Double.pow(x, Double(normType)) }
+            if normType == .infinity { total = Swift.max(total, x) } else if normType == 2 { total += x * x } else { total += Double.pow(x, Double(normType)) }
         }
     }
     if normType != .infinity { total = Double.pow(total, 1 / Double(normType)) }

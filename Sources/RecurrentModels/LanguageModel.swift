@@ -1,0 +1,164 @@
+import Foundation
+import RecurrentIO
+import RecurrentData
+import RecurrentNN
+import RecurrentTensor
+
+/// Hyper-parameters of a character (or token) language model; stored in checkpoints as JSON.
+public struct LanguageModelConfig: Codable, Equatable, Sendable {
+    public var vocabularySize: Int
+    public var embeddingSize: Int
+    public var hiddenSize: Int
+    public var layers: Int
+    public var cell: String
+    public var dropout: Double
+
+    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2, cell: String = "lstm", dropout: Double = 0) {
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.cell = cell
+        self.dropout = dropout
+    }
+
+    public static let cells = ["lstm", "gru", "rnn"]
+}
+
+/// One-to-many: embedding → stacked recurrent layer → linear to the vocabulary (char-rnn's model).
+/// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
+public final class LanguageModel: Module<Float> {
+    public let config: LanguageModelConfig
+    public let embedding: Embedding<Float>
+    public let rnn: RecurrentLayer<Float>
+    public let head: Linear<Float>
+
+    public init(_ config: LanguageModelConfig, seed: UInt64) {
+        precondition(LanguageModelConfig.cells.contains(config.cell), "LanguageModel: unknown cell \(config.cell)")
+        self.config = config
+        var generator = RandomGenerator(seed: seed)
+        embedding = Embedding(config.vocabularySize, config.embeddingSize, generator: &generator)
+        let dropout = Float(config.dropout)
+        switch config.cell {
+        case "gru":
+            rnn = GRU(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
+        case "rnn":
+            rnn = RNN(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
+        default:
+            rnn = LSTM(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
+        }
+        head = Linear(config.hiddenSize, config.vocabularySize, generator: &generator)
+        super.init()
+        registerModule("embedding", embedding)
+        registerModule("rnn", rnn)
+        registerModule("head", head)
+    }
+
+    /// - Parameters:
+    ///   - ids: (T, B) token ids, row-major.
+    /// - Returns: logits (T, B, V) and the final recurrent state.
+    public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, state: RecurrentState<Float>? = nil) -> (logits: Tensor<Float>, state: RecurrentState<Float>) {
+        let x = embedding(ids, shape: [steps, batch])                 // (T, B, E)
+        let (h, newState) = rnn(x, initialState: state)              // (T, B, H)
+        return (head(h), newState)                                   // (T, B, V)
+    }
+
+    /// Mean cross-entropy (nats per token) of `targets` (T, B) under the model.
+    public func loss(_ batch: LanguageModelBatch, state: RecurrentState<Float>? = nil) -> (loss: Tensor<Float>, state: RecurrentState<Float>) {
+        let (logits, newState) = self(batch.inputs, steps: batch.steps, batch: batch.batch, state: state)
+        let flat = logits.reshaped([batch.steps * batch.batch, config.vocabularySize])
+        return (crossEntropy(flat, targets: batch.targets), newState)
+    }
+
+    /// Generates `length` tokens after `prime`, one at a time with batch 1.
+    /// - Parameters:
+    ///   - temperature: divides the logits; lower is more conservative. Must be > 0.
+    ///   - topK: sample only among the k most likely tokens (nil: all).
+    public func sample(prime: [Int], length: Int, temperature: Float = 1, topK: Int? = nil, generator: inout RandomGenerator) -> [Int] {
+        precondition(temperature > 0, "sample: temperature must be positive")
+        return withoutGrad {
+            let wasTraining = isTraining
+            eval()
+            defer { train(wasTraining) }
+            var state: RecurrentState<Float>? = nil
+            var logits: Tensor<Float>? = nil
+            for id in prime {
+                let step = self([id], steps: 1, batch: 1, state: state)
+                (logits, state) = (step.logits, step.state)
+            }
+            var out: [Int] = []
+            var probabilities = [Float](repeating: 0, count: config.vocabularySize)
+            for _ in 0..<length {
+                guard let current = logits else { break }
+                sampleDistribution(current.data, into: &probabilities, temperature: temperature, topK: topK)
+                let next = probabilities.withUnsafeBufferPointer { generator.nextIndex(weights: $0) }
+                out.append(next)
+                let step = self([next], steps: 1, batch: 1, state: state)
+                (logits, state) = (step.logits, step.state)
+            }
+            return out
+        }
+    }
+
+    /// softmax(logits / temperature) restricted to the top k, unnormalised.
+    func sampleDistribution(_ logits: UnsafePointer<Float>, into p: inout [Float], temperature: Float, topK: Int?) {
+        let v = p.count
+        var threshold = -Float.infinity
+        if let k = topK, k > 0, k < v {
+            threshold = (0..<v).map { logits[$0] }.sorted(by: >)[k - 1]
+        }
+        var maxLogit = -Float.infinity
+        for i in 0..<v where logits[i] >= threshold { maxLogit = max(maxLogit, logits[i]) }
+        for i in 0..<v { p[i] = logits[i] >= threshold ? Float.exp((logits[i] - maxLogit) / temperature) : 0 }
+    }
+}
+
+extension LanguageModel {
+    /// Loads a checkpoint written by `LanguageModelTrainer`, validating everything that came from the file.
+    public static func load(from url: URL) throws -> (model: LanguageModel, vocabulary: Vocabulary) {
+        let checkpoint = try Checkpoint.load(from: url)
+        let task = checkpoint.extra["task"] ?? "unknown"
+        guard task == "charlm" else { throw ModelError.wrongTask(expected: "charlm", found: task) }
+        let config: LanguageModelConfig
+        do { config = try checkpoint.decodeConfig(LanguageModelConfig.self) } catch {
+            throw ModelError.badConfig("the config is not a language-model config (\(error))")
+        }
+        try config.validate()
+        guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
+        let vocabulary = try Vocabulary(tokens: tokens)
+        guard vocabulary.count == config.vocabularySize else {
+            throw ModelError.badConfig("the vocabulary has \(vocabulary.count) tokens but the config says \(config.vocabularySize)")
+        }
+        if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        let model = LanguageModel(config, seed: 0)
+        try model.loadParameters(checkpoint.tensors)
+        return (model, vocabulary)
+    }
+}
+
+extension LanguageModelConfig {
+    /// Checks sizes before anything is allocated from them (a config may come from a file).
+    public func validate() throws {
+        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
+        for (name, value, limit) in [("vocabularySize", vocabularySize, 10_000_000), ("embeddingSize", embeddingSize, 65_536),
+                                     ("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64)] where value < 1 || value > limit {
+            throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")
+        }
+        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+    }
+}
+
+/// Errors about models and checkpoints that came from outside.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case wrongTask(expected: String, found: String)
+    case badConfig(String)
+    case nonFiniteParameters(String)
+
+    public var description: String {
+        switch self {
+        case let .wrongTask(expected, found): "this checkpoint is for task '\(found)', expected '\(expected)'"
+        case let .badConfig(reason): "bad model config: \(reason)"
+        case let .nonFiniteParameters(name): "the checkpoint's parameter '\(name)' contains NaN or infinity"
+        }
+    }
+}
