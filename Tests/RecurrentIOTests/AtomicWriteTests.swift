@@ -35,7 +35,7 @@ final class AtomicWriteTests: XCTestCase {
 
         XCTAssertEqual(try Data(contentsOf: url), before)
         XCTAssertEqual(directoryListing(dir), ["model.safetensors"])
-        XCTAssertEqual(try Safetensors.read(from: url, as: Float.self).tensors["w"]?.scalars, [1, 2, 3])
+        XCTAssertEqual(try Safetensors.read(contentsOf: url, as: Float.self).tensors["w"]?.scalars, [1, 2, 3])
     }
 
     func testMissingDirectoryFailsCleanly() throws {
