@@ -130,14 +130,32 @@ public func atomicWrite(to url: URL, _ body: (AtomicFileWriter) throws -> Void) 
     }
 }
 
-/// Atomically replaces the file at `url` with `data`. See `atomicWrite(to:_:)`.
-public func atomicWrite(_ data: Data, to url: URL) throws {
+/// Atomically replaces the file at `url` with `data`: a temporary file in the same directory,
+/// flushed with `fsync`, then renamed over the destination. An interrupted or failed write leaves
+/// the previous file intact and no temporary file behind. Use it for checkpoints, configs, CSV logs.
+///
+/// - Parameters:
+///   - data: The complete new contents.
+///   - url: The destination, a file URL.
+/// - Throws: `AtomicWriteError`.
+public func writeAtomically(_ data: Data, to url: URL) throws {
     try atomicWrite(to: url) { try $0.write(data) }
 }
 
-/// Atomically replaces the file at `url` with the UTF-8 encoding of `string`. See `atomicWrite(to:_:)`.
-public func atomicWrite(_ string: String, to url: URL) throws {
+/// Atomically replaces the file at `url` with the UTF-8 encoding of `string`. See `writeAtomically(_:to:)`.
+/// - Throws: `AtomicWriteError`.
+public func writeAtomically(_ string: String, to url: URL) throws {
     try atomicWrite(to: url) { try $0.write(string) }
+}
+
+/// Same as `writeAtomically(_:to:)` (the name used before it; kept for existing callers).
+public func atomicWrite(_ data: Data, to url: URL) throws {
+    try writeAtomically(data, to: url)
+}
+
+/// Same as `writeAtomically(_:to:)` for a `String` (kept for existing callers).
+public func atomicWrite(_ string: String, to url: URL) throws {
+    try writeAtomically(string, to: url)
 }
 
 private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {

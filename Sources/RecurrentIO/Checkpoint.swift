@@ -191,7 +191,8 @@ public struct Checkpoint {
     /// The checkpoint as safetensors bytes.
     /// - Throws: `CheckpointError`, `SafetensorsError`.
     public func encoded() throws -> Data {
-        try Safetensors.encode(tensors, metadata: metadata())
+        if tensors[Safetensors.metadataKey] != nil { throw SafetensorsError.reservedTensorName(Safetensors.metadataKey) }
+        return Safetensors.encode(tensors, metadata: try metadata())
     }
 
     /// Decodes a checkpoint from safetensors bytes (tensors of any readable dtype become `Float`).
@@ -210,7 +211,7 @@ public struct Checkpoint {
     /// Loads and validates the checkpoint at `url`.
     /// - Throws: `SafetensorsError`, `CheckpointError`.
     public static func load(from url: URL) throws -> Checkpoint {
-        let file = try Safetensors.read(from: url, as: Float.self)
+        let file = try Safetensors.read(contentsOf: url, as: Float.self)
         return try Checkpoint(tensors: file.tensors, metadata: file.metadata)
     }
 }

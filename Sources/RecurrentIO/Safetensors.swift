@@ -69,17 +69,6 @@ public struct SafetensorsHeader: Equatable, Sendable {
     public subscript(name: String) -> SafetensorsTensorInfo? { tensors.first { $0.name == name } }
 }
 
-/// The tensors and metadata of a safetensors file, converted to one scalar type.
-public struct SafetensorsFile<Scalar: TensorScalar> {
-    public var tensors: [String: Tensor<Scalar>]
-    public var metadata: [String: String]
-
-    public init(tensors: [String: Tensor<Scalar>], metadata: [String: String] = [:]) {
-        self.tensors = tensors
-        self.metadata = metadata
-    }
-}
-
 /// Reading and writing the safetensors format of Hugging Face, compatible with its Python library.
 ///
 /// Reading validates everything before allocating tensors and throws `SafetensorsError` on any
@@ -93,12 +82,27 @@ public enum Safetensors {
     /// The reserved header key holding the string-to-string metadata.
     public static let metadataKey = "__metadata__"
 
+    /// What `decode` and `read` return: tensors by name, converted to one scalar type, and the
+    /// `__metadata__` map (empty when absent).
+    public typealias Contents<Scalar: TensorScalar> = (tensors: [String: Tensor<Scalar>], metadata: [String: String])
+
     // MARK: reading
 
     /// Reads and validates the file at `url`, converting every tensor to `Scalar`.
+    ///
+    /// The whole file is read into memory first; every size in the header is validated against
+    /// the file's size before any tensor is allocated.
+    /// - Parameters:
+    ///   - url: A file URL.
+    ///   - as: `Float.self` or `Double.self`. F16, BF16, F64/F32 and integer tensors are converted.
     /// - Throws: `SafetensorsError`.
-    public static func read<Scalar: TensorScalar>(from url: URL, as: Scalar.Type = Scalar.self) throws -> SafetensorsFile<Scalar> {
+    public static func read<Scalar: TensorScalar>(contentsOf url: URL, as: Scalar.Type = Scalar.self) throws -> Contents<Scalar> {
         try decode(readWholeFile(url), as: Scalar.self)
+    }
+
+    /// Same as `read(contentsOf:as:)` (kept for existing callers).
+    public static func read<Scalar: TensorScalar>(from url: URL, as: Scalar.Type = Scalar.self) throws -> Contents<Scalar> {
+        try read(contentsOf: url, as: Scalar.self)
     }
 
     /// Reads and validates only the header of the file at `url` (the data is not read, but the
@@ -129,14 +133,14 @@ public enum Safetensors {
 
     /// Decodes a whole safetensors file held in memory, converting every tensor to `Scalar`.
     /// - Throws: `SafetensorsError`.
-    public static func decode<Scalar: TensorScalar>(_ data: Data, as: Scalar.Type = Scalar.self) throws -> SafetensorsFile<Scalar> {
+    public static func decode<Scalar: TensorScalar>(_ data: Data, as: Scalar.Type = Scalar.self) throws -> Contents<Scalar> {
         try data.withUnsafeBytes { try decode($0, as: Scalar.self) }
     }
 
     /// Decodes a whole safetensors file from raw bytes (any alignment), converting every tensor to
     /// `Scalar`. Safe on arbitrary input: suitable as a fuzzing entry point.
     /// - Throws: `SafetensorsError`.
-    public static func decode<Scalar: TensorScalar>(_ bytes: UnsafeRawBufferPointer, as: Scalar.Type = Scalar.self) throws -> SafetensorsFile<Scalar> {
+    public static func decode<Scalar: TensorScalar>(_ bytes: UnsafeRawBufferPointer, as: Scalar.Type = Scalar.self) throws -> Contents<Scalar> {
         let header = try decodeHeader(bytes)
         let buffer = UnsafeRawBufferPointer(rebasing: bytes[header.bufferStart...])
         var tensors: [String: Tensor<Scalar>] = [:]
@@ -147,7 +151,7 @@ public enum Safetensors {
             convert(UnsafeRawBufferPointer(rebasing: buffer[info.dataOffsets]), from: info.dtype, into: tensor.data, count: tensor.count)
             tensors[info.name] = tensor
         }
-        return SafetensorsFile(tensors: tensors, metadata: header.metadata)
+        return (tensors, header.metadata)
     }
 
     /// Validates the header of a whole safetensors file held in memory.
@@ -165,10 +169,15 @@ public enum Safetensors {
 
     // MARK: writing
 
-    /// Encodes `tensors` and `metadata` as a safetensors file.
-    /// - Throws: `SafetensorsError.reservedTensorName` for a tensor named `__metadata__`.
-    public static func encode<Scalar: TensorScalar>(_ tensors: [String: Tensor<Scalar>], metadata: [String: String] = [:]) throws -> Data {
-        let (header, ordered) = try encodeHeader(tensors, metadata: metadata)
+    /// Encodes `tensors` and `metadata` as a safetensors file: tensors sorted by name and laid out
+    /// contiguously, dtype `Scalar.dtypeName` ("F32" or "F64"), header padded with spaces to a
+    /// multiple of 8 bytes (the same bytes as Python's `safetensors.torch.save_file`).
+    ///
+    /// A tensor named `__metadata__` is a programmer error and traps (the name is reserved by the
+    /// format); `write(_:metadata:to:)` throws `SafetensorsError.reservedTensorName` instead.
+    public static func encode<Scalar: TensorScalar>(_ tensors: [String: Tensor<Scalar>], metadata: [String: String] = [:]) -> Data {
+        precondition(tensors[metadataKey] == nil, "Safetensors.encode: '\(metadataKey)' is reserved for the metadata and cannot name a tensor")
+        let (header, ordered) = encodeHeader(tensors, metadata: metadata)
         var data = Data()
         data.reserveCapacity(header.count + ordered.reduce(0) { $0 + $1.count * MemoryLayout<Scalar>.size })
         data.append(contentsOf: header)
@@ -182,18 +191,14 @@ public enum Safetensors {
     /// interrupted save leaves the previous file intact.
     /// - Throws: `SafetensorsError.reservedTensorName`, `AtomicWriteError`.
     public static func write<Scalar: TensorScalar>(_ tensors: [String: Tensor<Scalar>], metadata: [String: String] = [:], to url: URL) throws {
-        let (header, ordered) = try encodeHeader(tensors, metadata: metadata)
+        if tensors[metadataKey] != nil { throw SafetensorsError.reservedTensorName(metadataKey) }
+        let (header, ordered) = encodeHeader(tensors, metadata: metadata)
         try atomicWrite(to: url) { file in
             try file.write(header)
             for tensor in ordered {
                 try withLittleEndianBytes(tensor) { try file.write($0) }
             }
         }
-    }
-
-    /// Writes `file` to `url` atomically.
-    public static func write<Scalar: TensorScalar>(_ file: SafetensorsFile<Scalar>, to url: URL) throws {
-        try write(file.tensors, metadata: file.metadata, to: url)
     }
 }
 
@@ -377,8 +382,7 @@ extension Safetensors {
 
 extension Safetensors {
     /// The 8-byte prefix and the padded JSON header, and the tensors in data order.
-    static func encodeHeader<Scalar: TensorScalar>(_ tensors: [String: Tensor<Scalar>], metadata: [String: String]) throws -> ([UInt8], [Tensor<Scalar>]) {
-        if tensors[metadataKey] != nil { throw SafetensorsError.reservedTensorName(metadataKey) }
+    static func encodeHeader<Scalar: TensorScalar>(_ tensors: [String: Tensor<Scalar>], metadata: [String: String]) -> ([UInt8], [Tensor<Scalar>]) {
         // Byte order, as Rust sorts `String`s, so the header matches the Python library's.
         let names = tensors.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var members: [(key: String, value: JSONValue)] = []

@@ -9,9 +9,9 @@ final class AtomicWriteTests: XCTestCase {
     func testCreatesAndReplaces() throws {
         let dir = try makeTemporaryDirectory(for: self)
         let url = dir.appendingPathComponent("config.json")
-        try atomicWrite("{\"a\":1}", to: url)
+        try writeAtomically("{\"a\":1}", to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "{\"a\":1}")
-        try atomicWrite(Data("second".utf8), to: url)
+        try writeAtomically(Data("second".utf8), to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "second")
         try atomicWrite(to: url) { file in
             try file.write("a,b\n")
@@ -35,7 +35,7 @@ final class AtomicWriteTests: XCTestCase {
 
         XCTAssertEqual(try Data(contentsOf: url), before)
         XCTAssertEqual(directoryListing(dir), ["model.safetensors"])
-        XCTAssertEqual(try Safetensors.read(from: url, as: Float.self).tensors["w"]?.scalars, [1, 2, 3])
+        XCTAssertEqual(try Safetensors.read(contentsOf: url, as: Float.self).tensors["w"]?.scalars, [1, 2, 3])
     }
 
     func testMissingDirectoryFailsCleanly() throws {
@@ -56,7 +56,7 @@ final class AtomicWriteTests: XCTestCase {
         let url = dir.appendingPathComponent("taken")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
         try Data("keep".utf8).write(to: url.appendingPathComponent("inside"))
-        XCTAssertThrowsError(try atomicWrite("new", to: url)) { error in
+        XCTAssertThrowsError(try writeAtomically("new", to: url)) { error in
             XCTAssertEqual((error as? AtomicWriteError)?.step, .rename, "\(error)")
         }
         XCTAssertEqual(directoryListing(dir), ["taken"])
@@ -67,10 +67,10 @@ final class AtomicWriteTests: XCTestCase {
         guard getuid() != 0 else { throw XCTSkip("root ignores directory permissions") }
         let dir = try makeTemporaryDirectory(for: self)
         let url = dir.appendingPathComponent("x.txt")
-        try atomicWrite("old", to: url)
+        try writeAtomically("old", to: url)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: dir.path)
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path) }
-        XCTAssertThrowsError(try atomicWrite("new", to: url)) { error in
+        XCTAssertThrowsError(try writeAtomically("new", to: url)) { error in
             XCTAssertEqual((error as? AtomicWriteError)?.code, EACCES, "\(error)")
         }
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "old")

@@ -78,11 +78,11 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testWrongVersion() throws {
-        let data = try Safetensors.encode(["w": Tensor<Float>([1])], metadata: ["format": "recurrent-checkpoint", "version": "2"])
+        let data = Safetensors.encode(["w": Tensor<Float>([1])], metadata: ["format": "recurrent-checkpoint", "version": "2"])
         XCTAssertThrowsError(try Checkpoint.decode(data)) { error in
             XCTAssertEqual(error as? CheckpointError, .unsupportedVersion(found: "2", supported: "1"))
         }
-        let missing = try Safetensors.encode(["w": Tensor<Float>([1])], metadata: ["format": "recurrent-checkpoint"])
+        let missing = Safetensors.encode(["w": Tensor<Float>([1])], metadata: ["format": "recurrent-checkpoint"])
         XCTAssertThrowsError(try Checkpoint.decode(missing)) { error in
             XCTAssertEqual(error as? CheckpointError, .unsupportedVersion(found: nil, supported: "1"))
         }
@@ -90,11 +90,11 @@ final class CheckpointTests: XCTestCase {
 
     func testInvalidConfig() throws {
         let base = ["format": "recurrent-checkpoint", "version": "1"]
-        let notJSON = try Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["config": "{hidden: 3}"]) { $1 })
+        let notJSON = Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["config": "{hidden: 3}"]) { $1 })
         XCTAssertThrowsError(try Checkpoint.decode(notJSON)) { error in
             XCTAssertEqual(error as? CheckpointError, .invalidConfig(reason: "at byte 1: unexpected 'h', expected a string key"))
         }
-        let notObject = try Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["config": "[3]"]) { $1 })
+        let notObject = Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["config": "[3]"]) { $1 })
         XCTAssertThrowsError(try Checkpoint.decode(notObject)) { error in
             XCTAssertEqual(error as? CheckpointError, .invalidConfig(reason: "found an array"))
         }
@@ -115,7 +115,7 @@ final class CheckpointTests: XCTestCase {
     func testInvalidVocabulary() throws {
         let base = ["format": "recurrent-checkpoint", "version": "1"]
         for (text, expected) in [(#"["a", 3]"#, "element 1 is the number 3"), (#"{"a":1}"#, "found an object"), ("[", "at byte 1: unexpected end of input, expected a value")] {
-            let data = try Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["vocabulary": text]) { $1 })
+            let data = Safetensors.encode(["w": Tensor<Float>([1])], metadata: base.merging(["vocabulary": text]) { $1 })
             XCTAssertThrowsError(try Checkpoint.decode(data)) { error in
                 XCTAssertEqual(error as? CheckpointError, .invalidVocabulary(reason: expected))
             }

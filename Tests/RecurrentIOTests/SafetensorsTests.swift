@@ -14,7 +14,7 @@ final class SafetensorsTests: XCTestCase {
             "empty": Tensor(zeros: [2, 0, 3]),
         ]
         let metadata = ["step": "100", "ünïcode": "✓ \"quoted\"\n\\", "": ""]
-        let data = try Safetensors.encode(tensors, metadata: metadata)
+        let data = Safetensors.encode(tensors, metadata: metadata)
         let file = try Safetensors.decode(data, as: Float.self)
         XCTAssertEqual(file.metadata, metadata)
         XCTAssertEqual(Set(file.tensors.keys), Set(tensors.keys))
@@ -30,13 +30,13 @@ final class SafetensorsTests: XCTestCase {
             "a": Tensor.normal([3, 5], generator: &rng),
             "b": Tensor([.nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.ulpOfOne], shape: [2, 2]),
         ]
-        let file = try Safetensors.decode(try Safetensors.encode(tensors, metadata: ["k": "v"]), as: Double.self)
+        let file = try Safetensors.decode(Safetensors.encode(tensors, metadata: ["k": "v"]), as: Double.self)
         XCTAssertEqual(file.metadata, ["k": "v"])
         for (name, tensor) in tensors {
             XCTAssertEqual(file.tensors[name]?.shape, tensor.shape)
             assertSameScalars(file.tensors[name]!.scalars, tensor.scalars)
         }
-        let header = try Safetensors.decodeHeader(try Safetensors.encode(tensors))
+        let header = try Safetensors.decodeHeader(Safetensors.encode(tensors))
         XCTAssertEqual(header.tensors.map(\.dtype), [.f64, .f64])
         XCTAssertEqual(header.metadata, [:])
     }
@@ -46,7 +46,7 @@ final class SafetensorsTests: XCTestCase {
         let url = dir.appendingPathComponent("model.safetensors")
         let tensors = pythonF32Tensors()
         try Safetensors.write(tensors, metadata: ["format": "pt"], to: url)
-        let file = try Safetensors.read(from: url, as: Float.self)
+        let file = try Safetensors.read(contentsOf: url, as: Float.self)
         XCTAssertEqual(file.metadata, ["format": "pt"])
         for (name, tensor) in tensors { assertSameScalars(file.tensors[name]!.scalars, tensor.scalars) }
         let header = try Safetensors.readHeader(from: url)
@@ -57,7 +57,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testEncodedHeaderLayout() throws {
-        let data = try Safetensors.encode(["b": Tensor<Float>([1, 2, 3]), "a": Tensor<Float>([4])], metadata: ["x": "y"])
+        let data = Safetensors.encode(["b": Tensor<Float>([1, 2, 3]), "a": Tensor<Float>([4])], metadata: ["x": "y"])
         let n = Int(data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
         XCTAssertEqual(n % 8, 0, "header padded to a multiple of 8")
         let header = String(decoding: data[8..<8 + n], as: UTF8.self)
@@ -73,13 +73,34 @@ final class SafetensorsTests: XCTestCase {
         let names = ["../../escape", "/etc/passwd", "a/b/c", "."]
         try Safetensors.write(Dictionary(uniqueKeysWithValues: names.map { ($0, Tensor<Float>([1])) }), to: url)
         XCTAssertEqual(directoryListing(dir), ["x.safetensors"])
-        XCTAssertEqual(Set(try Safetensors.read(from: url, as: Float.self).tensors.keys), Set(names))
+        XCTAssertEqual(Set(try Safetensors.read(contentsOf: url, as: Float.self).tensors.keys), Set(names))
     }
 
-    func testReservedTensorNameIsRejected() {
-        XCTAssertThrowsError(try Safetensors.encode(["__metadata__": Tensor<Float>([1])])) { error in
+    func testReservedTensorNameIsRejected() throws {
+        let dir = try makeTemporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("x.safetensors")
+        XCTAssertThrowsError(try Safetensors.write(["__metadata__": Tensor<Float>([1])], to: url)) { error in
+            XCTAssertEqual(error as? SafetensorsError, .reservedTensorName("__metadata__"))
+            XCTAssertEqual("\(error)", "safetensors: '__metadata__' is reserved for the metadata and cannot name a tensor")
+        }
+        XCTAssertThrowsError(try Checkpoint(tensors: ["__metadata__": Tensor<Float>([1])]).save(to: url)) { error in
             XCTAssertEqual(error as? SafetensorsError, .reservedTensorName("__metadata__"))
         }
+        XCTAssertEqual(directoryListing(dir), [], "nothing written")
+    }
+
+    func testBriefAPIShapes() throws {
+        // The tuple form: destructuring works, as do the labels.
+        let (tensors, metadata) = try Safetensors.decode(Safetensors.encode(["w": Tensor<Double>([1, 2])], metadata: ["k": "v"]), as: Double.self)
+        XCTAssertEqual(tensors["w"]?.scalars, [1, 2])
+        XCTAssertEqual(metadata, ["k": "v"])
+        let dir = try makeTemporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("w.safetensors")
+        try Safetensors.write(["w": Tensor<Float>([3])], metadata: [:], to: url)
+        XCTAssertEqual(try Safetensors.read(contentsOf: url, as: Float.self).tensors["w"]?.scalars, [3])
+        XCTAssertEqual(try Safetensors.read(from: url, as: Float.self).tensors["w"]?.scalars, [3])
+        try writeAtomically(Data("a,b\n".utf8), to: dir.appendingPathComponent("log.csv"))
+        XCTAssertEqual(directoryListing(dir), ["log.csv", "w.safetensors"])
     }
 
     func testTensorViewsAreWrittenFromTheirOffset() throws {
@@ -89,14 +110,14 @@ final class SafetensorsTests: XCTestCase {
         let view = Tensor<Float>([0, 0], shape: [2])
         view.rebind(to: storage, offset: 3)
         view.withMutableData { $0[0] = 30; $0[1] = 40 }
-        let file = try Safetensors.decode(try Safetensors.encode(["v": view]), as: Float.self)
+        let file = try Safetensors.decode(Safetensors.encode(["v": view]), as: Float.self)
         XCTAssertEqual(file.tensors["v"]?.scalars, [30, 40])
     }
 
     // MARK: the Python library's files
 
     func testReadsPythonReferenceFileExactly() throws {
-        let file = try Safetensors.read(from: fixture("reference.safetensors"), as: Float.self)
+        let file = try Safetensors.read(contentsOf: fixture("reference.safetensors"), as: Float.self)
         let t = file.tensors
         XCTAssertEqual(file.metadata["generator"], "Scripts/make_io_fixtures.py")
         XCTAssertEqual(file.metadata["note"], "ünïcode ✓")
@@ -122,7 +143,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testReadsPythonReferenceFileAsDouble() throws {
-        let t = try Safetensors.read(from: fixture("reference.safetensors"), as: Double.self).tensors
+        let t = try Safetensors.read(contentsOf: fixture("reference.safetensors"), as: Double.self).tensors
         assertSameScalars(t["f64"]!.scalars, [1.0 / 3.0, -0.0, 1e300])
         assertSameScalars(t["f32"]!.scalars, [0, 1, -2.5, Double(Float(bitPattern: 0x4049_0FDB)), Double(Float.leastNonzeroMagnitude), Double(Float.greatestFiniteMagnitude)])
         assertSameScalars(t["f16"]!.scalars, [1, -2.5, 65504, 0x1p-14, 0x1p-24, .infinity, -.infinity, -0.0, .nan])
@@ -144,12 +165,12 @@ final class SafetensorsTests: XCTestCase {
     /// one metadata key, since Python orders metadata keys by hash).
     func testEncodingMatchesPythonBytesF32() throws {
         let expected = try Data(contentsOf: fixture("python_f32.safetensors"))
-        XCTAssertEqual(try Safetensors.encode(pythonF32Tensors(), metadata: ["format": "pt"]), expected)
+        XCTAssertEqual(Safetensors.encode(pythonF32Tensors(), metadata: ["format": "pt"]), expected)
     }
 
     func testEncodingMatchesPythonBytesF64() throws {
         let expected = try Data(contentsOf: fixture("python_f64.safetensors"))
-        XCTAssertEqual(try Safetensors.encode(pythonF64Tensors()), expected)
+        XCTAssertEqual(Safetensors.encode(pythonF64Tensors()), expected)
     }
 
     /// Writes the files that `Scripts/make_io_fixtures.py --check DIR` reads with the Python library.
@@ -176,7 +197,7 @@ final class SafetensorsTests: XCTestCase {
             vocabulary: ["<pad>", "\"", "\\", "é", "\n"])
         try checkpoint.save(to: dir.appendingPathComponent("swift_checkpoint.safetensors"))
 
-        let reread = try Safetensors.read(from: dir.appendingPathComponent("swift_special.safetensors"), as: Double.self)
+        let reread = try Safetensors.read(contentsOf: dir.appendingPathComponent("swift_special.safetensors"), as: Double.self)
         XCTAssertEqual(reread.metadata, metadata)
         assertSameScalars(reread.tensors["nan\u{1}/inf"]!.scalars, [.nan, .infinity, -.infinity, -0.0])
         XCTAssertEqual(reread.tensors["💥"]?.shape, [2, 0, 3])
