@@ -21,6 +21,7 @@ final class SelectionTests: XCTestCase {
         let a = Tensor<Float>([1, 2, 3, 4], shape: [2, 2]), b = Tensor<Float>([10, 20], shape: [2])
         XCTAssertEqual(Tensor.where(condition: [true, false, false, true], a, b).scalars, [1, 20, 10, 4])
         XCTAssertEqual(Tensor.where(condition: [false, true], Tensor<Float>(scalar: 0), b).scalars, [10, 0])
+        XCTAssertEqual(Tensor.where([false, true, true, false], a, b).scalars, [10, 2, 3, 20])  // torch.where spelling
     }
 
     func testClampValues() {

@@ -34,6 +34,8 @@ final class StackSplitTests: XCTestCase {
         XCTAssertEqual(x.chunk(4, axis: -1).map(\.shape), [[2, 2], [2, 2], [2, 2]])
         XCTAssertEqual(x.chunk(3, axis: 1)[2].scalars, [4, 5, 10, 11])
         XCTAssertEqual(Tensor<Float>.zeros([5]).chunk(2).map(\.shape), [[3], [2]])
+        // An empty axis gives n empty parts, as torch.zeros(2, 0).chunk(3, 1) does.
+        XCTAssertEqual(Tensor<Float>.zeros([2, 0]).chunk(3, axis: 1).map(\.shape), [[2, 0], [2, 0], [2, 0]])
     }
 
     func testSplitThenConcatRoundTrips() {

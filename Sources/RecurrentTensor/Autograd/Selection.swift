@@ -78,6 +78,11 @@ extension Tensor {
         }
     }
 
+    /// `where(condition:_:_:)` spelled as PyTorch's `torch.where(condition, a, b)`.
+    public static func `where`(_ condition: [Bool], _ a: Tensor, _ b: Tensor) -> Tensor {
+        `where`(condition: condition, a, b)
+    }
+
     /// Limits every element to [min, max] (either bound may be omitted), PyTorch's `clamp`.
     /// The gradient passes where min ≤ x ≤ max (bounds included, as PyTorch) and is zero outside.
     /// When min > max every element becomes max. NaN stays NaN.

@@ -75,12 +75,13 @@ extension Tensor {
     }
 
     /// Cuts the tensor along `axis` into `n` parts of ⌈length / n⌉, the last one smaller when the
-    /// length does not divide (PyTorch's `chunk`; like it, fewer than `n` parts may come back).
+    /// length does not divide (PyTorch's `chunk`; like it, fewer than `n` parts may come back, and
+    /// an empty axis gives `n` empty parts).
     /// An LSTM's (B, 4H) gate pre-activations `chunk(4, axis: 1)` into four (B, H) gates.
     public func chunk(_ n: Int, axis: Int = 0) -> [Tensor] {
         precondition(n > 0, "chunk: number of chunks must be positive, got \(n)")
         let length = AxisLayout(shape, axis: axis, op: "chunk").n
-        if length == 0 { return split(sizes: [0], axis: axis) }
+        if length == 0 { return split(sizes: Array(repeating: 0, count: n), axis: axis) }
         let size = (length + n - 1) / n
         let sizes = stride(from: 0, to: length, by: size).map { Swift.min(size, length - $0) }
         return split(sizes: sizes, axis: axis)
