@@ -32,7 +32,7 @@ let package = Package(
         ),
         .target(name: "RecurrentNN", dependencies: ["RecurrentTensor"]),
         .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
-        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor", "RecurrentNN"]),
+        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(
             name: "RecurrentModels",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"]

@@ -105,7 +105,7 @@ final class SafetensorsTests: XCTestCase {
 
     func testTensorViewsAreWrittenFromTheirOffset() throws {
         // A tensor that lives at an offset in shared storage (as packed parameters do).
-        let storage = TensorStorage<Float>(capacity: 6, zero: 0)
+        let storage = TensorStorage<Float>(capacity: 6)
         for i in 0..<6 { storage.base[i] = Float(i) }
         let view = Tensor<Float>([0, 0], shape: [2])
         view.rebind(to: storage, offset: 3)
