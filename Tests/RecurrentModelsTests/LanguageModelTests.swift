@@ -1,0 +1,102 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+@testable import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+import XCTest
+
+final class LanguageModelTests: XCTestCase {
+    static let shakespeare = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/data/tinyshakespeare/input.txt")
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-lm-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func smallCorpus() throws -> TextCorpus {
+        let text = String(try readTextFile(Self.shakespeare.path).prefix(20_000))
+        return try TextCorpus(text: text)
+    }
+
+    func train(_ corpus: TextCorpus, steps: Int, cell: String = "lstm", out: URL) throws -> LanguageModelTrainer {
+        let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 48, layers: 1, cell: cell), seed: 3)
+        var options = LanguageModelTrainingOptions()
+        options.steps = steps; options.batch = 16; options.seqLen = 32; options.evalEvery = 50; options.evalCharacters = 2000
+        options.learningRate = 1e-2
+        let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: out)
+        try trainer.run(progress: false)
+        return trainer
+    }
+
+    /// The pieces together: a 1-layer LSTM on real text must get well below the uniform loss ln(V).
+    func testOneLayerLSTMLearnsRealText() throws {
+        let corpus = try smallCorpus()
+        let trainer = try train(corpus, steps: 150, out: folder)
+        let uniform = log(Double(corpus.vocabulary.count))
+        XCTAssertEqual(trainer.history.count, 3)
+        XCTAssertGreaterThan(trainer.history[0].validationLoss, trainer.history[2].validationLoss)
+        XCTAssertLessThan(trainer.history[2].validationLoss, 2.6, "uniform would be \(uniform)")
+        for name in ["config.json", "options.json", "vocabulary.json", "metrics.csv", "best.safetensors", "last.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+        }
+        let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertEqual(metrics.split(separator: "\n").count, 4)
+    }
+
+    func testSameSeedGivesBitIdenticalCheckpoints() throws {
+        let corpus = try smallCorpus()
+        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
+        _ = try train(corpus, steps: 20, cell: "gru", out: a)
+        _ = try train(corpus, steps: 20, cell: "gru", out: b)
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("last.safetensors")), try Data(contentsOf: b.appendingPathComponent("last.safetensors")))
+    }
+
+    func testCheckpointLoadsAndSamplesAndBadCheckpointsAreRefused() throws {
+        let corpus = try smallCorpus()
+        let trainer = try train(corpus, steps: 10, cell: "rnn", out: folder)
+        let url = folder.appendingPathComponent("last.safetensors")
+        let (model, vocabulary) = try LanguageModel.load(from: url)
+        XCTAssertEqual(vocabulary, corpus.vocabulary)
+        for (p, q) in zip(model.parameters(), trainer.model.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
+        var g1 = RandomGenerator(seed: 4), g2 = RandomGenerator(seed: 4)
+        let prime = try vocabulary.encode(characters: "ROMEO:")
+        let s1 = model.sample(prime: prime, length: 50, temperature: 0.8, topK: 5, generator: &g1)
+        XCTAssertEqual(s1, model.sample(prime: prime, length: 50, temperature: 0.8, topK: 5, generator: &g2))
+        XCTAssertEqual(s1.count, 50)
+
+        var checkpoint = try Checkpoint.load(from: url)
+        checkpoint.extra["task"] = "classify"
+        try checkpoint.save(to: folder.appendingPathComponent("wrong-task.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("wrong-task.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .wrongTask(expected: "charlm", found: "classify"))
+        }
+        checkpoint = try Checkpoint.load(from: url)
+        checkpoint.config = #"{"vocabularySize": 5, "embeddingSize": 16, "hiddenSize": 100000000, "layers": 1, "cell": "lstm", "dropout": 0}"#
+        try checkpoint.save(to: folder.appendingPathComponent("huge.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("huge.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .badConfig("hiddenSize must be in 1...65536, got 100000000"))
+        }
+        checkpoint = try Checkpoint.load(from: url)
+        checkpoint.tensors["head.bias"] = Tensor.zeros([3])
+        try checkpoint.save(to: folder.appendingPathComponent("shape.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("shape.safetensors"))) {
+            XCTAssertEqual($0 as? ModuleError, .shapeMismatch(name: "head.bias", expected: [corpus.vocabulary.count], found: [3]))
+        }
+        checkpoint = try Checkpoint.load(from: url)
+        checkpoint.tensors["head.bias"]!.data[0] = .nan
+        try checkpoint.save(to: folder.appendingPathComponent("nan.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("nan.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .nonFiniteParameters("head.bias"))
+        }
+        try Data("not a checkpoint".utf8).write(to: folder.appendingPathComponent("junk.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("junk.safetensors"))) {
+            XCTAssertTrue($0 is SafetensorsError, "\($0)")
+        }
+    }
+}
