@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+
+/// The `recurrent` executable end to end: bad input gets a one-line message and a non-zero exit, never a crash.
+final class CommandLineTests: XCTestCase {
+    /// The executable built next to the test bundle (`swift build --build-tests` builds both).
+    static var executable: URL {
+        #if os(Linux)
+        // swift-corelibs-xctest runs the test bundle itself as the executable, inside the products folder.
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        #else
+        let products = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
+        #endif
+        return products.appendingPathComponent("recurrent")
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "recurrent executable not built")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-cli-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
+
+    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertNotEqual(result.status, 0, file: file, line: line)
+        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
+        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
+        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
+    }
+
+    func testTrainSampleAndBadInputs() throws {
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question.\n", count: 40).write(to: text, atomically: true, encoding: .utf8)
+        let run1 = folder.appendingPathComponent("run").path
+        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "16", "--layers", "1", "--embedding", "8",
+                               "--steps", "6", "--eval-every", "3", "--batch", "4", "--seq-len", "16", "--out", run1])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        XCTAssertTrue(trained.output.contains("validation loss"))
+        let checkpoint = run1 + "/best.safetensors"
+        let sampled = try run(["sample", "--checkpoint", checkpoint, "--prime", "To be", "--length", "20", "--seed", "2"])
+        XCTAssertEqual(sampled.status, 0, sampled.error)
+        XCTAssertTrue(sampled.output.hasPrefix("To be"))
+
+        try assertFails(["train", "charlm", "--data", folder.appendingPathComponent("missing.txt").path], mentioning: "not found")
+        let empty = folder.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        try assertFails(["train", "charlm", "--data", empty.path], mentioning: "empty")
+        try assertFails(["train", "charlm", "--data", text.path, "--cell", "transformer"], mentioning: "--cell")
+        try assertFails(["train", "charlm", "--data", text.path, "--lr", "-1"], mentioning: "--lr")
+        try assertFails(["sample", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
+        try assertFails(["sample", "--checkpoint", text.path], mentioning: "error")
+        try assertFails(["sample", "--checkpoint", checkpoint, "--prime", "Zebra§"], mentioning: "vocabulary")
+        try assertFails(["sample", "--checkpoint", checkpoint, "--temperature", "0"], mentioning: "--temperature")
+    }
+}
