@@ -16,6 +16,23 @@ final class JordanTests: XCTestCase {
             }
             XCTAssertLessThan(result.maxError, 1e-7, "\(activation)/\(outputActivation): \(result)")
         }
+        let bidirectional = Jordan<Double>(inputSize: 3, hiddenSize: 4, outputSize: 2, numLayers: 2, bidirectional: true, generator: &rng)
+        let xd = Tensor<Double>.normal([5, 3, 3], generator: &rng, requiresGrad: true)
+        let yd = Tensor<Double>.normal([4, 3, 2], generator: &rng, requiresGrad: true)
+        let bidirectionalCheck = gradientCheck([xd, yd] + bidirectional.parameters()) { _ in
+            let (out, final) = bidirectional(xd, initialOutput: yd, lengths: [3, 5, 1])
+            return Tensor.concat([out.reshaped([-1]), final.reshaped([-1])], axis: 0)
+        }
+        XCTAssertLessThan(bidirectionalCheck.maxError, 1e-7, "bidirectional: \(bidirectionalCheck)")
+        // The reverse direction starts at each sequence's own end: its output at t = length − 1 is one step from y0 = 0.
+        let single = Jordan<Double>(inputSize: 3, hiddenSize: 4, outputSize: 2, bidirectional: true, generator: &rng)
+        let (both, _) = single(xd, lengths: [3, 5, 1])
+        for (b, length) in [3, 5, 1].enumerated() {
+            let step = single.layers[1](xd.slice(axis: 0, (length - 1)..<length).slice(axis: 1, b..<(b + 1)).reshaped([1, 3])).y
+            for j in 0..<2 { XCTAssertEqual(both[length - 1, b, 2 + j], step[0, j], accuracy: 1e-12) }
+        }
+        XCTAssertEqual(bidirectional.namedParameters()[5].name, "weight_ih_l0_reverse")
+        XCTAssertEqual(bidirectional.namedParameters()[10].tensor.shape, [4, 4], "layer 1 reads both directions")
         let noBias = Jordan<Double>(inputSize: 2, hiddenSize: 3, outputSize: 2, bias: false, batchFirst: true, generator: &rng)
         let xb = Tensor<Double>.normal([2, 4, 2], generator: &rng, requiresGrad: true)
         XCTAssertLessThan(gradientCheck([xb] + noBias.parameters()) { noBias($0[0]).output }.maxError, 1e-7)

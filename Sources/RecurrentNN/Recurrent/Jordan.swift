@@ -72,35 +72,41 @@ public final class JordanCell<Scalar: TensorScalar>: Module<Scalar> {
 
 /// A stacked Jordan network over whole sequences; each layer is one fused autograd node with BPTT.
 public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
-    public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int, batchFirst: Bool
+    public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int, batchFirst: Bool, bidirectional: Bool
     public let activation: Nonlinearity, outputActivation: OutputActivation
-    /// Per layer: weight_ih, bias_ih?, weight_yh, weight_ho, bias_ho?
+    /// Per layer and direction (index layer · D + direction): weight_ih, bias_ih?, weight_yh, weight_ho, bias_ho?
     let layers: [JordanCell<Scalar>]
+    public var directions: Int { bidirectional ? 2 : 1 }
 
     public init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-                activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh, generator: inout RandomGenerator) {
+                bidirectional: Bool = false, activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
+                generator: inout RandomGenerator) {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.outputSize = outputSize
         self.numLayers = numLayers
         self.batchFirst = batchFirst
+        self.bidirectional = bidirectional
         self.activation = activation
         self.outputActivation = outputActivation
-        layers = (0..<numLayers).map { k in
-            JordanCell(inputSize: k == 0 ? inputSize : outputSize, hiddenSize: hiddenSize, outputSize: outputSize, bias: bias,
+        let D = bidirectional ? 2 : 1
+        layers = (0..<(numLayers * D)).map { index in
+            JordanCell(inputSize: index < D ? inputSize : D * outputSize, hiddenSize: hiddenSize, outputSize: outputSize, bias: bias,
                        activation: activation, outputActivation: outputActivation, generator: &generator)
         }
         super.init()
-        for (k, cell) in layers.enumerated() {
-            for (name, t) in cell.namedParameters() { registerParameter("\(name)_l\(k)", t) }
+        for (index, cell) in layers.enumerated() {
+            let suffix = "_l\(index / D)" + (index % D == 1 ? "_reverse" : "")
+            for (name, t) in cell.namedParameters() { registerParameter(name + suffix, t) }
         }
     }
 
     /// - Parameters:
     ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
-    ///   - initialOutput: y0 (L, B, O); zeros when nil.
+    ///   - initialOutput: y0 (L·D, B, O); zeros when nil.
     ///   - lengths: valid steps per sequence (1...T); outputs past them are zero, final y at the last valid step.
-    /// - Returns: output (T, B, O) (batch first if `batchFirst`) and the final outputs (L, B, O).
+    /// - Returns: output (T, B, D·O) (directions concatenated; batch first if `batchFirst`) and the final
+    ///   outputs (L·D, B, O); the reverse direction starts at each sequence's own end.
     public func callAsFunction(_ input: Tensor<Scalar>, initialOutput: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
         -> (output: Tensor<Scalar>, finalOutput: Tensor<Scalar>) {
         precondition(input.rank == 3, "Jordan: input must be 3-D, got \(input.shape)")
@@ -109,13 +115,19 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
         checkShapes("Jordan input", input.shape, [inputSize], x.shape[2] == inputSize)
         let lengths = lengths ?? Array(repeating: T, count: B)
         precondition(lengths.count == B && lengths.allSatisfy { $0 >= 1 && $0 <= T }, "Jordan: lengths \(lengths) must be B=\(B) values in 1...\(T)")
-        if let y0 = initialOutput { checkShapes("Jordan y0", y0.shape, [numLayers, B, outputSize], y0.shape == [numLayers, B, outputSize]) }
+        let D = directions
+        if let y0 = initialOutput { checkShapes("Jordan y0", y0.shape, [numLayers * D, B, outputSize], y0.shape == [numLayers * D, B, outputSize]) }
         var finals: [Tensor<Scalar>] = []
-        for (k, cell) in layers.enumerated() {
-            let y0 = initialOutput.map { $0.slice(axis: 0, k..<(k + 1)).reshaped([B, outputSize]) } ?? .zeros([B, outputSize])
-            let (out, yN) = fusedJordan(cell, x: x, y0: y0, lengths: lengths)
-            x = out
-            finals.append(yN.reshaped([1, B, outputSize]))
+        for layer in 0..<numLayers {
+            var outputs: [Tensor<Scalar>] = []
+            for direction in 0..<D {
+                let index = layer * D + direction
+                let y0 = initialOutput.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, outputSize]) } ?? .zeros([B, outputSize])
+                let (out, yN) = fusedJordan(layers[index], x: x, y0: y0, lengths: lengths, reverse: direction == 1)
+                outputs.append(out)
+                finals.append(yN.reshaped([1, B, outputSize]))
+            }
+            x = D == 1 ? outputs[0] : Tensor.concat(outputs, axis: 2)
         }
         return (batchFirst ? x.transposed(0, 1) : x, Tensor.concat(finals, axis: 0))
     }
@@ -125,11 +137,13 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
 /// - Parameters: x (T, B, I), y0 (B, O). - Returns: output (T, B, O), final y (B, O).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Scalar>, y0: Tensor<Scalar>, lengths: [Int])
+func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Scalar>, y0: Tensor<Scalar>, lengths: [Int], reverse: Bool = false)
     -> (Tensor<Scalar>, Tensor<Scalar>) {
     let (T, B, I) = (x.shape[0], x.shape[1], x.shape[2])
     let H = cell.weightIH.shape[0], O = cell.weightHO.shape[0]
     let act = cell.activation, actOut = cell.outputActivation
+    // Step s of sequence b reads and writes time t (reverse: from each sequence's own end), as in FusedRecurrence.swift.
+    @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
 
     let xw = Tensor<Scalar>(zeros: [T, B, H])                   // (T, B, H) input projection + b_ih, one GEMM
     Scalar.gemm(transA: false, transB: true, m: T * B, n: H, k: I, alpha: 1, a: x.data, lda: I,
@@ -142,7 +156,7 @@ func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Sca
     for s in 0..<T {
         let h = hs.data + s * B * H, yPrev = ys.data + s * B * O, yNext = ys.data + (s + 1) * B * O
         // h = act(xw + y_{s-1}·W_yhᵀ): (B, O)·(O, H)
-        (h).update(from: xw.data + s * B * H, count: B * H)
+        for b in 0..<B where s < lengths[b] { (h + b * H).update(from: xw.data + (time(s, b) * B + b) * H, count: H) }
         Scalar.gemm(transA: false, transB: true, m: B, n: H, k: O, alpha: 1, a: yPrev, lda: O,
                     b: cell.weightYH.data, ldb: O, beta: 1, c: h, ldc: H)
         for b in 0..<B {
@@ -160,7 +174,7 @@ func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Sca
             let row = yNext + b * O
             if s < lengths[b] {
                 for j in 0..<O { row[j] = actOut.apply(row[j] + (cell.biasHO?.data[j] ?? 0)) }
-                (output.data + (s * B + b) * O).update(from: row, count: O)
+                (output.data + (time(s, b) * B + b) * O).update(from: row, count: O)
             } else {
                 row.update(from: yPrev + b * O, count: O)
             }
@@ -180,7 +194,7 @@ func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Sca
             let yNext = ys.data + (s + 1) * B * O, h = hs.data + s * B * H
             let dpy = dPreY.data + s * B * O, dph = dPreH.data + s * B * H
             for b in 0..<B where s < lengths[b] {
-                let g = grads[0].map { $0.data + (s * B + b) * O }
+                let g = grads[0].map { $0.data + (time(s, b) * B + b) * O }
                 for j in 0..<O {
                     let total = dy.data[b * O + j] + (g?[j] ?? 0)
                     dpy[b * O + j] = total * actOut.derivative(output: yNext[b * O + j])
@@ -202,19 +216,28 @@ func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Sca
                 (dy.data + b * O).update(from: scratch.data + b * O, count: O)
             }
         }
-        // Weight gradients: one GEMM each over all T·B rows.
+        // Weight gradients: one GEMM each over all T·B rows; x's side needs dPreH in time order.
+        let dPreHTime: Tensor<Scalar>
+        if reverse || lengths.contains(where: { $0 != T }) {
+            dPreHTime = Tensor<Scalar>(zeros: [T, B, H])
+            for s in 0..<T { for b in 0..<B where s < lengths[b] {
+                (dPreHTime.data + (time(s, b) * B + b) * H).update(from: dPreH.data + (s * B + b) * H, count: H)
+            } }
+        } else {
+            dPreHTime = dPreH
+        }
         let gx = Tensor<Scalar>(zeros: [T, B, I])
-        Scalar.gemm(transA: false, transB: false, m: T * B, n: I, k: H, alpha: 1, a: dPreH.data, lda: H,
+        Scalar.gemm(transA: false, transB: false, m: T * B, n: I, k: H, alpha: 1, a: dPreHTime.data, lda: H,
                     b: cell.weightIH.data, ldb: I, beta: 0, c: gx.data, ldc: I)
         let gWih = Tensor<Scalar>(zeros: [H, I]), gWyh = Tensor<Scalar>(zeros: [H, O]), gWho = Tensor<Scalar>(zeros: [O, H])
-        Scalar.gemm(transA: true, transB: false, m: H, n: I, k: T * B, alpha: 1, a: dPreH.data, lda: H,
+        Scalar.gemm(transA: true, transB: false, m: H, n: I, k: T * B, alpha: 1, a: dPreHTime.data, lda: H,
                     b: x.data, ldb: I, beta: 0, c: gWih.data, ldc: I)
         Scalar.gemm(transA: true, transB: false, m: H, n: O, k: T * B, alpha: 1, a: dPreH.data, lda: H,
                     b: ys.data, ldb: O, beta: 0, c: gWyh.data, ldc: O)
         Scalar.gemm(transA: true, transB: false, m: O, n: H, k: T * B, alpha: 1, a: dPreY.data, lda: O,
                     b: hs.data, ldb: H, beta: 0, c: gWho.data, ldc: H)
         var result: [Tensor<Scalar>?] = [gx, dy, gWih]
-        if cell.biasIH != nil { result.append(columnSums(dPreH.data, rows: T * B, width: H)) }
+        if cell.biasIH != nil { result.append(columnSums(dPreHTime.data, rows: T * B, width: H)) }
         result += [gWyh, gWho]
         if cell.biasHO != nil { result.append(columnSums(dPreY.data, rows: T * B, width: O)) }
         return result
