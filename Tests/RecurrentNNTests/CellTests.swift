@@ -144,6 +144,25 @@ final class CellTests: XCTestCase {
         for (a, b) in zip(fused.h.scalars + fused.c.scalars, hNext.scalars + cNext.scalars) { XCTAssertEqual(a, b, accuracy: 1e-14) }
     }
 
+    /// A step's node keeps its inputs, never its own outputs: the graph is freed once the outputs go.
+    func testStepGraphIsReleasedAfterBackward() {
+        var rng = RandomGenerator(seed: 18)
+        let lstm = LSTMCell<Double>(inputSize: 3, hiddenSize: 2, generator: &rng)
+        let gru = GRUCell<Double>(inputSize: 3, hiddenSize: 2, resetAfter: false, generator: &rng)
+        let rnn = RNNCell<Double>(inputSize: 3, hiddenSize: 2, generator: &rng)
+        var weakRefs: [WeakReference] = []
+        do {
+            let x = Tensor<Double>.normal([2, 3], generator: &rng, requiresGrad: true)
+            let s = lstm(x, state: nil)
+            let g = gru(x, s.h)
+            let r = rnn(x, g)
+            for t in [s.h, s.c, g, r] { weakRefs += [WeakReference(t), WeakReference(t.gradFn)] }
+            r.backward(Tensor.ones([2, 2]))
+            XCTAssertNotNil(x.grad)
+        }
+        for (i, ref) in weakRefs.enumerated() { XCTAssertNil(ref.object, "object \(i) outlived its graph") }
+    }
+
     // MARK: PyTorch fixtures
 
     func testRNNCellMatchesPyTorch() throws { try checkCellFixtures("rnn_cell") }
@@ -204,6 +223,11 @@ final class CellTests: XCTestCase {
         try CellFixtures.compareOutputsAndGradients(outputs, inputs: inputs, parameters: module.namedParameters(), case: c,
                                                     name: name, tolerance: tolerance)
     }
+}
+
+struct WeakReference {
+    weak var object: AnyObject?
+    init(_ object: AnyObject?) { self.object = object }
 }
 
 /// Reading the JSON fixtures of Tests/Fixtures/cells/ (Foundation only).

@@ -188,6 +188,21 @@ final class JordanTests: XCTestCase {
         }
     }
 
+    /// The layer's node keeps its inputs and saved buffers, never its outputs.
+    func testLayerGraphIsReleasedAfterBackward() {
+        var rng = RandomGenerator(seed: 27)
+        let net = Jordan<Double>(inputSize: 3, hiddenSize: 4, outputSize: 2, bidirectional: true, generator: &rng)
+        var refs: [WeakReference] = []
+        do {
+            let x = Tensor<Double>.normal([5, 2, 3], generator: &rng, requiresGrad: true)
+            let r = net(x, lengths: [5, 3])
+            refs = [WeakReference(r.output), WeakReference(r.finalY), WeakReference(r.output.gradFn)]
+            r.output.backward(Tensor.ones(r.output.shape))
+            XCTAssertNotNil(x.grad)
+        }
+        for (i, ref) in refs.enumerated() { XCTAssertNil(ref.object, "object \(i) outlived its graph") }
+    }
+
     // MARK: torch fixtures
 
     func testJordanMatchesTorchLoop() throws {
