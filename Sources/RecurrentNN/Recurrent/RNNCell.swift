@@ -118,7 +118,7 @@ public class RecurrentCell<Scalar: TensorScalar>: Module<Scalar> {
 
 /// Gradients of a step node's x and parameters, allocated (zeroed) only where the input needs one.
 struct ProjectionGradients<Scalar: TensorScalar> {
-    var x, weightIH, weightHH, biasIH, biasHH: Tensor<Scalar>?
+    let x, weightIH, weightHH, biasIH, biasHH: Tensor<Scalar>?
     let hasBias: Bool
 
     init(cell: RecurrentCell<Scalar>, x: Tensor<Scalar>) {
