@@ -46,7 +46,7 @@ final class RecurrentStateTests: XCTestCase {
             for t in 0..<T {
                 let xt = x.slice(axis: 0, t..<(t + 1)).reshaped([B, I])
                 switch cell {
-                case let lstm as LSTMCell<Double>: let s = lstm(xt, h.map { ($0, c!) }); (h, c) = (s.h, s.c)
+                case let lstm as LSTMCell<Double>: let s = lstm(xt, state: h.map { ($0, c!) }); (h, c) = (s.h, s.c)
                 case let gru as GRUCell<Double>: h = gru(xt, h)
                 case let rnn as RNNCell<Double>: h = rnn(xt, h)
                 default: break

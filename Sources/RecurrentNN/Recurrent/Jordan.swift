@@ -1,246 +1,291 @@
 import RecurrentTensor
 
-// Jordan network: the previous step's OUTPUT, not its hidden state, is fed back.
-//     h_t = act(W_ih x_t + b_ih + W_yh y_{t-1}),   y_t = act_out(W_ho h_t + b_ho)
-// Parameters (per layer k): weight_ih_l{k} (H, I), bias_ih_l{k} (H), weight_yh_l{k} (H, O),
-// weight_ho_l{k} (O, H), bias_ho_l{k} (O); init U(−1/√H, 1/√H). Layer k > 0 reads layer k−1's y.
-
-/// Activation of a Jordan network's output y.
-public enum OutputActivation: String, Sendable, CaseIterable {
-    case identity, tanh, sigmoid
-
-    @inline(__always) func apply<S: TensorScalar>(_ x: S) -> S {
-        switch self {
-        case .identity: x
-        case .tanh: S.tanh(x)
-        case .sigmoid: S.sigmoid(x)
-        }
-    }
-
-    /// Derivative from the output value y.
-    @inline(__always) func derivative<S: TensorScalar>(output y: S) -> S {
-        switch self {
-        case .identity: 1
-        case .tanh: 1 - y * y
-        case .sigmoid: y * (1 - y)
-        }
-    }
-
-    func apply<S>(_ t: Tensor<S>) -> Tensor<S> {
-        switch self {
-        case .identity: t
-        case .tanh: t.tanh()
-        case .sigmoid: t.sigmoid()
-        }
-    }
-}
-
-/// One Jordan step, composed from autograd ops (for hand-written loops and as the fused layer's reference).
-public final class JordanCell<Scalar: TensorScalar>: Module<Scalar> {
-    public let weightIH: Tensor<Scalar>, biasIH: Tensor<Scalar>?, weightYH: Tensor<Scalar>
-    public let weightHO: Tensor<Scalar>, biasHO: Tensor<Scalar>?
-    public let activation: Nonlinearity, outputActivation: OutputActivation
-
-    public init(inputSize: Int, hiddenSize: Int, outputSize: Int, bias: Bool = true, activation: Nonlinearity = .tanh,
-                outputActivation: OutputActivation = .tanh, generator: inout RandomGenerator) {
-        let bound = 1 / Scalar(hiddenSize).squareRoot()
-        func make(_ shape: [Int]) -> Tensor<Scalar> { .uniform(shape, low: -bound, high: bound, generator: &generator) }
-        weightIH = make([hiddenSize, inputSize]); biasIH = bias ? make([hiddenSize]) : nil
-        weightYH = make([hiddenSize, outputSize])
-        weightHO = make([outputSize, hiddenSize]); biasHO = bias ? make([outputSize]) : nil
-        self.activation = activation
-        self.outputActivation = outputActivation
-        super.init()
-        registerParameter("weight_ih", weightIH)
-        if let biasIH { registerParameter("bias_ih", biasIH) }
-        registerParameter("weight_yh", weightYH)
-        registerParameter("weight_ho", weightHO)
-        if let biasHO { registerParameter("bias_ho", biasHO) }
-    }
-
-    /// - Parameters: x (B, I); y (B, O) the previous output, nil for zeros. - Returns: h (B, H), y (B, O)
-    public func callAsFunction(_ x: Tensor<Scalar>, _ y: Tensor<Scalar>? = nil) -> (h: Tensor<Scalar>, y: Tensor<Scalar>) {
-        let yPrev = y ?? .zeros([x.shape[0], weightYH.shape[1]])
-        var pre = x.matmul(weightIH, transposeOther: true) + yPrev.matmul(weightYH, transposeOther: true)
-        if let biasIH { pre = pre + biasIH }
-        let h = activation == .tanh ? pre.tanh() : pre.relu()
-        var out = h.matmul(weightHO, transposeOther: true)
-        if let biasHO { out = out + biasHO }
-        return (h, outputActivation.apply(out))
-    }
-}
-
-/// A stacked Jordan network over whole sequences; each layer is one fused autograd node with BPTT.
+/// A Jordan network over whole sequences: stacked, optionally bidirectional, with variable lengths.
+///
+/// Per layer k and direction (see `JordanCell` for the recurrence):
+///
+///     h_t = act(x_t·W_ihᵀ + y_{t−1}·W_yhᵀ + b_ih),   y_t = act_out(h_t·W_hoᵀ + b_ho)
+///
+/// Layer k > 0 reads layer k−1's output sequence y (both directions concatenated, D·O features).
+/// Parameters, PyTorch-style: weight_ih_l{k} (H, I_k), weight_yh_l{k} (H, O), weight_ho_l{k} (O, H),
+/// bias_ih_l{k} (H), bias_ho_l{k} (O), and the same with `_reverse` for the backward direction;
+/// I_0 = inputSize, I_k = D·O; all U(−1/√H, 1/√H).
+///
+/// Each layer is ONE autograd node with hand-written BPTT: the input projection of all steps is one
+/// GEMM, each step does two small GEMMs (y_{t−1}·W_yhᵀ and h_t·W_hoᵀ), and the backward walks the
+/// steps in reverse and finishes with one GEMM per weight over all steps.
 public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
-    public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int, batchFirst: Bool, bidirectional: Bool
-    public let activation: Nonlinearity, outputActivation: OutputActivation
-    /// Per layer and direction (index layer · D + direction): weight_ih, bias_ih?, weight_yh, weight_ho, bias_ho?
-    let layers: [JordanCell<Scalar>]
+    public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int
+    public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
+    public let activation: Nonlinearity
+    public let outputActivation: OutputActivation
+    /// D: 2 when bidirectional, else 1.
     public var directions: Int { bidirectional ? 2 : 1 }
+    /// [layer][direction]
+    let weights: [[JordanWeights<Scalar>]]
 
-    public init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-                bidirectional: Bool = false, activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
+    /// - Parameters:
+    ///   - inputSize: features I of the input.
+    ///   - hiddenSize: features H of each hidden layer.
+    ///   - outputSize: features O of each layer's output y (fed back, and passed to the next layer).
+    ///   - numLayers: stacked layers L.
+    ///   - bias: whether bias_ih and bias_ho exist.
+    ///   - batchFirst: input and output are (B, T, ·) instead of (T, B, ·).
+    ///   - bidirectional: run a second pass over each sequence in reverse; outputs are concatenated.
+    ///   - activation: of the hidden layer, `.tanh` (default) or `.relu`.
+    ///   - outputActivation: of y, `.tanh` (default), `.sigmoid` or `.identity`.
+    ///   - generator: source of the initial values.
+    public init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true,
+                batchFirst: Bool = false, bidirectional: Bool = false,
+                activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
                 generator: inout RandomGenerator) {
+        precondition(numLayers > 0, "Jordan: numLayers must be positive, got \(numLayers)")
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.outputSize = outputSize
         self.numLayers = numLayers
+        hasBias = bias
         self.batchFirst = batchFirst
         self.bidirectional = bidirectional
         self.activation = activation
         self.outputActivation = outputActivation
-        let D = bidirectional ? 2 : 1
-        layers = (0..<(numLayers * D)).map { index in
-            JordanCell(inputSize: index < D ? inputSize : D * outputSize, hiddenSize: hiddenSize, outputSize: outputSize, bias: bias,
-                       activation: activation, outputActivation: outputActivation, generator: &generator)
+        let d = bidirectional ? 2 : 1
+        weights = (0..<numLayers).map { k in
+            (0..<d).map { _ in
+                JordanWeights(inputSize: k == 0 ? inputSize : d * outputSize, hiddenSize: hiddenSize,
+                              outputSize: outputSize, bias: bias, generator: &generator)
+            }
         }
         super.init()
-        for (index, cell) in layers.enumerated() {
-            let suffix = "_l\(index / D)" + (index % D == 1 ? "_reverse" : "")
-            for (name, t) in cell.namedParameters() { registerParameter(name + suffix, t) }
+        for (k, layer) in weights.enumerated() {
+            for (dir, w) in layer.enumerated() {
+                for (name, tensor) in w.named(suffix: "_l\(k)" + (dir == 1 ? "_reverse" : "")) { registerParameter(name, tensor) }
+            }
         }
     }
 
+    /// A `JordanCell` sharing (not copying) the parameters of one layer and direction, to step a
+    /// trained network by hand. The reverse direction's cell must be fed the sequence backwards.
+    public func cell(layer: Int, direction: Int = 0) -> JordanCell<Scalar> {
+        precondition(layer >= 0 && layer < numLayers && direction >= 0 && direction < directions,
+                     "Jordan.cell: no layer \(layer), direction \(direction) in \(numLayers) layers × \(directions) directions")
+        return JordanCell(sharing: weights[layer][direction], activation: activation, outputActivation: outputActivation)
+    }
+
+    /// Runs the network over a batch of sequences.
     /// - Parameters:
-    ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
-    ///   - initialOutput: y0 (L·D, B, O); zeros when nil.
-    ///   - lengths: valid steps per sequence (1...T); outputs past them are zero, final y at the last valid step.
-    /// - Returns: output (T, B, D·O) (directions concatenated; batch first if `batchFirst`) and the final
-    ///   outputs (L·D, B, O); the reverse direction starts at each sequence's own end.
-    public func callAsFunction(_ input: Tensor<Scalar>, initialOutput: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
-        -> (output: Tensor<Scalar>, finalOutput: Tensor<Scalar>) {
-        precondition(input.rank == 3, "Jordan: input must be 3-D, got \(input.shape)")
-        var x = batchFirst ? input.transposed(0, 1) : input
-        let (T, B) = (x.shape[0], x.shape[1])
-        checkShapes("Jordan input", input.shape, [inputSize], x.shape[2] == inputSize)
-        let lengths = lengths ?? Array(repeating: T, count: B)
-        precondition(lengths.count == B && lengths.allSatisfy { $0 >= 1 && $0 <= T }, "Jordan: lengths \(lengths) must be B=\(B) values in 1...\(T)")
-        let D = directions
-        if let y0 = initialOutput { checkShapes("Jordan y0", y0.shape, [numLayers * D, B, outputSize], y0.shape == [numLayers * D, B, outputSize]) }
-        var finals: [Tensor<Scalar>] = []
-        for layer in 0..<numLayers {
-            var outputs: [Tensor<Scalar>] = []
-            for direction in 0..<D {
-                let index = layer * D + direction
-                let y0 = initialOutput.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, outputSize]) } ?? .zeros([B, outputSize])
-                let (out, yN) = fusedJordan(layers[index], x: x, y0: y0, lengths: lengths, reverse: direction == 1)
-                outputs.append(out)
-                finals.append(yN.reshaped([1, B, outputSize]))
-            }
-            x = D == 1 ? outputs[0] : Tensor.concat(outputs, axis: 2)
+    ///   - input: (T, B, I), or (B, T, I) with `batchFirst`.
+    ///   - initialY: y_0 per layer and direction, (L·D, B, O) with index `layer · D + direction`; nil for zeros.
+    ///   - lengths: valid steps of each sequence (B values in 0…T), for padded batches. Outputs past a
+    ///     sequence's length are zero, its final y is the one at its last valid step, and the reverse
+    ///     direction starts at that step (as PyTorch's packed sequences). Nil: all T steps.
+    /// - Returns: `output` (T, B, D·O) (or (B, T, D·O) with `batchFirst`), the last layer's y at every
+    ///   step; `finalY` (L·D, B, O), every layer's and direction's last y.
+    public func callAsFunction(_ input: Tensor<Scalar>, initialY: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, finalY: Tensor<Scalar>) {
+        precondition(input.rank == 3, "Jordan: input must be 3-D \(batchFirst ? "(B, T, I)" : "(T, B, I)"), got \(input.shape)")
+        var x = batchFirst ? input.transposed(0, 1) : input              // (T, B, I)
+        let (t, b) = (x.shape[0], x.shape[1])
+        checkShapes("Jordan input", input.shape, batchFirst ? [b, t, inputSize] : [t, b, inputSize], x.shape[2] == inputSize)
+        let d = directions
+        if let initialY {
+            checkShapes("Jordan initialY", initialY.shape, [numLayers * d, b, outputSize], initialY.shape == [numLayers * d, b, outputSize])
         }
-        return (batchFirst ? x.transposed(0, 1) : x, Tensor.concat(finals, axis: 0))
+        if let lengths {
+            precondition(lengths.count == b, "Jordan: \(lengths.count) lengths for a batch of \(b)")
+            precondition(lengths.allSatisfy { $0 >= 0 && $0 <= t }, "Jordan: lengths \(lengths) must lie in 0…\(t)")
+        }
+        let steps = lengths ?? Array(repeating: t, count: b)
+
+        var finals: [Tensor<Scalar>] = []
+        for k in 0..<numLayers {
+            let y0 = initialY?.slice(axis: 0, (k * d)..<((k + 1) * d))   // (D, B, O)
+            let (out, final) = layerForward(k, x, y0, lengths: steps)
+            x = out
+            finals.append(final)
+        }
+        let output = batchFirst ? x.transposed(0, 1) : x
+        return (output, numLayers == 1 ? finals[0] : Tensor.concat(finals, axis: 0))
+    }
+
+    /// One layer, both directions, as one autograd node.
+    /// - Parameters: x (T, B, I_k), y0 (D, B, O) or nil. - Returns: output (T, B, D·O), final y (D, B, O)
+    private func layerForward(_ k: Int, _ x: Tensor<Scalar>, _ y0: Tensor<Scalar>?, lengths: [Int])
+        -> (Tensor<Scalar>, Tensor<Scalar>) {
+        let (t, b, i) = (x.shape[0], x.shape[1], x.shape[2])
+        let (h, o, d) = (hiddenSize, outputSize, directions)
+        let layer = weights[k]
+        let out = Tensor<Scalar>(zeros: [t, b, d * o])                    // (T, B, D·O)
+        let final = Tensor<Scalar>(zeros: [d, b, o])                      // (D, B, O)
+        let proj = Tensor<Scalar>(zeros: [t, b, h])                       // (T, B, H) scratch: x·W_ihᵀ + b_ih
+        var tapes: [JordanTape<Scalar>] = []
+        for dir in 0..<d {
+            let run = JordanRun(layer[dir], steps: t, batch: b, input: i, lengths: lengths, reverse: dir == 1,
+                                activation: activation, outputActivation: outputActivation)
+            let tape = JordanTape<Scalar>(steps: t, batch: b, hidden: h, output: o)
+            run.forward(x: x.data, y0: y0.map { $0.data + dir * b * o }, proj: proj.data, tape: tape,
+                        out: out.data + dir * o, outStride: d * o, finalY: final.data + dir * b * o)
+            tapes.append(tape)
+        }
+
+        let inputs = [x] + (y0.map { [$0] } ?? []) + layer.flatMap(\.all)
+        let (act, outAct) = (activation, outputActivation)
+        let outputs = Tensor.record("Jordan(layer \(k))", inputs: inputs, outputs: [out, final]) { grads in
+            let dX: Tensor<Scalar>? = x.requiresGrad ? Tensor(zeros: x.shape) : nil
+            let dY0: Tensor<Scalar>? = (y0?.requiresGrad ?? false) ? Tensor(zeros: [d, b, o]) : nil
+            var paramGrads: [Tensor<Scalar>?] = []
+            for dir in 0..<d {
+                let w = layer[dir]
+                func zeros(_ p: Tensor<Scalar>?) -> Tensor<Scalar>? { p.flatMap { $0.requiresGrad ? Tensor(zeros: $0.shape) : nil } }
+                let g = JordanGradients(weightIH: zeros(w.weightIH), weightYH: zeros(w.weightYH), weightHO: zeros(w.weightHO),
+                                        biasIH: zeros(w.biasIH), biasHO: zeros(w.biasHO))
+                let run = JordanRun(w, steps: t, batch: b, input: i, lengths: lengths, reverse: dir == 1,
+                                    activation: act, outputActivation: outAct)
+                run.backward(x: x.data, dOut: grads[0].map { $0.data + dir * o }, outStride: d * o,
+                             dFinal: grads[1].map { $0.data + dir * b * o }, tape: tapes[dir],
+                             dX: dX?.data, dY0: dY0.map { $0.data + dir * b * o }, grads: g)
+                paramGrads += [g.weightIH, g.weightYH, g.weightHO] + (w.biasIH == nil ? [] : [g.biasIH, g.biasHO])
+            }
+            return [dX] + (y0 == nil ? [] : [dY0]) + paramGrads
+        }
+        return (outputs[0], outputs[1])
     }
 }
 
-/// One Jordan layer over a sequence as one node.
-/// - Parameters: x (T, B, I), y0 (B, O). - Returns: output (T, B, O), final y (B, O).
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-func fusedJordan<Scalar: TensorScalar>(_ cell: JordanCell<Scalar>, x: Tensor<Scalar>, y0: Tensor<Scalar>, lengths: [Int], reverse: Bool = false)
-    -> (Tensor<Scalar>, Tensor<Scalar>) {
-    let (T, B, I) = (x.shape[0], x.shape[1], x.shape[2])
-    let H = cell.weightIH.shape[0], O = cell.weightHO.shape[0]
-    let act = cell.activation, actOut = cell.outputActivation
-    // Step s of sequence b reads and writes time t (reverse: from each sequence's own end), as in FusedRecurrence.swift.
-    @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
+// MARK: fused forward and BPTT backward of one direction of one layer
 
-    let xw = Tensor<Scalar>(zeros: [T, B, H])                   // (T, B, H) input projection + b_ih, one GEMM
-    Scalar.gemm(transA: false, transB: true, m: T * B, n: H, k: I, alpha: 1, a: x.data, lda: I,
-                b: cell.weightIH.data, ldb: I, beta: 0, c: xw.data, ldc: H)
-    if let b = cell.biasIH { addRowBias(xw.data, rows: T * B, b.data, width: H) }
-    let ys = Tensor<Scalar>(zeros: [T + 1, B, O])               // (T+1, B, O): ys[s] = y before step s
-    ys.data.update(from: y0.data, count: B * O)
-    let hs = Tensor<Scalar>(zeros: [T, B, H])                   // (T, B, H) activated hidden, zero rows when inactive
-    let output = Tensor<Scalar>(zeros: [T, B, O])
-    for s in 0..<T {
-        let h = hs.data + s * B * H, yPrev = ys.data + s * B * O, yNext = ys.data + (s + 1) * B * O
-        // h = act(xw + y_{s-1}·W_yhᵀ): (B, O)·(O, H)
-        for b in 0..<B where s < lengths[b] { (h + b * H).update(from: xw.data + (time(s, b) * B + b) * H, count: H) }
-        Scalar.gemm(transA: false, transB: true, m: B, n: H, k: O, alpha: 1, a: yPrev, lda: O,
-                    b: cell.weightYH.data, ldb: O, beta: 1, c: h, ldc: H)
-        for b in 0..<B {
-            let row = h + b * H
-            if s < lengths[b] {
-                for j in 0..<H { row[j] = act == .tanh ? Scalar.tanh(row[j]) : Swift.max(row[j], 0) }
-            } else {
-                row.update(repeating: 0, count: H)
+/// What the backward needs from the forward, per step s (in the direction's step order, not time order).
+final class JordanTape<Scalar: TensorScalar> {
+    let hidden: Tensor<Scalar>     // (T, B, H) h at step s
+    let output: Tensor<Scalar>     // (T, B, O) y produced at step s (every row, valid or not)
+    let previous: Tensor<Scalar>   // (T, B, O) y fed in at step s
+
+    init(steps: Int, batch: Int, hidden h: Int, output o: Int) {
+        hidden = Tensor(zeros: [steps, batch, h])
+        output = Tensor(zeros: [steps, batch, o])
+        previous = Tensor(zeros: [steps, batch, o])
+    }
+}
+
+/// Gradient destinations of one direction's parameters (nil: not needed).
+struct JordanGradients<Scalar: TensorScalar> {
+    let weightIH, weightYH, weightHO, biasIH, biasHO: Tensor<Scalar>?
+}
+
+/// One direction of one layer over a batch: sizes, lengths, and the kernels.
+///
+/// Step s of batch row b reads time t = s (forward) or t = length_b − 1 − s (reverse), and only while
+/// s < length_b; past its length a row is carried unchanged (its y stays the last valid one) and its
+/// output stays zero. Rows are computed in full every step so the GEMMs stay dense.
+struct JordanRun<S: TensorScalar> {
+    let steps: Int, batch: Int, input: Int, hidden: Int, output: Int
+    let lengths: [Int]
+    let reverse: Bool
+    let activation: Nonlinearity
+    let outputActivation: OutputActivation
+    let wIH: UnsafePointer<S>, wYH: UnsafePointer<S>, wHO: UnsafePointer<S>
+    let bIH: UnsafePointer<S>?, bHO: UnsafePointer<S>?
+
+    init(_ w: JordanWeights<S>, steps: Int, batch: Int, input: Int, lengths: [Int], reverse: Bool,
+         activation: Nonlinearity, outputActivation: OutputActivation) {
+        self.steps = steps; self.batch = batch; self.input = input
+        hidden = w.weightIH.shape[0]; output = w.weightHO.shape[0]
+        self.lengths = lengths; self.reverse = reverse
+        self.activation = activation; self.outputActivation = outputActivation
+        wIH = UnsafePointer(w.weightIH.data); wYH = UnsafePointer(w.weightYH.data); wHO = UnsafePointer(w.weightHO.data)
+        bIH = w.biasIH.map { UnsafePointer($0.data) }; bHO = w.biasHO.map { UnsafePointer($0.data) }
+    }
+
+    /// The time index row `b` reads at step `s`, or nil once the row is past its length.
+    @inline(__always) func time(_ s: Int, _ b: Int) -> Int? {
+        s < lengths[b] ? (reverse ? lengths[b] - 1 - s : s) : nil
+    }
+
+    /// - Parameters:
+    ///   - x: (T, B, I)
+    ///   - y0: (B, O) or nil for zeros
+    ///   - proj: (T, B, H) scratch
+    ///   - out: (T, B, ·) output, already offset to this direction's columns; row stride `outStride`
+    ///   - finalY: (B, O)
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    func forward(x: UnsafePointer<S>, y0: UnsafePointer<S>?, proj: UnsafeMutablePointer<S>, tape: JordanTape<S>,
+                 out: UnsafeMutablePointer<S>, outStride: Int, finalY: UnsafeMutablePointer<S>) {
+        let (b, h, o) = (batch, hidden, output)
+        // Input projection for all steps: one GEMM, (T·B, I)·W_ihᵀ + b_ih → (T·B, H).
+        affineForward(rows: steps * b, inFeatures: input, outFeatures: h, a: x, lda: input, w: wIH, ldw: input, bias: bIH,
+                      c: proj, ldc: h, accumulate: false)
+        let yState = finalY                                                // (B, O): the running y, final at the end
+        if let y0 { yState.update(from: y0, count: b * o) } else { yState.update(repeating: 0, count: b * o) }
+        for s in 0..<steps {
+            let hs = tape.hidden.data + s * b * h, ys = tape.output.data + s * b * o, yp = tape.previous.data + s * b * o
+            yp.update(from: yState, count: b * o)
+            for r in 0..<b {
+                if let t = time(s, r) {
+                    (hs + r * h).update(from: proj + (t * b + r) * h, count: h)
+                } else {
+                    (hs + r * h).update(repeating: 0, count: h)
+                }
             }
-        }
-        // y = act_out(h·W_hoᵀ + b_ho): (B, H)·(H, O)
-        Scalar.gemm(transA: false, transB: true, m: B, n: O, k: H, alpha: 1, a: h, lda: H,
-                    b: cell.weightHO.data, ldb: H, beta: 0, c: yNext, ldc: O)
-        for b in 0..<B {
-            let row = yNext + b * O
-            if s < lengths[b] {
-                for j in 0..<O { row[j] = actOut.apply(row[j] + (cell.biasHO?.data[j] ?? 0)) }
-                (output.data + (time(s, b) * B + b) * O).update(from: row, count: O)
-            } else {
-                row.update(from: yPrev + b * O, count: O)
+            S.gemm(transA: false, transB: true, m: b, n: h, k: o, alpha: 1, a: yp, lda: o, b: wYH, ldb: o,
+                   beta: 1, c: hs, ldc: h)                                 // + y_{t−1}·W_yhᵀ
+            for j in 0..<(b * h) { hs[j] = activation.apply(hs[j]) }
+            affineForward(rows: b, inFeatures: h, outFeatures: o, a: hs, lda: h, w: wHO, ldw: h, bias: bHO,
+                          c: ys, ldc: o, accumulate: false)
+            for j in 0..<(b * o) { ys[j] = outputActivation.apply(ys[j]) }
+            for r in 0..<b {
+                guard let t = time(s, r) else { continue }
+                (yState + r * o).update(from: ys + r * o, count: o)
+                (out + (t * b + r) * outStride).update(from: ys + r * o, count: o)
             }
         }
     }
-    let yFinal = Tensor<Scalar>(zeros: [B, O])
-    yFinal.data.update(from: ys.data + T * B * O, count: B * O)
 
-    let params = cell.parameters()
-    Tensor.record("jordanSequence", inputs: [x, y0] + params, outputs: [output, yFinal]) { grads in
-        let dy = Tensor<Scalar>(zeros: [B, O])                   // (B, O) ∂L/∂y carried backwards
-        if let g = grads[1] { dy.copy(from: g) }
-        let dPreY = Tensor<Scalar>(zeros: [T, B, O])             // (T, B, O) ∂L/∂(W_ho h + b_ho)
-        let dPreH = Tensor<Scalar>(zeros: [T, B, H])             // (T, B, H) ∂L/∂(pre-activation of h)
-        let scratch = Tensor<Scalar>(zeros: [B, Swift.max(H, O)])
-        for s in stride(from: T - 1, through: 0, by: -1) {
-            let yNext = ys.data + (s + 1) * B * O, h = hs.data + s * B * H
-            let dpy = dPreY.data + s * B * O, dph = dPreH.data + s * B * H
-            for b in 0..<B where s < lengths[b] {
-                let g = grads[0].map { $0.data + (time(s, b) * B + b) * O }
-                for j in 0..<O {
-                    let total = dy.data[b * O + j] + (g?[j] ?? 0)
-                    dpy[b * O + j] = total * actOut.derivative(output: yNext[b * O + j])
+    /// BPTT. Accumulates into dX (T, B, I) and the parameter gradients; writes dY0 (B, O).
+    /// - Parameters:
+    ///   - dOut: ∂L/∂output, offset to this direction's columns, row stride `outStride`; nil for zero
+    ///   - dFinal: ∂L/∂finalY (B, O); nil for zero
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    func backward(x: UnsafePointer<S>, dOut: UnsafePointer<S>?, outStride: Int, dFinal: UnsafePointer<S>?, tape: JordanTape<S>,
+                  dX: UnsafeMutablePointer<S>?, dY0: UnsafeMutablePointer<S>?, grads: JordanGradients<S>) {
+        let (b, h, o) = (batch, hidden, output)
+        let dyState = Tensor<S>(zeros: [b, o])                            // (B, O) ∂L/∂y carried back to the previous step
+        if let dFinal { dyState.data.update(from: dFinal, count: b * o) }
+        let dZ = Tensor<S>(zeros: [steps, b, o])                          // (T, B, O) ∂L/∂(h·W_hoᵀ + b_ho), step order
+        let dPre = Tensor<S>(zeros: [steps, b, h])                        // (T, B, H) ∂L/∂(pre-activation of h), step order
+        let dProj = Tensor<S>(zeros: [steps, b, h])                       // (T, B, H) the same in time order, for W_ih and x
+        let dyPrev = Tensor<S>(zeros: [b, o])                             // (B, O) ∂L/∂y_{t−1} of one step
+        let dys = dyState.data
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let hs = tape.hidden.data + s * b * h, ys = tape.output.data + s * b * o
+            let dz = dZ.data + s * b * o, dp = dPre.data + s * b * h
+            for r in 0..<b {
+                guard let t = time(s, r) else { continue }                // rows past their length stay zero
+                let g = dOut.map { $0 + (t * b + r) * outStride }
+                for j in 0..<o {
+                    let dy = dys[r * o + j] + (g?[j] ?? 0)
+                    dz[r * o + j] = dy * outputActivation.derivative(output: ys[r * o + j])
                 }
             }
-            // ∂L/∂h = dPreY · W_ho: (B, O)·(O, H)
-            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: O, alpha: 1, a: dpy, lda: O,
-                        b: cell.weightHO.data, ldb: H, beta: 0, c: scratch.data, ldc: H)
-            for b in 0..<B where s < lengths[b] {
-                for j in 0..<H {
-                    let hv = h[b * H + j]
-                    dph[b * H + j] = scratch.data[b * H + j] * (act == .tanh ? 1 - hv * hv : (hv > 0 ? 1 : 0))
-                }
-            }
-            // ∂L/∂y_{s-1} = dPreH · W_yh: (B, H)·(H, O); inactive rows pass their gradient through.
-            Scalar.gemm(transA: false, transB: false, m: B, n: O, k: H, alpha: 1, a: dph, lda: H,
-                        b: cell.weightYH.data, ldb: O, beta: 0, c: scratch.data, ldc: O)
-            for b in 0..<B where s < lengths[b] {
-                (dy.data + b * O).update(from: scratch.data + b * O, count: O)
+            S.gemm(transA: false, transB: false, m: b, n: h, k: o, alpha: 1, a: dz, lda: o, b: wHO, ldb: h,
+                   beta: 0, c: dp, ldc: h)                                 // ∂L/∂h = dz·W_ho
+            for j in 0..<(b * h) { dp[j] *= activation.derivative(output: hs[j]) }
+            S.gemm(transA: false, transB: false, m: b, n: o, k: h, alpha: 1, a: dp, lda: h, b: wYH, ldb: o,
+                   beta: 0, c: dyPrev.data, ldc: o)                        // ∂L/∂y_{t−1} = dPre·W_yh
+            for r in 0..<b {
+                guard let t = time(s, r) else { continue }                // a carried row passes its gradient on unchanged
+                (dys + r * o).update(from: dyPrev.data + r * o, count: o)
+                (dProj.data + (t * b + r) * h).update(from: dp + r * h, count: h)
             }
         }
-        // Weight gradients: one GEMM each over all T·B rows; x's side needs dPreH in time order.
-        let dPreHTime: Tensor<Scalar>
-        if reverse || lengths.contains(where: { $0 != T }) {
-            dPreHTime = Tensor<Scalar>(zeros: [T, B, H])
-            for s in 0..<T { for b in 0..<B where s < lengths[b] {
-                (dPreHTime.data + (time(s, b) * B + b) * H).update(from: dPreH.data + (s * B + b) * H, count: H)
-            } }
-        } else {
-            dPreHTime = dPreH
-        }
-        let gx = Tensor<Scalar>(zeros: [T, B, I])
-        Scalar.gemm(transA: false, transB: false, m: T * B, n: I, k: H, alpha: 1, a: dPreHTime.data, lda: H,
-                    b: cell.weightIH.data, ldb: I, beta: 0, c: gx.data, ldc: I)
-        let gWih = Tensor<Scalar>(zeros: [H, I]), gWyh = Tensor<Scalar>(zeros: [H, O]), gWho = Tensor<Scalar>(zeros: [O, H])
-        Scalar.gemm(transA: true, transB: false, m: H, n: I, k: T * B, alpha: 1, a: dPreHTime.data, lda: H,
-                    b: x.data, ldb: I, beta: 0, c: gWih.data, ldc: I)
-        Scalar.gemm(transA: true, transB: false, m: H, n: O, k: T * B, alpha: 1, a: dPreH.data, lda: H,
-                    b: ys.data, ldb: O, beta: 0, c: gWyh.data, ldc: O)
-        Scalar.gemm(transA: true, transB: false, m: O, n: H, k: T * B, alpha: 1, a: dPreY.data, lda: O,
-                    b: hs.data, ldb: H, beta: 0, c: gWho.data, ldc: H)
-        var result: [Tensor<Scalar>?] = [gx, dy, gWih]
-        if cell.biasIH != nil { result.append(columnSums(dPreHTime.data, rows: T * B, width: H)) }
-        result += [gWyh, gWho]
-        if cell.biasHO != nil { result.append(columnSums(dPreY.data, rows: T * B, width: O)) }
-        return result
+        dY0?.update(from: dys, count: b * o)
+        // Weight gradients: one GEMM each over all T·B rows.
+        affineBackward(rows: steps * b, inFeatures: input, outFeatures: h, dc: dProj.data, ldd: h, a: x, lda: input,
+                       w: wIH, ldw: input, da: dX, ldda: input, dw: grads.weightIH?.data, lddw: input, dbias: grads.biasIH?.data)
+        affineBackward(rows: steps * b, inFeatures: o, outFeatures: h, dc: dPre.data, ldd: h, a: tape.previous.data, lda: o,
+                       w: wYH, ldw: o, da: nil, ldda: o, dw: grads.weightYH?.data, lddw: o, dbias: nil)
+        affineBackward(rows: steps * b, inFeatures: h, outFeatures: o, dc: dZ.data, ldd: o, a: tape.hidden.data, lda: h,
+                       w: wHO, ldw: h, da: nil, ldda: h, dw: grads.weightHO?.data, lddw: h, dbias: grads.biasHO?.data)
     }
-    return (output, yFinal)
 }

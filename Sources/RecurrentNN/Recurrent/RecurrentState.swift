@@ -23,11 +23,6 @@ public enum BidirectionalMerge: String, Sendable, CaseIterable {
     case concat, sum, mean, multiply
 }
 
-/// Elman RNN activation.
-public enum Nonlinearity: String, Sendable, CaseIterable {
-    case tanh, relu
-}
-
 /// The recurrence a fused layer runs.
 public enum RecurrentCellKind: String, Sendable, CaseIterable {
     case rnnTanh, rnnRelu, lstm
