@@ -87,7 +87,9 @@ public final class LanguageModelTrainer {
             let value = Double(loss.item)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
             loss.backward()
-            clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+            // Checked before the update, so a NaN never reaches the parameters or a checkpoint.
+            let norm = clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+            guard norm.isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
             optimizer.step()
             tokens += options.seqLen * options.batch
             runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
@@ -126,11 +128,14 @@ public final class LanguageModelTrainer {
 /// Training stopped for a reason the user can act on.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int)
+    case nonFiniteGradient(step: Int)
 
     public var description: String {
         switch self {
         case let .nonFiniteLoss(step):
             "the loss became NaN or infinite at step \(step); the last good checkpoint is kept. Try a lower --lr or --clip-norm."
+        case let .nonFiniteGradient(step):
+            "the gradients became NaN or infinite at step \(step); the parameters were not updated and the last good checkpoint is kept. Try a lower --lr or --clip-norm."
         }
     }
 }

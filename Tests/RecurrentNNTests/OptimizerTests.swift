@@ -70,6 +70,11 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try adam.loadState(["step": Tensor(scalar: 1)])) {
             XCTAssertEqual($0 as? OptimizerStateError, .missing("exp_avg.0"))
         }
+        var state = adam.stateTensors()
+        for bad in [-1, 2.5, Float.nan] as [Float] {
+            state["step"] = Tensor(scalar: bad)
+            XCTAssertThrowsError(try adam.loadState(state)) { XCTAssertEqual("\($0)".contains("'step' must be a whole number"), true) }
+        }
     }
 
     func testClippingMatchesPyTorch() throws {
@@ -85,6 +90,10 @@ final class OptimizerTests: XCTestCase {
                 for (a, b) in zip(p.grad!.scalars, e) { XCTAssertEqual(a, b, accuracy: 1e-10) }
             }
         }
+        let bad = Tensor<Double>(zeros: [2], requiresGrad: true), good = Tensor<Double>(zeros: [2], requiresGrad: true)
+        bad.grad = Tensor([.nan, 3]); good.grad = Tensor([1, 2])
+        XCTAssertTrue(clipGradNorm([bad, good], maxNorm: 1, normType: .infinity).isNaN, "NaN is never the smaller value")
+        XCTAssertTrue(good.grad!.scalars.allSatisfy(\.isNaN), "a NaN norm poisons every gradient, as in PyTorch")
         let p = Tensor<Float>(zeros: [3], requiresGrad: true)
         p.grad = Tensor([-5, 0.5, 9])
         clipGradValue([p], clipValue: 1)

@@ -12,12 +12,14 @@ public func clipGradNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], m
     for g in grads {
         for i in 0..<g.count {
             let x = Double(Swift.abs(g.data[i]))
-            if normType == .infinity { total = Swift.max(total, x) } else if normType == 2 { total += x * x } else { total += Double.pow(x, Double(normType)) }
+            if normType == .infinity { total = x.isNaN || total.isNaN ? .nan : Swift.max(total, x) } else if normType == 2 { total += x * x } else { total += Double.pow(x, Double(normType)) }
         }
     }
     if normType != .infinity { total = Double.pow(total, 1 / Double(normType)) }
     let coefficient = Double(maxNorm) / (total + 1e-6)
-    if coefficient < 1 {
+    // `!(c >= 1)` rather than `c < 1`: a NaN norm makes every gradient NaN, as in PyTorch, so the
+    // non-finite step is visible to the caller instead of half-applied.
+    if !(coefficient >= 1) {
         let c = Scalar(coefficient)
         for g in grads { for i in 0..<g.count { g.data[i] *= c } }
     }

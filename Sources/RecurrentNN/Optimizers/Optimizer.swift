@@ -25,11 +25,13 @@ extension Optimizer {
 /// An optimizer state that does not fit the parameters it is loaded into.
 public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
     case missing(String)
+    case invalidStep(Double)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
     public var description: String {
         switch self {
         case let .missing(name): "optimizer state: '\(name)' is missing"
+        case let .invalidStep(value): "optimizer state: 'step' must be a whole number from 0 to 2^53, found \(value)"
         case let .shapeMismatch(name, expected, found): "optimizer state '\(name)': expected shape \(expected), found \(found)"
         }
     }
@@ -57,7 +59,11 @@ final class OptimizerBuffers<Scalar: TensorScalar> {
     }
 
     func load(_ state: [String: Tensor<Scalar>]) throws {
-        guard let s = state["step"] else { throw OptimizerStateError.missing("step") }
+        guard let s = state["step"], s.count == 1 else { throw OptimizerStateError.missing("step") }
+        let stepValue = Double(s.data[0])
+        guard stepValue.isFinite, stepValue >= 0, stepValue <= 9_007_199_254_740_992, stepValue.rounded() == stepValue else {
+            throw OptimizerStateError.invalidStep(stepValue)
+        }
         for name in names {
             for (i, t) in buffers[name]!.enumerated() {
                 let key = "\(name).\(i)"
@@ -66,6 +72,6 @@ final class OptimizerBuffers<Scalar: TensorScalar> {
             }
         }
         for (name, list) in buffers { for (i, t) in list.enumerated() { t.copy(from: state["\(name).\(i)"]!) } }
-        step = Int(s.item)
+        step = Int(stepValue)
     }
 }
