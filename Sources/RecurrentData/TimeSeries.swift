@@ -114,7 +114,9 @@ public enum TimeSeriesReader {
         case nil:
             index = isNOAA ? 3 : first.fields.count - 1
         }
-        if !isNOAA, column.map({ if case .index = $0 { true } else { false } }) ?? true,
+        var byName = false
+        if case .name? = column { byName = true }
+        if !isNOAA, !byName,
            let head = rows.first, index < head.fields.count, number(head.fields[index]) == nil, !isMissing(head.fields[index]) {
             names = head.fields
             rows.removeFirst()

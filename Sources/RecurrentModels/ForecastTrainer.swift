@@ -47,6 +47,8 @@ public final class ForecastTrainer {
     public private(set) var history: [(epoch: Int, trainLoss: Double, validation: ForecastErrors)] = []
 
     public init(model: Forecaster, data: ForecastDataset, options: ForecastTrainingOptions, runFolder: URL, labels: [String]? = nil) {
+        precondition(options.epochs >= 1 && options.batch >= 1, "ForecastTrainer: epochs and batch must be positive")
+        precondition(labels == nil || labels!.count == data.series.count, "ForecastTrainer: one label per series value")
         precondition(model.config.window == data.window, "ForecastTrainer: model window \(model.config.window) ≠ data window \(data.window)")
         self.model = model
         self.data = data

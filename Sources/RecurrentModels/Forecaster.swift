@@ -62,13 +62,13 @@ public final class Forecaster: Module<Float> {
         var generator = RandomGenerator(seed: seed)
         let (H, L) = (config.hiddenSize, config.layers)
         switch config.cell {
-        case "gru": recurrent = GRU(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        case "rnn": recurrent = RNN(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+        case "gru": recurrent = GRU<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+        case "rnn": recurrent = RNN<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
         case "jordan":
             // The fed-back output y is H wide (tanh), and the head reads it like any hidden state.
             recurrent = nil
-            jordan = Jordan(inputSize: 1, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
-        default: recurrent = LSTM(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+            jordan = Jordan<Float>(inputSize: 1, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
+        default: recurrent = LSTM<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
         }
         head = Linear(H, 1, generator: &generator)
         super.init()

@@ -125,14 +125,17 @@ final class TimeSeriesDataTests: XCTestCase {
         XCTAssertEqual(ZScore(fitting: [3, 3, 3]), ZScore(mean: 3, std: 1), "constant input: std 1")
     }
 
-    func testTooFewValuesForTheWindow() {
+    func testTooFewValuesForTheWindow() throws {
+        var needed = 0
         XCTAssertThrowsError(try ForecastDataset(series: Array(repeating: 1, count: 20), window: 24, path: "short.txt")) {
-            guard case let .tooFewValues(path, needed, found, _)? = $0 as? DataError else { return XCTFail("\($0)") }
+            guard case let .tooFewValues(path, n, found, reason)? = $0 as? DataError else { return XCTFail("\($0)") }
             XCTAssertEqual(path, "short.txt")
             XCTAssertEqual(found, 20)
-            XCTAssertNoThrow(try ForecastDataset(series: Array(repeating: 1, count: needed), window: 24))
-            XCTAssertThrowsError(try ForecastDataset(series: Array(repeating: 1, count: needed - 1), window: 24))
+            XCTAssertEqual(reason, "a window of 24 and one sample in each of the training, validation and test parts")
+            needed = n
         }
+        XCTAssertNoThrow(try ForecastDataset(series: Array(repeating: 1, count: needed), window: 24))
+        XCTAssertThrowsError(try ForecastDataset(series: Array(repeating: 1, count: needed - 1), window: 24))
     }
 
     func testSeasonalNaiveOnAHandMadeSeries() throws {
