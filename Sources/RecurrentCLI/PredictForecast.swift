@@ -20,7 +20,7 @@ extension RecurrentCommand.Predict {
             abstract: "Forecast the steps after the end of a series with a checkpoint of `recurrent train forecast`.",
             discussion: """
             Each predicted value is appended to the series and fed back for the next step (recursive forecast).
-            Prints CSV: step, date (YYYY-MM for NOAA monthly files, else empty), forecast.
+            Prints CSV: step, date (the months after the last one when the series is labelled YYYY-MM, else empty), forecast.
             Example:
               recurrent predict forecast --checkpoint runs/co2/best.safetensors --data Examples/data/co2/co2_mm_mlo.txt --horizon 12
             """

@@ -164,7 +164,7 @@ final class ForecastCommandLineTests: XCTestCase {
         let lines = predicted.output.split(separator: "\n")
         XCTAssertEqual(lines.count, 6)
         XCTAssertEqual(lines.first, "step,date,forecast")
-        XCTAssertTrue(lines[1].hasPrefix("1,,"), String(lines[1]))
+        XCTAssertTrue(lines[1].hasPrefix("1,2010-01,"), "YYYY-MM labels continue: \(lines[1])")
 
         try assertFails(["train", "forecast", "--data", folder.appendingPathComponent("missing.txt").path], mentioning: "not found")
         let bad = folder.appendingPathComponent("bad.csv")
