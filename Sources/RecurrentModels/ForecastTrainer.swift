@@ -35,7 +35,8 @@ public struct ForecastEvaluation: Codable, Equatable, Sendable {
 /// clipping), evaluating one-step-ahead RMSE on the validation split every epoch. Writes into the run
 /// folder: config.json, options.json, metrics.csv (epoch, seconds, train loss, validation RMSE and MAE),
 /// best.safetensors (lowest validation RMSE), last.safetensors, and test.json (test figures of the best
-/// model against the seasonal-naive baseline).
+/// model against the seasonal-naive baseline). metrics.csv and last.safetensors are rewritten every 10 epochs
+/// and after the last one; best.safetensors whenever the validation RMSE improves.
 public final class ForecastTrainer {
     public let model: Forecaster
     public let data: ForecastDataset
