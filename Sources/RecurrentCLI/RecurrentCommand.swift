@@ -11,8 +11,10 @@ struct RecurrentCommand: ParsableCommand {
         Example:
           recurrent train charlm --data Examples/data/tinyshakespeare/input.txt --minutes 1 --out runs/demo
           recurrent sample --checkpoint runs/demo/best.safetensors --prime "ROMEO:" --length 300
+          recurrent train forecast --data Examples/data/co2/co2_mm_mlo.txt --out runs/co2
+          recurrent predict forecast --checkpoint runs/co2/best.safetensors --data Examples/data/co2/co2_mm_mlo.txt --horizon 12
         """,
-        subcommands: [Train.self, Sample.self]
+        subcommands: [Train.self, Sample.self, Predict.self]
     )
 }
 

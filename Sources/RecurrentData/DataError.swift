@@ -8,6 +8,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case empty(path: String)
     case tooShort(path: String, needed: Int, found: Int)
     case badRow(path: String, line: Int, reason: String)
+    /// A time series with too few values for the requested window and splits.
+    case tooFewValues(path: String, needed: Int, found: Int, reason: String)
     case badVocabulary(reason: String)
     case unknownToken(String)
 
@@ -19,6 +21,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .empty(path): "data file is empty: \(path)"
         case let .tooShort(path, needed, found): "\(path) is too short: needs at least \(needed) tokens, has \(found)"
         case let .badRow(path, line, reason): "\(path), line \(line): \(reason)"
+        case let .tooFewValues(path, needed, found, reason): "\(path) has \(found) values, needs at least \(needed) (\(reason))"
         case let .badVocabulary(reason): "bad vocabulary: \(reason)"
         case let .unknownToken(token): "token '\(token)' is not in the vocabulary"
         }

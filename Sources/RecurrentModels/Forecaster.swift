@@ -1,0 +1,148 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// Hyper-parameters of a forecaster and the normalisation it was trained with; stored in checkpoints as JSON.
+public struct ForecasterConfig: Codable, Equatable, Sendable {
+    public var cell: String
+    public var hiddenSize: Int
+    public var layers: Int
+    /// Input window W (time steps).
+    public var window: Int
+    /// "difference" or "level" (`ForecastTarget`).
+    public var target: String
+    /// The z-score fitted on the training part's features.
+    public var mean: Double
+    public var std: Double
+    /// The data column trained on (`--column`), nil for the file's default.
+    public var column: String?
+
+    public init(cell: String = "lstm", hiddenSize: Int = 32, layers: Int = 1, window: Int = 24, target: ForecastTarget = .difference,
+                scaler: ZScore = ZScore(mean: 0, std: 1), column: String? = nil) {
+        self.cell = cell
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.window = window
+        self.target = target.rawValue
+        mean = scaler.mean
+        std = scaler.std
+        self.column = column
+    }
+
+    public static let cells = ["lstm", "gru", "rnn", "jordan"]
+
+    public var scaler: ZScore { ZScore(mean: mean, std: std) }
+    public var forecastTarget: ForecastTarget { ForecastTarget(rawValue: target) ?? .difference }
+
+    /// Checks everything before it is used to allocate (a config may come from a file).
+    public func validate() throws {
+        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
+        guard ForecastTarget(rawValue: target) != nil else { throw ModelError.badConfig("unknown target '\(target)' (expected difference or level)") }
+        for (name, value, limit) in [("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64), ("window", window, 100_000)] where value < 1 || value > limit {
+            throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")
+        }
+        guard mean.isFinite, std.isFinite, std > 0 else { throw ModelError.badConfig("the normalisation must be finite with std > 0, got mean \(mean), std \(std)") }
+    }
+}
+
+/// Many-to-one / many-to-many regression: a recurrent layer (LSTM, GRU, Elman RNN or Jordan) over a
+/// window of one feature per step, then a linear head giving the next normalised feature at every step.
+/// Parameter names: `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
+public final class Forecaster: Module<Float> {
+    public let config: ForecasterConfig
+    let recurrent: RecurrentLayer<Float>?
+    let jordan: Jordan<Float>?
+    public let head: Linear<Float>
+
+    public init(_ config: ForecasterConfig, seed: UInt64) {
+        precondition(ForecasterConfig.cells.contains(config.cell), "Forecaster: unknown cell \(config.cell)")
+        self.config = config
+        var generator = RandomGenerator(seed: seed)
+        let (H, L) = (config.hiddenSize, config.layers)
+        switch config.cell {
+        case "gru": recurrent = GRU<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+        case "rnn": recurrent = RNN<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+        case "jordan":
+            // The fed-back output y is H wide (tanh), and the head reads it like any hidden state.
+            recurrent = nil
+            jordan = Jordan<Float>(inputSize: 1, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
+        default: recurrent = LSTM<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
+        }
+        head = Linear(H, 1, generator: &generator)
+        super.init()
+        if let recurrent { registerModule("rnn", recurrent) }
+        if let jordan { registerModule("rnn", jordan) }
+        registerModule("head", head)
+    }
+
+    /// - Parameter x: (T, B, 1) normalised features.
+    /// - Returns: (T, B, 1): the prediction of the next normalised feature after every step.
+    public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
+        let h = recurrent.map { $0(x).output } ?? jordan!(x).output     // (T, B, H)
+        return head(h)
+    }
+
+    /// Normalised one-step-ahead predictions for the dataset samples with target times `times` (no gradient).
+    public func predictNormalised(_ data: ForecastDataset, times: [Int]) -> [Double] {
+        guard !times.isEmpty else { return [] }
+        return withoutGrad {
+            let wasTraining = isTraining
+            eval()
+            defer { train(wasTraining) }
+            let (inputs, _) = data.batch(times)
+            let y = self(Tensor(inputs, shape: [data.window, times.count, 1]))   // (W, B, 1)
+            let last = (data.window - 1) * times.count
+            return (0..<times.count).map { Double(y.data[last + $0]) }
+        }
+    }
+
+    /// One-step-ahead forecasts of x[t] in the series' units for each t in `times`.
+    public func predict(_ data: ForecastDataset, times: [Int]) -> [Double] {
+        zip(times, predictNormalised(data, times: times)).map { data.value(at: $0, fromNormalised: $1) }
+    }
+
+    /// Recursive multi-step forecast: predicts the value after `history`, appends it, and repeats.
+    /// - Parameter history: at least `window` values (`window + 1` for the difference target).
+    /// - Returns: `horizon` values continuing the series.
+    public func forecast(history: [Double], horizon: Int) -> [Double] {
+        let target = config.forecastTarget, scaler = config.scaler, W = config.window
+        precondition(history.count >= W + (target == .difference ? 1 : 0), "Forecaster.forecast: \(history.count) values cannot fill a window of \(W)")
+        var series = history
+        return withoutGrad {
+            let wasTraining = isTraining
+            eval()
+            defer { train(wasTraining) }
+            var out: [Double] = []
+            for _ in 0..<horizon {
+                let n = series.count
+                let inputs = (n - W..<n).map { i in Float(scaler.normalise(target == .difference ? series[i] - series[i - 1] : series[i])) }
+                let y = self(Tensor(inputs, shape: [W, 1, 1]))
+                let predicted = scaler.denormalise(Double(y.data[W - 1]))
+                let next = target == .difference ? series[n - 1] + predicted : predicted
+                series.append(next)
+                out.append(next)
+            }
+            return out
+        }
+    }
+}
+
+extension Forecaster {
+    /// Loads a checkpoint written by `ForecastTrainer`, validating everything that came from the file.
+    public static func load(from url: URL) throws -> Forecaster {
+        let checkpoint = try Checkpoint.load(from: url)
+        let task = checkpoint.extra["task"] ?? "unknown"
+        guard task == "forecast" else { throw ModelError.wrongTask(expected: "forecast", found: task) }
+        let config: ForecasterConfig
+        do { config = try checkpoint.decodeConfig(ForecasterConfig.self) } catch {
+            throw ModelError.badConfig("the config is not a forecaster config (\(error))")
+        }
+        try config.validate()
+        if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        let model = Forecaster(config, seed: 0)
+        try model.loadParameters(checkpoint.tensors)
+        return model
+    }
+}

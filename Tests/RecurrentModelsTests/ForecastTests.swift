@@ -1,0 +1,188 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+@testable import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+import XCTest
+
+final class ForecastTests: XCTestCase {
+    static let co2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/data/co2/co2_mm_mlo.txt")
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-forecast-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// The last 20 years of the Mauna Loa series.
+    func co2Slice() throws -> TimeSeries {
+        var series = try TimeSeriesReader.read(path: Self.co2.path)
+        let n = series.values.count
+        series.values = Array(series.values[(n - 240)...])
+        series.labels = Array(series.labels[(n - 240)...])
+        return series
+    }
+
+    func train(cell: String, epochs: Int, out: URL, mode: String = "many") throws -> (ForecastTrainer, ForecastEvaluation) {
+        let series = try co2Slice()
+        let data = try ForecastDataset(series: series.values, window: 12)
+        let model = Forecaster(ForecasterConfig(cell: cell, hiddenSize: 16, layers: 1, window: 12, scaler: data.scaler), seed: 2)
+        var options = ForecastTrainingOptions()
+        options.epochs = epochs; options.batch = 16; options.learningRate = 1e-2; options.mode = mode
+        let trainer = ForecastTrainer(model: model, data: data, options: options, runFolder: out, labels: series.labels)
+        return (trainer, try trainer.run(progress: false))
+    }
+
+    /// End to end on a slice of the real data: the run folder, a falling loss, and a forecast better
+    /// than the seasonal-naive baseline on the (chronologically last) test months.
+    func testShortTrainingWritesTheRunFolderAndBeatsSeasonalNaive() throws {
+        let (trainer, result) = try train(cell: "lstm", epochs: 15, out: folder)
+        XCTAssertEqual(trainer.history.count, 15)
+        XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss * 0.7)
+        for name in ["config.json", "options.json", "metrics.csv", "best.safetensors", "last.safetensors", "test.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+        }
+        let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertEqual(metrics.split(separator: "\n").count, 16)
+        XCTAssertEqual(result.count, 24)
+        XCTAssertEqual(result.to, "2025-03")
+        XCTAssertLessThan(result.model.rmse, result.seasonalNaive.rmse, "\(result)")
+        XCTAssertGreaterThan(result.seasonalNaive.rmse, 1.5, "CO2 rises about 2.5 ppm a year")
+
+        let checkpoint = try Checkpoint.load(from: folder.appendingPathComponent("best.safetensors"))
+        XCTAssertEqual(checkpoint.extra["task"], "forecast")
+        let config = try checkpoint.decodeConfig(ForecasterConfig.self)
+        XCTAssertEqual(config.mean, trainer.data.scaler.mean, accuracy: 1e-12)
+        XCTAssertEqual(config.std, trainer.data.scaler.std, accuracy: 1e-12)
+        let loaded = try Forecaster.load(from: folder.appendingPathComponent("best.safetensors"))
+        for (p, q) in zip(loaded.parameters(), trainer.model.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
+        XCTAssertEqual(loaded.predict(trainer.data, times: Array(trainer.data.test)), trainer.model.predict(trainer.data, times: Array(trainer.data.test)))
+        let ahead = loaded.forecast(history: trainer.data.series, horizon: 12)
+        XCTAssertEqual(ahead.count, 12)
+        XCTAssertEqual(ahead[0], loaded.forecast(history: trainer.data.series, horizon: 1)[0])
+        XCTAssertTrue(ahead.allSatisfy { $0 > 415 && $0 < 445 }, "\(ahead)")
+    }
+
+    func testEveryCellAndManyToOneTrain() throws {
+        for cell in ["gru", "rnn", "jordan"] {
+            let (trainer, result) = try train(cell: cell, epochs: 3, out: folder.appendingPathComponent(cell))
+            XCTAssertTrue(result.model.rmse.isFinite, cell)
+            XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss, cell)
+        }
+        let (trainer, _) = try train(cell: "lstm", epochs: 3, out: folder.appendingPathComponent("one"), mode: "one")
+        XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss)
+        let names = Set(trainer.model.namedParameters().map(\.name))
+        XCTAssertEqual(names, ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "head.weight", "head.bias"])
+    }
+
+    func testSameSeedSameCheckpoint() throws {
+        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
+        _ = try train(cell: "gru", epochs: 2, out: a)
+        _ = try train(cell: "gru", epochs: 2, out: b)
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("last.safetensors")), try Data(contentsOf: b.appendingPathComponent("last.safetensors")))
+    }
+
+    func testBadCheckpointsAreRefused() throws {
+        _ = try train(cell: "rnn", epochs: 1, out: folder)
+        let url = folder.appendingPathComponent("last.safetensors")
+        var checkpoint = try Checkpoint.load(from: url)
+        checkpoint.extra["task"] = "charlm"
+        try checkpoint.save(to: folder.appendingPathComponent("task.safetensors"))
+        XCTAssertThrowsError(try Forecaster.load(from: folder.appendingPathComponent("task.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .wrongTask(expected: "forecast", found: "charlm"))
+        }
+        checkpoint = try Checkpoint.load(from: url)
+        var config = try checkpoint.decodeConfig(ForecasterConfig.self)
+        config.std = 0
+        try checkpoint.setConfig(config)
+        try checkpoint.save(to: folder.appendingPathComponent("std.safetensors"))
+        XCTAssertThrowsError(try Forecaster.load(from: folder.appendingPathComponent("std.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .badConfig("the normalisation must be finite with std > 0, got mean \(config.mean), std 0.0"))
+        }
+        checkpoint = try Checkpoint.load(from: url)
+        checkpoint.tensors["head.bias"]!.data[0] = .nan
+        try checkpoint.save(to: folder.appendingPathComponent("nan.safetensors"))
+        XCTAssertThrowsError(try Forecaster.load(from: folder.appendingPathComponent("nan.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .nonFiniteParameters("head.bias"))
+        }
+    }
+}
+
+/// `recurrent train forecast` and `recurrent predict forecast` end to end, and their refusals of bad input.
+final class ForecastCommandLineTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CommandLineTests.executable.path), "recurrent executable not built")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-forecast-cli-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    func assertFails(_ arguments: [String], mentioning texts: String..., oneLine: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertNotEqual(result.status, 0, file: file, line: line)
+        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
+        for text in texts { XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line) }
+        if oneLine { XCTAssertEqual(result.error.split(separator: "\n").count, 1, "one line: \(result.error)", file: file, line: line) }
+        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
+    }
+
+    func testTrainPredictAndBadInputs() throws {
+        // A synthetic monthly series in CSV: trend plus a yearly cycle, 10 years.
+        var csv = "date,value\n"
+        for i in 0..<120 { csv += String(format: "%04d-%02d,%.3f\n", 2000 + i / 12, i % 12 + 1, 300 + 0.2 * Double(i) + 3 * sin(Double(i) * .pi / 6)) }
+        let data = folder.appendingPathComponent("series.csv")
+        try csv.write(to: data, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        let trained = try run(["train", "forecast", "--data", data.path, "--column", "value", "--window", "12", "--hidden", "8",
+                               "--epochs", "3", "--batch", "16", "--cell", "gru", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        XCTAssertTrue(trained.output.contains("seasonal naive RMSE"), trained.output)
+        let checkpoint = out + "/best.safetensors"
+        let predicted = try run(["predict", "forecast", "--checkpoint", checkpoint, "--data", data.path, "--horizon", "5"])
+        XCTAssertEqual(predicted.status, 0, predicted.error)
+        let lines = predicted.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertEqual(lines.first, "step,date,forecast")
+        XCTAssertTrue(lines[1].hasPrefix("1,2010-01,"), "YYYY-MM labels continue: \(lines[1])")
+
+        try assertFails(["train", "forecast", "--data", folder.appendingPathComponent("missing.txt").path], mentioning: "not found")
+        let bad = folder.appendingPathComponent("bad.csv")
+        try (csv + "2010-01,oops\n").write(to: bad, atomically: true, encoding: .utf8)
+        try assertFails(["train", "forecast", "--data", bad.path, "--epochs", "1"], mentioning: "bad.csv, line 122", "'oops'")
+        try assertFails(["train", "forecast", "--data", data.path, "--window", "200"], mentioning: "needs at least", "window of 200")
+        try assertFails(["train", "forecast", "--data", data.path, "--cell", "transformer"], mentioning: "--cell", oneLine: false)
+        try assertFails(["train", "forecast", "--data", data.path, "--column", "co2"], mentioning: "no column named 'co2'")
+        try assertFails(["predict", "forecast", "--checkpoint", checkpoint, "--data", data.path, "--horizon", "0"], mentioning: "--horizon", oneLine: false)
+        try assertFails(["predict", "forecast", "--checkpoint", folder.appendingPathComponent("none.safetensors").path, "--data", data.path],
+                        mentioning: "error")
+        let short = folder.appendingPathComponent("short.csv")
+        try "date,value\n2000-01,1\n2000-02,2\n".write(to: short, atomically: true, encoding: .utf8)
+        try assertFails(["predict", "forecast", "--checkpoint", checkpoint, "--data", short.path], mentioning: "needs at least 13")
+        var other = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        other.extra["task"] = "charlm"
+        let otherURL = folder.appendingPathComponent("charlm.safetensors")
+        try other.save(to: otherURL)
+        try assertFails(["predict", "forecast", "--checkpoint", otherURL.path, "--data", data.path], mentioning: "task 'charlm', expected 'forecast'")
+    }
+}
