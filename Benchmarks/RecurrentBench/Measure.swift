@@ -7,10 +7,14 @@ import Darwin
 
 // Timing, statistics, peak memory, and the sgemm reference the achieved GFLOP/s are compared with.
 
-/// Monotonic seconds.
+/// Which clock `now()` reads: wall time (default), or the process's CPU time (`--cpu-time`: on a shared
+/// machine with OPENBLAS_NUM_THREADS=1 this compares code changes without other jobs' interference).
+nonisolated(unsafe) var useCPUClock = false
+
+/// Seconds on the selected clock (monotonic wall time by default).
 func now() -> Double {
     var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
+    clock_gettime(useCPUClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 

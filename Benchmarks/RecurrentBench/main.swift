@@ -8,7 +8,7 @@ import Darwin
 // recurrent-bench: tokens/s, GFLOP/s of useful work, that as a fraction of sgemm's at the same
 // shapes, and peak memory, for each configuration (see Configurations.swift and docs/BENCHMARKS.md).
 //
-//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference]
+//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
 
 struct Options {
     var configs: [String] = []
@@ -22,7 +22,7 @@ struct Options {
 func usage() -> Never {
     let names = allConfigs.map(\.name).joined(separator: ", ")
     fputs("""
-    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference]
+    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
     configurations: \(names)
 
     """, stderr)
@@ -44,6 +44,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--warmup": guard let n = Int(value()), n >= 0 else { fputs("--warmup needs a non-negative integer\n", stderr); usage() }; o.warmup = n
         case "--json": o.json = true
         case "--no-reference": o.reference = false
+        case "--cpu-time": useCPUClock = true
         case "--mode":
             let m = value()
             guard ["train", "infer", "all"].contains(m) else { fputs("--mode must be train, infer or all\n", stderr); usage() }
