@@ -53,8 +53,7 @@ func fusedRecurrence<Scalar: TensorScalar>(
 
     // (T, B, G·H) input projection of every step, with b_ih: one GEMM.
     let xw = Scratch<Scalar>(T * B * GH, zeroed: false)
-    Scalar.gemm(transA: false, transB: true, m: T * B, n: GH, k: I, alpha: 1, a: x.data, lda: I,
-                b: w.weightIH.data, ldb: I, beta: 0, c: xw.data, ldc: GH)
+    productWithTransposed(m: T * B, n: GH, k: I, a: x.data, lda: I, b: w.weightIH.data, ldb: I, c: xw.data, ldc: GH)
     // Fold b_hh into the same pass where it adds linearly: all of it for RNN and LSTM, r and z for GRU
     // (GRU's b_hn sits inside r ⊙ (W_hn h + b_hn), added per step).
     let foldedHH = kind == .gru || kind == .gruResetBefore ? 2 * H : GH
@@ -82,8 +81,7 @@ func fusedRecurrence<Scalar: TensorScalar>(
     for s in 0..<T {
         let hPrev = hs.data + s * B * P, hNext = hs.data + (s + 1) * B * P
         let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
-        Scalar.gemm(transA: false, transB: true, m: B, n: recurrentGates, k: P, alpha: 1, a: hPrev, lda: P,
-                    b: whh, ldb: P, beta: 0, c: hw.data, ldc: GH)
+        productWithTransposed(m: B, n: recurrentGates, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hw.data, ldc: GH)
         let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil                // GRU's b_hn, (H)
         for b in 0..<B where activeAt(s, b) {
             let xr = xw.data + (time(s, b) * B + b) * GH, hr = hw.data + b * GH
@@ -446,5 +444,18 @@ func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointe
         st(dmj * t * o * (1 - o), dgx + 3 * H + j, n)
         st(dcj * f, dc + j, n)
         j += 8
+    }
+}
+
+/// C (m, n) = A (m, k) · Bᵀ for B stored (n, k): sgemm, or for a single Float row (batch-1 steps)
+/// the SIMD matrix–vector kernel, where OpenBLAS's sgemm is several times slower.
+@inline(__always)
+func productWithTransposed<Scalar: TensorScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<Scalar>, lda: Int,
+                                                 b: UnsafePointer<Scalar>, ldb: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+    if m == 1, Scalar.self == Float.self {
+        sgemvRows(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldw: ldb, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                  f32(c), n: n, k: k, accumulate: false)
+    } else {
+        Scalar.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
     }
 }
