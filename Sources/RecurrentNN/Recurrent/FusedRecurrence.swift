@@ -47,22 +47,33 @@ func fusedRecurrence<Scalar: TensorScalar>(
     let isLSTM = kind == .lstm, isGRU = kind == .gru || kind == .gruResetBefore
     let projected = w.weightHR != nil
     let uniform = !reverse && lengths.allSatisfy { $0 == T }
+    // Every row of every step is written when all sequences are full, so scratch needs no zero fill.
+    let zeroFill = !lengths.allSatisfy { $0 == T }
     @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
 
     // (T, B, G·H) input projection of every step, with b_ih: one GEMM.
-    let xw = Tensor<Scalar>(zeros: [T, B, GH])
-    Scalar.gemm(transA: false, transB: true, m: T * B, n: GH, k: I, alpha: 1, a: x.data, lda: I,
-                b: w.weightIH.data, ldb: I, beta: 0, c: xw.data, ldc: GH)
-    if let bias = w.biasIH { addRowBias(xw.data, rows: T * B, bias.data, width: GH) }
+    let xw = Scratch<Scalar>(T * B * GH, zeroed: false)
+    productWithTransposed(m: T * B, n: GH, k: I, a: x.data, lda: I, b: w.weightIH.data, ldb: I, c: xw.data, ldc: GH)
+    // Fold b_hh into the same pass where it adds linearly: all of it for RNN and LSTM, r and z for GRU
+    // (GRU's b_hn sits inside r ⊙ (W_hn h + b_hn), added per step).
+    let foldedHH = kind == .gru || kind == .gruResetBefore ? 2 * H : GH
+    if w.biasIH != nil || w.biasHH != nil {
+        let bias = [Scalar](unsafeUninitializedCapacity: GH) { buf, n in
+            for j in 0..<GH { buf[j] = (w.biasIH?.data[j] ?? 0) + (j < foldedHH ? (w.biasHH?.data[j] ?? 0) : 0) }
+            n = GH
+        }
+        bias.withUnsafeBufferPointer { addRowBias(xw.data, rows: T * B, $0.baseAddress!, width: GH) }
+    }
 
-    let hs = Tensor<Scalar>(zeros: [T + 1, B, P])                           // (T+1, B, P): hs[s] = h before step s
+    let hs = Scratch<Scalar>((T + 1) * B * P, zeroed: zeroFill)                          // (T+1, B, P): hs[s] = h before step s
     hs.data.update(from: h0.data, count: B * P)
-    let cs = isLSTM ? Tensor<Scalar>(zeros: [T + 1, B, H]) : nil           // (T+1, B, H)
+    let cs = isLSTM ? Scratch<Scalar>((T + 1) * B * H, zeroed: zeroFill) : nil   // (T+1, B, H)
+    let tanhC = isLSTM ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil       // (T, B, H) tanh(c_t), for backward
     if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
-    let gates = Tensor<Scalar>(zeros: [T, B, GH])                           // (T, B, G·H) activated gates
+    let gates = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                          // (T, B, G·H) activated gates
     // (T, B, H): GRU: W_hn h + b_hn (reset after) or r ⊙ h (reset before); LSTM with projection: o ⊙ tanh c.
-    let aux = (isGRU || projected) ? Tensor<Scalar>(zeros: [T, B, H]) : nil
-    let hw = Tensor<Scalar>(zeros: [B, GH])                                 // (B, G·H) per-step h·W_hhᵀ
+    let aux = (isGRU || projected) ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil
+    let hw = Scratch<Scalar>(B * GH, zeroed: false)                                // (B, G·H) per-step h·W_hhᵀ
     let output = Tensor<Scalar>(zeros: [T, B, P])                           // (T, B, P), time-indexed
     let activeAt = { (s: Int, b: Int) in s < lengths[b] }
 
@@ -70,14 +81,26 @@ func fusedRecurrence<Scalar: TensorScalar>(
     for s in 0..<T {
         let hPrev = hs.data + s * B * P, hNext = hs.data + (s + 1) * B * P
         let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
-        Scalar.gemm(transA: false, transB: true, m: B, n: recurrentGates, k: P, alpha: 1, a: hPrev, lda: P,
-                    b: whh, ldb: P, beta: 0, c: hw.data, ldc: GH)
-        if let bhh {
-            for b in 0..<B { let row = hw.data + b * GH; for j in 0..<recurrentGates { row[j] += bhh[j] } }
-        }
+        productWithTransposed(m: B, n: recurrentGates, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hw.data, ldc: GH)
+        let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil                // GRU's b_hn, (H)
         for b in 0..<B where activeAt(s, b) {
             let xr = xw.data + (time(s, b) * B + b) * GH, hr = hw.data + b * GH
             let g = gates.data + (s * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
+            if Scalar.self == Float.self {
+                // Float: SIMD gate kernels with the vectorised activations (FastActivations.swift).
+                switch kind {
+                case .rnnTanh:
+                    rnnTanhRowForward(f32(xr), f32(hr), f32(hn), H); continue
+                case .lstm:
+                    let cp = cs!.data + s * B * H + b * H, cn = cs!.data + (s + 1) * B * H + b * H
+                    let m = projected ? aux!.data + (s * B + b) * H : hn
+                    lstmRowForward(f32(xr), f32(hr), f32(g), f32(cp), f32(cn), f32(m), f32(tanhC!.data + (s * B + b) * H), H); continue
+                case .gru:
+                    gruRowForward(f32(xr), f32(hr), bhn.map { f32($0) }, f32(g), f32(hp), f32(hn), f32(aux!.data + (s * B + b) * H), H)
+                    continue
+                default: break
+                }
+            }
             switch kind {
             case .rnnTanh:
                 for j in 0..<H { hn[j] = Scalar.tanh(xr[j] + hr[j]) }
@@ -94,16 +117,19 @@ func fusedRecurrence<Scalar: TensorScalar>(
                     g[j] = i; g[H + j] = f; g[2 * H + j] = gg; g[3 * H + j] = o
                     let c = f * cp[j] + i * gg
                     cn[j] = c
-                    m[j] = o * Scalar.tanh(c)
+                    let tc = Scalar.tanh(c)
+                    tanhC!.data[(s * B + b) * H + j] = tc
+                    m[j] = o * tc
                 }
             case .gru:
                 let hnSaved = aux!.data + (s * B + b) * H
                 for j in 0..<H {
                     let r = Scalar.sigmoid(xr[j] + hr[j])
                     let z = Scalar.sigmoid(xr[H + j] + hr[H + j])
-                    let n = Scalar.tanh(xr[2 * H + j] + r * hr[2 * H + j])
+                    let hnj = hr[2 * H + j] + (bhn?[j] ?? 0)
+                    let n = Scalar.tanh(xr[2 * H + j] + r * hnj)
                     g[j] = r; g[H + j] = z; g[2 * H + j] = n
-                    hnSaved[j] = hr[2 * H + j]
+                    hnSaved[j] = hnj
                     hn[j] = (1 - z) * n + z * hp[j]
                 }
             case .gruResetBefore:
@@ -161,12 +187,12 @@ func fusedRecurrence<Scalar: TensorScalar>(
         let dc = Tensor<Scalar>(zeros: [B, H])                               // (B, H) ∂L/∂c carried backwards
         if isLSTM, grads.count > 2, let g = grads[2] { dc.copy(from: g) }
         let gOut = grads[0]?.data
-        let dGx = Tensor<Scalar>(zeros: [T, B, GH])                          // (T, B, G·H) ∂L/∂(pre-activation), input side
-        let dGh = isGRU ? Tensor<Scalar>(zeros: [T, B, GH]) : dGx             // (T, B, G·H) recurrent side (differs for GRU's n)
-        let dhProjected = projected ? Tensor<Scalar>(zeros: [T, B, P]) : nil // (T, B, P) ∂L/∂h of active rows, for W_hr
-        let dm = projected ? Tensor<Scalar>(zeros: [B, H]) : dh              // (B, H) ∂L/∂(o ⊙ tanh c)
-        let dhNew = Tensor<Scalar>(zeros: [B, P])                            // (B, P) scratch
-        let direct = isGRU ? Tensor<Scalar>(zeros: [B, P]) : nil             // (B, P) GRU's z ⊙ dh path
+        let dGx = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                         // (T, B, G·H) ∂L/∂(pre-activation), input side
+        let dGh = isGRU ? Scratch<Scalar>(T * B * GH, zeroed: zeroFill) : dGx            // (T, B, G·H) recurrent side (differs for GRU's n)
+        let dhProjected = projected ? Scratch<Scalar>(T * B * P, zeroed: zeroFill) : nil // (T, B, P) ∂L/∂h of active rows, for W_hr
+        let dm = projected ? Scratch<Scalar>(B * H, zeroed: false) : Scratch(viewing: dh)             // (B, H) ∂L/∂(o ⊙ tanh c)
+        let dhNew = Scratch<Scalar>(B * P, zeroed: false)                           // (B, P) scratch
+        let direct = isGRU ? Scratch<Scalar>(B * P, zeroed: true) : nil            // (B, P) GRU's z ⊙ dh path
         var norms = onHiddenGradientNorm != nil ? [Scalar](repeating: 0, count: T) : []
 
         for s in stride(from: T - 1, through: 0, by: -1) {
@@ -200,11 +226,15 @@ func fusedRecurrence<Scalar: TensorScalar>(
                     let y = hs.data + (s + 1) * B * P + b * P
                     for j in 0..<H { dgx[j] = y[j] > 0 ? dmb[j] : 0 }
                 case .lstm:
-                    let cp = cs!.data + s * B * H + b * H, cn = cs!.data + (s + 1) * B * H + b * H
+                    let cp = cs!.data + s * B * H + b * H, tcb = tanhC!.data + (s * B + b) * H
                     let dcb = dc.data + b * H
+                    if Scalar.self == Float.self {
+                        lstmRowBackward(f32(g), f32(cp), f32(tcb), f32(dmb), f32(dcb), f32(dgx), H)
+                        continue
+                    }
                     for j in 0..<H {
                         let i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j]
-                        let tc = Scalar.tanh(cn[j])
+                        let tc = tcb[j]
                         let dcj = dcb[j] + dmb[j] * o * (1 - tc * tc)
                         dgx[j] = dcj * gg * i * (1 - i)
                         dgx[H + j] = dcj * cp[j] * f * (1 - f)
@@ -265,11 +295,11 @@ func fusedRecurrence<Scalar: TensorScalar>(
 
         // ---- Weight and input gradients: single GEMMs over all steps ----
         // Input-side gate gradients in time order (T, B, G·H): the layout of x.
-        let dGxTime: Tensor<Scalar>
+        let dGxTime: Scratch<Scalar>
         if uniform {
             dGxTime = dGx
         } else {
-            dGxTime = Tensor<Scalar>(zeros: [T, B, GH])
+            dGxTime = Scratch<Scalar>(T * B * GH, zeroed: true)
             for s in 0..<T { for b in 0..<B where activeAt(s, b) {
                 (dGxTime.data + (time(s, b) * B + b) * GH).update(from: dGx.data + (s * B + b) * GH, count: GH)
             } }
@@ -315,4 +345,117 @@ func columnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, wid
     let out = Tensor<Scalar>(zeros: [width])
     for r in 0..<rows { let row = m + r * width; for j in 0..<width { out.data[j] += row[j] } }
     return out
+}
+
+/// Step-indexed scratch memory owned by one fused node (kept alive by its backward closure). Unlike
+/// `Tensor(zeros:)` it is only zero-filled when asked, with one memset.
+final class Scratch<Scalar> {
+    let data: UnsafeMutablePointer<Scalar>
+    private let owned: Bool
+    private let keep: AnyObject?
+
+    @inline(__always)
+    init(_ count: Int, zeroed: Bool) {
+        data = .allocate(capacity: Swift.max(count, 1))
+        if zeroed {
+            UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
+        }
+        owned = true
+        keep = nil
+    }
+
+    /// Borrows a tensor's memory (keeps the tensor alive).
+    init(viewing t: Tensor<Scalar>) where Scalar: TensorScalar {
+        data = t.data
+        owned = false
+        keep = t
+    }
+
+    deinit { if owned { data.deallocate() } }
+}
+
+@inline(__always) func f32<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+
+// MARK: Float gate kernels (8 lanes; tails through partial loads)
+
+@inline(__always) func ld(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float8 { n == 8 ? load8(p) : loadPartial(p, n) }
+@inline(__always) func st(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ n: Int) { if n == 8 { store8(v, p) } else { storePartial(v, p, n) } }
+
+/// h = tanh(xr + hr) over H.
+func rnnTanhRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>, _ H: Int) {
+    var j = 0
+    while j < H {
+        let n = Swift.min(8, H - j)
+        st(fastTanh(ld(xr + j, n) + ld(hr + j, n)), hn + j, n)
+        j += 8
+    }
+}
+
+/// LSTM step for one row: gates i, f, g, o from the pre-activations xr + hr (4H); c, tanh c and m = o ⊙ tanh c.
+func lstmRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                    _ cp: UnsafeMutablePointer<Float>, _ cn: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                    _ tc: UnsafeMutablePointer<Float>, _ H: Int) {
+    var j = 0
+    while j < H {
+        let n = Swift.min(8, H - j)
+        let i = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
+        let f = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
+        let gg = fastTanh(ld(xr + 2 * H + j, n) + ld(hr + 2 * H + j, n))
+        let o = fastSigmoid(ld(xr + 3 * H + j, n) + ld(hr + 3 * H + j, n))
+        st(i, g + j, n); st(f, g + H + j, n); st(gg, g + 2 * H + j, n); st(o, g + 3 * H + j, n)
+        let c = f * ld(cp + j, n) + i * gg
+        let t = fastTanh(c)
+        st(c, cn + j, n); st(t, tc + j, n); st(o * t, m + j, n)
+        j += 8
+    }
+}
+
+/// GRU (reset after) step for one row: r, z, n and h; saves W_hn h + b_hn.
+func gruRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ bhn: UnsafeMutablePointer<Float>?,
+                   _ g: UnsafeMutablePointer<Float>, _ hp: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
+                   _ hnSaved: UnsafeMutablePointer<Float>, _ H: Int) {
+    var j = 0
+    while j < H {
+        let n = Swift.min(8, H - j)
+        let r = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
+        let z = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
+        let hnj = bhn.map { ld(hr + 2 * H + j, n) + ld($0 + j, n) } ?? ld(hr + 2 * H + j, n)
+        let nn = fastTanh(ld(xr + 2 * H + j, n) + r * hnj)
+        st(r, g + j, n); st(z, g + H + j, n); st(nn, g + 2 * H + j, n); st(hnj, hnSaved + j, n)
+        st((1 - z) * nn + z * ld(hp + j, n), hn + j, n)
+        j += 8
+    }
+}
+
+/// LSTM backward for one row: pre-activation gradients (4H) from dm = ∂L/∂(o ⊙ tanh c) and the carried dc.
+func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Float>, _ tc: UnsafeMutablePointer<Float>,
+                     _ dm: UnsafeMutablePointer<Float>, _ dc: UnsafeMutablePointer<Float>, _ dgx: UnsafeMutablePointer<Float>, _ H: Int) {
+    var j = 0
+    while j < H {
+        let n = Swift.min(8, H - j)
+        let i = ld(g + j, n), f = ld(g + H + j, n), gg = ld(g + 2 * H + j, n), o = ld(g + 3 * H + j, n)
+        let t = ld(tc + j, n), dmj = ld(dm + j, n)
+        let dcj = ld(dc + j, n) + dmj * o * (1 - t * t)
+        st(dcj * gg * i * (1 - i), dgx + j, n)
+        st(dcj * ld(cp + j, n) * f * (1 - f), dgx + H + j, n)
+        st(dcj * i * (1 - gg * gg), dgx + 2 * H + j, n)
+        st(dmj * t * o * (1 - o), dgx + 3 * H + j, n)
+        st(dcj * f, dc + j, n)
+        j += 8
+    }
+}
+
+/// C (m, n) = A (m, k) · Bᵀ for B stored (n, k): sgemm, or for a single Float row (batch-1 steps)
+/// the SIMD matrix–vector kernel, where OpenBLAS's sgemm is several times slower.
+@inline(__always)
+func productWithTransposed<Scalar: TensorScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<Scalar>, lda: Int,
+                                                 b: UnsafePointer<Scalar>, ldb: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+    if m == 1, Scalar.self == Float.self {
+        sgemvRows(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldw: ldb, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                  f32(c), n: n, k: k, accumulate: false)
+    } else {
+        Scalar.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+    }
 }
