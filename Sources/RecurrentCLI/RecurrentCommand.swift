@@ -11,8 +11,10 @@ struct RecurrentCommand: ParsableCommand {
         Example:
           recurrent train charlm --data Examples/data/tinyshakespeare/input.txt --minutes 1 --out runs/demo
           recurrent sample --checkpoint runs/demo/best.safetensors --prime "ROMEO:" --length 300
+          recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
+          echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
         """,
-        subcommands: [Train.self, Sample.self]
+        subcommands: [Train.self, Sample.self, Predict.self]
     )
 }
 
