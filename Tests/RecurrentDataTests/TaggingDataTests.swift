@@ -87,6 +87,27 @@ final class TaggingDataTests: XCTestCase {
         XCTAssertEqual(accuracy(gold: ["a", "b", "c", "d"], guessed: ["a", "b", "x", "d"]), 0.75)
     }
 
+    /// 400 random sentences mixing BIO, stray I-, hyphenated types, E- and bare tags (Scripts/make_tag_fixtures.py);
+    /// the counts are conlleval.pl's own output on that file.
+    func testAgreesWithConllevalOnRandomSequences() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/tag/random_chunks.txt").path
+        var gold: [[String]] = [[]], guessed: [[String]] = [[]]
+        for line in try readTextFile(path).split(separator: "\n", omittingEmptySubsequences: false) {
+            let fields = line.split(separator: " ").map(String.init)
+            if fields.isEmpty {
+                if !gold[gold.count - 1].isEmpty { gold.append([]); guessed.append([]) }
+                continue
+            }
+            gold[gold.count - 1].append(fields[1])
+            guessed[guessed.count - 1].append(fields[2])
+        }
+        if gold.last!.isEmpty { gold.removeLast(); guessed.removeLast() }
+        XCTAssertEqual(gold.count, 400)
+        let s = ChunkScore(gold: gold, guessed: guessed)
+        XCTAssertEqual([s.tokens, s.gold, s.guessed, s.correct, s.correctTags], [2050, 1326, 1314, 768, 1349])
+    }
+
     // MARK: readers
 
     func testSNIPSSplitReads() throws {
