@@ -51,7 +51,7 @@ extension RecurrentCommand.Predict {
                 for start in stride(from: 0, to: nonEmpty.count, by: 64) {
                     let indices = Array(nonEmpty[start..<min(start + 64, nonEmpty.count)])
                     let batch = TaggingBatch(sentences, indices: indices, vocabularies: vocabularies)
-                    let (paths, intents) = model.predict(batch)
+                    let (paths, intents) = model.predict(batch, constrainedBy: vocabularies.tags)
                     for (k, i) in indices.enumerated() {
                         var line = paths[k].map { vocabularies.tags.tokens[$0] }.joined(separator: " ")
                         if let intents, let v = vocabularies.intents { line += "\t" + v.tokens[intents[k]] }

@@ -95,20 +95,71 @@ public final class SequenceTagger: Module<Float> {
     }
 
     /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.
-    public func predict(_ batch: TaggingBatch) -> (tags: [[Int]], intents: [Int]?) {
+    /// - Parameter tags: the tag vocabulary; when given, decoding keeps to valid BIO sequences (Viterbi over the
+    ///   per-step log-probabilities, an `I-X` only after `B-X` or `I-X`); when nil, each step takes its argmax.
+    public func predict(_ batch: TaggingBatch, constrainedBy tags: Vocabulary? = nil) -> (tags: [[Int]], intents: [Int]?) {
         withoutGrad {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+            let (logits, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
             let C = config.tagCount, B = batch.batch
-            let logits = tags.data
+            let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
             let paths = (0..<B).map { b in
-                (0..<batch.lengths[b]).map { t in Self.argmax(logits + (t * B + b) * C, from: 1, to: C) }
+                let rows = (0..<batch.lengths[b]).map { t in UnsafePointer(logits.data + (t * B + b) * C) }
+                if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
+                return rows.map { Self.argmax($0, from: 1, to: C) }
             }
             let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
             return (paths, intentIds)
         }
+    }
+
+    /// allowed[p][c]: may tag c follow tag p (row C: the sentence start)? nil when no tag is `I-…`.
+    /// `<pad>` (id 0) is never allowed; `I-X` only after `B-X` or `I-X`.
+    static func bioTransitions(_ names: [String]) -> [[Bool]]? {
+        guard names.contains(where: { $0.hasPrefix("I-") }) else { return nil }
+        let C = names.count
+        func type(_ name: String) -> String { String(name.dropFirst(2)) }
+        return (0...C).map { p in
+            (0..<C).map { c in
+                if c == 0 { return false }
+                guard names[c].hasPrefix("I-") else { return true }
+                guard p < C, p > 0, names[p].hasPrefix("B-") || names[p].hasPrefix("I-") else { return false }
+                return type(names[p]) == type(names[c])
+            }
+        }
+    }
+
+    /// Highest-scoring path of per-step log-softmax scores under `allowed` transitions; nil if none is allowed.
+    static func viterbi(_ rows: [UnsafePointer<Float>], classes C: Int, allowed: [[Bool]]) -> [Int]? {
+        guard !rows.isEmpty else { return [] }
+        func logSoftmax(_ row: UnsafePointer<Float>) -> [Double] {
+            var m = -Double.infinity
+            for c in 1..<C { m = max(m, Double(row[c])) }
+            var sum = 0.0
+            for c in 1..<C { sum += Foundation.exp(Double(row[c]) - m) }
+            let lse = m + Foundation.log(sum)
+            return (0..<C).map { Double(row[$0]) - lse }
+        }
+        var score = logSoftmax(rows[0]).enumerated().map { c, v in allowed[C][c] ? v : -Double.infinity }
+        var back: [[Int]] = []
+        for t in 1..<rows.count {
+            let lp = logSoftmax(rows[t])
+            var next = [Double](repeating: -.infinity, count: C), from = [Int](repeating: 0, count: C)
+            for c in 1..<C {
+                for p in 1..<C where allowed[p][c] && score[p] > next[c] { next[c] = score[p]; from[c] = p }
+                next[c] += lp[c]
+            }
+            back.append(from)
+            score = next
+        }
+        var best = 1
+        for c in 1..<C where score[c] > score[best] { best = c }
+        guard score[best] > -.infinity else { return nil }
+        var path = [best]
+        for from in back.reversed() { path.append(from[path.last!]) }
+        return path.reversed()
     }
 
     static func argmax(_ row: UnsafePointer<Float>, from: Int, to: Int) -> Int {

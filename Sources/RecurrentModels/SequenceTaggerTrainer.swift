@@ -85,7 +85,7 @@ public final class SequenceTaggerTrainer {
                     totalLoss += Double(model.loss(b).item)
                     lossBatches += 1
                 }
-                let (paths, intents) = model.predict(b)
+                let (paths, intents) = model.predict(b, constrainedBy: vocabularies.tags)
                 for (k, i) in b.indices.enumerated() {
                     chunks.add(gold: sentences[i].tags, guessed: paths[k].map { vocabularies.tags.tokens[$0] })
                     if let intents, let gold = sentences[i].intent, let v = vocabularies.intents {

@@ -89,7 +89,7 @@ final class TagTests: XCTestCase {
         XCTAssertEqual(vocabularies, trainer.vocabularies)
         // The trainer ends with the best model loaded: the loaded checkpoint predicts the same.
         let batch = TaggingBatch(data.test, indices: Array(0..<8), vocabularies: vocabularies)
-        let a = model.predict(batch), b = trainer.model.predict(batch)
+        let a = model.predict(batch, constrainedBy: vocabularies.tags), b = trainer.model.predict(batch, constrainedBy: vocabularies.tags)
         XCTAssertEqual(a.tags, b.tags)
         XCTAssertEqual(a.intents, b.intents)
         XCTAssertEqual(a.tags.map(\.count), batch.lengths)
@@ -110,6 +110,28 @@ final class TagTests: XCTestCase {
         let longest = data.test.indices.max { data.test[$0].tokens.count < data.test[$1].tokens.count }!
         let padded = trainer.model.predict(TaggingBatch(data.test, indices: [longest, 0], vocabularies: v)).tags[1]
         XCTAssertEqual(alone, padded)
+    }
+
+    func testConstrainedDecodingKeepsToValidBIO() throws {
+        let names = ["<pad>", "O", "B-X", "I-X", "B-Y", "I-Y"]
+        let allowed = try XCTUnwrap(SequenceTagger.bioTransitions(names))
+        XCTAssertEqual(allowed[names.count], [false, true, true, false, true, false], "no I- at the start, never <pad>")
+        XCTAssertEqual(allowed[1][3], false, "O → I-X")
+        XCTAssertEqual(allowed[2][3], true, "B-X → I-X")
+        XCTAssertEqual(allowed[3][3], true, "I-X → I-X")
+        XCTAssertEqual(allowed[4][3], false, "B-Y → I-X")
+        XCTAssertNil(SequenceTagger.bioTransitions(["<pad>", "O", "B-X"]), "nothing to constrain")
+        // Step 0 prefers O a little, step 1 prefers I-X strongly: argmax gives O I-X (invalid);
+        // the best valid path is B-X I-X.
+        let logits: [[Float]] = [[0, 2.0, 1.8, 0, 0, 0], [0, 0, 0, 5, 0, 0]]
+        let rows = logits.map { row -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: row.count)
+            p.initialize(from: row, count: row.count)
+            return p
+        }
+        defer { rows.forEach { $0.deallocate() } }
+        XCTAssertEqual(rows.map { SequenceTagger.argmax($0, from: 1, to: 6) }, [1, 3])
+        XCTAssertEqual(SequenceTagger.viterbi(rows.map { UnsafePointer($0) }, classes: 6, allowed: allowed), [2, 3])
     }
 
     func testLoadRefusesOtherCheckpoints() throws {
