@@ -2,16 +2,6 @@ import ArgumentParser
 import Foundation
 import Recurrent
 
-extension RecurrentCommand {
-    /// `recurrent predict`: run a trained model on new data.
-    struct Predict: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Predict with a trained model.",
-            subcommands: [Forecast.self]
-        )
-    }
-}
-
 extension RecurrentCommand.Predict {
     /// `recurrent predict forecast`: recursive multi-step forecast after the end of a series.
     struct Forecast: ParsableCommand {

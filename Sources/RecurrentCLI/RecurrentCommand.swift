@@ -13,6 +13,8 @@ struct RecurrentCommand: ParsableCommand {
           recurrent sample --checkpoint runs/demo/best.safetensors --prime "ROMEO:" --length 300
           recurrent train forecast --data Examples/data/co2/co2_mm_mlo.txt --out runs/co2
           recurrent predict forecast --checkpoint runs/co2/best.safetensors --data Examples/data/co2/co2_mm_mlo.txt --horizon 12
+          recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
+          echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
         """,
         subcommands: [Train.self, Sample.self, Predict.self]
     )

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+extension RecurrentCommand {
+    /// `recurrent predict <task>`: apply a trained model to new input.
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply a trained model to new input.",
+            subcommands: [Forecast.self, Tag.self]
+        )
+    }
+}

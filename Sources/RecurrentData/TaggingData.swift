@@ -1,0 +1,239 @@
+import Foundation
+
+/// One sentence for sequence labelling: its tokens, one tag per token (BIO), and an optional
+/// sentence-level label (the intent, for joint slot filling).
+public struct TaggedSentence: Equatable, Sendable {
+    public var tokens: [String]
+    public var tags: [String]
+    public var intent: String?
+
+    public init(tokens: [String], tags: [String], intent: String? = nil) {
+        precondition(tokens.count == tags.count, "TaggedSentence: \(tokens.count) tokens but \(tags.count) tags")
+        self.tokens = tokens
+        self.tags = tags
+        self.intent = intent
+    }
+}
+
+/// A sequence-labelling data set: train, validation and test splits.
+public struct TaggingDataset: Sendable {
+    /// `snips` (folders of seq.in / seq.out / label) or `conll` (token<TAB>tag files).
+    public enum Format: String, Sendable, Codable { case snips, conll }
+
+    public var format: Format
+    public var train: [TaggedSentence]
+    public var validation: [TaggedSentence]
+    public var test: [TaggedSentence]
+    /// Whether every sentence has an intent (joint slot filling + intent detection).
+    public var hasIntents: Bool { !train.isEmpty && train.allSatisfy { $0.intent != nil } }
+
+    public init(format: Format, train: [TaggedSentence], validation: [TaggedSentence], test: [TaggedSentence]) {
+        self.format = format
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+
+    /// Reads a data folder, detecting its format: `train/`, `valid/` (or `dev/`) and `test/` sub-folders
+    /// holding `seq.in`, `seq.out` and `label` (SNIPS, ATIS), or files whose names contain `train`, `dev`
+    /// (or `valid`) and `test` in CoNLL format (WNUT-17, CoNLL-2003).
+    public static func load(folder path: String) throws -> TaggingDataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError.fileNotFound(path: path) }
+        guard isDirectory.boolValue else {
+            throw DataError.unreadable(path: path, reason: "expected a folder with train/valid/test splits (SNIPS) or *train*, *dev*, *test* files (CoNLL)")
+        }
+        let folder = URL(fileURLWithPath: path)
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+            throw DataError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        func isFolder(_ name: String) -> Bool {
+            var dir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &dir) && dir.boolValue
+        }
+        if names.contains("train"), isFolder("train") {
+            guard let validName = ["valid", "dev", "validation"].first(where: { names.contains($0) && isFolder($0) }) else {
+                throw DataError.fileNotFound(path: folder.appendingPathComponent("valid").path)
+            }
+            guard names.contains("test"), isFolder("test") else { throw DataError.fileNotFound(path: folder.appendingPathComponent("test").path) }
+            return TaggingDataset(format: .snips,
+                                  train: try readSNIPSSplit(folder.appendingPathComponent("train").path),
+                                  validation: try readSNIPSSplit(folder.appendingPathComponent(validName).path),
+                                  test: try readSNIPSSplit(folder.appendingPathComponent("test").path))
+        }
+        let files = names.filter { !isFolder($0) && !$0.hasPrefix(".") && !$0.lowercased().hasSuffix(".md") }
+        func find(_ keys: [String]) throws -> String {
+            let matches = files.filter { name in keys.contains { name.lowercased().contains($0) } }
+            guard matches.count == 1 else {
+                let what = keys.map { "*\($0)*" }.joined(separator: " or ")
+                throw DataError.unreadable(path: path, reason: matches.isEmpty
+                    ? "no \(what) file (expected SNIPS train/valid/test folders or CoNLL *train*, *dev*, *test* files)"
+                    : "several \(what) files: \(matches.joined(separator: ", "))")
+            }
+            return folder.appendingPathComponent(matches[0]).path
+        }
+        return TaggingDataset(format: .conll,
+                              train: try readCoNLL(try find(["train"])),
+                              validation: try readCoNLL(try find(["dev", "valid"])),
+                              test: try readCoNLL(try find(["test"])))
+    }
+}
+
+/// Non-empty lines of a text file with their 1-based line numbers (a final newline does not make an empty line).
+func numberedLines(_ path: String) throws -> [(number: Int, text: Substring)] {
+    let text = try readTextFile(path)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }
+    return lines.enumerated().map { ($0 + 1, $1.hasSuffix("\r") ? $1.dropLast() : $1) }
+}
+
+/// Reads one SNIPS/ATIS split: `seq.in` (space-separated tokens), `seq.out` (one tag per token) and
+/// `label` (one intent per line), parallel line by line.
+/// - Throws: `DataError.badRow` naming the file and line when line counts or token counts disagree,
+///   or a line is empty.
+public func readSNIPSSplit(_ folder: String) throws -> [TaggedSentence] {
+    let base = URL(fileURLWithPath: folder)
+    let inPath = base.appendingPathComponent("seq.in").path
+    let outPath = base.appendingPathComponent("seq.out").path
+    let labelPath = base.appendingPathComponent("label").path
+    let inputs = try numberedLines(inPath), outputs = try numberedLines(outPath), labels = try numberedLines(labelPath)
+    for (path, lines) in [(outPath, outputs), (labelPath, labels)] where lines.count != inputs.count {
+        throw DataError.badRow(path: path, line: min(lines.count, inputs.count) + 1,
+                               reason: "has \(lines.count) lines but \(inPath) has \(inputs.count)")
+    }
+    var sentences: [TaggedSentence] = []
+    sentences.reserveCapacity(inputs.count)
+    for i in inputs.indices {
+        let line = i + 1
+        let tokens = inputs[i].text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let tags = outputs[i].text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let intent = labels[i].text.trimmingCharacters(in: .whitespaces)
+        guard !tokens.isEmpty else { throw DataError.badRow(path: inPath, line: line, reason: "no tokens") }
+        guard tags.count == tokens.count else {
+            throw DataError.badRow(path: outPath, line: line, reason: "has \(tags.count) tags but \(inPath) has \(tokens.count) tokens")
+        }
+        guard !intent.isEmpty, !intent.contains(" ") else {
+            throw DataError.badRow(path: labelPath, line: line, reason: "expected one intent label, found '\(intent)'")
+        }
+        sentences.append(TaggedSentence(tokens: tokens, tags: tags, intent: intent))
+    }
+    return sentences
+}
+
+/// Reads a CoNLL-style file: one `token<TAB>tag` per line, sentences separated by blank (or
+/// whitespace-only) lines. Lines starting with `-DOCSTART-` are skipped.
+/// - Throws: `DataError.badRow` naming the line when it is not exactly token<TAB>tag, `.empty` when it has no sentence.
+public func readCoNLL(_ path: String) throws -> [TaggedSentence] {
+    var sentences: [TaggedSentence] = []
+    var tokens: [String] = [], tags: [String] = []
+    func flush() {
+        if !tokens.isEmpty { sentences.append(TaggedSentence(tokens: tokens, tags: tags)) }
+        tokens = []; tags = []
+    }
+    for (number, text) in try numberedLines(path) {
+        if text.allSatisfy({ $0 == " " || $0 == "\t" }) { flush(); continue }
+        if text.hasPrefix("-DOCSTART-") { continue }
+        let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
+        guard fields.count == 2 else {
+            throw DataError.badRow(path: path, line: number, reason: "expected token<TAB>tag, found \(fields.count) tab-separated field\(fields.count == 1 ? "" : "s")")
+        }
+        let token = String(fields[0]), tag = fields[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { throw DataError.badRow(path: path, line: number, reason: "empty token") }
+        guard !tag.isEmpty, !tag.contains(" ") else { throw DataError.badRow(path: path, line: number, reason: "expected one tag, found '\(tag)'") }
+        tokens.append(token)
+        tags.append(tag)
+    }
+    flush()
+    guard !sentences.isEmpty else { throw DataError.empty(path: path) }
+    return sentences
+}
+
+/// The vocabularies of a tagging task: words (`<pad>` = 0, `<unk>`), tags (`<pad>` = 0, used as the
+/// loss's ignore index) and intents (none when the data has no intents).
+public struct TaggingVocabularies: Equatable, Sendable {
+    public var words: Vocabulary
+    public var tags: Vocabulary
+    public var intents: Vocabulary?
+
+    public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?) {
+        self.words = words
+        self.tags = tags
+        self.intents = intents
+    }
+
+    /// Builds the vocabularies from training sentences; words seen fewer than `minCount` times become `<unk>`.
+    public init(training sentences: [TaggedSentence], minCount: Int = 1) throws {
+        words = try Vocabulary(counting: sentences.lazy.flatMap(\.tokens), minCount: minCount, specials: [Vocabulary.pad, Vocabulary.unk])
+        tags = try Vocabulary(tokens: [Vocabulary.pad] + Self.ordered(sentences.flatMap(\.tags)))
+        let intentLabels = sentences.compactMap(\.intent)
+        intents = intentLabels.count == sentences.count && !intentLabels.isEmpty ? try Vocabulary(tokens: Self.ordered(intentLabels)) : nil
+    }
+
+    /// Distinct labels sorted by name (stable across runs and data order).
+    static func ordered(_ labels: [String]) -> [String] { Array(Set(labels)).sorted() }
+
+    /// `{"words": [...], "tags": [...], "intents": [...]}` for run folders.
+    public func jsonString() -> String {
+        var object: [String: [String]] = ["words": words.tokens, "tags": tags.tokens]
+        if let intents { object["intents"] = intents.tokens }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A padded batch of tagged sentences, time-major: element (t, b) at index t·B + b.
+public struct TaggingBatch: Sendable {
+    /// (T, B) word ids; `<pad>` past each length.
+    public var words: [Int]
+    /// (T, B) tag ids; `ignoreIndex` past each length and for tags the vocabulary lacks.
+    public var tags: [Int]
+    /// (B) intent ids, `intentIgnoreIndex` when unknown or absent.
+    public var intents: [Int]
+    /// (B) valid steps of each sentence.
+    public var lengths: [Int]
+    public var steps: Int, batch: Int
+    /// The sentences' positions in the list the batch was made from.
+    public var indices: [Int]
+
+    /// Target id meaning "no target" (the tag vocabulary's `<pad>`).
+    public static let ignoreIndex = 0
+    /// Intent target meaning "no target" (intents have no `<pad>`).
+    public static let intentIgnoreIndex = -1
+
+    /// - Parameters:
+    ///   - sentences: the data set.
+    ///   - indices: which sentences, in batch order.
+    ///   - maxSteps: sentences longer than this are cut (nil: no limit).
+    public init(_ sentences: [TaggedSentence], indices: [Int], vocabularies: TaggingVocabularies, maxSteps: Int? = nil) {
+        precondition(!indices.isEmpty, "TaggingBatch: no sentences")
+        let B = indices.count
+        let lengths = indices.map { i in min(sentences[i].tokens.count, maxSteps ?? .max) }
+        let T = lengths.max()!
+        let pad = vocabularies.words.paddingId ?? 0
+        var words = [Int](repeating: pad, count: T * B), tags = [Int](repeating: Self.ignoreIndex, count: T * B)
+        var intents = [Int](repeating: Self.intentIgnoreIndex, count: B)
+        for (b, i) in indices.enumerated() {
+            let s = sentences[i]
+            for t in 0..<lengths[b] {
+                words[t * B + b] = vocabularies.words.id(s.tokens[t]) ?? pad
+                tags[t * B + b] = vocabularies.tags.id(s.tags[t]) ?? Self.ignoreIndex
+            }
+            if let intent = s.intent, let v = vocabularies.intents, let id = v.id(intent) { intents[b] = id }
+        }
+        self.words = words
+        self.tags = tags
+        self.intents = intents
+        self.lengths = lengths
+        self.steps = T
+        self.batch = B
+        self.indices = indices
+    }
+
+    /// Batches over `sentences` in order (the last one may be smaller).
+    public static func sequential(_ sentences: [TaggedSentence], batch: Int, vocabularies: TaggingVocabularies) -> [TaggingBatch] {
+        stride(from: 0, to: sentences.count, by: batch).map {
+            TaggingBatch(sentences, indices: Array($0..<min($0 + batch, sentences.count)), vocabularies: vocabularies)
+        }
+    }
+}

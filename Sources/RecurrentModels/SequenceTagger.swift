@@ -1,0 +1,205 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
+public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
+    public var vocabularySize: Int
+    public var tagCount: Int
+    /// Sentence labels for the joint intent head; 0: no intent head.
+    public var intentCount: Int
+    public var embeddingSize: Int
+    public var hiddenSize: Int
+    public var layers: Int
+    public var dropout: Double
+
+    public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
+                layers: Int = 1, dropout: Double = 0.3) {
+        self.vocabularySize = vocabularySize
+        self.tagCount = tagCount
+        self.intentCount = intentCount
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.dropout = dropout
+    }
+
+    /// Checks sizes before anything is allocated from them (a config may come from a file).
+    public func validate() throws {
+        for (name, value, low, limit) in [("vocabularySize", vocabularySize, 1, 10_000_000), ("tagCount", tagCount, 2, 100_000),
+                                          ("intentCount", intentCount, 0, 100_000), ("embeddingSize", embeddingSize, 1, 65_536),
+                                          ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64)] where value < low || value > limit {
+            throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
+        }
+        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+    }
+}
+
+/// Many-to-many aligned labelling: embedding (padding index 0) → dropout → bidirectional LSTM over
+/// the true lengths → dropout → linear to tag logits at every step; with `intentCount > 0`, a joint
+/// intent head on the final states of both directions of the last layer (forward at each sentence's
+/// last token, backward at its first).
+/// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
+/// `head.weight`, `head.bias`, `intent_head.weight`, `intent_head.bias`.
+public final class SequenceTagger: Module<Float> {
+    public let config: SequenceTaggerConfig
+    public let embedding: Embedding<Float>
+    public let rnn: LSTM<Float>
+    public let dropout: Dropout<Float>
+    public let head: Linear<Float>
+    public let intentHead: Linear<Float>?
+
+    public init(_ config: SequenceTaggerConfig, seed: UInt64) {
+        self.config = config
+        var generator = RandomGenerator(seed: seed)
+        embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
+        rnn = LSTM(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers,
+                   dropout: Float(config.dropout), bidirectional: true, generator: &generator)
+        rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
+        dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
+        head = Linear(2 * config.hiddenSize, config.tagCount, generator: &generator)
+        intentHead = config.intentCount > 0 ? Linear(2 * config.hiddenSize, config.intentCount, generator: &generator) : nil
+        super.init()
+        registerModule("embedding", embedding)
+        registerModule("rnn", rnn)
+        registerModule("dropout", dropout)
+        registerModule("head", head)
+        if let intentHead { registerModule("intent_head", intentHead) }
+    }
+
+    /// - Parameters:
+    ///   - words: (T, B) word ids, row-major, `<pad>` (0) past each length.
+    ///   - lengths: (B) valid steps of each sentence, in 1...T.
+    /// - Returns: tag logits (T, B, tags) and, with an intent head, intent logits (B, intents).
+    public func callAsFunction(_ words: [Int], steps: Int, batch: Int, lengths: [Int]) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
+        let x = dropout(embedding(words, shape: [steps, batch]))             // (T, B, E)
+        let (h, state) = rnn(x, lengths: lengths)                             // (T, B, 2H), h (L·2, B, H)
+        let tags = head(dropout(h))                                           // (T, B, tags)
+        guard let intentHead else { return (tags, nil) }
+        let H = config.hiddenSize, top = 2 * (config.layers - 1)
+        let last = state.h.slice(axis: 0, top..<(top + 2))                    // (2, B, H): forward, backward
+        let sentence = Tensor.concat([last.slice(axis: 0, 0..<1).reshaped([batch, H]),
+                                      last.slice(axis: 0, 1..<2).reshaped([batch, H])], axis: 1) // (B, 2H)
+        return (tags, intentHead(dropout(sentence)))                          // (B, intents)
+    }
+
+    /// Mean cross-entropy of the tags (padding ignored) plus, with an intent head, that of the intents.
+    public func loss(_ batch: TaggingBatch) -> Tensor<Float> {
+        let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+        let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
+        let tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
+        guard let intents, batch.intents.contains(where: { $0 != TaggingBatch.intentIgnoreIndex }) else { return tagLoss }
+        return tagLoss + crossEntropy(intents, targets: batch.intents, ignoreIndex: TaggingBatch.intentIgnoreIndex)
+    }
+
+    /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.
+    /// - Parameter tags: the tag vocabulary; when given, decoding keeps to valid BIO sequences (Viterbi over the
+    ///   per-step log-probabilities, an `I-X` only after `B-X` or `I-X`); when nil, each step takes its argmax.
+    public func predict(_ batch: TaggingBatch, constrainedBy tags: Vocabulary? = nil) -> (tags: [[Int]], intents: [Int]?) {
+        withoutGrad {
+            let wasTraining = isTraining
+            eval()
+            defer { train(wasTraining) }
+            let (logits, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+            let C = config.tagCount, B = batch.batch
+            let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
+            let paths = (0..<B).map { b in
+                let rows = (0..<batch.lengths[b]).map { t in UnsafePointer(logits.data + (t * B + b) * C) }
+                if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
+                return rows.map { Self.argmax($0, from: 1, to: C) }
+            }
+            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
+            return (paths, intentIds)
+        }
+    }
+
+    /// allowed[p][c]: may tag c follow tag p (row C: the sentence start)? nil when no tag is `I-…`.
+    /// `<pad>` (id 0) is never allowed; `I-X` only after `B-X` or `I-X`.
+    static func bioTransitions(_ names: [String]) -> [[Bool]]? {
+        guard names.contains(where: { $0.hasPrefix("I-") }) else { return nil }
+        let C = names.count
+        func type(_ name: String) -> String { String(name.dropFirst(2)) }
+        return (0...C).map { p in
+            (0..<C).map { c in
+                if c == 0 { return false }
+                guard names[c].hasPrefix("I-") else { return true }
+                guard p < C, p > 0, names[p].hasPrefix("B-") || names[p].hasPrefix("I-") else { return false }
+                return type(names[p]) == type(names[c])
+            }
+        }
+    }
+
+    /// Highest-scoring path of per-step log-softmax scores under `allowed` transitions; nil if none is allowed.
+    static func viterbi(_ rows: [UnsafePointer<Float>], classes C: Int, allowed: [[Bool]]) -> [Int]? {
+        guard !rows.isEmpty else { return [] }
+        func logSoftmax(_ row: UnsafePointer<Float>) -> [Double] {
+            var m = -Double.infinity
+            for c in 1..<C { m = max(m, Double(row[c])) }
+            var sum = 0.0
+            for c in 1..<C { sum += Foundation.exp(Double(row[c]) - m) }
+            let lse = m + Foundation.log(sum)
+            return (0..<C).map { Double(row[$0]) - lse }
+        }
+        var score = logSoftmax(rows[0]).enumerated().map { c, v in allowed[C][c] ? v : -Double.infinity }
+        var back: [[Int]] = []
+        for t in 1..<rows.count {
+            let lp = logSoftmax(rows[t])
+            var next = [Double](repeating: -.infinity, count: C), from = [Int](repeating: 0, count: C)
+            for c in 1..<C {
+                for p in 1..<C where allowed[p][c] && score[p] > next[c] { next[c] = score[p]; from[c] = p }
+                next[c] += lp[c]
+            }
+            back.append(from)
+            score = next
+        }
+        var best = 1
+        for c in 1..<C where score[c] > score[best] { best = c }
+        guard score[best] > -.infinity else { return nil }
+        var path = [best]
+        for from in back.reversed() { path.append(from[path.last!]) }
+        return path.reversed()
+    }
+
+    static func argmax(_ row: UnsafePointer<Float>, from: Int, to: Int) -> Int {
+        var best = from
+        for c in from..<to where row[c] > row[best] { best = c }
+        return best
+    }
+}
+
+extension SequenceTagger {
+    /// Loads a checkpoint written by `SequenceTaggerTrainer`, validating everything that came from the file.
+    public static func load(from url: URL) throws -> (model: SequenceTagger, vocabularies: TaggingVocabularies) {
+        let checkpoint = try Checkpoint.load(from: url)
+        let task = checkpoint.extra["task"] ?? "unknown"
+        guard task == "tag" else { throw ModelError.wrongTask(expected: "tag", found: task) }
+        let config: SequenceTaggerConfig
+        do { config = try checkpoint.decodeConfig(SequenceTaggerConfig.self) } catch {
+            throw ModelError.badConfig("the config is not a sequence-tagger config (\(error))")
+        }
+        try config.validate()
+        guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
+        let words = try Vocabulary(tokens: tokens)
+        guard words.count == config.vocabularySize, words.paddingId == 0, words.unknownId != nil else {
+            throw ModelError.badConfig("the word vocabulary (\(words.count) tokens) must start with <pad> and hold <unk>, and the config says \(config.vocabularySize)")
+        }
+        let tags = try Vocabulary(jsonString: checkpoint.extra["tags"] ?? "")
+        guard tags.count == config.tagCount, tags.paddingId == 0 else {
+            throw ModelError.badConfig("the tag vocabulary (\(tags.count) tags) must start with <pad>, and the config says \(config.tagCount)")
+        }
+        var intents: Vocabulary? = nil
+        if config.intentCount > 0 {
+            let v = try Vocabulary(jsonString: checkpoint.extra["intents"] ?? "")
+            guard v.count == config.intentCount else {
+                throw ModelError.badConfig("the intent vocabulary has \(v.count) labels but the config says \(config.intentCount)")
+            }
+            intents = v
+        }
+        if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        let model = SequenceTagger(config, seed: 0)
+        try model.loadParameters(checkpoint.tensors)
+        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
+    }
+}

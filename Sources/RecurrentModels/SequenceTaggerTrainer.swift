@@ -1,0 +1,195 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// Options of `recurrent train tag`.
+public struct SequenceTaggerTrainingOptions: Codable, Sendable {
+    public var epochs = 8
+    public var batch = 32
+    public var learningRate = 2e-3
+    public var clipNorm = 5.0
+    /// Words seen fewer times than this in training become `<unk>`.
+    public var minCount = 1
+    /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
+    public var wordDropout = 0.25
+    /// Stop each epoch after this many batches (0: the whole training split); for quick checks.
+    public var maxBatchesPerEpoch = 0
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Scores of a tagger on a split: mean loss, conlleval chunk scores and intent accuracy.
+public struct TaggingEvaluation: Sendable {
+    public var loss: Double
+    public var chunks: ChunkScore
+    /// nil when the model has no intent head.
+    public var intentAccuracy: Double?
+
+    /// What model selection maximises: slot F1, plus intent accuracy for joint models.
+    public var score: Double { chunks.f1 + (intentAccuracy ?? 0) }
+
+    public var summary: String {
+        let intent = intentAccuracy.map { String(format: ", intent accuracy %.4f", $0) } ?? ""
+        return String(format: "loss %.4f, entity precision %.4f, recall %.4f, F1 %.4f", loss, chunks.precision, chunks.recall, chunks.f1) + intent
+    }
+
+    public func json() -> [String: Any] {
+        var object: [String: Any] = ["loss": loss, "precision": chunks.precision, "recall": chunks.recall, "f1": chunks.f1,
+                                     "token_accuracy": chunks.tokenAccuracy, "chunks_guessed": chunks.guessed,
+                                     "chunks_gold": chunks.gold, "chunks_correct": chunks.correct]
+        if let intentAccuracy { object["intent_accuracy"] = intentAccuracy }
+        return object
+    }
+}
+
+/// Trains a `SequenceTagger` with Adam and global-norm clipping, one pass over the shuffled training
+/// split per epoch, evaluating on the validation split after each epoch; writes config.json,
+/// options.json, vocabulary.json (words, tags, intents), metrics.csv and the best and last
+/// checkpoints into the run folder, then scores the best model on the test split (test.json).
+public final class SequenceTaggerTrainer {
+    public let model: SequenceTagger
+    public let data: TaggingDataset
+    public let vocabularies: TaggingVocabularies
+    public let options: SequenceTaggerTrainingOptions
+    public let runFolder: URL
+    public private(set) var bestScore = -Double.infinity
+    public private(set) var history: [(epoch: Int, trainLoss: Double, validation: TaggingEvaluation)] = []
+    /// Mean training loss of each batch, in order.
+    public private(set) var batchLosses: [Double] = []
+
+    public init(model: SequenceTagger, data: TaggingDataset, vocabularies: TaggingVocabularies,
+                options: SequenceTaggerTrainingOptions, runFolder: URL) {
+        self.model = model
+        self.data = data
+        self.vocabularies = vocabularies
+        self.options = options
+        self.runFolder = runFolder
+    }
+
+    /// Loss, conlleval scores and intent accuracy of the model (eval mode) on `sentences`.
+    public func evaluate(_ sentences: [TaggedSentence]) -> TaggingEvaluation {
+        Self.evaluate(model, sentences, vocabularies: vocabularies, batch: max(options.batch, 64))
+    }
+
+    public static func evaluate(_ model: SequenceTagger, _ sentences: [TaggedSentence], vocabularies: TaggingVocabularies, batch: Int = 64) -> TaggingEvaluation {
+        var chunks = ChunkScore()
+        var totalLoss = 0.0, lossBatches = 0
+        var goldIntents: [String] = [], guessedIntents: [String] = []
+        withoutGrad {
+            model.eval()
+            defer { model.train() }
+            for b in TaggingBatch.sequential(sentences, batch: batch, vocabularies: vocabularies) {
+                if b.tags.contains(where: { $0 != TaggingBatch.ignoreIndex }) {
+                    totalLoss += Double(model.loss(b).item)
+                    lossBatches += 1
+                }
+                let (paths, intents) = model.predict(b, constrainedBy: vocabularies.tags)
+                for (k, i) in b.indices.enumerated() {
+                    chunks.add(gold: sentences[i].tags, guessed: paths[k].map { vocabularies.tags.tokens[$0] })
+                    if let intents, let gold = sentences[i].intent, let v = vocabularies.intents {
+                        goldIntents.append(gold)
+                        guessedIntents.append(v.tokens[intents[k]])
+                    }
+                }
+            }
+        }
+        let intentAccuracy = model.intentHead == nil ? nil : accuracy(gold: goldIntents, guessed: guessedIntents)
+        return TaggingEvaluation(loss: lossBatches > 0 ? totalLoss / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: intentAccuracy)
+    }
+
+    /// Runs the training loop. Returns the best model's scores on the test split (the best model stays loaded).
+    @discardableResult
+    public func run(progress: Bool = true) throws -> TaggingEvaluation {
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        let configJSON = try jsonText(model.config)
+        try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
+        try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
+        try atomicWrite(Data(vocabularies.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
+        var metrics = "epoch,step,seconds,train_loss,val_loss,val_precision,val_recall,val_f1,val_intent_accuracy,tokens_per_second\n"
+
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        var generator = RandomGenerator(seed: options.seed)
+        let unk = vocabularies.words.unknownId ?? 0
+        var counts: [String: Int] = [:]
+        for s in data.train { for w in s.tokens { counts[w, default: 0] += 1 } }
+        let singletons = Set(counts.filter { $0.value == 1 }.compactMap { vocabularies.words.id($0.key) }).subtracting([unk])
+
+        let train = data.train
+        let batchesPerEpoch = (train.count + options.batch - 1) / options.batch
+        let perEpoch = options.maxBatchesPerEpoch > 0 ? min(options.maxBatchesPerEpoch, batchesPerEpoch) : batchesPerEpoch
+        let reporter = ProgressReporter(total: options.epochs * perEpoch)
+        let start = Date()
+        var best: [String: Tensor<Float>]? = nil
+        var step = 0, tokens = 0
+        var runningLoss = Double.nan
+        model.train()
+        for epoch in 1...options.epochs {
+            var order = Array(train.indices)
+            order.shuffle(using: &generator)
+            var epochLoss = 0.0
+            for k in 0..<perEpoch {
+                step += 1
+                let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
+                var batch = TaggingBatch(train, indices: indices, vocabularies: vocabularies)
+                if options.wordDropout > 0 {
+                    for i in batch.words.indices where singletons.contains(batch.words[i]) && generator.nextUniform(Double.self) < options.wordDropout {
+                        batch.words[i] = unk
+                    }
+                }
+                optimizer.zeroGrad()
+                let loss = model.loss(batch)
+                let value = Double(loss.item)
+                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
+                loss.backward()
+                clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+                optimizer.step()
+                batchLosses.append(value)
+                epochLoss += value
+                tokens += batch.lengths.reduce(0, +)
+                runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
+                if progress {
+                    reporter.update(step: step, loss: runningLoss, tokensPerSecond: Double(tokens) / Date().timeIntervalSince(start),
+                                    extra: "epoch \(epoch)/\(options.epochs)" + (history.last.map { String(format: "  val F1 %.3f", $0.validation.chunks.f1) } ?? ""))
+                }
+            }
+            let validation = evaluate(data.validation)
+            let trainLoss = epochLoss / Double(perEpoch)
+            history.append((epoch, trainLoss, validation))
+            let elapsed = Date().timeIntervalSince(start)
+            metrics += String(format: "%d,%d,%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%@,%.0f\n", epoch, step, elapsed, trainLoss, validation.loss,
+                              validation.chunks.precision, validation.chunks.recall, validation.chunks.f1,
+                              validation.intentAccuracy.map { String(format: "%.5f", $0) } ?? "", Double(tokens) / elapsed)
+            try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
+            var extra = ["task": "tag", "epoch": "\(epoch)", "step": "\(step)", "val_f1": "\(validation.chunks.f1)",
+                         "tags": vocabularies.tags.jsonString()]
+            if let intents = vocabularies.intents { extra["intents"] = intents.jsonString() }
+            if let a = validation.intentAccuracy { extra["val_intent_accuracy"] = "\(a)" }
+            let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: vocabularies.words.tokens, extra: extra)
+            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            if validation.score > bestScore {
+                bestScore = validation.score
+                try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
+                best = model.stateDict().mapValues { $0.clone() }
+            }
+        }
+        if progress { reporter.finish() }
+        if let best { try model.loadParameters(best) }
+        let test = evaluate(data.test)
+        var object = test.json()
+        object["epoch_of_best"] = history.max { $0.validation.score < $1.validation.score }?.epoch ?? 0
+        object["seconds"] = Date().timeIntervalSince(start)
+        let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try atomicWrite(json, to: runFolder.appendingPathComponent("test.json"))
+        return test
+    }
+
+    func jsonText<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
