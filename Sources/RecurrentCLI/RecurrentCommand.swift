@@ -12,7 +12,7 @@ struct RecurrentCommand: ParsableCommand {
           recurrent train charlm --data Examples/data/tinyshakespeare/input.txt --minutes 1 --out runs/demo
           recurrent sample --checkpoint runs/demo/best.safetensors --prime "ROMEO:" --length 300
         """,
-        subcommands: [Train.self, Sample.self]
+        subcommands: [Train.self, Sample.self, Eval.self, Predict.self]
     )
 }
 
