@@ -14,7 +14,7 @@ extension RecurrentCommand.Train {
             validation is kept and scored on test. Writes config.json, options.json, vocabulary.json, metrics.csv,
             best.safetensors, last.safetensors and test.json into --out.
             Example:
-              recurrent train classify --data Examples/data/sentiment --epochs 10 --out runs/sentiment
+              recurrent train classify --data Examples/data/sentiment --out runs/sentiment
             """
         )
 
@@ -29,9 +29,9 @@ extension RecurrentCommand.Train {
         @Option(help: "Adam learning rate.") var lr = 2e-3
         @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.") var weightDecay = 0.0
         @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
-        @Option(help: "Passes over the training split.") var epochs = 10
+        @Option(help: "Passes over the training split.") var epochs = 20
         @Option(help: "Sentences per batch.") var batch = 32
-        @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
+        @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
         @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2
         @Option(help: "Random seed of initialisation, dropout and shuffling.") var seed: UInt64 = 1
         @Option(name: .customLong("split-seed"), help: "Seed of the train/validation/test split.") var splitSeed: UInt64 = 1

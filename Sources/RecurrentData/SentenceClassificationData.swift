@@ -13,7 +13,7 @@ public struct SentenceClassificationData: Sendable {
 
     /// - Parameters:
     ///   - vocabulary: encode with this one (e.g. a checkpoint's) instead of building it from the training split.
-    public init(_ all: [LabelledSentence], classes: Int = 2, splitSeed: UInt64 = 1, minCount: Int = 1, vocabulary: Vocabulary? = nil,
+    public init(_ all: [LabelledSentence], classes: Int = 2, splitSeed: UInt64 = 1, minCount: Int = 2, vocabulary: Vocabulary? = nil,
                 tokenizer: WordTokenizer = WordTokenizer()) throws {
         let split = DataSplit(all, seed: splitSeed)
         let vocab = try vocabulary ?? Vocabulary.words(of: split.train.map(\.text), minCount: minCount, tokenizer: tokenizer)
@@ -27,7 +27,7 @@ public struct SentenceClassificationData: Sendable {
     }
 
     /// Reads a `sentence<TAB>label` file or a folder of `*_labelled.txt` files (see `ClassificationTSV.load`).
-    public init(path: String, classes: Int = 2, splitSeed: UInt64 = 1, minCount: Int = 1, vocabulary: Vocabulary? = nil) throws {
+    public init(path: String, classes: Int = 2, splitSeed: UInt64 = 1, minCount: Int = 2, vocabulary: Vocabulary? = nil) throws {
         try self.init(try ClassificationTSV.load(path: path, classes: classes), classes: classes, splitSeed: splitSeed,
                       minCount: minCount, vocabulary: vocabulary)
     }

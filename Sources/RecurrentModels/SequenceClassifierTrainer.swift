@@ -6,7 +6,7 @@ import RecurrentTensor
 
 /// Options of `recurrent train classify`.
 public struct ClassifierTrainingOptions: Codable, Sendable {
-    public var epochs = 10
+    public var epochs = 20
     public var batch = 32
     public var learningRate = 2e-3
     public var weightDecay = 0.0
@@ -15,7 +15,7 @@ public struct ClassifierTrainingOptions: Codable, Sendable {
     /// Seed of the train / validation / test split (recorded in checkpoints so that `eval` finds the same test split).
     public var splitSeed: UInt64 = 1
     /// Words seen fewer times in the training split map to `<unk>`.
-    public var minCount = 1
+    public var minCount = 2
     /// Stop at most this many training steps (0: no limit), for quick runs and tests.
     public var maxSteps = 0
     public init() {}
