@@ -9,8 +9,8 @@ extension RecurrentCommand.Eval {
             commandName: "classify",
             abstract: "Accuracy and F1 of a sentence classifier on the test split (or on a whole file with --all).",
             discussion: """
-            The test split is the one `recurrent train classify` held out: the same data and the split seed
-            stored in the checkpoint give the same sentences.
+            The test split is the one `recurrent train classify` held out: the same data and the split seed stored in the checkpoint give the same sentences.
+
             Example:
               recurrent eval classify --checkpoint runs/sentiment/best.safetensors --data Examples/data/sentiment
             """

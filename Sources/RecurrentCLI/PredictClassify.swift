@@ -9,8 +9,8 @@ extension RecurrentCommand.Predict {
             commandName: "classify",
             abstract: "Classify sentences, one per line, printing label<TAB>probability per line.",
             discussion: """
-            Reads --input (a file, or - for standard input, the default); prints one line per input line: the
-            predicted label and its probability. Words the model never saw count as <unk>.
+            Reads --input (a file, or - for standard input, the default); prints one line per input line: the predicted label and its probability. Words the model never saw count as <unk>.
+
             Example:
               echo "The food was great." | recurrent predict classify --checkpoint runs/sentiment/best.safetensors
             """

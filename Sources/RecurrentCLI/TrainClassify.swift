@@ -10,9 +10,11 @@ extension RecurrentCommand.Train {
             abstract: "Train a sentence classifier on sentence<TAB>label data.",
             discussion: """
             --data is one sentence<TAB>label file or a folder of *_labelled.txt files (the UCI sentiment sentences).
-            The sentences are split 80/10/10 into train/validation/test by --split-seed; the best epoch on
-            validation is kept and scored on test. Writes config.json, options.json, vocabulary.json, metrics.csv,
-            best.safetensors, last.safetensors and test.json into --out.
+
+            The sentences are split 80/10/10 into train/validation/test by --split-seed; the best epoch on validation is kept and scored on test.
+
+            Writes config.json, options.json, vocabulary.json, metrics.csv, best.safetensors, last.safetensors and test.json into --out.
+
             Example:
               recurrent train classify --data Examples/data/sentiment --out runs/sentiment
             """
