@@ -31,3 +31,12 @@ public struct WordTokenizer: Sendable {
         return tokens
     }
 }
+
+extension Vocabulary {
+    /// Word vocabulary of tokenized sentences: `<pad>` (id 0), `<unk>` (id 1), then the words seen at
+    /// least `minCount` times, most frequent first.
+    public static func words<S: Sequence>(of sentences: S, minCount: Int = 1, tokenizer: WordTokenizer = WordTokenizer()) throws -> Vocabulary
+        where S.Element == String {
+        try Vocabulary(counting: sentences.lazy.flatMap { tokenizer($0) }, minCount: minCount, specials: [Vocabulary.pad, Vocabulary.unk])
+    }
+}
