@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+extension RecurrentCommand.Train {
+    /// `recurrent train classify`: many-to-one sentence classification.
+    struct Classify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "classify",
+            abstract: "Train a sentence classifier on sentence<TAB>label data.",
+            discussion: """
+            --data is one sentence<TAB>label file or a folder of *_labelled.txt files (the UCI sentiment sentences).
+
+            The sentences are split 80/10/10 into train/validation/test by --split-seed; the best epoch on validation is kept and scored on test.
+
+            Writes config.json, options.json, vocabulary.json, metrics.csv, best.safetensors, last.safetensors and test.json into --out.
+
+            Example:
+              recurrent train classify --data Examples/data/sentiment --out runs/sentiment
+            """
+        )
+
+        @Option(help: "A sentence<TAB>label file, or a folder of *_labelled.txt files.") var data: String
+        @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Hidden units per layer and direction.") var hidden = 64
+        @Option(help: "Stacked recurrent layers.") var layers = 1
+        @Option(help: "Word embedding size.") var embedding = 64
+        @Flag(inversion: .prefixedNo, help: "Read each sentence in both directions.") var bidirectional = true
+        @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = "max"
+        @Option(help: "Dropout on embeddings, pooled features and between layers (train mode).") var dropout = 0.5
+        @Option(help: "Adam learning rate.") var lr = 2e-3
+        @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.") var weightDecay = 0.0
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(help: "Passes over the training split.") var epochs = 20
+        @Option(help: "Sentences per batch.") var batch = 32
+        @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
+        @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2
+        @Option(help: "Random seed of initialisation, dropout and shuffling.") var seed: UInt64 = 1
+        @Option(name: .customLong("split-seed"), help: "Seed of the train/validation/test split.") var splitSeed: UInt64 = 1
+        @Option(name: .customLong("max-steps"), help: "Stop after this many batches (0: no limit).") var maxSteps = 0
+        @Option(help: "Run folder.") var out = "runs/classify"
+
+        func validate() throws {
+            guard SequenceClassifierConfig.cells.contains(cell) else {
+                throw ValidationError("--cell must be one of \(SequenceClassifierConfig.cells.joined(separator: ", ")), got '\(cell)'")
+            }
+            guard SequenceClassifierConfig.poolings.contains(pooling) else {
+                throw ValidationError("--pooling must be one of \(SequenceClassifierConfig.poolings.joined(separator: ", ")), got '\(pooling)'")
+            }
+            guard hidden > 0, layers > 0, embedding > 0, batch > 0, epochs > 0, minCount > 0 else {
+                throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
+            }
+            guard hidden <= 65_536, embedding <= 65_536, layers <= 64 else { throw ValidationError("--hidden, --embedding or --layers is too large") }
+            guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be at least 2, got \(classes)") }
+            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+            guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
+            guard clipNorm > 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+            guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let dataset = try SentenceClassificationData(path: data, classes: classes, splitSeed: splitSeed, minCount: minCount)
+                guard dataset.train.count > 0, dataset.validation.count > 0 else {
+                    throw ValidationError("\(data) has \(dataset.sentences.train.count + dataset.sentences.validation.count + dataset.sentences.test.count) sentences; the 80/10/10 split needs at least 10")
+                }
+                let config = SequenceClassifierConfig(vocabularySize: dataset.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
+                                                      layers: layers, cell: cell, bidirectional: bidirectional, dropout: dropout,
+                                                      classes: classes, pooling: pooling)
+                let model = SequenceClassifier(config, seed: seed)
+                var options = ClassifierTrainingOptions()
+                options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.weightDecay = weightDecay
+                options.clipNorm = clipNorm; options.seed = seed; options.splitSeed = splitSeed; options.minCount = minCount
+                options.maxSteps = maxSteps
+                print("classify: \(dataset.train.count) training, \(dataset.validation.count) validation and \(dataset.test.count) test sentences, vocabulary \(dataset.vocabulary.count) words")
+                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), \(pooling) pooling, \(model.parameterCount) parameters; batch \(batch), Adam lr \(lr), \(epochs) epochs")
+                let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: URL(fileURLWithPath: out))
+                let test = try trainer.run()
+                for record in trainer.history {
+                    print(String(format: "epoch %2d  train loss %.4f acc %.2f %%  validation loss %.4f acc %.2f %% F1 %.4f macro F1 %.4f",
+                                 record.epoch, record.trainLoss, record.trainAccuracy * 100, record.validation.loss,
+                                 record.validation.accuracy * 100, record.validation.f1, record.validation.macroF1))
+                }
+                print("best epoch \(trainer.bestEpoch); test: \(test.summary). Run folder: \(out)")
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// Options of `recurrent train classify`.
+public struct ClassifierTrainingOptions: Codable, Sendable {
+    public var epochs = 20
+    public var batch = 32
+    public var learningRate = 2e-3
+    public var weightDecay = 0.0
+    public var clipNorm = 5.0
+    public var seed: UInt64 = 1
+    /// Seed of the train / validation / test split (recorded in checkpoints so that `eval` finds the same test split).
+    public var splitSeed: UInt64 = 1
+    /// Words seen fewer times in the training split map to `<unk>`.
+    public var minCount = 2
+    /// Stop at most this many training steps (0: no limit), for quick runs and tests.
+    public var maxSteps = 0
+    public init() {}
+}
+
+/// One row of `metrics.csv`.
+public struct ClassifierEpochRecord: Sendable {
+    public var epoch: Int
+    public var step: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validation: ClassificationMetrics
+}
+
+/// Trains a `SequenceClassifier` with Adam and global-norm clipping, one shuffled pass over the
+/// training split per epoch; after each epoch it scores the validation split and writes metrics and
+/// the `last` checkpoint, and the `best` one when validation accuracy improves (ties: lower loss).
+/// At the end the best weights are restored and scored on the test split (`test.json`).
+///
+/// The run folder gets the files of the language-model trainer: config.json, options.json,
+/// vocabulary.json, metrics.csv, best.safetensors, last.safetensors (`extra["task"] = "classify"`),
+/// and test.json.
+public final class SequenceClassifierTrainer {
+    public let model: SequenceClassifier
+    public let data: SentenceClassificationData
+    public let options: ClassifierTrainingOptions
+    public let runFolder: URL
+    public private(set) var history: [ClassifierEpochRecord] = []
+    public private(set) var best: ClassificationMetrics?
+    public private(set) var bestEpoch = 0
+    /// Metrics of the best checkpoint on the test split, after `run`.
+    public private(set) var testMetrics: ClassificationMetrics?
+
+    public init(model: SequenceClassifier, data: SentenceClassificationData, options: ClassifierTrainingOptions, runFolder: URL) {
+        self.model = model
+        self.data = data
+        self.options = options
+        self.runFolder = runFolder
+    }
+
+    /// Loss, accuracy and F1 of the model (eval mode, no graph) on `sentences`.
+    public static func evaluate(_ model: SequenceClassifier, on sentences: EncodedSentences, batch: Int = 256) -> ClassificationMetrics {
+        var predictions: [Int] = [], lossSum = 0.0
+        withoutGrad {
+            let wasTraining = model.isTraining
+            model.eval()
+            defer { model.train(wasTraining) }
+            for b in sentences.batches(size: batch, paddingId: 0) {
+                let (loss, logits) = model.loss(b)
+                lossSum += Double(loss.item) * Double(b.batch)
+                predictions += logits.argmax(axis: 1)
+            }
+        }
+        return ClassificationMetrics(predictions: predictions, labels: sentences.labels, classes: model.config.classes,
+                                     loss: sentences.count > 0 ? lossSum / Double(sentences.count) : .nan)
+    }
+
+    /// Runs the training loop. Returns the test metrics of the best checkpoint.
+    @discardableResult
+    public func run(progress: Bool = true) throws -> ClassificationMetrics {
+        precondition(data.train.count > 0, "SequenceClassifierTrainer: empty training split")
+        precondition(options.epochs > 0 && options.batch > 0, "SequenceClassifierTrainer: epochs and batch must be positive")
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        let configJSON = try jsonText(model.config)
+        try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
+        try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
+        try atomicWrite(Data(data.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
+        var metrics = "epoch,step,seconds,train_loss,train_accuracy,val_loss,val_accuracy,val_f1,val_macro_f1,tokens_per_second\n"
+
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate), weightDecay: Float(options.weightDecay))
+        var generator = RandomGenerator(seed: options.seed)
+        let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
+        let totalSteps = options.maxSteps > 0 ? min(options.maxSteps, options.epochs * batchesPerEpoch) : options.epochs * batchesPerEpoch
+        let reporter = ProgressReporter(total: totalSteps)
+        let start = Date()
+        var step = 0, tokens = 0
+        var bestState: [String: Tensor<Float>]? = nil
+        model.train()
+        epochs: for epoch in 1...options.epochs {
+            var lossSum = 0.0, correct = 0, seen = 0
+            for batch in data.train.batches(size: options.batch, order: generator.permutation(data.train.count), paddingId: 0) {
+                if step >= totalSteps { break }
+                step += 1
+                optimizer.zeroGrad()
+                let (loss, logits) = model.loss(batch)
+                let value = Double(loss.item)
+                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
+                loss.backward()
+                clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+                optimizer.step()
+                lossSum += value * Double(batch.batch)
+                seen += batch.batch
+                correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
+                tokens += batch.lengths.reduce(0, +)
+                if progress {
+                    reporter.update(step: step, loss: lossSum / Double(seen), tokensPerSecond: Double(tokens) / Date().timeIntervalSince(start),
+                                    extra: String(format: "epoch %d/%d", epoch, options.epochs)
+                                        + (best.map { String(format: "  best val acc %.2f %%", $0.accuracy * 100) } ?? ""))
+                }
+            }
+            guard seen > 0 else { break epochs }
+            let validation = Self.evaluate(model, on: data.validation)
+            let elapsed = Date().timeIntervalSince(start)
+            let record = ClassifierEpochRecord(epoch: epoch, step: step, trainLoss: lossSum / Double(seen),
+                                               trainAccuracy: Double(correct) / Double(seen), validation: validation)
+            history.append(record)
+            metrics += String(format: "%d,%d,%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.0f\n", epoch, step, elapsed, record.trainLoss, record.trainAccuracy,
+                              validation.loss, validation.accuracy, validation.f1, validation.macroF1, Double(tokens) / elapsed)
+            try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
+            let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: data.vocabulary.tokens,
+                                        extra: ["task": SequenceClassifier.task, "epoch": "\(epoch)", "step": "\(step)",
+                                                "val_accuracy": "\(validation.accuracy)", "val_loss": "\(validation.loss)",
+                                                "split_seed": "\(data.splitSeed)", "sentences": "\(data.sentences.train.count + data.sentences.validation.count + data.sentences.test.count)"])
+            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            if isBetter(validation) {
+                best = validation
+                bestEpoch = epoch
+                bestState = model.stateDict()
+                try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
+            }
+            if step >= totalSteps { break }
+        }
+        if progress { reporter.finish() }
+        if let bestState { try model.loadParameters(bestState) }
+        let test = Self.evaluate(model, on: data.test)
+        testMetrics = test
+        try atomicWrite(Data(try jsonText(TestReport(epoch: bestEpoch, test: test, validation: best)).utf8),
+                        to: runFolder.appendingPathComponent("test.json"))
+        return test
+    }
+
+    /// Higher validation accuracy wins; equal accuracy, lower loss.
+    func isBetter(_ m: ClassificationMetrics) -> Bool {
+        guard let best else { return true }
+        return m.accuracy > best.accuracy || (m.accuracy == best.accuracy && m.loss < best.loss)
+    }
+
+    struct TestReport: Encodable {
+        var epoch: Int
+        var test: ClassificationMetrics
+        var validation: ClassificationMetrics?
+    }
+
+    func jsonText<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
