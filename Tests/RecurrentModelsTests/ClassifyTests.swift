@@ -114,34 +114,7 @@ final class ClassifyTests: XCTestCase {
 }
 
 /// `recurrent train/eval/predict classify` end to end: bad input gets a one-line message and a non-zero exit.
-final class ClassifyCommandLineTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CommandLineTests.executable.path), "recurrent executable not built")
-        signal(SIGPIPE, SIG_IGN)   // a command that fails before reading its standard input must not kill the test
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-classify-cli-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
-    func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        inPipe.fileHandleForWriting.write(Data((input ?? "").utf8))
-        try inPipe.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
+final class ClassifyCommandLineTests: CommandLineTestCase {
     /// Errors in the data or checkpoint are one line; option errors caught by `validate()` get ArgumentParser's usage hint after it.
     func assertFails(_ arguments: [String], mentioning text: String, oneLine: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)

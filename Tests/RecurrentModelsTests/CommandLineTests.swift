@@ -2,41 +2,7 @@ import Foundation
 import XCTest
 
 /// The `recurrent` executable end to end: bad input gets a one-line message and a non-zero exit, never a crash.
-final class CommandLineTests: XCTestCase {
-    /// The executable built next to the test bundle (`swift build --build-tests` builds both).
-    static var executable: URL {
-        #if os(Linux)
-        // swift-corelibs-xctest runs the test bundle itself as the executable, inside the products folder.
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        #else
-        let products = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
-        #endif
-        return products.appendingPathComponent("recurrent")
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "recurrent executable not built")
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-cli-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class CommandLineTests: CommandLineTestCase {
     func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)
         XCTAssertNotEqual(result.status, 0, file: file, line: line)

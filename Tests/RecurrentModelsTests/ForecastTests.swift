@@ -114,30 +114,7 @@ final class ForecastTests: XCTestCase {
 }
 
 /// `recurrent train forecast` and `recurrent predict forecast` end to end, and their refusals of bad input.
-final class ForecastCommandLineTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CommandLineTests.executable.path), "recurrent executable not built")
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-forecast-cli-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
+final class ForecastCommandLineTests: CommandLineTestCase {
     func assertFails(_ arguments: [String], mentioning texts: String..., oneLine: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)
         XCTAssertNotEqual(result.status, 0, file: file, line: line)

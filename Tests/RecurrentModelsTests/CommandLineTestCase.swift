@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// Base of the tests that run the `recurrent` executable: a scratch folder per test and `run`, which
+/// feeds standard input and collects the exit status and both output streams.
+class CommandLineTestCase: XCTestCase {
+    /// The executable built next to the test bundle (`swift build --build-tests` builds both).
+    static var executable: URL {
+        #if os(Linux)
+        // swift-corelibs-xctest runs the test bundle itself as the executable, inside the products folder.
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        #else
+        let products = Bundle(for: CommandLineTestCase.self).bundleURL.deletingLastPathComponent()
+        #endif
+        return products.appendingPathComponent("recurrent")
+    }
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "recurrent executable not built")
+        signal(SIGPIPE, SIG_IGN)   // a command that fails before reading its standard input must not kill the test
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-cli-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
+
+    func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        inPipe.fileHandleForWriting.write(Data((input ?? "").utf8))
+        try inPipe.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
