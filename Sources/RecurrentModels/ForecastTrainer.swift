@@ -89,7 +89,7 @@ public final class ForecastTrainer {
         let configJSON = try jsonText(model.config)
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
-        var metrics = "epoch,seconds,train_loss,val_rmse,val_mae\n"
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "seconds", "train_loss", "val_rmse", "val_mae"], plotted: ["train_loss"])
 
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
@@ -113,7 +113,7 @@ public final class ForecastTrainer {
                 let value = Double(loss.item)
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
                 loss.backward()
-                clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
                 optimizer.step()
                 total += value * Double(times.count)
                 if progress {
@@ -126,7 +126,7 @@ public final class ForecastTrainer {
             let trainLoss = total / Double(order.count)
             let validation = errors(data.validation)
             history.append((epoch, trainLoss, validation))
-            metrics += String(format: "%d,%.2f,%.6f,%.5f,%.5f\n", epoch, Date().timeIntervalSince(start), trainLoss, validation.rmse, validation.mae)
+            try log.record([Double(epoch), Date().timeIntervalSince(start), trainLoss, validation.rmse, validation.mae])
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON,
                                         extra: ["task": "forecast", "epoch": "\(epoch)", "val_rmse": "\(validation.rmse)"])
             if validation.rmse < bestValidationRMSE {
@@ -135,7 +135,6 @@ public final class ForecastTrainer {
                 try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
             }
             if epoch == options.epochs || epoch % 10 == 0 {
-                try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
                 try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
             }
         }

@@ -66,7 +66,8 @@ public final class LanguageModelTrainer {
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(corpus.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
-        var metrics = "step,seconds,train_loss,val_loss,val_bpc,tokens_per_second\n"
+        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
+                             plotted: ["train_loss", "val_loss"])
 
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
@@ -103,8 +104,7 @@ public final class LanguageModelTrainer {
             if step % options.evalEvery == 0 || step == options.steps || timeUp {
                 let validation = validationLoss()
                 history.append((step, runningLoss, validation))
-                metrics += String(format: "%d,%.2f,%.5f,%.5f,%.5f,%.0f\n", step, elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed)
-                try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
+                try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed])
                 let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: corpus.vocabulary.tokens,
                                             extra: ["task": "charlm", "step": "\(step)", "val_loss": "\(validation)"])
                 try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))

@@ -83,7 +83,8 @@ public final class SequenceClassifierTrainer {
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(data.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
-        var metrics = "epoch,step,seconds,train_loss,train_accuracy,val_loss,val_accuracy,val_f1,val_macro_f1,tokens_per_second\n"
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                                                          "val_f1", "val_macro_f1", "tokens_per_second"], plotted: ["train_loss", "val_loss"])
 
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
@@ -106,7 +107,7 @@ public final class SequenceClassifierTrainer {
                 let value = Double(loss.item)
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
                 loss.backward()
-                clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
                 optimizer.step()
                 lossSum += value * Double(batch.batch)
                 seen += batch.batch
@@ -124,9 +125,8 @@ public final class SequenceClassifierTrainer {
             let record = ClassifierEpochRecord(epoch: epoch, step: step, trainLoss: lossSum / Double(seen),
                                                trainAccuracy: Double(correct) / Double(seen), validation: validation)
             history.append(record)
-            metrics += String(format: "%d,%d,%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.0f\n", epoch, step, elapsed, record.trainLoss, record.trainAccuracy,
-                              validation.loss, validation.accuracy, validation.f1, validation.macroF1, Double(tokens) / elapsed)
-            try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
+            try log.record([Double(epoch), Double(step), elapsed, record.trainLoss, record.trainAccuracy,
+                            validation.loss, validation.accuracy, validation.f1, validation.macroF1, Double(tokens) / elapsed])
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: data.vocabulary.tokens,
                                         extra: ["task": SequenceClassifier.task, "epoch": "\(epoch)", "step": "\(step)",
                                                 "val_accuracy": "\(validation.accuracy)", "val_loss": "\(validation.loss)",

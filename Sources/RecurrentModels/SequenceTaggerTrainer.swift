@@ -107,7 +107,8 @@ public final class SequenceTaggerTrainer {
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(vocabularies.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
-        var metrics = "epoch,step,seconds,train_loss,val_loss,val_precision,val_recall,val_f1,val_intent_accuracy,tokens_per_second\n"
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_precision", "val_recall",
+                                                          "val_f1", "val_intent_accuracy", "tokens_per_second"], plotted: ["train_loss", "val_loss"])
 
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
@@ -145,7 +146,7 @@ public final class SequenceTaggerTrainer {
                 let value = Double(loss.item)
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
                 loss.backward()
-                clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
+                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
                 optimizer.step()
                 batchLosses.append(value)
                 epochLoss += value
@@ -160,10 +161,8 @@ public final class SequenceTaggerTrainer {
             let trainLoss = epochLoss / Double(perEpoch)
             history.append((epoch, trainLoss, validation))
             let elapsed = Date().timeIntervalSince(start)
-            metrics += String(format: "%d,%d,%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%@,%.0f\n", epoch, step, elapsed, trainLoss, validation.loss,
-                              validation.chunks.precision, validation.chunks.recall, validation.chunks.f1,
-                              validation.intentAccuracy.map { String(format: "%.5f", $0) } ?? "", Double(tokens) / elapsed)
-            try atomicWrite(Data(metrics.utf8), to: runFolder.appendingPathComponent("metrics.csv"))
+            try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.chunks.precision,
+                            validation.chunks.recall, validation.chunks.f1, validation.intentAccuracy ?? .nan, Double(tokens) / elapsed])
             var extra = ["task": "tag", "epoch": "\(epoch)", "step": "\(step)", "val_f1": "\(validation.chunks.f1)",
                          "tags": vocabularies.tags.jsonString()]
             if let intents = vocabularies.intents { extra["intents"] = intents.jsonString() }

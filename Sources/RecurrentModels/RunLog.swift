@@ -1,0 +1,49 @@
+import Foundation
+import RecurrentIO
+
+/// What a training run records after each evaluation, in its run folder:
+/// `metrics.csv` (one row per record, rewritten atomically), TensorBoard event files (every column
+/// but the x axis and `seconds`, so `tensorboard --logdir runs` shows the curves) and
+/// `loss_curve.svg` (the columns named in `plotted`, against the x column).
+public final class RunLog {
+    public let folder: URL
+    public let columns: [String]
+    public let plotted: [String]
+    private var csv: String
+    private var rows: [[Double]] = []
+    private let events: TensorBoardEventWriter
+
+    /// - Parameters:
+    ///   - columns: CSV header; the first column is the x axis (step or epoch).
+    ///   - plotted: columns drawn in loss_curve.svg (losses on a comparable scale).
+    public init(folder: URL, columns: [String], plotted: [String]) throws {
+        precondition(!columns.isEmpty && plotted.allSatisfy(columns.contains), "RunLog: plotted columns must be among \(columns)")
+        self.folder = folder
+        self.columns = columns
+        self.plotted = plotted
+        csv = columns.joined(separator: ",") + "\n"
+        events = try TensorBoardEventWriter(folder: folder)
+    }
+
+    /// Appends one row (values in `columns` order) to every output.
+    public func record(_ values: [Double]) throws {
+        precondition(values.count == columns.count, "RunLog.record: \(values.count) values for \(columns.count) columns")
+        rows.append(values)
+        csv += values.map(Self.format).joined(separator: ",") + "\n"
+        try atomicWrite(Data(csv.utf8), to: folder.appendingPathComponent("metrics.csv"))
+        let scalars = zip(columns, values).dropFirst().filter { $0.0 != "seconds" && !$0.1.isNaN }.map { (tag: $0.0, value: $0.1) }
+        try events.addScalars(scalars, step: Int(values[0]))
+        let chart = LineChart(title: folder.lastPathComponent, xLabel: columns[0], yLabel: "loss", series: plotted.map { name in
+            let k = columns.firstIndex(of: name)!
+            return (name: name, points: rows.map { (x: $0[0], y: $0[k]) })
+        })
+        try atomicWrite(chart.svg(), to: folder.appendingPathComponent("loss_curve.svg"))
+    }
+
+    /// Integers without a decimal point; other values with 6 significant digits or 5 decimals.
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "nan" }
+        if v.rounded() == v, abs(v) < 1e15 { return String(Int64(v)) }
+        return abs(v) >= 1 ? String(format: "%.5f", v) : String(format: "%.6g", v)
+    }
+}
