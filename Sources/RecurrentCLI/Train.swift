@@ -32,41 +32,67 @@ extension RecurrentCommand.Train {
         @Option(help: "Dropout between recurrent layers (train mode).") var dropout = 0.0
         @Option(help: "Adam learning rate.") var lr = 2e-3
         @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
-        @Option(help: "Training steps (batches).") var steps = 100_000
-        @Option(help: "Stop after this many minutes (0: run all steps).") var minutes = 0.0
+        @Option(help: "Training steps (batches); default 100000.") var steps: Int?
+        @Option(help: "Stop after this many minutes (0: run all steps; with --resume, minutes from now).") var minutes: Double?
         @Option(help: "Sequences per batch.") var batch = 32
         @Option(name: .customLong("seq-len"), help: "Characters per sequence (BPTT length).") var seqLen = 64
         @Option(name: .customLong("eval-every"), help: "Evaluate and checkpoint every N steps.") var evalEvery = 200
         @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
         @Option(help: "Run folder.") var out = "runs/charlm"
+        @Flag(help: "Continue the run in --out from its last checkpoint, with its saved options (--steps and --minutes may change); gives the numbers an uninterrupted run gives.")
+        var resume = false
 
         func validate() throws {
             guard LanguageModelConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(LanguageModelConfig.cells.joined(separator: ", ")), got '\(cell)'") }
-            guard hidden > 0, layers > 0, embedding > 0, batch > 0, seqLen > 0, steps > 0, evalEvery > 0 else {
+            guard hidden > 0, layers > 0, embedding > 0, batch > 0, seqLen > 0, (steps ?? 1) > 0, evalEvery > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --seq-len, --steps and --eval-every must be positive")
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-            guard minutes >= 0 else { throw ValidationError("--minutes must not be negative") }
+            guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
         }
 
         func run() throws {
             try reportingErrors {
-                let corpus = try TextCorpus(path: data, minimumLength: seqLen + 1)
-                let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
-                                                 layers: layers, cell: cell, dropout: dropout)
-                let model = LanguageModel(config, seed: seed)
+                let folder = URL(fileURLWithPath: out)
                 var options = LanguageModelTrainingOptions()
-                options.steps = steps; options.minutes = minutes; options.batch = batch; options.seqLen = seqLen
-                options.learningRate = lr; options.clipNorm = clipNorm; options.evalEvery = evalEvery; options.seed = seed
+                var config: LanguageModelConfig
+                let corpus: TextCorpus
+                if resume {
+                    // The saved options and config, so the continued run is the same run.
+                    options = try readJSON(LanguageModelTrainingOptions.self, folder.appendingPathComponent("options.json"))
+                    config = try readJSON(LanguageModelConfig.self, folder.appendingPathComponent("config.json"))
+                    try config.validate()
+                    corpus = try TextCorpus(path: data, minimumLength: options.seqLen + 1)
+                } else {
+                    corpus = try TextCorpus(path: data, minimumLength: seqLen + 1)
+                    config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
+                                                 layers: layers, cell: cell, dropout: dropout)
+                    options.batch = batch; options.seqLen = seqLen; options.learningRate = lr; options.clipNorm = clipNorm
+                    options.evalEvery = evalEvery; options.seed = seed; options.steps = 100_000
+                }
+                if let steps { options.steps = steps }
+                options.minutes = minutes ?? (resume ? options.minutes : 0)
+                let model = LanguageModel(config, seed: options.seed)
+                let (cell, layers, hidden, batch, seqLen, lr) = (config.cell, config.layers, config.hiddenSize, options.batch, options.seqLen, options.learningRate)
                 print("charlm: \(corpus.train.count) training and \(corpus.validation.count) validation characters, vocabulary \(corpus.vocabulary.count)")
                 print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch)×\(seqLen), Adam lr \(lr)")
-                let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: URL(fileURLWithPath: out))
-                let final = try trainer.run()
+                let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: folder)
+                let final = try trainer.run(resume: resume)
                 print(String(format: "validation loss %.4f nats/char (%.4f bits/char); best %.4f. Run folder: %@",
                              final, final / M_LN2, trainer.bestValidationLoss, out))
             }
         }
+    }
+}
+
+/// Decodes a JSON file of a run folder, with a message naming the file when it is missing or malformed.
+func readJSON<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+        throw ValidationError("cannot resume: \(url.path) does not exist")
+    }
+    do { return try JSONDecoder().decode(type, from: data) } catch {
+        throw ValidationError("cannot resume: \(url.path) is not a valid \(type) file")
     }
 }

@@ -58,31 +58,74 @@ public final class LanguageModelTrainer {
         }
     }
 
+    /// Names of the optimizer's state tensors in `last.safetensors` start with this.
+    public static let optimizerPrefix = "optimizer."
+
+    /// Where training stands; saved in `last.safetensors` so `--resume` continues bit-identically.
+    struct TrainingPosition {
+        var step = 0, tokens = 0
+        var runningLoss = Double.nan, seconds = 0.0
+        var generator: RandomGenerator
+
+        /// Checkpoint metadata; doubles as bit patterns so that nothing is rounded.
+        func extra(dropout: RandomGenerator) -> [String: String] {
+            ["step": "\(step)", "tokens": "\(tokens)", "running_loss_bits": "\(runningLoss.bitPattern)", "seconds": "\(seconds)",
+             "generator": generator.state.map(String.init).joined(separator: ","),
+             "dropout_generator": dropout.state.map(String.init).joined(separator: ",")]
+        }
+
+        init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
+
+        init(extra: [String: String]) throws {
+            func generator(_ key: String) throws -> RandomGenerator {
+                let words = (extra[key] ?? "").split(separator: ",").compactMap { UInt64($0) }
+                guard let g = RandomGenerator(state: words) else { throw TrainingError.cannotResume("'\(key)' is missing or malformed") }
+                return g
+            }
+            guard let step = extra["step"].flatMap(Int.init), step >= 0, let tokens = extra["tokens"].flatMap(Int.init),
+                  let bits = extra["running_loss_bits"].flatMap(UInt64.init), let seconds = extra["seconds"].flatMap(Double.init) else {
+                throw TrainingError.cannotResume("the checkpoint has no training position (step, tokens, running loss)")
+            }
+            self.step = step
+            self.tokens = tokens
+            runningLoss = Double(bitPattern: bits)
+            self.seconds = seconds
+            self.generator = try generator("generator")
+        }
+    }
+
     /// Runs the training loop. Returns the final validation loss.
+    /// - Parameter resume: continue from the run folder's `last.safetensors` (model, optimizer state,
+    ///   generators, step and metrics), giving the numbers an uninterrupted run with the same seed gives.
     @discardableResult
-    public func run(progress: Bool = true) throws -> Double {
+    public func run(progress: Bool = true, resume: Bool = false) throws -> Double {
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let configJSON = try jsonText(model.config)
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(corpus.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
-        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
-                             plotted: ["train_loss", "val_loss"])
-
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
         let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
-        var generator = RandomGenerator(seed: options.seed)
+        var position = TrainingPosition(seed: options.seed)
+        var previousRows: [[Double]] = []
+        if resume {
+            position = try restore(optimizer: optimizer)
+            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.step) }
+            history = previousRows.map { (Int($0[0]), $0[2], $0[3]) }
+            bestValidationLoss = history.map(\.validationLoss).min() ?? .infinity
+        }
+        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
+                             plotted: ["train_loss", "val_loss"], previousRows: previousRows)
         let reporter = ProgressReporter(total: options.steps)
-        let start = Date()
-        var runningLoss = Double.nan
-        var tokens = 0
+        let start = Date().addingTimeInterval(-position.seconds)
+        let resumedAt = Date()
+        var step = position.step, tokens = position.tokens, runningLoss = position.runningLoss
         model.train()
-        var step = 0
         while step < options.steps {
-            if options.minutes > 0, Date().timeIntervalSince(start) > options.minutes * 60 { break }
+            if options.minutes > 0, Date().timeIntervalSince(resumedAt) > options.minutes * 60 { break }
             step += 1
-            let batch = LanguageModelBatch.random(from: corpus.train, steps: options.seqLen, batch: options.batch, generator: &generator)
+            let batch = LanguageModelBatch.random(from: corpus.train, steps: options.seqLen, batch: options.batch, generator: &position.generator)
             optimizer.zeroGrad()
             let (loss, _) = model.loss(batch)
             let value = Double(loss.item)
@@ -96,26 +139,55 @@ public final class LanguageModelTrainer {
             runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
             let elapsed = Date().timeIntervalSince(start)
             if progress {
-                let fraction = options.minutes > 0 ? max(Double(step) / Double(options.steps), elapsed / (options.minutes * 60)) : nil
+                let fraction = options.minutes > 0 ? max(Double(step) / Double(options.steps), Date().timeIntervalSince(resumedAt) / (options.minutes * 60)) : nil
                 reporter.update(step: step, fraction: fraction, loss: runningLoss, tokensPerSecond: Double(tokens) / elapsed,
                                 extra: bestValidationLoss.isFinite ? String(format: "val %.3f", bestValidationLoss) : "")
             }
-            let timeUp = options.minutes > 0 && elapsed > options.minutes * 60
+            let timeUp = options.minutes > 0 && Date().timeIntervalSince(resumedAt) > options.minutes * 60
             if step % options.evalEvery == 0 || step == options.steps || timeUp {
                 let validation = validationLoss()
                 history.append((step, runningLoss, validation))
                 try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed])
                 let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: corpus.vocabulary.tokens,
                                             extra: ["task": "charlm", "step": "\(step)", "val_loss": "\(validation)"])
-                try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
                 if validation < bestValidationLoss {
                     bestValidationLoss = validation
                     try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
                 }
+                // last.safetensors also holds what resuming needs: optimizer state, generators, position.
+                (position.step, position.tokens, position.runningLoss, position.seconds) = (step, tokens, runningLoss, elapsed)
+                var last = checkpoint
+                for (name, tensor) in optimizer.stateTensors() { last.tensors[Self.optimizerPrefix + name] = tensor }
+                last.extra.merge(position.extra(dropout: model.rnn.dropoutGenerator)) { $1 }
+                try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
             }
         }
         if progress { reporter.finish() }
         return history.last?.validationLoss ?? validationLoss()
+    }
+
+    /// Loads model, optimizer and generators from `last.safetensors`, checking it belongs to this run.
+    func restore(optimizer: Adam<Float>) throws -> TrainingPosition {
+        let url = runFolder.appendingPathComponent("last.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError.cannotResume("\(url.path) does not exist; start without --resume")
+        }
+        let checkpoint = try Checkpoint.load(from: url)
+        guard checkpoint.extra["task"] == "charlm" else { throw ModelError.wrongTask(expected: "charlm", found: checkpoint.extra["task"] ?? "unknown") }
+        guard try checkpoint.decodeConfig(LanguageModelConfig.self) == model.config else {
+            throw TrainingError.cannotResume("the checkpoint's model config differs from this run's")
+        }
+        guard checkpoint.vocabulary == corpus.vocabulary.tokens else {
+            throw TrainingError.cannotResume("the data's vocabulary differs from the checkpoint's: resume on the same text")
+        }
+        let prefix = Self.optimizerPrefix
+        try model.loadParameters(checkpoint.tensors.filter { !$0.key.hasPrefix(prefix) })
+        try optimizer.loadState(Dictionary(uniqueKeysWithValues: checkpoint.tensors.filter { $0.key.hasPrefix(prefix) }
+            .map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
+        let words = (checkpoint.extra["dropout_generator"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard let dropout = RandomGenerator(state: words) else { throw TrainingError.cannotResume("'dropout_generator' is missing or malformed") }
+        model.rnn.dropoutGenerator = dropout
+        return try TrainingPosition(extra: checkpoint.extra)
     }
 
     func jsonText<T: Encodable>(_ value: T) throws -> String {
@@ -129,11 +201,14 @@ public final class LanguageModelTrainer {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int)
     case nonFiniteGradient(step: Int)
+    case cannotResume(String)
 
     public var description: String {
         switch self {
         case let .nonFiniteLoss(step):
             "the loss became NaN or infinite at step \(step); the last good checkpoint is kept. Try a lower --lr or --clip-norm."
+        case let .cannotResume(reason):
+            "cannot resume: \(reason)"
         case let .nonFiniteGradient(step):
             "the gradients became NaN or infinite at step \(step); the parameters were not updated and the last good checkpoint is kept. Try a lower --lr or --clip-norm."
         }

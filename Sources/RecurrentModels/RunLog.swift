@@ -16,13 +16,23 @@ public final class RunLog {
     /// - Parameters:
     ///   - columns: CSV header; the first column is the x axis (step or epoch).
     ///   - plotted: columns drawn in loss_curve.svg (losses on a comparable scale).
-    public init(folder: URL, columns: [String], plotted: [String]) throws {
+    ///   - previousRows: rows of an earlier part of the same run (when resuming); kept in the CSV and the picture.
+    public init(folder: URL, columns: [String], plotted: [String], previousRows: [[Double]] = []) throws {
         precondition(!columns.isEmpty && plotted.allSatisfy(columns.contains), "RunLog: plotted columns must be among \(columns)")
         self.folder = folder
         self.columns = columns
         self.plotted = plotted
-        csv = columns.joined(separator: ",") + "\n"
+        rows = previousRows.filter { $0.count == columns.count }
+        csv = ([columns.joined(separator: ",")] + rows.map { $0.map(Self.format).joined(separator: ",") }).joined(separator: "\n") + "\n"
         events = try TensorBoardEventWriter(folder: folder)
+    }
+
+    /// The numeric rows of an existing `metrics.csv` (none if there is no file); unparsable cells read as NaN.
+    public static func rows(in folder: URL) throws -> [[Double]] {
+        let url = folder.appendingPathComponent("metrics.csv")
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst()
+        return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) ?? .nan } }
     }
 
     /// Appends one row (values in `columns` order) to every output.

@@ -18,6 +18,19 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         spareNormal = nil
     }
 
+    /// The generator's whole state (four words, then whether a spare normal is held, and its bits),
+    /// for checkpoints: `RandomGenerator(state:)` continues the exact same stream.
+    public var state: [UInt64] {
+        [s.0, s.1, s.2, s.3, spareNormal == nil ? 0 : 1, spareNormal?.bitPattern ?? 0]
+    }
+
+    /// Restores `state`; nil when it is not a valid state (wrong length, all-zero words).
+    public init?(state: [UInt64]) {
+        guard state.count == 6, state[0] | state[1] | state[2] | state[3] != 0, state[4] <= 1 else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+        spareNormal = state[4] == 1 ? Double(bitPattern: state[5]) : nil
+    }
+
     @inlinable public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17

@@ -19,6 +19,12 @@ final class CommandLineTests: CommandLineTestCase {
                                "--steps", "6", "--eval-every", "3", "--batch", "4", "--seq-len", "16", "--out", run1])
         XCTAssertEqual(trained.status, 0, trained.error)
         XCTAssertTrue(trained.output.contains("validation loss"))
+        let resumed = try run(["train", "charlm", "--data", text.path, "--out", run1, "--resume", "--steps", "9"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        XCTAssertTrue(resumed.output.contains("validation loss"))
+        XCTAssertEqual(try String(contentsOf: URL(fileURLWithPath: run1 + "/metrics.csv"), encoding: .utf8).split(separator: "\n").count, 4,
+                       "header, steps 3 and 6 from the first part, step 9 from the resumed part")
+        try assertFails(["train", "charlm", "--data", text.path, "--out", folder.appendingPathComponent("fresh").path, "--resume"], mentioning: "cannot resume")
         let checkpoint = run1 + "/best.safetensors"
         let sampled = try run(["sample", "--checkpoint", checkpoint, "--prime", "To be", "--length", "20", "--seed", "2"])
         XCTAssertEqual(sampled.status, 0, sampled.error)

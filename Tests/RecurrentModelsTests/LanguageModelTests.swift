@@ -54,7 +54,50 @@ final class LanguageModelTests: XCTestCase {
         let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
         _ = try train(corpus, steps: 20, cell: "gru", out: a)
         _ = try train(corpus, steps: 20, cell: "gru", out: b)
-        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("last.safetensors")), try Data(contentsOf: b.appendingPathComponent("last.safetensors")))
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("best.safetensors")), try Data(contentsOf: b.appendingPathComponent("best.safetensors")))
+        // last.safetensors also records the elapsed seconds; everything else in it is identical.
+        var lastA = try Checkpoint.load(from: a.appendingPathComponent("last.safetensors"))
+        var lastB = try Checkpoint.load(from: b.appendingPathComponent("last.safetensors"))
+        lastA.extra["seconds"] = nil; lastB.extra["seconds"] = nil
+        XCTAssertEqual(try lastA.encoded(), try lastB.encoded())
+    }
+
+    /// Stopping and resuming gives the numbers of an uninterrupted run: parameters, optimizer state, losses.
+    func testResumeIsBitIdenticalToAnUninterruptedRun() throws {
+        let corpus = try smallCorpus()
+        func trainer(steps: Int, out: URL) -> LanguageModelTrainer {
+            let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 24, layers: 2,
+                                                          cell: "lstm", dropout: 0.2), seed: 5)
+            var options = LanguageModelTrainingOptions()
+            options.steps = steps; options.batch = 8; options.seqLen = 16; options.evalEvery = 10; options.evalCharacters = 500
+            return LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: out)
+        }
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        try trainer(steps: 40, out: whole).run(progress: false)
+        try trainer(steps: 20, out: parts).run(progress: false)
+        let resumed = trainer(steps: 40, out: parts)
+        try resumed.run(progress: false, resume: true)
+        XCTAssertEqual(resumed.history.map(\.step), [10, 20, 30, 40])
+
+        let a = try Checkpoint.load(from: whole.appendingPathComponent("last.safetensors"))
+        let b = try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys))
+        XCTAssertTrue(a.tensors.keys.contains { $0.hasPrefix(LanguageModelTrainer.optimizerPrefix) })
+        for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
+        for key in ["step", "tokens", "running_loss_bits", "generator", "dropout_generator"] { XCTAssertEqual(a.extra[key], b.extra[key], key) }
+        let columns = [0, 2, 3, 4]   // step, train_loss, val_loss, val_bpc (not the times)
+        let rowsA = try RunLog.rows(in: whole).map { r in columns.map { r[$0] } }, rowsB = try RunLog.rows(in: parts).map { r in columns.map { r[$0] } }
+        XCTAssertEqual(rowsA, rowsB)
+        XCTAssertEqual(rowsA.count, 4)
+
+        // A run folder of another shape refuses to resume.
+        let other = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 12, layers: 1), seed: 5)
+        let wrong = LanguageModelTrainer(model: other, corpus: corpus, options: LanguageModelTrainingOptions(), runFolder: parts)
+        XCTAssertThrowsError(try wrong.run(progress: false, resume: true)) {
+            XCTAssertEqual($0 as? TrainingError, .cannotResume("the checkpoint's model config differs from this run's"))
+        }
+        let empty = LanguageModelTrainer(model: other, corpus: corpus, options: LanguageModelTrainingOptions(), runFolder: folder.appendingPathComponent("none"))
+        XCTAssertThrowsError(try empty.run(progress: false, resume: true))
     }
 
     func testCheckpointLoadsAndSamplesAndBadCheckpointsAreRefused() throws {
