@@ -18,6 +18,16 @@ public struct LanguageModelTrainingOptions: Codable, Sendable {
     public var evalCharacters = 32768
     public var seed: UInt64 = 1
     public init() {}
+
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard steps > 0, batch > 0, seqLen > 0, evalEvery > 0, evalCharacters > 0 else {
+            throw TrainingError.cannotResume("options.json: steps, batch, seqLen, evalEvery and evalCharacters must be positive")
+        }
+        guard minutes >= 0, learningRate > 0, learningRate.isFinite, clipNorm > 0 else {
+            throw TrainingError.cannotResume("options.json: minutes must not be negative, learningRate and clipNorm must be positive")
+        }
+    }
 }
 
 /// Trains a `LanguageModel` on a `TextCorpus` with Adam and global-norm clipping, evaluating on
