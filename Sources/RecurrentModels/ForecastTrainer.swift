@@ -110,11 +110,7 @@ public final class ForecastTrainer {
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()
                 let loss = self.loss(times)
-                let value = Double(loss.item)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
-                loss.backward()
-                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
-                optimizer.step()
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
                 total += value * Double(times.count)
                 if progress {
                     let elapsed = Date().timeIntervalSince(start)

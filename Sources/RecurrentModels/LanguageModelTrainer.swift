@@ -138,13 +138,7 @@ public final class LanguageModelTrainer {
             let batch = LanguageModelBatch.random(from: corpus.train, steps: options.seqLen, batch: options.batch, generator: &position.generator)
             optimizer.zeroGrad()
             let (loss, _) = model.loss(batch)
-            let value = Double(loss.item)
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
-            loss.backward()
-            // Checked before the update, so a NaN never reaches the parameters or a checkpoint.
-            let norm = clipGradNorm(parameters, maxNorm: Float(options.clipNorm))
-            guard norm.isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
-            optimizer.step()
+            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
             tokens += options.seqLen * options.batch
             runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
             let elapsed = Date().timeIntervalSince(start)

@@ -104,11 +104,7 @@ public final class SequenceClassifierTrainer {
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)
-                let value = Double(loss.item)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
-                loss.backward()
-                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
-                optimizer.step()
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
                 lossSum += value * Double(batch.batch)
                 seen += batch.batch
                 correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count

@@ -143,11 +143,7 @@ public final class SequenceTaggerTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch)
-                let value = Double(loss.item)
-                guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
-                loss.backward()
-                guard clipGradNorm(parameters, maxNorm: Float(options.clipNorm)).isFinite else { throw TrainingError.nonFiniteGradient(step: step) }
-                optimizer.step()
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
                 batchLosses.append(value)
                 epochLoss += value
                 tokens += batch.lengths.reduce(0, +)
