@@ -5,7 +5,7 @@ RELEASE_FLAGS := -c release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 DEMO_MINUTES ?= 1
 
-.PHONY: demo test deps build fixtures clean
+.PHONY: demo test deps build fixtures fuzz clean
 
 ## Installs OpenBLAS when pkg-config cannot find it (Debian/Ubuntu).
 deps:
@@ -27,6 +27,11 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+## Fuzzes every parser (libFuzzer + AddressSanitizer) for SECONDS each; see docs/RELIABILITY.md.
+SECONDS ?= 60
+fuzz: deps
+	Scripts/fuzz.sh $(SECONDS)
 
 ## Regenerates the PyTorch fixtures (needs a Python with torch and safetensors: PYTHON=/path/to/venv/bin/python).
 PYTHON ?= python3

@@ -39,6 +39,8 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("eval-every"), help: "Evaluate and checkpoint every N steps.") var evalEvery = 200
         @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
         @Option(help: "Run folder.") var out = "runs/charlm"
+        @Option(name: .customLong("on-nonfinite"), help: "When a batch gives a NaN or infinite loss or gradient (the parameters are never updated from it): stop, or skip the batch and go on.")
+        var onNonFinite = "stop"
         @Flag(help: "Continue the run in --out from its last checkpoint, with its saved options (--steps and --minutes may change); gives the numbers an uninterrupted run gives.")
         var resume = false
 
@@ -51,6 +53,9 @@ extension RecurrentCommand.Train {
             guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
+            guard NonFinitePolicy(rawValue: onNonFinite) != nil else {
+                throw ValidationError("--on-nonfinite must be one of \(NonFinitePolicy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(onNonFinite)'")
+            }
         }
 
         func run() throws {
@@ -80,7 +85,22 @@ extension RecurrentCommand.Train {
                 print("charlm: \(corpus.train.count) training and \(corpus.validation.count) validation characters, vocabulary \(corpus.vocabulary.count)")
                 print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch)×\(seqLen), Adam lr \(lr)")
                 let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: folder)
+                trainer.onNonFinite = NonFinitePolicy(rawValue: onNonFinite) ?? .stop
+                // SIGINT/SIGTERM end the run between steps with a checkpoint instead of killing it mid-way.
+                StopSignal.shared.install()
+                trainer.stopRequested = { StopSignal.shared.isRequested }
                 let final = try trainer.run(resume: resume)
+                if let stopped = trainer.stoppedAtStep {
+                    let signal = StopSignal.shared.receivedSignal ?? SIGINT
+                    let resumeCommand = ["recurrent", "train", "charlm", "--data", data, "--out", out, "--resume"].map(shellQuoted).joined(separator: " ")
+                    FileHandle.standardError.write(Data("""
+
+                        \(StopSignal.name(signal)) received: stopped after step \(stopped); the run is saved in \(folder.appendingPathComponent("last.safetensors").path).
+                        Resume with: \(resumeCommand)
+
+                        """.utf8))
+                    throw ExitCode(128 + signal)
+                }
                 print(String(format: "validation loss %.4f nats/char (%.4f bits/char); best %.4f. Run folder: %@",
                              final, final / M_LN2, trainer.bestValidationLoss, out))
             }
@@ -96,4 +116,11 @@ func readJSON<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
     do { return try JSONDecoder().decode(type, from: data) } catch {
         throw ValidationError("cannot resume: \(url.path) is not a valid \(type) file")
     }
+}
+
+/// `text` as one shell word (single-quoted unless it is made of safe characters), for commands we print.
+func shellQuoted(_ text: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !text.isEmpty, text.allSatisfy(safe.contains) { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

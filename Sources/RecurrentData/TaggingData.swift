@@ -80,10 +80,11 @@ public struct TaggingDataset: Sendable {
     }
 }
 
-/// Non-empty lines of a text file with their 1-based line numbers (a final newline does not make an empty line).
-func numberedLines(_ path: String) throws -> [(number: Int, text: Substring)] {
-    let text = try readTextFile(path)
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+/// Lines of `text` with their 1-based line numbers (a final newline does not make an empty line; a `\r` before `\n` is dropped).
+func numberedLines(text: String) -> [(number: Int, text: Substring)] {
+    // Split the bytes, not the Characters: "\r\n" is one Character, so a Character split would read a
+    // CRLF file as a single line.
+    var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
     if lines.last?.isEmpty == true { lines.removeLast() }
     return lines.enumerated().map { ($0 + 1, $1.hasSuffix("\r") ? $1.dropLast() : $1) }
 }
@@ -97,7 +98,16 @@ public func readSNIPSSplit(_ folder: String) throws -> [TaggedSentence] {
     let inPath = base.appendingPathComponent("seq.in").path
     let outPath = base.appendingPathComponent("seq.out").path
     let labelPath = base.appendingPathComponent("label").path
-    let inputs = try numberedLines(inPath), outputs = try numberedLines(outPath), labels = try numberedLines(labelPath)
+    return try parseSNIPSSplit(seqIn: try readTextFile(inPath), seqOut: try readTextFile(outPath), label: try readTextFile(labelPath), folder: folder)
+}
+
+/// Parses the texts of one SNIPS/ATIS split (see `readSNIPSSplit(_:)`); `folder` only names the files in errors.
+public func parseSNIPSSplit(seqIn: String, seqOut: String, label: String, folder: String) throws -> [TaggedSentence] {
+    let base = URL(fileURLWithPath: folder)
+    let inPath = base.appendingPathComponent("seq.in").path
+    let outPath = base.appendingPathComponent("seq.out").path
+    let labelPath = base.appendingPathComponent("label").path
+    let inputs = numberedLines(text: seqIn), outputs = numberedLines(text: seqOut), labels = numberedLines(text: label)
     for (path, lines) in [(outPath, outputs), (labelPath, labels)] where lines.count != inputs.count {
         throw DataError.badRow(path: path, line: min(lines.count, inputs.count) + 1,
                                reason: "has \(lines.count) lines but \(inPath) has \(inputs.count)")
@@ -125,13 +135,18 @@ public func readSNIPSSplit(_ folder: String) throws -> [TaggedSentence] {
 /// whitespace-only) lines. Lines starting with `-DOCSTART-` are skipped.
 /// - Throws: `DataError.badRow` naming the line when it is not exactly token<TAB>tag, `.empty` when it has no sentence.
 public func readCoNLL(_ path: String) throws -> [TaggedSentence] {
+    try parseCoNLL(try readTextFile(path), path: path)
+}
+
+/// Parses the text of a CoNLL-style file (see `readCoNLL(_:)`); `path` only names it in errors.
+public func parseCoNLL(_ text: String, path: String) throws -> [TaggedSentence] {
     var sentences: [TaggedSentence] = []
     var tokens: [String] = [], tags: [String] = []
     func flush() {
         if !tokens.isEmpty { sentences.append(TaggedSentence(tokens: tokens, tags: tags)) }
         tokens = []; tags = []
     }
-    for (number, text) in try numberedLines(path) {
+    for (number, text) in numberedLines(text: text) {
         if text.allSatisfy({ $0 == " " || $0 == "\t" }) { flush(); continue }
         if text.hasPrefix("-DOCSTART-") { continue }
         let fields = text.split(separator: "\t", omittingEmptySubsequences: false)

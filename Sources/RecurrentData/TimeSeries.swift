@@ -84,7 +84,8 @@ public enum TimeSeriesReader {
     public static func parse(_ text: String, path: String, column: TimeSeriesColumn? = nil) throws -> TimeSeries {
         var rows: [(line: Int, fields: [String])] = []
         var isNOAA = false
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Bytes, not Characters: "\r\n" is one Character, and a CRLF file must still have many lines.
+        for (i, raw) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map({ Substring($0) }).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.hasPrefix("#") {
                 if line.lowercased().contains("de-season") { isNOAA = true }

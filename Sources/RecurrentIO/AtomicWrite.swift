@@ -158,6 +158,20 @@ public func atomicWrite(_ string: String, to url: URL) throws {
     try writeAtomically(string, to: url)
 }
 
+/// Removes the temporary files that `atomicWrite` left in `folder` when its process was killed
+/// mid-write (`.<name>.tmp-<pid>-<hex>` of a process that no longer exists). Files of a live process,
+/// and every other file, are left alone. Best effort: failures are ignored.
+public func removeStaleTemporaryFiles(in folder: URL) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+    for name in names where name.hasPrefix(".") {
+        guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+        let parts = name[marker.upperBound...].split(separator: "-")
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt64(parts[1], radix: 16) != nil else { continue }
+        if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+        _ = unlink(folder.appendingPathComponent(name).path)
+    }
+}
+
 private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
     return Glibc.write(fd, pointer, count)

@@ -132,7 +132,12 @@ public final class Forecaster: Module<Float> {
 extension Forecaster {
     /// Loads a checkpoint written by `ForecastTrainer`, validating everything that came from the file.
     public static func load(from url: URL) throws -> Forecaster {
-        let checkpoint = try Checkpoint.load(from: url)
+        try load(checkpoint: Checkpoint.load(from: url))
+    }
+
+    /// Builds the model from a checkpoint already read, validating everything that came from it;
+    /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
+    public static func load(checkpoint: Checkpoint) throws -> Forecaster {
         let task = checkpoint.extra["task"] ?? "unknown"
         guard task == "forecast" else { throw ModelError.wrongTask(expected: "forecast", found: task) }
         let config: ForecasterConfig
@@ -140,6 +145,7 @@ extension Forecaster {
             throw ModelError.badConfig("the config is not a forecaster config (\(error))")
         }
         try config.validate()
+        try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = Forecaster(config, seed: 0)
         try model.loadParameters(checkpoint.tensors)

@@ -116,7 +116,12 @@ public final class LanguageModel: Module<Float> {
 extension LanguageModel {
     /// Loads a checkpoint written by `LanguageModelTrainer`, validating everything that came from the file.
     public static func load(from url: URL) throws -> (model: LanguageModel, vocabulary: Vocabulary) {
-        let checkpoint = try Checkpoint.load(from: url)
+        try load(checkpoint: Checkpoint.load(from: url))
+    }
+
+    /// Builds the model from a checkpoint already read, validating everything that came from it;
+    /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
+    public static func load(checkpoint: Checkpoint) throws -> (model: LanguageModel, vocabulary: Vocabulary) {
         let task = checkpoint.extra["task"] ?? "unknown"
         guard task == "charlm" else { throw ModelError.wrongTask(expected: "charlm", found: task) }
         let config: LanguageModelConfig
@@ -124,6 +129,7 @@ extension LanguageModel {
             throw ModelError.badConfig("the config is not a language-model config (\(error))")
         }
         try config.validate()
+        try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let vocabulary = try Vocabulary(tokens: tokens)
         guard vocabulary.count == config.vocabularySize else {

@@ -39,6 +39,17 @@ public final class LanguageModelTrainer {
     public let runFolder: URL
     public private(set) var bestValidationLoss = Double.infinity
     public private(set) var history: [(step: Int, trainLoss: Double, validationLoss: Double)] = []
+    /// Polled before every step; when it returns true the run stops there, saves last.safetensors
+    /// and sets `stoppedAtStep` (the CLI wires it to `StopSignal` for SIGINT/SIGTERM).
+    public var stopRequested: () -> Bool = { false }
+    /// The step a stop request ended the run after (its state is in last.safetensors), or nil.
+    public private(set) var stoppedAtStep: Int?
+    /// What a batch with a NaN or infinite loss or gradient does (the parameters are never touched).
+    public var onNonFinite = NonFinitePolicy.stop
+    /// Steps whose batch was skipped under `onNonFinite == .skip`.
+    public private(set) var skippedSteps: [Int] = []
+    /// Tests: steps whose loss is made NaN, to exercise `onNonFinite`.
+    var injectNonFiniteLossAtSteps: Set<Int> = []
 
     public init(model: LanguageModel, corpus: TextCorpus, options: LanguageModelTrainingOptions, runFolder: URL) {
         self.model = model
@@ -76,12 +87,15 @@ public final class LanguageModelTrainer {
         var step = 0, tokens = 0
         var runningLoss = Double.nan, seconds = 0.0
         var generator: RandomGenerator
+        /// The best validation loss so far, exactly (metrics.csv rounds it); nil in older checkpoints.
+        var bestValidationLoss: Double?
 
         /// Checkpoint metadata; doubles as bit patterns so that nothing is rounded.
         func extra(dropout: RandomGenerator) -> [String: String] {
             ["step": "\(step)", "tokens": "\(tokens)", "running_loss_bits": "\(runningLoss.bitPattern)", "seconds": "\(seconds)",
              "generator": generator.state.map(String.init).joined(separator: ","),
-             "dropout_generator": dropout.state.map(String.init).joined(separator: ",")]
+             "dropout_generator": dropout.state.map(String.init).joined(separator: ","),
+             "best_val_loss_bits": "\((bestValidationLoss ?? .infinity).bitPattern)"]
         }
 
         init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
@@ -101,6 +115,7 @@ public final class LanguageModelTrainer {
             runningLoss = Double(bitPattern: bits)
             self.seconds = seconds
             self.generator = try generator("generator")
+            bestValidationLoss = extra["best_val_loss_bits"].flatMap(UInt64.init).map { Double(bitPattern: $0) }
         }
     }
 
@@ -110,6 +125,7 @@ public final class LanguageModelTrainer {
     @discardableResult
     public func run(progress: Bool = true, resume: Bool = false) throws -> Double {
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        removeStaleTemporaryFiles(in: runFolder)   // left by a run killed mid-write
         let configJSON = try jsonText(model.config)
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
@@ -123,7 +139,7 @@ public final class LanguageModelTrainer {
             position = try restore(optimizer: optimizer)
             previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.step) }
             history = previousRows.map { (Int($0[0]), $0[2], $0[3]) }
-            bestValidationLoss = history.map(\.validationLoss).min() ?? .infinity
+            bestValidationLoss = position.bestValidationLoss ?? history.map(\.validationLoss).min() ?? .infinity
         }
         let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
                              plotted: ["train_loss", "val_loss"], previousRows: previousRows)
@@ -131,16 +147,30 @@ public final class LanguageModelTrainer {
         let start = Date().addingTimeInterval(-position.seconds)
         let resumedAt = Date()
         var step = position.step, tokens = position.tokens, runningLoss = position.runningLoss
+        var nonFinite = NonFiniteGuard(policy: onNonFinite)
+        defer { skippedSteps = nonFinite.skippedSteps }
+        stoppedAtStep = nil
+        // last.safetensors also holds what resuming needs: optimizer state, generators, position.
+        func saveLast(_ checkpoint: Checkpoint, elapsed: Double) throws {
+            (position.step, position.tokens, position.runningLoss, position.seconds) = (step, tokens, runningLoss, elapsed)
+            position.bestValidationLoss = bestValidationLoss
+            var last = checkpoint
+            for (name, tensor) in optimizer.stateTensors() { last.tensors[Self.optimizerPrefix + name] = tensor }
+            last.extra.merge(position.extra(dropout: model.rnn.dropoutGenerator)) { $1 }
+            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
+        }
         model.train()
         while step < options.steps {
             if options.minutes > 0, Date().timeIntervalSince(resumedAt) > options.minutes * 60 { break }
+            if stopRequested() { stoppedAtStep = step; break }
             step += 1
             let batch = LanguageModelBatch.random(from: corpus.train, steps: options.seqLen, batch: options.batch, generator: &position.generator)
             optimizer.zeroGrad()
-            let (loss, _) = model.loss(batch)
-            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+            var (loss, _) = model.loss(batch)
+            if injectNonFiniteLossAtSteps.contains(step) { loss = loss * .nan }
+            let value = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
             tokens += options.seqLen * options.batch
-            runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
+            if let value { runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value }
             let elapsed = Date().timeIntervalSince(start)
             if progress {
                 let fraction = options.minutes > 0 ? max(Double(step) / Double(options.steps), Date().timeIntervalSince(resumedAt) / (options.minutes * 60)) : nil
@@ -158,15 +188,19 @@ public final class LanguageModelTrainer {
                     bestValidationLoss = validation
                     try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
                 }
-                // last.safetensors also holds what resuming needs: optimizer state, generators, position.
-                (position.step, position.tokens, position.runningLoss, position.seconds) = (step, tokens, runningLoss, elapsed)
-                var last = checkpoint
-                for (name, tensor) in optimizer.stateTensors() { last.tensors[Self.optimizerPrefix + name] = tensor }
-                last.extra.merge(position.extra(dropout: model.rnn.dropoutGenerator)) { $1 }
-                try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
+                try saveLast(checkpoint, elapsed: elapsed)
             }
         }
+        let lastURL = runFolder.appendingPathComponent("last.safetensors")
+        if let stopped = stoppedAtStep, stopped > position.step || !FileManager.default.fileExists(atPath: lastURL.path) {
+            // Interrupted between checkpoints: keep the steps done since the last one (and always leave
+            // something to resume from).
+            try saveLast(Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: corpus.vocabulary.tokens,
+                                    extra: ["task": "charlm", "step": "\(step)"]),
+                         elapsed: Date().timeIntervalSince(start))
+        }
         if progress { reporter.finish() }
+        if stoppedAtStep != nil { return history.last?.validationLoss ?? .nan }
         return history.last?.validationLoss ?? validationLoss()
     }
 
@@ -177,6 +211,9 @@ public final class LanguageModelTrainer {
             throw TrainingError.cannotResume("\(url.path) does not exist; start without --resume")
         }
         let checkpoint = try Checkpoint.load(from: url)
+        if let bad = checkpoint.nonFiniteTensorNames.first {
+            throw TrainingError.cannotResume("\(url.path) holds NaN or infinity in '\(bad)'")
+        }
         guard checkpoint.extra["task"] == "charlm" else { throw ModelError.wrongTask(expected: "charlm", found: checkpoint.extra["task"] ?? "unknown") }
         guard try checkpoint.decodeConfig(LanguageModelConfig.self) == model.config else {
             throw TrainingError.cannotResume("the checkpoint's model config differs from this run's")

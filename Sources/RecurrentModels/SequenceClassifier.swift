@@ -132,7 +132,12 @@ extension SequenceClassifier {
     /// Loads a checkpoint written by `SequenceClassifierTrainer`, validating everything that came from the file.
     /// - Returns: the model, its vocabulary and the checkpoint's `extra` metadata (split seed, epoch, …).
     public static func load(from url: URL) throws -> (model: SequenceClassifier, vocabulary: Vocabulary, extra: [String: String]) {
-        let checkpoint = try Checkpoint.load(from: url)
+        try load(checkpoint: Checkpoint.load(from: url))
+    }
+
+    /// Builds the model from a checkpoint already read, validating everything that came from it;
+    /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
+    public static func load(checkpoint: Checkpoint) throws -> (model: SequenceClassifier, vocabulary: Vocabulary, extra: [String: String]) {
         let found = checkpoint.extra["task"] ?? "unknown"
         guard found == task else { throw ModelError.wrongTask(expected: task, found: found) }
         let config: SequenceClassifierConfig
@@ -140,6 +145,7 @@ extension SequenceClassifier {
             throw ModelError.badConfig("the config is not a classifier config (\(error))")
         }
         try config.validate()
+        try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let vocabulary = try Vocabulary(tokens: tokens)
         guard vocabulary.count == config.vocabularySize else {

@@ -172,7 +172,12 @@ public final class SequenceTagger: Module<Float> {
 extension SequenceTagger {
     /// Loads a checkpoint written by `SequenceTaggerTrainer`, validating everything that came from the file.
     public static func load(from url: URL) throws -> (model: SequenceTagger, vocabularies: TaggingVocabularies) {
-        let checkpoint = try Checkpoint.load(from: url)
+        try load(checkpoint: Checkpoint.load(from: url))
+    }
+
+    /// Builds the model from a checkpoint already read, validating everything that came from it;
+    /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
+    public static func load(checkpoint: Checkpoint) throws -> (model: SequenceTagger, vocabularies: TaggingVocabularies) {
         let task = checkpoint.extra["task"] ?? "unknown"
         guard task == "tag" else { throw ModelError.wrongTask(expected: "tag", found: task) }
         let config: SequenceTaggerConfig
@@ -180,6 +185,7 @@ extension SequenceTagger {
             throw ModelError.badConfig("the config is not a sequence-tagger config (\(error))")
         }
         try config.validate()
+        try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let words = try Vocabulary(tokens: tokens)
         guard words.count == config.vocabularySize, words.paddingId == 0, words.unknownId != nil else {

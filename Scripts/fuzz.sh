@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/Targets (one per parser) with AddressSanitizer and runs each for
+# a fixed time from its seed corpus in Fuzz/corpus/<target>.
+#
+#   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]        (make fuzz SECONDS=300 runs them all)
+#
+# SwiftPM cannot give one product the fuzzer's flags without imposing them on everyone, so this script
+# compiles the library modules itself, bottom-up, each as one whole-module object instrumented for
+# coverage and ASan (-sanitize=fuzzer,address), then links each target's single file against them;
+# libFuzzer supplies main. Objects are rebuilt only when a module's sources changed.
+# Output under .build/fuzz: the binaries, the grown corpora (corpus/<target>), crash inputs
+# (artifacts/<target>-crash-…), logs, and summary.txt with the executions per target.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-60}
+shift || true
+ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config)
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
+
+SWIFTC=${SWIFTC:-swiftc}
+BUILD=.build/fuzz
+mkdir -p "$BUILD/modules" "$BUILD/artifacts" "$BUILD/logs"
+BLAS_CFLAGS=$(pkg-config --cflags openblas 2>/dev/null || true)
+BLAS_LIBS=$(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+FLAGS=(-O -wmo -parse-as-library -swift-version 5 -sanitize=fuzzer,address -enable-testing
+       -I "$BUILD/modules" -I Sources/CBLAS)
+for f in $BLAS_CFLAGS; do FLAGS+=(-Xcc "$f"); done
+
+# Dependency order: each module imports only those before it.
+MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels)
+for m in "${MODULES[@]}"; do
+    obj="$BUILD/modules/$m.o"
+    sources=$(find "Sources/$m" -name '*.swift' | sort)
+    if [ -f "$obj" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$obj")" ] && [ "${rebuilt:-0}" = 0 ]; then
+        continue
+    fi
+    rebuilt=1   # a rebuilt module invalidates those above it
+    echo "fuzz: compiling $m"
+    # shellcheck disable=SC2086
+    "$SWIFTC" "${FLAGS[@]}" -module-name "$m" -emit-module -emit-module-path "$BUILD/modules/$m.swiftmodule" \
+        -c -o "$obj" $sources
+done
+
+OBJECTS=()
+for m in "${MODULES[@]}"; do OBJECTS+=("$BUILD/modules/$m.o"); done
+for t in "${TARGETS[@]}"; do
+    src="Fuzz/Targets/$t.swift"
+    [ -f "$src" ] || { echo "fuzz: no target '$t' (have: ${ALL_TARGETS[*]})" >&2; exit 2; }
+    bin="$BUILD/fuzz-$t"
+    if [ ! -f "$bin" ] || [ "$src" -nt "$bin" ] || [ "${rebuilt:-0}" = 1 ]; then
+        echo "fuzz: linking $t"
+        # shellcheck disable=SC2086
+        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin"
+    fi
+done
+
+[ "$SECONDS_PER_TARGET" = 0 ] && { echo "fuzz: built (SECONDS=0: not running)"; exit 0; }
+
+# One BLAS thread: the targets are single-threaded and the machine may be shared.
+export OPENBLAS_NUM_THREADS=1
+status=0
+: > "$BUILD/summary.txt.new"
+for t in "${TARGETS[@]}"; do
+    mkdir -p "$BUILD/corpus/$t"
+    log="$BUILD/logs/$t.log"
+    echo "fuzz: running $t for ${SECONDS_PER_TARGET}s"
+    # New inputs go to the first folder; the committed seeds are read only. Inputs up to 64 KiB;
+    # any single allocation over 2 GiB counts as a finding (absurd sizes must be refused first).
+    set +e
+    "$BUILD/fuzz-$t" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-" \
+        "$BUILD/corpus/$t" "Fuzz/corpus/$t" > "$log" 2>&1
+    rc=$?
+    set -e
+    runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    corpus=$(find "$BUILD/corpus/$t" -type f | wc -l)
+    if [ $rc -eq 0 ]; then result="no findings"; else result="FINDING (exit $rc, see $log)"; status=1; fi
+    line=$(printf '%-15s %12s executions  %6s corpus files  %s' "$t" "${runs:-?}" "$corpus" "$result")
+    echo "$line" | tee -a "$BUILD/summary.txt.new"
+done
+mv "$BUILD/summary.txt.new" "$BUILD/summary.txt"
+echo "fuzz: summary in $BUILD/summary.txt"
+exit $status

@@ -1,0 +1,48 @@
+import Foundation
+import RecurrentNN
+import RecurrentTensor
+
+/// What a trainer does with a batch whose loss or gradients are NaN or infinite. Either way the
+/// parameters and the optimizer state are not touched by that batch (see `applyUpdate`), so no
+/// non-finite value reaches the model or a checkpoint.
+public enum NonFinitePolicy: String, CaseIterable, Codable, Sendable {
+    /// End the run with `TrainingError.nonFiniteLoss` / `.nonFiniteGradient` naming the step (the default).
+    case stop
+    /// Warn, drop the batch and go on; after `NonFiniteGuard.maxConsecutiveSkips` bad batches in a
+    /// row the run stops anyway, as the problem is then not one odd batch.
+    case skip
+}
+
+/// `applyUpdate` under a `NonFinitePolicy`, counting the batches it skipped.
+public struct NonFiniteGuard: Sendable {
+    public static let maxConsecutiveSkips = 20
+    public var policy: NonFinitePolicy
+    /// Steps whose batch was skipped.
+    public private(set) var skippedSteps: [Int] = []
+    private var consecutive = 0
+
+    public init(policy: NonFinitePolicy) { self.policy = policy }
+
+    /// Backward, clipping and optimizer step for one batch. Returns the loss, or nil when the batch
+    /// was skipped; throws when the policy (or a long run of bad batches) says stop.
+    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, step: Int) throws -> Double? where O.Scalar == Float {
+        do {
+            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, step: step)
+            consecutive = 0
+            return value
+        } catch let error as TrainingError {
+            let what: String
+            switch error {
+            case .nonFiniteLoss: what = "the loss is NaN or infinite"
+            case .nonFiniteGradient: what = "the gradients are NaN or infinite"
+            default: throw error
+            }
+            consecutive += 1
+            guard policy == .skip, consecutive <= Self.maxConsecutiveSkips else { throw error }
+            skippedSteps.append(step)
+            optimizer.zeroGrad()   // whatever the backward left must not leak into the next step
+            FileHandle.standardError.write(Data("warning: step \(step): \(what); batch skipped, parameters unchanged (--on-nonfinite skip)\n".utf8))
+            return nil
+        }
+    }
+}

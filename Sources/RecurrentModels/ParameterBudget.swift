@@ -1,0 +1,64 @@
+import RecurrentIO
+
+// A config read from a checkpoint says how big a model to build, and building allocates it. Each
+// field is range-checked by `validate()`, but the product of in-range fields can still ask for
+// terabytes (65 536 hidden units × 64 layers). The tensors of the checkpoint, on the other hand, were
+// already read and checked against the file's size, so they bound what a genuine config can ask
+// for: a config needing more parameters than the file holds values is refused before the model is built.
+
+extension Checkpoint {
+    /// Values held by the model's tensors (optimizer state, which `last.safetensors` also carries, excluded).
+    var parameterValueCount: Int {
+        tensors.reduce(0) { total, entry in
+            entry.key.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + entry.value.count
+        }
+    }
+
+    /// Throws unless the tensors hold at least `lowerBound` values (the smallest model the config allows).
+    func requireParameters(atLeast lowerBound: Int) throws {
+        let held = parameterValueCount
+        guard lowerBound <= held else {
+            throw ModelError.badConfig("the config describes a model of at least \(lowerBound) parameters but the checkpoint holds \(held) values; refusing to allocate it")
+        }
+    }
+}
+
+/// Weights of one direction of one recurrent layer's hidden-to-hidden matrix: G·H·H.
+private func recurrentWeights(cell: String, hidden: Int) -> Int {
+    let gates = ["lstm": 4, "gru": 3][cell] ?? 1
+    return gates * hidden * hidden
+}
+
+// Lower bounds: the largest matrices each model certainly has. Fields are validated first, so
+// every product fits in an Int (at most 10⁷ · 65 536 · 2 or 64 · 2 · 4 · 65 536²).
+
+extension LanguageModelConfig {
+    /// Embedding V·E, recurrent L·G·H², head H·V.
+    var minimumParameterCount: Int {
+        vocabularySize * embeddingSize + layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize * vocabularySize
+    }
+}
+
+extension SequenceClassifierConfig {
+    /// Embedding V·E, recurrent L·D·G·H², head D·H·classes.
+    var minimumParameterCount: Int {
+        let directions = bidirectional ? 2 : 1
+        return vocabularySize * embeddingSize + layers * directions * recurrentWeights(cell: cell, hidden: hiddenSize)
+            + directions * hiddenSize * classes
+    }
+}
+
+extension SequenceTaggerConfig {
+    /// Embedding V·E, bidirectional LSTM L·2·4·H², heads 2H·(tags + intents).
+    var minimumParameterCount: Int {
+        vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: "lstm", hidden: hiddenSize)
+            + 2 * hiddenSize * (tagCount + intentCount)
+    }
+}
+
+extension ForecasterConfig {
+    /// Recurrent L·G·H² (a Jordan layer feeds back an H-wide output: H² too), head H.
+    var minimumParameterCount: Int {
+        layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+@testable import RecurrentModels
+import RecurrentTensor
+import XCTest
+
+/// Non-finite numbers, resource limits, determinism and names from files, in process (the executable's
+/// fault tests are in KillResumeTests).
+final class ReliabilityTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-reliability-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func corpus(characters: Int = 6_000) throws -> TextCorpus {
+        let text = try readTextFile(LanguageModelTests.shakespeare.path)
+        return try TextCorpus(text: String(text.prefix(characters)))
+    }
+
+    func trainer(_ corpus: TextCorpus, steps: Int, evalEvery: Int = 2, out: URL, seed: UInt64 = 9, evalCharacters: Int = 400) -> LanguageModelTrainer {
+        let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru"), seed: seed)
+        var options = LanguageModelTrainingOptions()
+        options.steps = steps; options.batch = 4; options.seqLen = 12; options.evalEvery = evalEvery; options.evalCharacters = evalCharacters
+        options.seed = seed
+        return LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: out)
+    }
+
+    // MARK: non-finite numbers
+
+    func testNonFiniteLossStopsBeforeTheParametersAreTouched() throws {
+        let run = trainer(try corpus(), steps: 10, out: folder)
+        run.injectNonFiniteLossAtSteps = [5]
+        XCTAssertThrowsError(try run.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 5)) }
+        // The model is exactly the state after step 4, which is also the last checkpoint.
+        let last = try Checkpoint.load(from: folder.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(last.extra["step"], "4")
+        XCTAssertEqual(last.nonFiniteTensorNames, [])
+        for (name, tensor) in run.model.stateDict() { XCTAssertEqual(tensor.scalars, last.tensors[name]?.scalars, name) }
+        XCTAssertTrue(run.model.parameters().allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
+    }
+
+    func testSkipPolicyDropsTheBadBatchAndGoesOn() throws {
+        let run = trainer(try corpus(), steps: 8, out: folder)
+        run.onNonFinite = .skip
+        run.injectNonFiniteLossAtSteps = [3, 6]
+        try run.run(progress: false)
+        XCTAssertEqual(run.skippedSteps, [3, 6])
+        XCTAssertEqual(run.history.map(\.step), [2, 4, 6, 8])
+        XCTAssertTrue(run.history.allSatisfy { $0.trainLoss.isFinite && $0.validationLoss.isFinite })
+        for name in ["last.safetensors", "best.safetensors"] {
+            XCTAssertEqual(try Checkpoint.load(from: folder.appendingPathComponent(name)).nonFiniteTensorNames, [], name)
+        }
+        // Skipping forever is not an option: a long run of bad batches stops the run.
+        let hopeless = trainer(try corpus(), steps: 40, out: folder.appendingPathComponent("hopeless"))
+        hopeless.onNonFinite = .skip
+        hopeless.injectNonFiniteLossAtSteps = Set(2...40)
+        XCTAssertThrowsError(try hopeless.run(progress: false)) {
+            XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 2 + NonFiniteGuard.maxConsecutiveSkips))
+        }
+    }
+
+    /// A learning rate that blows the model up: whatever happens, no NaN or infinity is ever saved.
+    func testADivergingRunNeverSavesANonFiniteCheckpoint() throws {
+        let run = trainer(try corpus(), steps: 30, evalEvery: 1, out: folder)
+        var options = run.options
+        options.learningRate = 1e30
+        let diverging = LanguageModelTrainer(model: run.model, corpus: run.corpus, options: options, runFolder: folder)
+        do { try diverging.run(progress: false) } catch let error as TrainingError {
+            XCTAssertTrue([TrainingError.nonFiniteLoss(step: 0), .nonFiniteGradient(step: 0)].contains(error.kind), "\(error)")
+        }
+        for name in ["last.safetensors", "best.safetensors"] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            XCTAssertEqual(try Checkpoint.load(from: folder.appendingPathComponent(name)).nonFiniteTensorNames, [], name)
+        }
+    }
+
+    func testCheckpointsHoldingNaNAreRefusedWithTheTensorNamed() throws {
+        let corpus = try corpus()
+        try trainer(corpus, steps: 2, out: folder).run(progress: false)
+        let url = folder.appendingPathComponent("last.safetensors")
+        var checkpoint = try Checkpoint.load(from: url)
+        checkpoint.tensors["head.bias"]!.data[0] = .nan
+        try checkpoint.save(to: url)
+        XCTAssertThrowsError(try LanguageModel.load(from: url)) { XCTAssertEqual($0 as? ModelError, .nonFiniteParameters("head.bias")) }
+        XCTAssertThrowsError(try trainer(corpus, steps: 4, out: folder).run(progress: false, resume: true)) {
+            XCTAssertEqual($0 as? TrainingError, .cannotResume("\(url.path) holds NaN or infinity in 'head.bias'"))
+        }
+    }
+
+    // MARK: resource limits
+
+    /// A config may name sizes each within range whose product is terabytes: the tensors actually in
+    /// the file bound it, and the check comes before anything is allocated.
+    func testAbsurdConfigsAreRefusedBeforeAllocation() throws {
+        let tiny = ["head.bias": Tensor<Float>(zeros: [3])]
+        let configs: [(String, String)] = [
+            ("charlm", #"{"vocabularySize":10000000,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"cell":"lstm","dropout":0}"#),
+            ("forecast", #"{"hiddenSize":65536,"layers":64,"cell":"lstm","window":100000,"target":"difference","mean":0,"std":1,"column":"x"}"#),
+            ("classify", #"{"vocabularySize":10000000,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"cell":"lstm","bidirectional":true,"dropout":0,"classes":2,"pooling":"max"}"#),
+            ("tag", #"{"vocabularySize":10000000,"tagCount":3,"intentCount":0,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"dropout":0}"#),
+        ]
+        for (task, config) in configs {
+            let checkpoint = Checkpoint(tensors: tiny, config: config, vocabulary: ["<pad>", "<unk>", "a"],
+                                        extra: ["task": task, "tags": #"["<pad>","O","B-X"]"#])
+            let started = Date()
+            let results: [Error?] = [
+                Result { try LanguageModel.load(checkpoint: checkpoint) }.failure,
+                Result { try Forecaster.load(checkpoint: checkpoint) }.failure,
+                Result { try SequenceClassifier.load(checkpoint: checkpoint) }.failure,
+                Result { try SequenceTagger.load(checkpoint: checkpoint) }.failure,
+            ]
+            XCTAssertTrue(results.allSatisfy { $0 != nil }, task)
+            XCTAssertTrue(results.contains { "\($0!)".contains("refusing to allocate") }, "\(task): \(results)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 1, "refused without building the model")
+        }
+    }
+
+    /// The bounds used above are lower bounds of the real parameter counts (else genuine checkpoints would be refused).
+    func testParameterLowerBoundsHoldForRealModels() {
+        for cell in LanguageModelConfig.cells {
+            let config = LanguageModelConfig(vocabularySize: 11, embeddingSize: 5, hiddenSize: 7, layers: 2, cell: cell)
+            XCTAssertLessThanOrEqual(config.minimumParameterCount, LanguageModel(config, seed: 1).parameterCount, cell)
+        }
+        for cell in ForecasterConfig.cells {
+            let config = ForecasterConfig(cell: cell, hiddenSize: 6, layers: 2, window: 8)
+            XCTAssertLessThanOrEqual(config.minimumParameterCount, Forecaster(config, seed: 1).parameterCount, cell)
+        }
+        for cell in SequenceClassifierConfig.cells {
+            for bidirectional in [false, true] {
+                let config = SequenceClassifierConfig(vocabularySize: 13, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell, bidirectional: bidirectional, classes: 3)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceClassifier(config, seed: 1).parameterCount, cell)
+            }
+        }
+        for intents in [0, 4] {
+            let config = SequenceTaggerConfig(vocabularySize: 13, tagCount: 5, intentCount: intents, embeddingSize: 5, hiddenSize: 6, layers: 2)
+            XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount)
+        }
+    }
+
+    // MARK: determinism
+
+    /// Same seed, same data, same thread count: the same losses and the same checkpoints, bit for bit.
+    func testSameSeedGivesBitIdenticalLossesAndCheckpoints() throws {
+        let corpus = try corpus()
+        let a = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("a"))
+        let b = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("b"))
+        try a.run(progress: false)
+        try b.run(progress: false)
+        XCTAssertEqual(a.history.count, 4)
+        XCTAssertEqual(a.history.map(\.trainLoss.bitPattern), b.history.map(\.trainLoss.bitPattern))
+        XCTAssertEqual(a.history.map(\.validationLoss.bitPattern), b.history.map(\.validationLoss.bitPattern))
+        XCTAssertEqual(try Data(contentsOf: a.runFolder.appendingPathComponent("best.safetensors")),
+                       try Data(contentsOf: b.runFolder.appendingPathComponent("best.safetensors")))
+        var lastA = try Checkpoint.load(from: a.runFolder.appendingPathComponent("last.safetensors"))
+        var lastB = try Checkpoint.load(from: b.runFolder.appendingPathComponent("last.safetensors"))
+        lastA.extra["seconds"] = nil; lastB.extra["seconds"] = nil   // wall-clock time, the one thing allowed to differ
+        XCTAssertEqual(try lastA.encoded(), try lastB.encoded())
+        // And a different seed really is a different run.
+        let c = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("c"), seed: 10)
+        try c.run(progress: false)
+        XCTAssertNotEqual(a.history.map(\.trainLoss), c.history.map(\.trainLoss))
+    }
+
+    // MARK: names from files
+
+    /// Names inside a checkpoint (tensor names, metadata, vocabulary) are data: loading one full of
+    /// path-like names creates and touches no file, and the names come back unchanged.
+    func testPathLikeNamesInACheckpointAreOnlyData() throws {
+        let url = folder.appendingPathComponent("hostile.safetensors")
+        let hostile = ["../../escape", "/tmp/recurrent-escape", "run/../../x", "~/.ssh/id"]
+        var tensors: [String: Tensor<Float>] = [:]
+        for name in hostile { tensors[name] = Tensor<Float>(zeros: [1]) }
+        try Checkpoint(tensors: tensors, config: #"{"out":"/tmp/recurrent-escape"}"#, vocabulary: hostile,
+                       extra: ["task": "charlm", "out": "../../escape"]).save(to: url)
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        let loaded = try Checkpoint.load(from: url)
+        XCTAssertEqual(Set(loaded.tensors.keys), Set(hostile))
+        XCTAssertEqual(loaded.vocabulary, hostile)
+        XCTAssertThrowsError(try LanguageModel.load(from: url))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/recurrent-escape"))
+    }
+
+    /// Only temporary files of dead processes, in the form `atomicWrite` names them, are removed.
+    func testStaleTemporaryFilesOfKilledWritesAreRemoved() throws {
+        let dead = ".last.safetensors.tmp-\(Int32.max - 7)-1f2e", mine = ".last.safetensors.tmp-\(getpid())-ab"
+        for name in [dead, mine, "notes.tmp-1-2", ".hidden", "last.safetensors"] {
+            FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data([1]))
+        }
+        removeStaleTemporaryFiles(in: folder)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)), [mine, "notes.tmp-1-2", ".hidden", "last.safetensors"])
+    }
+}
+
+extension TrainingError {
+    /// The case without its step, for comparisons.
+    var kind: TrainingError {
+        switch self {
+        case .nonFiniteLoss: .nonFiniteLoss(step: 0)
+        case .nonFiniteGradient: .nonFiniteGradient(step: 0)
+        case .cannotResume: .cannotResume("")
+        }
+    }
+}
+
+private extension Result where Failure == Error {
+    var failure: Error? { if case .failure(let e) = self { e } else { nil } }
+}
