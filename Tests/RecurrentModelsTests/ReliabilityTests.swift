@@ -2,6 +2,7 @@ import Foundation
 import RecurrentData
 import RecurrentIO
 @testable import RecurrentModels
+import RecurrentNN
 import RecurrentTensor
 import XCTest
 
@@ -141,6 +142,38 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// Truncated BPTT over one long stream (state carried across chunks, detached between them): the
+    /// graph of a chunk is freed before the next, so peak memory does not grow with the sequence.
+    func testTruncatedBPTTMemoryStaysFlatAsTheSequenceGrowsTenfold() throws {
+        #if os(Linux)
+        let corpus = try corpus(characters: 120_000)
+        let (steps, streams) = (64, 16)
+        func growth(chunks: Int) -> Int {
+            let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 128, layers: 1), seed: 1)
+            let optimizer = Adam(parameters: model.parameters(), learningRate: 1e-3)
+            let batches = LanguageModelBatch.sequential(from: Array(corpus.train.prefix(chunks * steps * streams + 1)), steps: steps, batch: streams)
+            XCTAssertEqual(batches.count, chunks)
+            let baseline = residentBytes()
+            var peak = baseline
+            var state: RecurrentState<Float>? = nil
+            for batch in batches {
+                optimizer.zeroGrad()
+                let (loss, next) = model.loss(batch, state: state)
+                loss.backward()
+                optimizer.step()
+                state = next.detached()
+                peak = max(peak, residentBytes())
+            }
+            return peak - baseline
+        }
+        let short = growth(chunks: 10), long = growth(chunks: 100)
+        print(String(format: "truncated BPTT: peak memory growth %.1f MB for %d steps, %.1f MB for %d steps",
+                     Double(short) / 1e6, 10 * steps, Double(long) / 1e6, 100 * steps))
+        // Keeping every chunk's graph would add about 2 MB of saved gate activations per chunk (180 MB more).
+        XCTAssertLessThan(long, short + 16_000_000)
+        #endif
+    }
+
     // MARK: determinism
 
     /// Same seed, same data, same thread count: the same losses and the same checkpoints, bit for bit.
@@ -210,3 +243,13 @@ extension TrainingError {
 private extension Result where Failure == Error {
     var failure: Error? { if case .failure(let e) = self { e } else { nil } }
 }
+
+#if os(Linux)
+/// The process's resident set size now (the second field of /proc/self/statm, in pages).
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+#endif
