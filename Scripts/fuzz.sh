@@ -52,7 +52,10 @@ for t in "${TARGETS[@]}"; do
     if [ ! -f "$bin" ] || [ "$src" -nt "$bin" ] || [ "${rebuilt:-0}" = 1 ]; then
         echo "fuzz: linking $t"
         # shellcheck disable=SC2086
-        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin"
+        # (gold warns once per ASan helper symbol that it cannot export: harmless, filtered out)
+        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin" 2>&1 \
+            | { grep -v "Cannot export local symbol '__asan" || true; }
+        [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
     fi
 done
 
