@@ -133,8 +133,10 @@ public enum TimeSeriesReader {
             }
             var label = index > 0 ? fields[0] : ""
             if isNOAA {
-                guard let year = Int(fields[0]), let month = Int(fields[1]), (1...12).contains(month) else {
-                    throw DataError.badRow(path: path, line: line, reason: "expected an integer year and a month in 1...12, found '\(fields[0])' '\(fields[1])'")
+                // Years are bounded so that year·12 + month cannot overflow (a 19-digit year once trapped here)
+                // and labels stay "YYYY-MM".
+                guard let year = Int(fields[0]), (0...9999).contains(year), let month = Int(fields[1]), (1...12).contains(month) else {
+                    throw DataError.badRow(path: path, line: line, reason: "expected a year in 0...9999 and a month in 1...12, found '\(fields[0])' '\(fields[1])'")
                 }
                 if let p = previousMonth, year * 12 + month != p.year * 12 + p.month + 1 {
                     throw DataError.badRow(path: path, line: line, reason: String(format: "%04d-%02d does not follow %04d-%02d (line %d)", year, month, p.year, p.month, p.line))

@@ -106,8 +106,11 @@ public final class LanguageModelTrainer {
                 guard let g = RandomGenerator(state: words) else { throw TrainingError.cannotResume("'\(key)' is missing or malformed") }
                 return g
             }
-            guard let step = extra["step"].flatMap(Int.init), step >= 0, let tokens = extra["tokens"].flatMap(Int.init),
-                  let bits = extra["running_loss_bits"].flatMap(UInt64.init), let seconds = extra["seconds"].flatMap(Double.init) else {
+            // Bounded so that the counters cannot overflow as training goes on.
+            guard let step = extra["step"].flatMap(Int.init), (0..<(1 << 53)).contains(step),
+                  let tokens = extra["tokens"].flatMap(Int.init), (0..<(1 << 53)).contains(tokens),
+                  let bits = extra["running_loss_bits"].flatMap(UInt64.init),
+                  let seconds = extra["seconds"].flatMap(Double.init), seconds.isFinite, seconds >= 0 else {
                 throw TrainingError.cannotResume("the checkpoint has no training position (step, tokens, running loss)")
             }
             self.step = step
@@ -137,7 +140,11 @@ public final class LanguageModelTrainer {
         var previousRows: [[Double]] = []
         if resume {
             position = try restore(optimizer: optimizer)
-            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.step) }
+            // metrics.csv may have been edited: only whole rows with a sensible step are kept (no trap on
+            // a short row or a step that is not an integer).
+            previousRows = try RunLog.rows(in: runFolder).filter { row in
+                row.count == 6 && row[0] >= 1 && row[0] <= Double(position.step) && row[0].rounded() == row[0]
+            }
             history = previousRows.map { (Int($0[0]), $0[2], $0[3]) }
             bestValidationLoss = position.bestValidationLoss ?? history.map(\.validationLoss).min() ?? .infinity
         }

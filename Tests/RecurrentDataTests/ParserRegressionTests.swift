@@ -17,4 +17,14 @@ final class ParserRegressionTests: XCTestCase {
         XCTAssertEqual(series.values, [10, 11, 12])
         XCTAssertEqual(series.lines, [2, 3, 4])
     }
+
+    /// Found by review and confirmed with the timeseries fuzz target (Fuzz/corpus/timeseries/regression-noaa-year-overflow.txt):
+    /// a NOAA row with a 19-digit year made `year * 12 + month` overflow and trap.
+    func testNOAAYearsBeyondFourDigitsAreBadRowsNotOverflows() {
+        let text = "# year month decimal average de-season\n999999999999999999 1 1 300 300 1 1 1\n999999999999999999 2 1 301 300 1 1 1\n"
+        XCTAssertThrowsError(try TimeSeriesReader.parse(text, path: "co2.txt")) {
+            XCTAssertEqual($0 as? DataError, .badRow(path: "co2.txt", line: 2,
+                                                     reason: "expected a year in 0...9999 and a month in 1...12, found '999999999999999999' '1'"))
+        }
+    }
 }

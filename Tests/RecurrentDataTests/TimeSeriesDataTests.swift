@@ -49,7 +49,7 @@ final class TimeSeriesDataTests: XCTestCase {
         assertBadRow(noaa(" 1958 3 1958.2 315.71 314.44 -1 -9.99 -0.99\n 1958 4 1958.3\n"),
                      line: 5, reason: "has 3 fields, column 3 ('average') needs at least 4")
         assertBadRow(noaa(" 1958 3 1958.2 315.71 314.44 -1 -9.99 -0.99\n 1958 13 1958.3 316 315.16 -1 -9.99 -0.99\n"),
-                     line: 5, reason: "expected an integer year and a month in 1...12, found '1958' '13'")
+                     line: 5, reason: "expected a year in 0...9999 and a month in 1...12, found '1958' '13'")
         assertBadRow(noaa(" 1958 3 1958.2 315.71 314.44 -1 -9.99 -0.99\n 1958 5 1958.3 316 315.16 -1 -9.99 -0.99\n"),
                      line: 5, reason: "1958-05 does not follow 1958-03 (line 4)")
         assertBadRow("date,co2\n2000-01,1.5\n2000-02,inf\n", line: 3, reason: "'co2' is 'inf', not a finite number")
