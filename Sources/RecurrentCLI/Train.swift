@@ -69,6 +69,7 @@ extension RecurrentCommand.Train {
                     options = try readJSON(LanguageModelTrainingOptions.self, folder.appendingPathComponent("options.json"))
                     config = try readJSON(LanguageModelConfig.self, folder.appendingPathComponent("config.json"))
                     try config.validate()
+                    try config.requireResumable(from: folder.appendingPathComponent("last.safetensors"))
                     try options.validate()
                     corpus = try TextCorpus(path: data, minimumLength: options.seqLen + 1)
                 } else {

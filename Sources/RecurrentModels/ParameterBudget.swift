@@ -1,3 +1,4 @@
+import Foundation
 import RecurrentIO
 
 // A config read from a checkpoint says how big a model to build, and building allocates it. Each
@@ -60,5 +61,24 @@ extension ForecasterConfig {
     /// Recurrent L·G·H² (a Jordan layer feeds back an H-wide output: H² too), head H.
     var minimumParameterCount: Int {
         layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize
+    }
+}
+
+extension LanguageModelConfig {
+    /// For `--resume`: checks, reading only the header of the run's `last.safetensors`, that the
+    /// checkpoint is there and holds enough values for this config (read from the run folder's
+    /// config.json), before a model of that size is built.
+    /// - Throws: `TrainingError.cannotResume`, `SafetensorsError`, `ModelError.badConfig`.
+    public func requireResumable(from lastCheckpoint: URL) throws {
+        guard FileManager.default.fileExists(atPath: lastCheckpoint.path) else {
+            throw TrainingError.cannotResume("\(lastCheckpoint.path) does not exist; start without --resume")
+        }
+        let header = try Safetensors.readHeader(from: lastCheckpoint)
+        let held = header.tensors.reduce(0) { total, info in
+            info.name.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + info.elementCount
+        }
+        guard minimumParameterCount <= held else {
+            throw ModelError.badConfig("config.json describes a model of at least \(minimumParameterCount) parameters but \(lastCheckpoint.lastPathComponent) holds \(held) values; refusing to allocate it")
+        }
     }
 }

@@ -146,6 +146,20 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// --resume builds the model from the run folder's config.json: checked against last.safetensors' header first.
+    func testResumeChecksConfigSizeAgainstTheCheckpointBeforeBuilding() throws {
+        let corpus = try corpus()
+        try trainer(corpus, steps: 2, out: folder).run(progress: false)
+        let last = folder.appendingPathComponent("last.safetensors")
+        let genuine = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru")
+        XCTAssertNoThrow(try genuine.requireResumable(from: last))
+        let absurd = LanguageModelConfig(vocabularySize: 10_000_000, embeddingSize: 65_536, hiddenSize: 65_536, layers: 64)
+        XCTAssertThrowsError(try absurd.requireResumable(from: last)) { XCTAssertTrue("\($0)".contains("refusing to allocate"), "\($0)") }
+        XCTAssertThrowsError(try genuine.requireResumable(from: folder.appendingPathComponent("none.safetensors"))) {
+            XCTAssertTrue("\($0)".contains("start without --resume"), "\($0)")
+        }
+    }
+
     /// The bounds used above are lower bounds of the real parameter counts (else genuine checkpoints would be refused).
     func testParameterLowerBoundsHoldForRealModels() {
         for cell in LanguageModelConfig.cells {
