@@ -33,6 +33,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Adam learning rate.") var lr = 2e-3
         @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
         @Option(help: "Training steps (batches); default 100000.") var steps: Int?
+        @Option(help: "Instead of --steps: passes over the training characters (steps = epochs × characters / (batch × seq-len)).") var epochs: Double?
         @Option(help: "Stop after this many minutes (0: run all steps; with --resume, minutes from now).") var minutes: Double?
         @Option(help: "Sequences per batch.") var batch = 32
         @Option(name: .customLong("seq-len"), help: "Characters per sequence (BPTT length).") var seqLen = 64
@@ -41,6 +42,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Run folder.") var out = "runs/charlm"
         @Flag(help: "Continue the run in --out from its last checkpoint, with its saved options (--steps and --minutes may change); gives the numbers an uninterrupted run gives.")
         var resume = false
+        @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
             guard LanguageModelConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(LanguageModelConfig.cells.joined(separator: ", ")), got '\(cell)'") }
@@ -51,6 +53,8 @@ extension RecurrentCommand.Train {
             guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
+            guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
+            guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }
         }
 
         func run() throws {
@@ -67,6 +71,7 @@ extension RecurrentCommand.Train {
                     try options.validate()
                     corpus = try TextCorpus(path: data, minimumLength: options.seqLen + 1)
                 } else {
+                    try configFile.echo(into: folder)
                     corpus = try TextCorpus(path: data, minimumLength: seqLen + 1)
                     config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
                                                  layers: layers, cell: cell, dropout: dropout)
@@ -74,6 +79,7 @@ extension RecurrentCommand.Train {
                     options.evalEvery = evalEvery; options.seed = seed; options.steps = 100_000
                 }
                 if let steps { options.steps = steps }
+                if let epochs { options.steps = max(1, Int((epochs * Double(corpus.train.count) / Double(options.batch * options.seqLen)).rounded(.up))) }
                 options.minutes = minutes ?? (resume ? options.minutes : 0)
                 let model = LanguageModel(config, seed: options.seed)
                 let (cell, layers, hidden, batch, seqLen, lr) = (config.cell, config.layers, config.hiddenSize, options.batch, options.seqLen, options.learningRate)

@@ -50,13 +50,20 @@ public final class LanguageModelTrainer {
     /// Mean nats per character over the first `evalCharacters` of the validation split, with the
     /// state carried across chunks (batch of parallel streams).
     public func validationLoss() -> Double {
-        let ids = Array(corpus.validation.prefix(options.evalCharacters + 1))
-        let streams = min(options.batch, max(1, (ids.count - 1) / options.seqLen))
-        let batches = LanguageModelBatch.sequential(from: ids, steps: options.seqLen, batch: streams)
+        Self.meanLoss(model, on: Array(corpus.validation.prefix(options.evalCharacters + 1)), seqLen: options.seqLen, streams: options.batch)
+    }
+
+    /// Mean nats per predicted character of `model` (eval mode, no graph) over `ids`, read as up to
+    /// `streams` contiguous parallel streams in chunks of `seqLen`, the state carried across chunks.
+    /// NaN when `ids` holds fewer than `seqLen + 1` characters.
+    public static func meanLoss(_ model: LanguageModel, on ids: [Int], seqLen: Int, streams: Int) -> Double {
+        let streams = min(streams, max(1, (ids.count - 1) / seqLen))
+        let batches = LanguageModelBatch.sequential(from: ids, steps: seqLen, batch: streams)
         guard !batches.isEmpty else { return .nan }
         return withoutGrad {
+            let wasTraining = model.isTraining
             model.eval()
-            defer { model.train() }
+            defer { model.train(wasTraining) }
             var state: RecurrentState<Float>? = nil
             var total = 0.0
             for b in batches {
