@@ -129,6 +129,7 @@ public final class ForecastTrainer {
             bestValidationRMSE = history.map(\.validation.rmse).min() ?? .infinity
             if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
             previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
+            position.seconds = previousRows.last.flatMap { $0.count > 1 && $0[1].isFinite ? $0[1] : nil } ?? 0
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))

@@ -6,7 +6,9 @@ import RecurrentTensor
 /// What `--resume` needs beyond the weights, kept in `last.safetensors` next to them: the optimizer's
 /// state tensors (names prefixed `optimizer.`), every random generator's state, the position in the run
 /// and the trainer's history. Doubles are stored as bit patterns and generators as their four words, so
-/// a resumed run continues with exactly the numbers an uninterrupted run has at that point.
+/// a resumed run continues with exactly the numbers an uninterrupted run has at that point. Nothing
+/// that depends on the clock is stored, so two runs with the same seed write identical checkpoints;
+/// the training time so far comes back from metrics.csv instead.
 ///
 /// Epoch-based trainers (classify, tag, forecast) save it after every epoch; a run interrupted inside
 /// an epoch repeats that epoch from its start.
@@ -19,7 +21,8 @@ struct ResumeState {
     var step = 0
     /// Tokens (or samples) trained on so far, for the throughput column.
     var tokens = 0
-    /// Wall-clock seconds of training so far (throughput and the `seconds` column continue from here).
+    /// Wall-clock seconds of training so far (throughput and the `seconds` column continue from here);
+    /// not saved in the checkpoint (see above).
     var seconds = 0.0
     /// Named generators: the data order, dropout masks, word dropout…
     var generators: [String: RandomGenerator] = [:]
@@ -34,7 +37,6 @@ struct ResumeState {
         checkpoint.extra["epoch"] = "\(epoch)"
         checkpoint.extra["step"] = "\(step)"
         checkpoint.extra["tokens"] = "\(tokens)"
-        checkpoint.extra["seconds_bits"] = "\(seconds.bitPattern)"
         for (name, generator) in generators {
             checkpoint.extra["generator." + name] = generator.state.map(String.init).joined(separator: ",")
         }
@@ -50,15 +52,12 @@ struct ResumeState {
     init<O: Optimizer>(from checkpoint: Checkpoint, optimizer: O, generatorNames: [String]) throws where O.Scalar == Float {
         let extra = checkpoint.extra
         guard let epoch = extra["epoch"].flatMap(Int.init), epoch >= 0, let step = extra["step"].flatMap(Int.init), step >= 0,
-              let tokens = extra["tokens"].flatMap(Int.init), tokens >= 0,
-              let bits = extra["seconds_bits"].flatMap(UInt64.init), let history = extra["history"] else {
+              let tokens = extra["tokens"].flatMap(Int.init), tokens >= 0, let history = extra["history"] else {
             throw TrainingError.cannotResume("the checkpoint has no training position (epoch, step, tokens, history); was it written by an older version?")
         }
         self.epoch = epoch
         self.step = step
         self.tokens = tokens
-        seconds = Double(bitPattern: bits)
-        guard seconds.isFinite, seconds >= 0 else { throw TrainingError.cannotResume("the checkpoint's training time is not a valid number") }
         self.history = history
         for name in generatorNames {
             let words = (extra["generator." + name] ?? "").split(separator: ",").compactMap { UInt64($0) }

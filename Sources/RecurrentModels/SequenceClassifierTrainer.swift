@@ -108,6 +108,7 @@ public final class SequenceClassifierTrainer {
             for record in history where isBetter(record.validation) { (best, bestEpoch) = (record.validation, record.epoch) }
             if best != nil { bestState = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
             previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
+            position.seconds = previousRows.last.flatMap { $0.count > 2 && $0[2].isFinite ? $0[2] : nil } ?? 0
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
