@@ -28,9 +28,8 @@ extension RecurrentCommand.Train {
         @Flag(inversion: .prefixedNo, help: "Read each sentence in both directions.") var bidirectional = true
         @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = "max"
         @Option(help: "Dropout on embeddings, pooled features and between layers (train mode).") var dropout = 0.5
-        @Option(help: "Adam learning rate.") var lr = 2e-3
-        @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.") var weightDecay = 0.0
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
         @Option(help: "Passes over the training split (default 20).") var epochs: Int?
         @Option(help: "Sentences per batch.") var batch = 32
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
@@ -41,6 +40,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Run folder.") var out = "runs/classify"
         @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options (--epochs and --steps may change); gives the numbers an uninterrupted run gives.")
         var resume = false
+        @OptionGroup var update: UpdateRuleOptions
         @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
@@ -56,8 +56,7 @@ extension RecurrentCommand.Train {
             guard hidden <= 65_536, embedding <= 65_536, layers <= 64 else { throw ValidationError("--hidden, --embedding or --layers is too large") }
             guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be at least 2, got \(classes)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
-            guard clipNorm > 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
         }
@@ -70,13 +69,15 @@ extension RecurrentCommand.Train {
                 let dataset: SentenceClassificationData
                 if resume {
                     // The saved options and config, so the continued run is the same run.
-                    options = try readJSON(ClassifierTrainingOptions.self, folder.appendingPathComponent("options.json"))
+                    options = try readOptions(ClassifierTrainingOptions(), folder.appendingPathComponent("options.json"))
+                    try options.validate()
                     config = try readJSON(SequenceClassifierConfig.self, folder.appendingPathComponent("config.json"))
+                    try config.validate()
                     dataset = try SentenceClassificationData(path: data, classes: config.classes, splitSeed: options.splitSeed, minCount: options.minCount)
                 } else {
                     try configFile.echo(into: folder)
                     dataset = try SentenceClassificationData(path: data, classes: classes, splitSeed: splitSeed, minCount: minCount)
-                    options.batch = batch; options.learningRate = lr; options.weightDecay = weightDecay
+                    options.batch = batch; options.learningRate = lr; options.update = update.rule
                     options.clipNorm = clipNorm; options.seed = seed; options.splitSeed = splitSeed; options.minCount = minCount
                     config = SequenceClassifierConfig(vocabularySize: dataset.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
                                                       layers: layers, cell: cell, bidirectional: bidirectional, dropout: dropout,
@@ -89,7 +90,7 @@ extension RecurrentCommand.Train {
                 }
                 let model = SequenceClassifier(config, seed: options.seed)
                 print("classify: \(dataset.train.count) training, \(dataset.validation.count) validation and \(dataset.test.count) test sentences, vocabulary \(dataset.vocabulary.count) words")
-                print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), \(config.pooling) pooling, \(model.parameterCount) parameters; batch \(options.batch), Adam lr \(options.learningRate), \(options.epochs) epochs")
+                print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), \(config.pooling) pooling, \(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: folder)
                 let test = try trainer.run(resume: resume)
                 for record in trainer.history {

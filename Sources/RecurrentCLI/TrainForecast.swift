@@ -26,8 +26,8 @@ extension RecurrentCommand.Train {
         @Option(help: "Stacked recurrent layers.") var layers = 1
         @Option(help: "Predict 'difference' (next − last, removes the trend) or 'level'.") var target = "difference"
         @Option(help: "'many' (a target after every step) or 'one' (only the window's next value).") var mode = "many"
-        @Option(help: "Adam learning rate.") var lr = 3e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 1.0
+        @Option(help: "Learning rate.") var lr = 3e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 1.0
         @Option(help: "Passes over the training windows (default 60).") var epochs: Int?
         @Option(help: "Stop after this many batches in all (0: no limit).") var steps: Int?
         @Option(help: "Windows per batch.") var batch = 32
@@ -35,6 +35,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Run folder.") var out = "runs/forecast"
         @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options (--epochs and --steps may change); gives the numbers an uninterrupted run gives.")
         var resume = false
+        @OptionGroup var update: UpdateRuleOptions
         @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
@@ -46,7 +47,7 @@ extension RecurrentCommand.Train {
             }
             guard window <= 10_000, hidden <= 65_536, layers <= 64 else { throw ValidationError("--window, --hidden or --layers is too large") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard clipNorm > 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
         }
 
         func run() throws {
@@ -56,13 +57,14 @@ extension RecurrentCommand.Train {
                 var config: ForecasterConfig? = nil
                 if resume {
                     // The saved options and config, so the continued run is the same run.
-                    options = try readJSON(ForecastTrainingOptions.self, folder.appendingPathComponent("options.json"))
+                    options = try readOptions(ForecastTrainingOptions(), folder.appendingPathComponent("options.json"))
+                    try options.validate()
                     let saved = try readJSON(ForecasterConfig.self, folder.appendingPathComponent("config.json"))
                     try saved.validate()
                     config = saved
                 } else {
                     try configFile.echo(into: folder)
-                    options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                    options.batch = batch; options.learningRate = lr; options.update = update.rule; options.clipNorm = clipNorm
                     options.mode = mode; options.seed = seed; options.data = data; options.column = column
                 }
                 if let epochs { options.epochs = epochs }
@@ -88,7 +90,7 @@ extension RecurrentCommand.Train {
                       + "targets: train \(dataset.train.count) (\(label(dataset.train.lowerBound))…\(label(dataset.train.upperBound - 1))), "
                       + "validation \(dataset.validation.count), test \(dataset.test.count) (\(label(dataset.test.lowerBound))…\(label(dataset.test.upperBound - 1)))")
                 print("model: \(c.cell) \(c.layers)×\(c.hiddenSize), \(model.parameterCount) parameters; window \(c.window), target \(c.target), "
-                      + "many-to-\(options.mode); batch \(options.batch), Adam lr \(options.learningRate), \(options.epochs) epochs")
+                      + "many-to-\(options.mode); batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = ForecastTrainer(model: model, data: dataset, options: options, runFolder: folder, labels: series.labels)
                 let started = Date()
                 let result = try trainer.run(resume: resume)

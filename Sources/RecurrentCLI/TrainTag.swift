@@ -29,8 +29,8 @@ extension RecurrentCommand.Train {
         @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.3
         @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk>.") var wordDropout = 0.25
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
-        @Option(help: "Adam learning rate.") var lr = 2e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
         @Option(help: "Passes over the training split (default 8).") var epochs: Int?
         @Option(help: "Stop after this many batches in all (0: no limit).") var steps: Int?
         @Option(help: "Sentences per batch.") var batch = 32
@@ -38,6 +38,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Run folder.") var out = "runs/tag"
         @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options (--epochs and --steps may change); gives the numbers an uninterrupted run gives.")
         var resume = false
+        @OptionGroup var update: UpdateRuleOptions
         @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
@@ -45,7 +46,7 @@ extension RecurrentCommand.Train {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
             guard wordDropout >= 0, wordDropout < 1 else { throw ValidationError("--word-dropout must be in [0, 1), got \(wordDropout)") }
@@ -58,11 +59,12 @@ extension RecurrentCommand.Train {
                 var config: SequenceTaggerConfig
                 if resume {
                     // The saved options and config, so the continued run is the same run.
-                    options = try readJSON(SequenceTaggerTrainingOptions.self, folder.appendingPathComponent("options.json"))
+                    options = try readOptions(SequenceTaggerTrainingOptions(), folder.appendingPathComponent("options.json"))
+                    try options.validate()
                     config = try readJSON(SequenceTaggerConfig.self, folder.appendingPathComponent("config.json"))
                 } else {
                     try configFile.echo(into: folder)
-                    options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                    options.batch = batch; options.learningRate = lr; options.update = update.rule; options.clipNorm = clipNorm
                     options.minCount = minCount; options.wordDropout = wordDropout; options.seed = seed
                     config = SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, intentCount: 0, embeddingSize: embedding,
                                                   hiddenSize: hidden, layers: layers, dropout: dropout)
@@ -81,7 +83,7 @@ extension RecurrentCommand.Train {
                 print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
                 print("model: bidirectional LSTM \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), \(model.parameterCount) parameters; "
-                      + "batch \(options.batch), Adam lr \(options.learningRate), \(options.epochs) epochs")
+                      + "batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = SequenceTaggerTrainer(model: model, data: dataset, vocabularies: vocabularies, options: options, runFolder: folder)
                 let start = Date()
                 let test = try trainer.run(resume: resume)

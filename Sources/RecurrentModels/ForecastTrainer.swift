@@ -9,7 +9,10 @@ public struct ForecastTrainingOptions: Codable, Sendable {
     public var epochs = 60
     public var batch = 32
     public var learningRate = 3e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 1.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     /// "many" (a target after every input step) or "one" (the window's next value only).
     public var mode = "many"
     public var seed: UInt64 = 1
@@ -21,18 +24,14 @@ public struct ForecastTrainingOptions: Codable, Sendable {
     public var maxSteps = 0
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        epochs = try c.decode(Int.self, forKey: .epochs)
-        batch = try c.decode(Int.self, forKey: .batch)
-        learningRate = try c.decode(Double.self, forKey: .learningRate)
-        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
-        mode = try c.decode(String.self, forKey: .mode)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        data = try c.decode(String.self, forKey: .data)
-        column = try c.decodeIfPresent(String.self, forKey: .column)
-        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? 0
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, maxSteps >= 0, Self.modes.contains(mode), learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
     }
+
 
     public static let modes = ["many", "one"]
 }
@@ -115,7 +114,7 @@ public final class ForecastTrainer {
         let configJSON = try jsonText(model.config)
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var generator = RandomGenerator(seed: options.seed)
         var position = ResumeState()
         var best = model.stateDict()
@@ -153,7 +152,7 @@ public final class ForecastTrainer {
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()
                 let loss = self.loss(times)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 total += value * Double(times.count)
                 seen += times.count
                 if progress {

@@ -9,8 +9,10 @@ public struct ClassifierTrainingOptions: Codable, Sendable {
     public var epochs = 20
     public var batch = 32
     public var learningRate = 2e-3
-    public var weightDecay = 0.0
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     public var seed: UInt64 = 1
     /// Seed of the train / validation / test split (recorded in checkpoints so that `eval` finds the same test split).
     public var splitSeed: UInt64 = 1
@@ -20,6 +22,14 @@ public struct ClassifierTrainingOptions: Codable, Sendable {
     /// cut short is still evaluated and checkpointed; a resumed run continues at the next epoch.
     public var maxSteps = 0
     public init() {}
+
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, minCount > 0, maxSteps >= 0, learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
+    }
 }
 
 /// One row of `metrics.csv`.
@@ -89,7 +99,7 @@ public final class SequenceClassifierTrainer {
         let configJSON = try jsonText(model.config)
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate), weightDecay: Float(options.weightDecay))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var generator = RandomGenerator(seed: options.seed)
         var position = ResumeState()
         var bestState: [String: Tensor<Float>]? = nil
@@ -131,7 +141,7 @@ public final class SequenceClassifierTrainer {
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 lossSum += value * Double(batch.batch)
                 seen += batch.batch
                 correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count

@@ -9,7 +9,10 @@ public struct SequenceTaggerTrainingOptions: Codable, Sendable {
     public var epochs = 8
     public var batch = 32
     public var learningRate = 2e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     /// Words seen fewer times than this in training become `<unk>`.
     public var minCount = 1
     /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
@@ -22,19 +25,14 @@ public struct SequenceTaggerTrainingOptions: Codable, Sendable {
     public var seed: UInt64 = 1
     public init() {}
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = Self()
-        epochs = try c.decode(Int.self, forKey: .epochs)
-        batch = try c.decode(Int.self, forKey: .batch)
-        learningRate = try c.decode(Double.self, forKey: .learningRate)
-        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
-        minCount = try c.decode(Int.self, forKey: .minCount)
-        wordDropout = try c.decode(Double.self, forKey: .wordDropout)
-        maxBatchesPerEpoch = try c.decodeIfPresent(Int.self, forKey: .maxBatchesPerEpoch) ?? defaults.maxBatchesPerEpoch
-        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? defaults.maxSteps
-        seed = try c.decode(UInt64.self, forKey: .seed)
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, minCount > 0, maxSteps >= 0, maxBatchesPerEpoch >= 0, wordDropout >= 0, wordDropout < 1, learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
     }
+
 }
 
 /// One epoch of a tagger's training: mean training loss and validation scores.
@@ -137,7 +135,7 @@ public final class SequenceTaggerTrainer {
         let configJSON = try jsonText(model.config)
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var generator = RandomGenerator(seed: options.seed)
         var position = ResumeState()
         var best: [String: Tensor<Float>]? = nil
@@ -197,7 +195,7 @@ public final class SequenceTaggerTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 batchLosses.append(value)
                 epochLoss += value
                 batches += 1

@@ -22,7 +22,7 @@ final class CommandLineOptionsTests: CommandLineTestCase {
 
     func testConfigFilesSetOptionsTheCommandLineWinsAndTheFileIsEchoed() throws {
         let yaml = folder.appendingPathComponent("run.yaml")
-        try "# a small forecaster\ncell: gru\nhidden: 6\nepochs: 3\nbatch: 64\n".write(to: yaml, atomically: true, encoding: .utf8)
+        try "# a small forecaster\ncell: gru\nhidden: 6\nepochs: 3\nbatch: 64\noptimizer: sgd\nmomentum: 0.9\nclip-value: 0.5\n".write(to: yaml, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("yaml").path
         let trained = try run(["train", "forecast", "--data", co2, "--config", yaml.path, "--epochs", "2", "--out", out])
         XCTAssertEqual(trained.status, 0, trained.error)
@@ -31,6 +31,13 @@ final class CommandLineOptionsTests: CommandLineTestCase {
         XCTAssertEqual(config["hiddenSize"] as? Int, 6)
         XCTAssertEqual(options["batch"] as? Int, 64)
         XCTAssertEqual(options["epochs"] as? Int, 2, "the command line wins over the file")
+        let update = try XCTUnwrap(options["update"] as? [String: Any])
+        XCTAssertEqual(update["optimizer"] as? String, "sgd")
+        XCTAssertEqual(update["momentum"] as? Double, 0.9)
+        XCTAssertEqual(update["clipValue"] as? Double, 0.5)
+        XCTAssertTrue(trained.output.contains("SGD (momentum 0.9, gradients clamped to ±0.5) lr"), trained.output)
+        try assertFails(["train", "forecast", "--data", co2, "--optimizer", "lion"], mentioning: "optimizer must be one of adam, adamw, sgd, rmsprop, adagrad")
+        try assertFails(["train", "forecast", "--data", co2, "--momentum", "1.5"], mentioning: "momentum")
         XCTAssertEqual(try String(contentsOf: URL(fileURLWithPath: out + "/config-file.yaml"), encoding: .utf8),
                        try String(contentsOf: yaml, encoding: .utf8))
         XCTAssertEqual(try String(contentsOf: URL(fileURLWithPath: out + "/metrics.csv"), encoding: .utf8).split(separator: "\n").count, 3)

@@ -75,6 +75,7 @@ final class ResumeTests: XCTestCase {
                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: 8, hiddenSize: 8, layers: 2, dropout: 0.2)
         var options = SequenceTaggerTrainingOptions()
         options.epochs = 3; options.batch = 16; options.seed = 3
+        options.update = UpdateRule(optimizer: "rmsprop", momentum: 0.5)   // two state buffers per parameter
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
         let make = { (o: SequenceTaggerTrainingOptions, out: URL) in
             SequenceTaggerTrainer(model: SequenceTagger(config, seed: 3), data: data, vocabularies: vocabularies, options: o, runFolder: out)
@@ -101,6 +102,8 @@ final class ResumeTests: XCTestCase {
         let config = ForecasterConfig(cell: "lstm", hiddenSize: 8, layers: 1, window: 12, scaler: data.scaler)
         var options = ForecastTrainingOptions()
         options.epochs = 4; options.batch = 16
+        options.update = UpdateRule(optimizer: "sgd", momentum: 0.9, clipValue: 0.5)
+        options.learningRate = 0.05
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
         let make = { (o: ForecastTrainingOptions, out: URL) in
             ForecastTrainer(model: Forecaster(config, seed: 6), data: data, options: o, runFolder: out)
@@ -122,6 +125,25 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(short.history.count, (5 + batchesPerEpoch - 1) / batchesPerEpoch)
         let last = try Checkpoint.load(from: folder.appendingPathComponent("capped/last.safetensors"))
         XCTAssertEqual(last.extra["step"], "5")
+    }
+
+    /// Element-wise clipping clamps before the norm is clipped, and a NaN hidden by the clamp still stops the step.
+    func testClipValueClampsAndNonFiniteGradientsStillStop() throws {
+        let w = Tensor<Float>([1, 1, 1], shape: [3], requiresGrad: true)
+        let optimizer = SGD(parameters: [w], learningRate: 1)
+        let loss = (w * Tensor([10, -0.1, 3], shape: [3])).sum()
+        try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: 0, clipValue: 0.5, step: 1)
+        XCTAssertEqual((0..<3).map { w.data[$0] }, [0.5, 1.1, 0.5], "gradients clamped to ±0.5, no norm clipping")
+        let v = Tensor<Float>([1, 1], shape: [2], requiresGrad: true)
+        let loss2 = (v * Tensor([30, 40], shape: [2])).sum()
+        try applyUpdate(loss: loss2, optimizer: SGD(parameters: [v], learningRate: 1), clipNorm: 1, clipValue: 35, step: 1)
+        XCTAssertEqual(Double(v.data[0]), 1 - 30.0 / (30 * 30 + 35 * 35).squareRoot(), accuracy: 1e-5, "clamped to (30, 35), then norm 1")
+        XCTAssertEqual(Double(v.data[1]), 1 - 35.0 / (30 * 30 + 35 * 35).squareRoot(), accuracy: 1e-5)
+        let u = Tensor<Float>([1], shape: [1], requiresGrad: true)
+        u.grad = Tensor([.nan], shape: [1])   // a NaN gradient, finite loss: clamping would turn it into ±1
+        let bad = (u * Tensor([2], shape: [1])).sum()
+        XCTAssertThrowsError(try applyUpdate(loss: bad, optimizer: SGD(parameters: [u], learningRate: 1), clipNorm: 0, clipValue: 1, step: 7))
+        XCTAssertEqual(u.data[0], 1, "parameters untouched")
     }
 
     func testCheckpointsWithOptimizerStateStillLoadForPrediction() throws {
