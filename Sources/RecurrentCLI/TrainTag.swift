@@ -7,7 +7,7 @@ extension RecurrentCommand.Train {
     struct Tag: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tag",
-            abstract: "Train a bidirectional LSTM sequence tagger (slot filling + intent, or NER).",
+            abstract: "Train a bidirectional LSTM (or GRU, RNN) sequence tagger (slot filling + intent, or NER).",
             discussion: """
             --data is a folder in one of two formats, detected from its contents:
               SNIPS/ATIS: train/, valid/ (or dev/), test/ sub-folders, each with seq.in (tokens), seq.out (BIO tags), label (intent);
@@ -23,8 +23,9 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "Data folder (SNIPS folder format or CoNLL files).") var data: String
+        @Option(help: "Recurrent cell of the bidirectional layer: lstm, gru or rnn.") var cell = "lstm"
         @Option(help: "Hidden units per direction.") var hidden = 128
-        @Option(help: "Stacked bidirectional LSTM layers.") var layers = 1
+        @Option(help: "Stacked bidirectional layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 100
         @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.3
         @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk>.") var wordDropout = 0.25
@@ -42,6 +43,7 @@ extension RecurrentCommand.Train {
         @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
+            guard SequenceTaggerConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(SequenceTaggerConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
@@ -67,7 +69,7 @@ extension RecurrentCommand.Train {
                     options.batch = batch; options.learningRate = lr; options.update = update.rule; options.clipNorm = clipNorm
                     options.minCount = minCount; options.wordDropout = wordDropout; options.seed = seed
                     config = SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, intentCount: 0, embeddingSize: embedding,
-                                                  hiddenSize: hidden, layers: layers, dropout: dropout)
+                                                  hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell)
                 }
                 if let epochs { options.epochs = epochs }
                 if let steps { options.maxSteps = steps }
@@ -82,7 +84,7 @@ extension RecurrentCommand.Train {
                 let model = SequenceTagger(config, seed: options.seed)
                 print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
-                print("model: bidirectional LSTM \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), \(model.parameterCount) parameters; "
+                print("model: bidirectional \(config.cell.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), \(model.parameterCount) parameters; "
                       + "batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = SequenceTaggerTrainer(model: model, data: dataset, vocabularies: vocabularies, options: options, runFolder: folder)
                 let start = Date()

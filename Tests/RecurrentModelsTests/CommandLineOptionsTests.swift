@@ -109,11 +109,14 @@ final class CommandLineOptionsTests: CommandLineTestCase {
     func testResumeAndEvalOfTagger() throws {
         let data = try TagFixtures.snipsSlice(in: folder, train: 48, other: 12)
         let out = folder.appendingPathComponent("run").path
-        let first = try run(["train", "tag", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "1", "--batch", "16", "--out", out])
+        let first = try run(["train", "tag", "--data", data.path, "--cell", "gru", "--hidden", "8", "--embedding", "8", "--epochs", "1", "--batch", "16", "--out", out])
         XCTAssertEqual(first.status, 0, first.error)
+        XCTAssertTrue(first.output.contains("bidirectional GRU"), first.output)
         let resumed = try run(["train", "tag", "--data", data.path, "--resume", "--epochs", "2", "--out", out])
         XCTAssertEqual(resumed.status, 0, resumed.error)
         XCTAssertEqual(try String(contentsOf: URL(fileURLWithPath: out + "/metrics.csv"), encoding: .utf8).split(separator: "\n").count, 3)
+        XCTAssertEqual(try json(out + "/config.json")["cell"] as? String, "gru")
+        try assertFails(["train", "tag", "--data", data.path, "--cell", "jordan"], mentioning: "--cell")
         let scored = try run(["eval", "tag", "--checkpoint", out + "/best.safetensors", "--data", data.path])
         XCTAssertEqual(scored.status, 0, scored.error)
         XCTAssertTrue(scored.output.hasPrefix("test (12 sentences): "), scored.output)

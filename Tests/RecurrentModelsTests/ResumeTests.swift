@@ -163,3 +163,18 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(loaded.stateDict().keys.sorted(), trainer.model.stateDict().keys.sorted())
     }
 }
+
+final class TaggerConfigTests: XCTestCase {
+    /// Checkpoints written before the tagger had a `cell` hold LSTM taggers and still load as such.
+    func testConfigWithoutCellIsAnLSTMTagger() throws {
+        let old = #"{"vocabularySize": 10, "tagCount": 3, "intentCount": 0, "embeddingSize": 4, "hiddenSize": 4, "layers": 1, "dropout": 0}"#
+        let config = try JSONDecoder().decode(SequenceTaggerConfig.self, from: Data(old.utf8))
+        XCTAssertEqual(config.cell, "lstm")
+        XCTAssertTrue(SequenceTagger(config, seed: 1).rnn is LSTM<Float>)
+        var gru = config
+        gru.cell = "gru"
+        XCTAssertTrue(SequenceTagger(gru, seed: 1).rnn is GRU<Float>)
+        gru.cell = "transformer"
+        XCTAssertThrowsError(try gru.validate())
+    }
+}
