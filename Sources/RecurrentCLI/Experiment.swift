@@ -30,16 +30,16 @@ extension RecurrentCommand.Experiment {
             baseline), mse_vs_lag.svg and, per lag, gradients_lag<L>.svg / gradients_init_lag<L>.svg (normalised ‖∂L/∂h_t‖
             against the distance, trained and at initialisation) into --out.
             Example:
-              recurrent experiment memory --lags 10,50,100,200 --steps 1500 --out runs/memory
+              recurrent experiment memory --lags 10,50,100,200 --steps 3000 --out runs/memory
             """
         )
 
         @Option(help: "Cells, comma-separated.") var cells = "rnn,lstm,gru,jordan"
         @Option(help: "Sequence lengths, comma-separated.") var lags = "10,50,100,200"
         @Option(help: "Hidden units.") var hidden = 32
-        @Option(help: "Updates per run.") var steps = 1500
+        @Option(help: "Updates per run.") var steps = 3000
         @Option(help: "Sequences per batch.") var batch = 32
-        @Option(help: "Adam learning rate.") var lr = 3e-3
+        @Option(help: "Adam learning rate.") var lr = 1e-2
         @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 1.0
         @Option(name: .customLong("eval-every"), help: "Evaluate every N steps.") var evalEvery = 250
         @Option(name: .customLong("validation-size"), help: "Validation sequences.") var validationSize = 256
@@ -74,11 +74,11 @@ extension RecurrentCommand.Experiment {
         )
 
         @Option(help: "Spectral radius of the recurrent weights' initialisation.") var radius = 3.0
-        @Option(help: "Adding-problem sequence length.") var lag = 50
+        @Option(help: "Adding-problem sequence length.") var lag = 10
         @Option(help: "Hidden units.") var hidden = 32
-        @Option(help: "Updates per run.") var steps = 1000
+        @Option(help: "Updates per run.") var steps = 2000
         @Option(help: "Sequences per batch.") var batch = 32
-        @Option(help: "SGD learning rate.") var lr = 0.1
+        @Option(help: "SGD learning rate.") var lr = 0.05
         @Option(name: .customLong("clip-norm"), help: "Threshold of the clipped run.") var clipNorm = 1.0
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "Output folder.") var out = "runs/clipping"
@@ -87,7 +87,7 @@ extension RecurrentCommand.Experiment {
             try reportingErrors {
                 var training = MemoryTaskOptions()
                 training.steps = steps; training.batch = batch; training.learningRate = lr; training.optimizer = "sgd"
-                training.evalEvery = max(1, steps / 20); training.seed = seed
+                training.evalEvery = max(1, steps / 100); training.seed = seed
                 let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: hidden, lag: lag, initRadius: radius)
                 let demo = ClippingDemo(config: config, training: training, clipNorm: clipNorm, folder: URL(fileURLWithPath: out))
                 let (unclipped, clipped) = try demo.run()

@@ -56,8 +56,10 @@ public struct LineChart {
         // Linear: five even ticks. Log: every power of ten, thinned to at most nine labels.
         let yTicks: [Double]
         if logScaleY {
-            let decades = Int(min(yMax - yMin, 10_000)), every = max(1, (decades + 7) / 8)
-            yTicks = stride(from: 0, through: decades, by: every).map { yMin + Double($0) }
+            // Powers of ten whose exponent is a multiple of 1, 2, 5, 10, … so that at most nine are labelled.
+            let (low, high) = (Int(max(yMin, -10_000)), Int(min(yMax, 10_000)))
+            let every = [1, 2, 5, 10, 20, 50, 100, 1000, 10_000].first { (high - low) / $0 <= 8 } ?? 10_000
+            yTicks = (low...high).filter { $0 % every == 0 }.map(Double.init)
         } else {
             yTicks = (0...4).map { yMin + (yMax - yMin) * Double($0) / 4 }
         }
