@@ -216,3 +216,52 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertNil(try ClippingHistory.read(folder: folder))
     }
 }
+
+/// The experiment drivers behind docs/GRADIENTS.md, on budgets small enough for a unit test.
+final class MemoryExperimentTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-experiment-\(UInt64.random(in: 0...UInt64.max))")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testSweepWritesTableCSVAndPictures() throws {
+        var training = MemoryTaskOptions()
+        training.steps = 3; training.batch = 4; training.evalEvery = 3; training.validationSize = 4
+        let sweep = MemorySweep(cells: ["rnn", "jordan"], lags: [4, 6], hiddenSize: 3, training: training, folder: folder)
+        try sweep.validate()
+        var lines: [String] = []
+        let entries = try sweep.run { lines.append($0) }
+        XCTAssertEqual(entries.map { "\($0.cell)\($0.lag)" }, ["rnn4", "jordan4", "rnn6", "jordan6"])
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(entries.allSatisfy { $0.result.steps == 3 && $0.decayAtInit.count == $0.lag && $0.decayTrained.first == 1 })
+        let csv = try String(contentsOf: folder.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 5)
+        let table = try String(contentsOf: folder.appendingPathComponent("table.md"), encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("| cell | lag 4 | lag 6 |\n"), table)
+        XCTAssertTrue(table.contains(String(format: "| rnn | %.4f | %.4f |", entries[0].result.validationLoss, entries[2].result.validationLoss)), table)
+        for name in ["mse_vs_lag.svg", "gradients_lag4.svg", "gradients_init_lag6.svg", "rnn_lag4/metrics.csv", "jordan_lag6/best.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+        }
+        XCTAssertThrowsError(try MemorySweep(cells: ["transformer"], lags: [4], hiddenSize: 3, training: training, folder: folder).validate())
+        XCTAssertThrowsError(try MemorySweep(cells: ["rnn"], lags: [1], hiddenSize: 3, training: training, folder: folder).validate())
+    }
+
+    /// An absurd SGD step diverges without clipping and not with it: the mechanism of the documented demo.
+    func testClippingDemoDivergesOnlyWithoutClipping() throws {
+        var training = MemoryTaskOptions()
+        training.steps = 30; training.batch = 8; training.evalEvery = 10; training.validationSize = 8
+        training.optimizer = "sgd"; training.learningRate = 1e4
+        let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: 8, lag: 6, initRadius: 3)
+        let (unclipped, clipped) = try ClippingDemo(config: config, training: training, clipNorm: 1e-4, folder: folder).run()
+        XCTAssertNotNil(unclipped.divergedAtStep)
+        XCTAssertNil(clipped.divergedAtStep)
+        XCTAssertEqual(clipped.steps, 30)
+        XCTAssertEqual(clipped.clippedSteps, 30)
+        let svg = try String(contentsOf: folder.appendingPathComponent("clipping.svg"), encoding: .utf8)
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)
+        XCTAssertTrue(svg.contains("NaN at step \(unclipped.divergedAtStep!)"))
+    }
+}
