@@ -14,16 +14,18 @@ extension RecurrentCommand {
               singular_values.csv  the largest singular values of each W_hh (and of each gate's block), by power iteration
               parameter_gradients.csv  the norm of every parameter's gradient
             and prints how often clipping fired during training when the run's metrics.csv records it.
-            Checkpoints: `train adding` and `train copy` (the batch is drawn from the task; --lag can lengthen it) and
-            `train forecast` (--data: the series file; the batch is the first training windows).
+            Checkpoints: `train adding` and `train copy` (the batch is drawn from the task; --lag can lengthen it),
+            `train forecast` (--data: the series file; the batch is the first training windows) and `train charlm`
+            (--data: a text; --batch windows of --lag characters spread evenly over it; the loss is the next-character
+            cross-entropy at the last step).
             Example:
               recurrent diagnose --checkpoint runs/adding-rnn/best.safetensors --out runs/adding-rnn/diagnose
             """
         )
 
-        @Option(help: "A checkpoint written by train adding, train copy or train forecast.") var checkpoint: String
-        @Option(help: "The data file (forecast checkpoints).") var data: String?
-        @Option(help: "Memory tasks: sequence length (adding) or delay (copy) to diagnose at; default the trained one.") var lag: Int?
+        @Option(help: "A checkpoint written by train adding, copy, forecast or charlm.") var checkpoint: String
+        @Option(help: "The data file (forecast: the series; charlm: a text in the checkpoint's vocabulary).") var data: String?
+        @Option(help: "Sequence length (adding, charlm; default: the trained one, 100 for charlm) or delay (copy) to diagnose at.") var lag: Int?
         @Option(help: "Sequences in the batch.") var batch = 32
         @Option(help: "Seed of the synthetic batch.") var seed: UInt64 = 12345
         @Option(name: .customLong("singular-values"), help: "Singular values to estimate per matrix.") var singularValues = 3
@@ -70,8 +72,25 @@ extension RecurrentCommand {
                         return mseLoss(y.slice(axis: 0, (W - 1)..<W).reshaped([B]), Tensor(Array(targets[((W - 1) * B)...]), shape: [B]))
                     }
                     print("forecast \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), window \(W), batch \(B)")
+                case "charlm":
+                    guard let data else { throw ValidationError("a charlm checkpoint needs --data, a text file in its vocabulary") }
+                    let (model, vocabulary) = try LanguageModel.load(from: url)
+                    let T = lag ?? 100
+                    guard T >= 1 else { throw ValidationError("--lag (the window length for charlm) must be positive") }
+                    let corpus = try TextCorpus(path: data, vocabulary: vocabulary, validationFraction: 0, minimumLength: T + 1)
+                    // B windows spread evenly over the text, deterministic.
+                    let span = corpus.train.count - T - 1
+                    let starts = (0..<batch).map { span * $0 / max(batch, 1) }
+                    let sample = LanguageModelBatch.windows(from: corpus.train, starts: starts, steps: T)
+                    model.eval()
+                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) {
+                        let logits = model(sample.inputs, steps: T, batch: batch).logits       // (T, B, V)
+                        return crossEntropy(logits.slice(axis: 0, (T - 1)..<T).reshaped([batch, model.config.vocabularySize]),
+                                            targets: Array(sample.targets[((T - 1) * batch)...]))
+                    }
+                    print("charlm \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), \(T) steps, batch \(batch)")
                 default:
-                    throw ValidationError("diagnose reads adding, copy and forecast checkpoints; this one is for task '\(task)'")
+                    throw ValidationError("diagnose reads adding, copy, forecast and charlm checkpoints; this one is for task '\(task)'")
                 }
                 let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("diagnose")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -38,6 +38,7 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(copyDiagnosis.output.contains("clipping fired in 0 of 2"), copyDiagnosis.output)
 
         try assertFails(["diagnose", "--checkpoint", checkpoint, "--data", "x.csv"], mentioning: "--data")
+        try assertFails(["diagnose", "--checkpoint", folder.appendingPathComponent("d/gradient_norms.csv").path], mentioning: "error")
         try assertFails(["diagnose", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
         try assertFails(["diagnose", "--checkpoint", checkpoint, "--lag", "1"], mentioning: "length")
         try assertFails(["diagnose", "--checkpoint", checkpoint, "--batch", "0"], mentioning: "--batch")
@@ -46,5 +47,36 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "--optimizer")
         try assertFails(["train", "copy", "--symbols", "0"], mentioning: "--symbols")
         try assertFails(["experiment", "memory", "--lags", "10,x"], mentioning: "--lags")
+    }
+
+    /// The other checkpoints diagnose reads: a character language model (with its text) and a forecaster (with its series).
+    func testDiagnoseCharLMAndForecast() throws {
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question.\n", count: 20).write(to: text, atomically: true, encoding: .utf8)
+        let lm = folder.appendingPathComponent("lm").path
+        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "8", "--layers", "2", "--embedding", "4",
+                               "--steps", "2", "--eval-every", "2", "--batch", "2", "--seq-len", "8", "--out", lm])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let diagnosed = try run(["diagnose", "--checkpoint", lm + "/best.safetensors", "--data", text.path, "--lag", "30", "--batch", "3"])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("charlm lstm 2×8, 30 steps, batch 3"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("clipping: not recorded"), diagnosed.output)
+        let header = try String(contentsOfFile: lm + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n").first
+        XCTAssertEqual(header, "t,distance,rnn.l0,rnn.l1")
+        try assertFails(["diagnose", "--checkpoint", lm + "/best.safetensors"], mentioning: "--data")
+        let other = folder.appendingPathComponent("other.txt")
+        try "Zebra§".write(to: other, atomically: true, encoding: .utf8)
+        try assertFails(["diagnose", "--checkpoint", lm + "/best.safetensors", "--data", other.path, "--lag", "2"], mentioning: "error")
+
+        let co2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/data/co2/co2_mm_mlo.txt").path
+        let forecast = folder.appendingPathComponent("co2").path
+        let fit = try run(["train", "forecast", "--data", co2, "--cell", "gru", "--window", "12", "--hidden", "4", "--epochs", "1", "--out", forecast])
+        XCTAssertEqual(fit.status, 0, fit.error)
+        let flow = try run(["diagnose", "--checkpoint", forecast + "/best.safetensors", "--data", co2, "--batch", "5"])
+        XCTAssertEqual(flow.status, 0, flow.error)
+        XCTAssertTrue(flow.output.contains("forecast gru 1×4, window 12, batch 5"), flow.output)
+        XCTAssertTrue(flow.output.contains("σ(rnn.weight_hh_l0)"), flow.output)
+        try assertFails(["diagnose", "--checkpoint", forecast + "/best.safetensors"], mentioning: "--data")
     }
 }
