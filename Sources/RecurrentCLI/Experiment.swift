@@ -40,7 +40,7 @@ extension RecurrentCommand.Experiment {
         @Option(help: "Updates per run.") var steps = 3000
         @Option(help: "Sequences per batch.") var batch = 32
         @Option(help: "Adam learning rate.") var lr = 1e-2
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 1.0
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 1.0
         @Option(name: .customLong("eval-every"), help: "Evaluate every N steps.") var evalEvery = 250
         @Option(name: .customLong("validation-size"), help: "Validation sequences.") var validationSize = 256
         @Option(help: "Random seed.") var seed: UInt64 = 1
@@ -86,7 +86,7 @@ extension RecurrentCommand.Experiment {
         func run() throws {
             try reportingErrors {
                 var training = MemoryTaskOptions()
-                training.steps = steps; training.batch = batch; training.learningRate = lr; training.optimizer = "sgd"
+                training.steps = steps; training.batch = batch; training.learningRate = lr; training.update = UpdateRule(optimizer: "sgd")
                 training.evalEvery = max(1, steps / 100); training.seed = seed
                 let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: hidden, lag: lag, initRadius: radius)
                 let demo = ClippingDemo(config: config, training: training, clipNorm: clipNorm, folder: URL(fileURLWithPath: out))

@@ -18,6 +18,18 @@ struct RecurrentCommand: ParsableCommand {
         """,
         subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Diagnose.self, Experiment.self]
     )
+
+    /// Parses the command line after expanding `--config FILE` into the options it holds.
+    static func main() {
+        let arguments: [String]
+        do {
+            arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        main(arguments)
+    }
 }
 
 /// Runs `body`, turning any error into a one-line message on stderr and exit status 1 (never a stack trace).

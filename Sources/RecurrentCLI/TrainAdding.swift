@@ -9,15 +9,15 @@ struct MemoryTrainingArguments: ParsableArguments {
     @Option(help: "Stacked recurrent layers.") var layers = 1
     @Option(help: "Updates (each on a freshly drawn batch).") var steps = 2000
     @Option(help: "Sequences per batch.") var batch = 32
-    @Option(help: "Optimizer: adam or sgd.") var optimizer = "adam"
     @Option(help: "Learning rate.") var lr = 1e-3
-    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 1.0
-    @Flag(name: .customLong("no-clip"), help: "Do not clip gradients.") var noClip = false
+    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 1.0
     @Option(name: .customLong("init-radius"), help: "Draw each recurrent weight block N(0, r²/H) (spectral radius ≈ r) instead of PyTorch's uniform init.")
     var initRadius: Double?
     @Option(name: .customLong("eval-every"), help: "Evaluate, log and checkpoint every N steps.") var evalEvery = 100
     @Option(name: .customLong("validation-size"), help: "Sequences in the fixed validation set.") var validationSize = 256
     @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
+    @OptionGroup var update: UpdateRuleOptions
+    @OptionGroup var configFile: ConfigFileOption
 
     func validate() throws {
         guard MemoryTaskConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(MemoryTaskConfig.cells.joined(separator: ", ")), got '\(cell)'") }
@@ -27,16 +27,14 @@ struct MemoryTrainingArguments: ParsableArguments {
         guard hidden <= 65_536, layers <= 64, batch <= 1_000_000, validationSize <= 1_000_000 else {
             throw ValidationError("--hidden, --layers, --batch or --validation-size is too large")
         }
-        guard MemoryTaskOptions.optimizers.contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd, got '\(optimizer)'") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard clipNorm > 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+        guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
         if let r = initRadius, !(r > 0 && r <= 1000) { throw ValidationError("--init-radius must be in (0, 1000], got \(r)") }
     }
 
     var options: MemoryTaskOptions {
         var o = MemoryTaskOptions()
-        o.steps = steps; o.batch = batch; o.learningRate = lr; o.optimizer = optimizer
-        o.clipNorm = noClip ? nil : clipNorm
+        o.steps = steps; o.batch = batch; o.learningRate = lr; o.update = update.rule; o.clipNorm = clipNorm
         o.evalEvery = evalEvery; o.validationSize = validationSize; o.seed = seed
         return o
     }
@@ -46,11 +44,13 @@ struct MemoryTrainingArguments: ParsableArguments {
         try config.validate()
         let options = self.options
         try options.validate()
+        let folder = URL(fileURLWithPath: out)
+        try configFile.echo(into: folder)
         let model = MemoryTaskModel(config, seed: seed)
         print("\(config.task): \(describe(model.task)); baseline loss \(String(format: "%.4f", model.task.baselineLoss))")
-        print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch), \(optimizer) lr \(lr), "
-              + (options.clipNorm.map { "clip-norm \($0)" } ?? "no clipping") + ", \(steps) steps")
-        let trainer = MemoryTaskTrainer(model: model, options: options, runFolder: URL(fileURLWithPath: out))
+        print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), "
+              + (clipNorm > 0 ? "clip-norm \(clipNorm)" : "no norm clipping") + ", \(steps) steps")
+        let trainer = MemoryTaskTrainer(model: model, options: options, runFolder: folder)
         let result = try trainer.run()
         let accuracy = result.validationAccuracy.map { String(format: ", recall accuracy %.1f %%", 100 * $0) } ?? ""
         print(String(format: "validation loss %.5f (baseline %.4f)%@; best %.5f; clipping fired in %d of %d updates; %.1f s. Run folder: %@",

@@ -39,7 +39,7 @@ public struct MemorySweep {
 
     /// Checks the parameters (they come from the command line).
     public func validate() throws {
-        guard !cells.isEmpty, !lags.isEmpty else { throw MemoryTaskOptionsError.invalid("give at least one cell and one lag") }
+        guard !cells.isEmpty, !lags.isEmpty else { throw TrainingError.badOptions("give at least one cell and one lag") }
         for cell in cells { try MemoryTaskConfig(task: "adding", cell: cell, hiddenSize: hiddenSize, lag: 2).validate() }
         for lag in lags { _ = try AddingProblem(length: lag) }
         try training.validate()
@@ -140,18 +140,18 @@ public struct ClippingDemo {
         self.folder = folder
     }
 
-    /// Both runs' results, unclipped first. Writes `unclipped/`, `clipped/` and clipping.svg (training loss,
+    /// Both runs' results, unclipped first (`training.clipNorm` is ignored: 0, then `clipNorm`). Writes `unclipped/`, `clipped/` and clipping.svg (training loss,
     /// averaged over 10 updates, log scale) into `folder`.
     public func run() throws -> (unclipped: MemoryTaskResult, clipped: MemoryTaskResult) {
         try config.validate()
         try training.validate()
-        guard clipNorm > 0, clipNorm.isFinite else { throw MemoryTaskOptionsError.invalid("clipNorm must be positive, got \(clipNorm)") }
+        guard clipNorm > 0, clipNorm.isFinite else { throw TrainingError.badOptions("clipNorm must be positive, got \(clipNorm)") }
         var results: [MemoryTaskResult] = [], curves: [(name: String, points: [(x: Double, y: Double)])] = []
-        for clip in [nil, clipNorm] {
+        for clip in [0, clipNorm] {
             var options = training
             options.clipNorm = clip
             let trainer = MemoryTaskTrainer(model: MemoryTaskModel(config, seed: training.seed), options: options,
-                                            runFolder: folder.appendingPathComponent(clip == nil ? "unclipped" : "clipped"))
+                                            runFolder: folder.appendingPathComponent(clip == 0 ? "unclipped" : "clipped"))
             do { try trainer.run(progress: false) } catch is TrainingError {}
             results.append(trainer.result)
             let losses = trainer.stepLosses, every = 10
@@ -159,7 +159,7 @@ public struct ClippingDemo {
                 let chunk = losses[first..<min(first + every, losses.count)]
                 return (x: Double(first + chunk.count), y: chunk.reduce(0, +) / Double(chunk.count))
             }
-            let name = clip.map { String(format: "clip-norm %g", $0) } ?? "no clipping"
+            let name = clip > 0 ? String(format: "clip-norm %g", clip) : "no clipping"
             let end = trainer.result.divergedAtStep.map { " (NaN at step \($0))" } ?? ""
             curves.append((name: name + end, points: points))
         }

@@ -10,10 +10,11 @@ public struct MemoryTaskOptions: Codable, Equatable, Sendable {
     public var steps = 2000
     public var batch = 32
     public var learningRate = 1e-3
-    /// "adam" or "sgd" (plain SGD shows exploding gradients; Adam's step size hides their scale).
-    public var optimizer = "adam"
-    /// Global-norm clipping threshold; nil: no clipping.
-    public var clipNorm: Double? = 1.0
+    /// Global-norm clipping threshold (0: off).
+    public var clipNorm = 1.0
+    /// Optimizer, momentum, weight decay, element-wise clipping. Plain SGD shows exploding gradients;
+    /// Adam's step size hides their scale.
+    public var update = UpdateRule()
     /// Evaluate, log and checkpoint every N steps (and after the last).
     public var evalEvery = 100
     /// Sequences in the fixed validation set.
@@ -21,28 +22,15 @@ public struct MemoryTaskOptions: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     public init() {}
 
-    public static let optimizers = ["adam", "sgd"]
-
     /// Checks values that may come from the command line or a file.
     public func validate() throws {
         guard steps >= 1, batch >= 1, evalEvery >= 1, validationSize >= 1 else {
-            throw MemoryTaskOptionsError.invalid("steps, batch, evalEvery and validationSize must be positive")
+            throw TrainingError.badOptions("steps, batch, evalEvery and validationSize must be positive")
         }
-        guard batch <= 1_000_000, validationSize <= 1_000_000 else { throw MemoryTaskOptionsError.invalid("batch or validationSize is too large") }
-        guard learningRate > 0, learningRate.isFinite else { throw MemoryTaskOptionsError.invalid("learningRate must be a positive number, got \(learningRate)") }
-        guard Self.optimizers.contains(optimizer) else { throw MemoryTaskOptionsError.invalid("optimizer must be adam or sgd, got '\(optimizer)'") }
-        if let c = clipNorm, !(c > 0) { throw MemoryTaskOptionsError.invalid("clipNorm must be positive, got \(c)") }
-    }
-}
-
-/// Memory-task options out of range (they may come from the command line or an options.json).
-public enum MemoryTaskOptionsError: Error, CustomStringConvertible, Equatable {
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case let .invalid(reason): "bad training options: \(reason)"
-        }
+        guard batch <= 1_000_000, validationSize <= 1_000_000 else { throw TrainingError.badOptions("batch or validationSize is too large") }
+        guard learningRate > 0, learningRate.isFinite else { throw TrainingError.badOptions("learningRate must be a positive number, got \(learningRate)") }
+        guard clipNorm >= 0, clipNorm.isFinite else { throw TrainingError.badOptions("clipNorm must not be negative (0: off), got \(clipNorm)") }
+        try update.validate()
     }
 }
 
@@ -61,14 +49,14 @@ public struct MemoryTaskResult: Codable, Equatable, Sendable {
     /// The loss of a model that learnt nothing (1/6 for adding, log K for copy).
     public var baselineLoss: Double
     public var seconds: Double
-    /// Updates whose gradient norm was above `clipNorm`, so that clipping scaled them down.
+    /// Updates whose gradients clipping changed (norm above `clipNorm`, or an element beyond ±clipValue).
     public var clippedSteps: Int
     /// The step at which the loss or a gradient became NaN or infinite, if it did.
     public var divergedAtStep: Int?
 }
 
-/// Trains a `MemoryTaskModel` on freshly drawn batches of its task, with Adam or SGD and optional
-/// global-norm clipping, evaluating on a fixed validation set every `evalEvery` steps.
+/// Trains a `MemoryTaskModel` on freshly drawn batches of its task, with the optimizer and clipping
+/// of its `UpdateRule` and optional global-norm clipping, evaluating on a fixed validation set every `evalEvery` steps.
 ///
 /// Writes into the run folder: config.json, options.json, metrics.csv (step, seconds, train loss,
 /// validation loss and accuracy, mean gradient norm before clipping, and `clipped`, how many of the
@@ -112,12 +100,7 @@ public final class MemoryTaskTrainer {
 
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let lr = Float(options.learningRate)
-        if options.optimizer == "sgd" {
-            try train(SGD(parameters: parameters, learningRate: lr), log: log, configJSON: configJSON, progress: progress)
-        } else {
-            try train(Adam(parameters: parameters, learningRate: lr), log: log, configJSON: configJSON, progress: progress)
-        }
+        try train(options.update.makeOptimizer(parameters, learningRate: options.learningRate), log: log, configJSON: configJSON, progress: progress)
         try atomicWrite(Data(try jsonText(result).utf8), to: runFolder.appendingPathComponent("result.json"))
         return result
     }
@@ -153,7 +136,8 @@ public final class MemoryTaskTrainer {
             optimizer.zeroGrad()
             let outcome: UpdateOutcome
             do {
-                outcome = try applyMeasuredUpdate(loss: model.loss(batch), optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                outcome = try applyMeasuredUpdate(loss: model.loss(batch), optimizer: optimizer, clipNorm: options.clipNorm,
+                                                  clipValue: options.update.clipValue, step: step)
             } catch let error as TrainingError {
                 // Log what happened, without evaluating or checkpointing the broken model.
                 stepLosses.append(.infinity)

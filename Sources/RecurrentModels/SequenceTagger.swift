@@ -199,7 +199,7 @@ extension SequenceTagger {
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = SequenceTagger(config, seed: 0)
-        try model.loadParameters(checkpoint.tensors)
+        try model.loadParameters(ResumeState.modelTensors(checkpoint))  // last.safetensors also holds optimizer state
         return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
     }
 }

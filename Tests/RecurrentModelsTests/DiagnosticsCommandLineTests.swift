@@ -30,7 +30,7 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
 
         let copyFolder = folder.appendingPathComponent("copy").path
         let copied = try run(["train", "copy", "--cell", "jordan", "--delay", "3", "--symbols", "3", "--length", "2", "--hidden", "5",
-                              "--steps", "2", "--batch", "4", "--validation-size", "4", "--no-clip", "--out", copyFolder])
+                              "--steps", "2", "--batch", "4", "--validation-size", "4", "--clip-norm", "0", "--out", copyFolder])
         XCTAssertEqual(copied.status, 0, copied.error)
         XCTAssertTrue(copied.output.contains("recall accuracy"), copied.output)
         let copyDiagnosis = try run(["diagnose", "--checkpoint", copyFolder + "/last.safetensors", "--out", folder.appendingPathComponent("d").path])
@@ -44,7 +44,8 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         try assertFails(["diagnose", "--checkpoint", checkpoint, "--batch", "0"], mentioning: "--batch")
         try assertFails(["train", "adding", "--lag", "1"], mentioning: "--lag")
         try assertFails(["train", "adding", "--cell", "transformer"], mentioning: "--cell")
-        try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "--optimizer")
+        try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "optimizer must be one of")
+        try assertFails(["train", "adding", "--clip-norm", "-1"], mentioning: "--clip-norm")
         try assertFails(["train", "copy", "--symbols", "0"], mentioning: "--symbols")
         try assertFails(["experiment", "memory", "--lags", "10,x"], mentioning: "--lags")
     }

@@ -198,9 +198,11 @@ final class DiagnosticsTests: XCTestCase {
         let config = MemoryTaskConfig(task: "copy", cell: "gru", hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)
         var options = MemoryTaskOptions()
         options.steps = 6; options.batch = 4; options.evalEvery = 4; options.validationSize = 8
-        for (clip, expected) in [(1e-4, 6), (1e4, 0)] {
+        // (clip-norm, clip-value, clipped updates): a tiny threshold clips every update, a huge one or none clips nothing.
+        for (clip, value, expected) in [(1e-4, 0.0, 6), (1e4, 0.0, 0), (0, 1e-6, 6), (0, 0, 0)] {
             options.clipNorm = clip
-            let run = folder.appendingPathComponent("\(clip)")
+            options.update.clipValue = value
+            let run = folder.appendingPathComponent("\(clip)-\(value)")
             let trainer = MemoryTaskTrainer(model: MemoryTaskModel(config, seed: 1), options: options, runFolder: run)
             let result = try trainer.run(progress: false)
             XCTAssertEqual(result.clippedSteps, expected)
@@ -253,7 +255,7 @@ final class MemoryExperimentTests: XCTestCase {
     func testClippingDemoDivergesOnlyWithoutClipping() throws {
         var training = MemoryTaskOptions()
         training.steps = 30; training.batch = 8; training.evalEvery = 10; training.validationSize = 8
-        training.optimizer = "sgd"; training.learningRate = 1e4
+        training.update = UpdateRule(optimizer: "sgd"); training.learningRate = 1e4
         let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: 8, lag: 6, initRadius: 3)
         let (unclipped, clipped) = try ClippingDemo(config: config, training: training, clipNorm: 1e-4, folder: folder).run()
         XCTAssertNotNil(unclipped.divergedAtStep)
