@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
 
     // MARK: targets
@@ -43,7 +44,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RecurrentCLI",
-            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
         ),
         .executableTarget(name: "RecurrentBench", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBench"),
 

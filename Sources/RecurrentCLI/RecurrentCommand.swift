@@ -16,8 +16,20 @@ struct RecurrentCommand: ParsableCommand {
           recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
           echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Predict.self]
+        subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Diagnose.self, Experiment.self]
     )
+
+    /// Parses the command line after expanding `--config FILE` into the options it holds.
+    static func main() {
+        let arguments: [String]
+        do {
+            arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        main(arguments)
+    }
 }
 
 /// Runs `body`, turning any error into a one-line message on stderr and exit status 1 (never a stack trace).

@@ -6,7 +6,7 @@ extension RecurrentCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a model on a data set.",
-            subcommands: [CharLM.self, Classify.self, Forecast.self, Tag.self]
+            subcommands: [CharLM.self, Classify.self, Forecast.self, Tag.self, Adding.self, Copy.self]
         )
     }
 }
@@ -30,9 +30,10 @@ extension RecurrentCommand.Train {
         @Option(help: "Stacked recurrent layers.") var layers = 2
         @Option(help: "Character embedding size.") var embedding = 64
         @Option(help: "Dropout between recurrent layers (train mode).") var dropout = 0.0
-        @Option(help: "Adam learning rate.") var lr = 2e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
         @Option(help: "Training steps (batches); default 100000.") var steps: Int?
+        @Option(help: "Instead of --steps: passes over the training characters (steps = epochs × characters / (batch × seq-len)).") var epochs: Double?
         @Option(help: "Stop after this many minutes (0: run all steps; with --resume, minutes from now).") var minutes: Double?
         @Option(help: "Sequences per batch.") var batch = 32
         @Option(name: .customLong("seq-len"), help: "Characters per sequence (BPTT length).") var seqLen = 64
@@ -43,6 +44,8 @@ extension RecurrentCommand.Train {
         var onNonFinite = "stop"
         @Flag(help: "Continue the run in --out from its last checkpoint, with its saved options (--steps and --minutes may change); gives the numbers an uninterrupted run gives.")
         var resume = false
+        @OptionGroup var update: UpdateRuleOptions
+        @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
             guard LanguageModelConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(LanguageModelConfig.cells.joined(separator: ", ")), got '\(cell)'") }
@@ -50,9 +53,11 @@ extension RecurrentCommand.Train {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --seq-len, --steps and --eval-every must be positive")
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
+            guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
+            guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }
             guard NonFinitePolicy(rawValue: onNonFinite) != nil else {
                 throw ValidationError("--on-nonfinite must be one of \(NonFinitePolicy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(onNonFinite)'")
             }
@@ -66,25 +71,27 @@ extension RecurrentCommand.Train {
                 let corpus: TextCorpus
                 if resume {
                     // The saved options and config, so the continued run is the same run.
-                    options = try readJSON(LanguageModelTrainingOptions.self, folder.appendingPathComponent("options.json"))
+                    options = try readOptions(LanguageModelTrainingOptions(), folder.appendingPathComponent("options.json"))
                     config = try readJSON(LanguageModelConfig.self, folder.appendingPathComponent("config.json"))
                     try config.validate()
                     try config.requireResumable(from: folder.appendingPathComponent("last.safetensors"))
                     try options.validate()
                     corpus = try TextCorpus(path: data, minimumLength: options.seqLen + 1)
                 } else {
+                    try configFile.echo(into: folder)
                     corpus = try TextCorpus(path: data, minimumLength: seqLen + 1)
                     config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
                                                  layers: layers, cell: cell, dropout: dropout)
-                    options.batch = batch; options.seqLen = seqLen; options.learningRate = lr; options.clipNorm = clipNorm
+                    options.batch = batch; options.seqLen = seqLen; options.learningRate = lr; options.update = update.rule; options.clipNorm = clipNorm
                     options.evalEvery = evalEvery; options.seed = seed; options.steps = 100_000
                 }
                 if let steps { options.steps = steps }
+                if let epochs { options.steps = max(1, Int((epochs * Double(corpus.train.count) / Double(options.batch * options.seqLen)).rounded(.up))) }
                 options.minutes = minutes ?? (resume ? options.minutes : 0)
                 let model = LanguageModel(config, seed: options.seed)
                 let (cell, layers, hidden, batch, seqLen, lr) = (config.cell, config.layers, config.hiddenSize, options.batch, options.seqLen, options.learningRate)
                 print("charlm: \(corpus.train.count) training and \(corpus.validation.count) validation characters, vocabulary \(corpus.vocabulary.count)")
-                print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch)×\(seqLen), Adam lr \(lr)")
+                print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch)×\(seqLen), \(options.update.summary) lr \(lr)")
                 let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: folder)
                 trainer.onNonFinite = NonFinitePolicy(rawValue: onNonFinite) ?? .stop
                 // SIGINT/SIGTERM end the run between steps with a checkpoint instead of killing it mid-way.
@@ -116,6 +123,26 @@ func readJSON<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
     }
     do { return try JSONDecoder().decode(type, from: data) } catch {
         throw ValidationError("cannot resume: \(url.path) is not a valid \(type) file")
+    }
+}
+
+/// Decodes the options.json of a run folder over `defaults`, so options added since the run was
+/// started take their default values instead of making the file unreadable.
+func readOptions<T: Codable>(_ defaults: T, _ url: URL) throws -> T {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+        throw ValidationError("cannot resume: \(url.path) does not exist")
+    }
+    func merged(_ base: Any, _ saved: Any) -> Any {
+        guard let b = base as? [String: Any], let s = saved as? [String: Any] else { return saved }
+        return b.merging(s) { merged($0, $1) }
+    }
+    do {
+        let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults))
+        let saved = try JSONSerialization.jsonObject(with: data)
+        guard saved is [String: Any] else { throw ValidationError("not an object") }
+        return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: merged(base, saved)))
+    } catch {
+        throw ValidationError("cannot resume: \(url.path) is not a valid \(T.self) file")
     }
 }
 

@@ -28,17 +28,20 @@ extension RecurrentCommand.Train {
         @Flag(inversion: .prefixedNo, help: "Read each sentence in both directions.") var bidirectional = true
         @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = "max"
         @Option(help: "Dropout on embeddings, pooled features and between layers (train mode).") var dropout = 0.5
-        @Option(help: "Adam learning rate.") var lr = 2e-3
-        @Option(name: .customLong("weight-decay"), help: "Adam L2 weight decay.") var weightDecay = 0.0
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
-        @Option(help: "Passes over the training split.") var epochs = 20
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
+        @Option(help: "Passes over the training split (default 20).") var epochs: Int?
         @Option(help: "Sentences per batch.") var batch = 32
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
         @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2
         @Option(help: "Random seed of initialisation, dropout and shuffling.") var seed: UInt64 = 1
         @Option(name: .customLong("split-seed"), help: "Seed of the train/validation/test split.") var splitSeed: UInt64 = 1
-        @Option(name: .customLong("max-steps"), help: "Stop after this many batches (0: no limit).") var maxSteps = 0
+        @Option(name: [.customLong("steps"), .customLong("max-steps")], help: "Stop after this many batches in all (0: no limit).") var steps: Int?
         @Option(help: "Run folder.") var out = "runs/classify"
+        @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options (--epochs and --steps may change); gives the numbers an uninterrupted run gives.")
+        var resume = false
+        @OptionGroup var update: UpdateRuleOptions
+        @OptionGroup var configFile: ConfigFileOption
 
         func validate() throws {
             guard SequenceClassifierConfig.cells.contains(cell) else {
@@ -47,36 +50,49 @@ extension RecurrentCommand.Train {
             guard SequenceClassifierConfig.poolings.contains(pooling) else {
                 throw ValidationError("--pooling must be one of \(SequenceClassifierConfig.poolings.joined(separator: ", ")), got '\(pooling)'")
             }
-            guard hidden > 0, layers > 0, embedding > 0, batch > 0, epochs > 0, minCount > 0 else {
+            guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
             guard hidden <= 65_536, embedding <= 65_536, layers <= 64 else { throw ValidationError("--hidden, --embedding or --layers is too large") }
             guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be at least 2, got \(classes)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must not be negative, got \(weightDecay)") }
-            guard clipNorm > 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-            guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
+            guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
         }
 
         func run() throws {
             try reportingErrors {
-                let dataset = try SentenceClassificationData(path: data, classes: classes, splitSeed: splitSeed, minCount: minCount)
+                let folder = URL(fileURLWithPath: out)
+                var options = ClassifierTrainingOptions()
+                let config: SequenceClassifierConfig
+                let dataset: SentenceClassificationData
+                if resume {
+                    // The saved options and config, so the continued run is the same run.
+                    options = try readOptions(ClassifierTrainingOptions(), folder.appendingPathComponent("options.json"))
+                    try options.validate()
+                    config = try readJSON(SequenceClassifierConfig.self, folder.appendingPathComponent("config.json"))
+                    try config.validate()
+                    dataset = try SentenceClassificationData(path: data, classes: config.classes, splitSeed: options.splitSeed, minCount: options.minCount)
+                } else {
+                    try configFile.echo(into: folder)
+                    dataset = try SentenceClassificationData(path: data, classes: classes, splitSeed: splitSeed, minCount: minCount)
+                    options.batch = batch; options.learningRate = lr; options.update = update.rule
+                    options.clipNorm = clipNorm; options.seed = seed; options.splitSeed = splitSeed; options.minCount = minCount
+                    config = SequenceClassifierConfig(vocabularySize: dataset.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
+                                                      layers: layers, cell: cell, bidirectional: bidirectional, dropout: dropout,
+                                                      classes: classes, pooling: pooling)
+                }
+                if let epochs { options.epochs = epochs }
+                if let steps { options.maxSteps = steps }
                 guard dataset.train.count > 0, dataset.validation.count > 0 else {
                     throw ValidationError("\(data) has \(dataset.sentences.train.count + dataset.sentences.validation.count + dataset.sentences.test.count) sentences; the 80/10/10 split needs at least 10")
                 }
-                let config = SequenceClassifierConfig(vocabularySize: dataset.vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
-                                                      layers: layers, cell: cell, bidirectional: bidirectional, dropout: dropout,
-                                                      classes: classes, pooling: pooling)
-                let model = SequenceClassifier(config, seed: seed)
-                var options = ClassifierTrainingOptions()
-                options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.weightDecay = weightDecay
-                options.clipNorm = clipNorm; options.seed = seed; options.splitSeed = splitSeed; options.minCount = minCount
-                options.maxSteps = maxSteps
+                let model = SequenceClassifier(config, seed: options.seed)
                 print("classify: \(dataset.train.count) training, \(dataset.validation.count) validation and \(dataset.test.count) test sentences, vocabulary \(dataset.vocabulary.count) words")
-                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), \(pooling) pooling, \(model.parameterCount) parameters; batch \(batch), Adam lr \(lr), \(epochs) epochs")
-                let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: URL(fileURLWithPath: out))
-                let test = try trainer.run()
+                print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), \(config.pooling) pooling, \(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
+                let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: folder)
+                let test = try trainer.run(resume: resume)
                 for record in trainer.history {
                     print(String(format: "epoch %2d  train loss %.4f acc %.2f %%  validation loss %.4f acc %.2f %% F1 %.4f macro F1 %.4f",
                                  record.epoch, record.trainLoss, record.trainAccuracy * 100, record.validation.loss,

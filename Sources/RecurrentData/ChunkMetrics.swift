@@ -119,3 +119,35 @@ public func accuracy<T: Equatable>(gold: [T], guessed: [T]) -> Double {
     guard !gold.isEmpty else { return 0 }
     return Double(zip(gold, guessed).filter { $0 == $1 }.count) / Double(gold.count)
 }
+
+/// Codable as plain counts (per type: `[guessed, gold, correct]`), so a tagger's history can be saved
+/// with its checkpoint and restored exactly.
+extension ChunkScore: Codable {
+    enum CodingKeys: String, CodingKey { case guessed, gold, correct, tokens, correctTags, byType }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        guessed = try c.decode(Int.self, forKey: .guessed)
+        gold = try c.decode(Int.self, forKey: .gold)
+        correct = try c.decode(Int.self, forKey: .correct)
+        tokens = try c.decode(Int.self, forKey: .tokens)
+        correctTags = try c.decode(Int.self, forKey: .correctTags)
+        for (type, counts) in try c.decode([String: [Int]].self, forKey: .byType) {
+            guard counts.count == 3 else {
+                throw DecodingError.dataCorruptedError(forKey: .byType, in: c, debugDescription: "'\(type)' needs [guessed, gold, correct]")
+            }
+            byType[type] = (counts[0], counts[1], counts[2])
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(guessed, forKey: .guessed)
+        try c.encode(gold, forKey: .gold)
+        try c.encode(correct, forKey: .correct)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(correctTags, forKey: .correctTags)
+        try c.encode(byType.mapValues { [$0.guessed, $0.gold, $0.correct] }, forKey: .byType)
+    }
+}

@@ -9,16 +9,38 @@ public struct ForecastTrainingOptions: Codable, Sendable {
     public var epochs = 60
     public var batch = 32
     public var learningRate = 3e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 1.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     /// "many" (a target after every input step) or "one" (the window's next value only).
     public var mode = "many"
     public var seed: UInt64 = 1
     /// The data file and its column, recorded for the run folder.
     public var data = ""
     public var column: String?
+    /// Stop after this many batches in all (0: no limit). The epoch cut short is still evaluated and
+    /// checkpointed; a resumed run continues at the next epoch.
+    public var maxSteps = 0
     public init() {}
 
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, maxSteps >= 0, Self.modes.contains(mode), learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
+    }
+
+
     public static let modes = ["many", "one"]
+}
+
+/// One epoch of a forecaster's training.
+public struct ForecastEpochRecord: Codable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validation: ForecastErrors
 }
 
 /// Test-split figures, one-step-ahead, in the series' units (ppm for CO₂).
@@ -35,8 +57,9 @@ public struct ForecastEvaluation: Codable, Equatable, Sendable {
 /// clipping), evaluating one-step-ahead RMSE on the validation split every epoch. Writes into the run
 /// folder: config.json, options.json, metrics.csv (epoch, seconds, train loss, validation RMSE and MAE),
 /// best.safetensors (lowest validation RMSE), last.safetensors, and test.json (test figures of the best
-/// model against the seasonal-naive baseline). metrics.csv and last.safetensors are rewritten every 10 epochs
-/// and after the last one; best.safetensors whenever the validation RMSE improves.
+/// model against the seasonal-naive baseline). metrics.csv and last.safetensors are rewritten every epoch
+/// (last.safetensors also holds the optimizer state, the generator and the history, so `run(resume: true)`
+/// continues bit-identically); best.safetensors whenever the validation RMSE improves.
 public final class ForecastTrainer {
     public let model: Forecaster
     public let data: ForecastDataset
@@ -45,7 +68,7 @@ public final class ForecastTrainer {
     /// One label per series value (for reporting), may be empty strings.
     public let labels: [String]
     public private(set) var bestValidationRMSE = Double.infinity
-    public private(set) var history: [(epoch: Int, trainLoss: Double, validation: ForecastErrors)] = []
+    public private(set) var history: [ForecastEpochRecord] = []
 
     public init(model: Forecaster, data: ForecastDataset, options: ForecastTrainingOptions, runFolder: URL, labels: [String]? = nil) {
         precondition(options.epochs >= 1 && options.batch >= 1, "ForecastTrainer: epochs and batch must be positive")
@@ -83,56 +106,82 @@ public final class ForecastTrainer {
     }
 
     /// Runs the training loop, then loads the best weights (lowest validation RMSE) and scores the test split.
+    /// - Parameter resume: continue from the run folder's `last.safetensors` (weights, optimizer state,
+    ///   generator, history), giving the numbers an uninterrupted run with the same seed gives.
     @discardableResult
-    public func run(progress: Bool = true) throws -> ForecastEvaluation {
+    public func run(progress: Bool = true, resume: Bool = false) throws -> ForecastEvaluation {
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let configJSON = try jsonText(model.config)
-        try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
-        try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
-        let log = try RunLog(folder: runFolder, columns: ["epoch", "seconds", "train_loss", "val_rmse", "val_mae"], plotted: ["train_loss"])
-
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var generator = RandomGenerator(seed: options.seed)
-        let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
-        let reporter = ProgressReporter(total: options.epochs * batchesPerEpoch)
-        let start = Date()
+        var position = ResumeState()
         var best = model.stateDict()
+        var previousRows: [[Double]] = []
+        if resume {
+            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "forecast", configJSON: configJSON)
+            try model.loadParameters(ResumeState.modelTensors(checkpoint))
+            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: ["order"])
+            generator = position.generators["order"]!
+            history = try ResumeState.decode([ForecastEpochRecord].self, from: position.history)
+            bestValidationRMSE = history.map(\.validation.rmse).min() ?? .infinity
+            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
+            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
+            position.seconds = previousRows.last.flatMap { $0.count > 1 && $0[1].isFinite ? $0[1] : nil } ?? 0
+        }
+        try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
+        try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "seconds", "train_loss", "val_rmse", "val_mae"], plotted: ["train_loss"],
+                             previousRows: previousRows)
+
+        let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
+        let totalSteps = options.maxSteps > 0 ? min(options.maxSteps, options.epochs * batchesPerEpoch) : options.epochs * batchesPerEpoch
+        let reporter = ProgressReporter(total: totalSteps)
+        let start = Date().addingTimeInterval(-position.seconds)
         model.train()
-        var step = 0
-        for epoch in 1...options.epochs {
+        var step = position.step
+        for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
+            if step >= totalSteps { break }
             var order = Array(data.train)
             order.shuffle(using: &generator)
-            var total = 0.0
+            var total = 0.0, seen = 0
             for first in stride(from: 0, to: order.count, by: options.batch) {
+                if step >= totalSteps { break }
                 step += 1
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()
                 let loss = self.loss(times)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 total += value * Double(times.count)
+                seen += times.count
                 if progress {
                     let elapsed = Date().timeIntervalSince(start)
-                    reporter.update(step: step, loss: total / Double(first + times.count),
+                    reporter.update(step: step, loss: total / Double(seen),
                                     tokensPerSecond: Double(step * options.batch * data.window) / max(elapsed, 1e-9),
                                     extra: bestValidationRMSE.isFinite ? String(format: "val RMSE %.3f", bestValidationRMSE) : "")
                 }
             }
-            let trainLoss = total / Double(order.count)
+            let trainLoss = total / Double(seen)
             let validation = errors(data.validation)
-            history.append((epoch, trainLoss, validation))
-            try log.record([Double(epoch), Date().timeIntervalSince(start), trainLoss, validation.rmse, validation.mae])
+            history.append(ForecastEpochRecord(epoch: epoch, trainLoss: trainLoss, validation: validation))
+            let elapsed = Date().timeIntervalSince(start)
+            try log.record([Double(epoch), elapsed, trainLoss, validation.rmse, validation.mae])
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON,
                                         extra: ["task": "forecast", "epoch": "\(epoch)", "val_rmse": "\(validation.rmse)"])
+            // best before last: an interruption between the two repeats this epoch, which rewrites best identically.
             if validation.rmse < bestValidationRMSE {
                 bestValidationRMSE = validation.rmse
-                best = model.stateDict()
+                best = checkpoint.tensors
                 try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
             }
-            if epoch == options.epochs || epoch % 10 == 0 {
-                try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
-            }
+            (position.epoch, position.step, position.seconds) = (epoch, step, elapsed)
+            position.tokens = step * options.batch * data.window
+            position.generators = ["order": generator]
+            position.history = try ResumeState.json(history)
+            var last = checkpoint
+            position.write(into: &last, optimizer: optimizer)
+            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
         }
         if progress { reporter.finish() }
         try model.loadParameters(best)

@@ -12,7 +12,10 @@ public struct LanguageModelTrainingOptions: Codable, Sendable {
     public var batch = 32
     public var seqLen = 64
     public var learningRate = 2e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     public var evalEvery = 200
     /// Validation characters scored at each evaluation (the first ones of the split).
     public var evalCharacters = 32768
@@ -24,9 +27,10 @@ public struct LanguageModelTrainingOptions: Codable, Sendable {
         guard steps > 0, batch > 0, seqLen > 0, evalEvery > 0, evalCharacters > 0 else {
             throw TrainingError.cannotResume("options.json: steps, batch, seqLen, evalEvery and evalCharacters must be positive")
         }
-        guard minutes >= 0, learningRate > 0, learningRate.isFinite, clipNorm > 0 else {
-            throw TrainingError.cannotResume("options.json: minutes must not be negative, learningRate and clipNorm must be positive")
+        guard minutes >= 0, learningRate > 0, learningRate.isFinite, clipNorm >= 0 else {
+            throw TrainingError.cannotResume("options.json: minutes and clipNorm must not be negative, learningRate must be positive")
         }
+        try update.validate()
     }
 }
 
@@ -61,13 +65,20 @@ public final class LanguageModelTrainer {
     /// Mean nats per character over the first `evalCharacters` of the validation split, with the
     /// state carried across chunks (batch of parallel streams).
     public func validationLoss() -> Double {
-        let ids = Array(corpus.validation.prefix(options.evalCharacters + 1))
-        let streams = min(options.batch, max(1, (ids.count - 1) / options.seqLen))
-        let batches = LanguageModelBatch.sequential(from: ids, steps: options.seqLen, batch: streams)
+        Self.meanLoss(model, on: Array(corpus.validation.prefix(options.evalCharacters + 1)), seqLen: options.seqLen, streams: options.batch)
+    }
+
+    /// Mean nats per predicted character of `model` (eval mode, no graph) over `ids`, read as up to
+    /// `streams` contiguous parallel streams in chunks of `seqLen`, the state carried across chunks.
+    /// NaN when `ids` holds fewer than `seqLen + 1` characters.
+    public static func meanLoss(_ model: LanguageModel, on ids: [Int], seqLen: Int, streams: Int) -> Double {
+        let streams = min(streams, max(1, (ids.count - 1) / seqLen))
+        let batches = LanguageModelBatch.sequential(from: ids, steps: seqLen, batch: streams)
         guard !batches.isEmpty else { return .nan }
         return withoutGrad {
+            let wasTraining = model.isTraining
             model.eval()
-            defer { model.train() }
+            defer { model.train(wasTraining) }
             var state: RecurrentState<Float>? = nil
             var total = 0.0
             for b in batches {
@@ -135,7 +146,7 @@ public final class LanguageModelTrainer {
         try atomicWrite(Data(corpus.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var position = TrainingPosition(seed: options.seed)
         var previousRows: [[Double]] = []
         if resume {
@@ -175,7 +186,7 @@ public final class LanguageModelTrainer {
             optimizer.zeroGrad()
             var (loss, _) = model.loss(batch)
             if injectNonFiniteLossAtSteps.contains(step) { loss = loss * .nan }
-            let value = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+            let value = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
             tokens += options.seqLen * options.batch
             if let value { runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value }
             let elapsed = Date().timeIntervalSince(start)
@@ -212,7 +223,7 @@ public final class LanguageModelTrainer {
     }
 
     /// Loads model, optimizer and generators from `last.safetensors`, checking it belongs to this run.
-    func restore(optimizer: Adam<Float>) throws -> TrainingPosition {
+    func restore(optimizer: some Optimizer<Float>) throws -> TrainingPosition {
         let url = runFolder.appendingPathComponent("last.safetensors")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw TrainingError.cannotResume("\(url.path) does not exist; start without --resume")
@@ -250,6 +261,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int)
     case nonFiniteGradient(step: Int)
     case cannotResume(String)
+    case badOptions(String)
 
     public var description: String {
         switch self {
@@ -257,6 +269,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "the loss became NaN or infinite at step \(step); the last good checkpoint is kept. Try a lower --lr or --clip-norm."
         case let .cannotResume(reason):
             "cannot resume: \(reason)"
+        case let .badOptions(reason):
+            "bad training options: \(reason)"
         case let .nonFiniteGradient(step):
             "the gradients became NaN or infinite at step \(step); the parameters were not updated and the last good checkpoint is kept. Try a lower --lr or --clip-norm."
         }

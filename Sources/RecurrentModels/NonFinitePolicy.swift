@@ -25,9 +25,9 @@ public struct NonFiniteGuard: Sendable {
 
     /// Backward, clipping and optimizer step for one batch. Returns the loss, or nil when the batch
     /// was skipped; throws when the policy (or a long run of bad batches) says stop.
-    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, step: Int) throws -> Double? where O.Scalar == Float {
+    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> Double? where O.Scalar == Float {
         do {
-            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, step: step)
+            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step)
             consecutive = 0
             return value
         } catch let error as TrainingError {

@@ -50,9 +50,9 @@ extension SequenceClassifierConfig {
 }
 
 extension SequenceTaggerConfig {
-    /// Embedding V·E, bidirectional LSTM L·2·4·H², heads 2H·(tags + intents).
+    /// Embedding V·E, bidirectional recurrent L·2·G·H², heads 2H·(tags + intents).
     var minimumParameterCount: Int {
-        vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: "lstm", hidden: hiddenSize)
+        vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: cell, hidden: hiddenSize)
             + 2 * hiddenSize * (tagCount + intentCount)
     }
 }

@@ -9,20 +9,31 @@ public struct ClassifierTrainingOptions: Codable, Sendable {
     public var epochs = 20
     public var batch = 32
     public var learningRate = 2e-3
-    public var weightDecay = 0.0
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     public var seed: UInt64 = 1
     /// Seed of the train / validation / test split (recorded in checkpoints so that `eval` finds the same test split).
     public var splitSeed: UInt64 = 1
     /// Words seen fewer times in the training split map to `<unk>`.
     public var minCount = 2
-    /// Stop at most this many training steps (0: no limit), for quick runs and tests.
+    /// Stop at most this many training steps in all (0: no limit), for quick runs and tests. The epoch
+    /// cut short is still evaluated and checkpointed; a resumed run continues at the next epoch.
     public var maxSteps = 0
     public init() {}
+
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, minCount > 0, maxSteps >= 0, learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
+    }
 }
 
 /// One row of `metrics.csv`.
-public struct ClassifierEpochRecord: Sendable {
+public struct ClassifierEpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
     public var step: Int
     public var trainLoss: Double
@@ -37,7 +48,8 @@ public struct ClassifierEpochRecord: Sendable {
 ///
 /// The run folder gets the files of the language-model trainer: config.json, options.json,
 /// vocabulary.json, metrics.csv, best.safetensors, last.safetensors (`extra["task"] = "classify"`),
-/// and test.json.
+/// and test.json. `last.safetensors` also holds the optimizer state, the generators and the history,
+/// so `run(resume: true)` continues after the last completed epoch bit-identically.
 public final class SequenceClassifierTrainer {
     public let model: SequenceClassifier
     public let data: SentenceClassificationData
@@ -73,38 +85,63 @@ public final class SequenceClassifierTrainer {
                                      loss: sentences.count > 0 ? lossSum / Double(sentences.count) : .nan)
     }
 
+    /// Names of the generators `last.safetensors` keeps: data order, dropout on features, dropout between layers.
+    static let generatorNames = ["order", "dropout", "rnn_dropout"]
+
     /// Runs the training loop. Returns the test metrics of the best checkpoint.
+    /// - Parameter resume: continue from the run folder's `last.safetensors` (weights, optimizer state,
+    ///   generators, history), giving the numbers an uninterrupted run with the same seed gives.
     @discardableResult
-    public func run(progress: Bool = true) throws -> ClassificationMetrics {
+    public func run(progress: Bool = true, resume: Bool = false) throws -> ClassificationMetrics {
         precondition(data.train.count > 0, "SequenceClassifierTrainer: empty training split")
         precondition(options.epochs > 0 && options.batch > 0, "SequenceClassifierTrainer: epochs and batch must be positive")
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let configJSON = try jsonText(model.config)
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
+        var generator = RandomGenerator(seed: options.seed)
+        var position = ResumeState()
+        var bestState: [String: Tensor<Float>]? = nil
+        var previousRows: [[Double]] = []
+        if resume {
+            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: SequenceClassifier.task, configJSON: configJSON)
+            guard checkpoint.vocabulary == data.vocabulary.tokens else {
+                throw TrainingError.cannotResume("the data's vocabulary differs from the checkpoint's: resume with the same --data")
+            }
+            try model.loadParameters(ResumeState.modelTensors(checkpoint))
+            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            generator = position.generators["order"]!
+            model.dropout.generator = position.generators["dropout"]!
+            model.rnn.dropoutGenerator = position.generators["rnn_dropout"]!
+            history = try ResumeState.decode([ClassifierEpochRecord].self, from: position.history)
+            for record in history where isBetter(record.validation) { (best, bestEpoch) = (record.validation, record.epoch) }
+            if best != nil { bestState = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
+            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
+            position.seconds = previousRows.last.flatMap { $0.count > 2 && $0[2].isFinite ? $0[2] : nil } ?? 0
+        }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(data.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                                                          "val_f1", "val_macro_f1", "tokens_per_second"], plotted: ["train_loss", "val_loss"])
+                                                          "val_f1", "val_macro_f1", "tokens_per_second"], plotted: ["train_loss", "val_loss"],
+                             previousRows: previousRows)
 
-        let parameters = model.parameters()
-        _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate), weightDecay: Float(options.weightDecay))
-        var generator = RandomGenerator(seed: options.seed)
         let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
         let totalSteps = options.maxSteps > 0 ? min(options.maxSteps, options.epochs * batchesPerEpoch) : options.epochs * batchesPerEpoch
         let reporter = ProgressReporter(total: totalSteps)
-        let start = Date()
-        var step = 0, tokens = 0
-        var bestState: [String: Tensor<Float>]? = nil
+        let start = Date().addingTimeInterval(-position.seconds)
+        var step = position.step, tokens = position.tokens
         model.train()
-        epochs: for epoch in 1...options.epochs {
+        epochs: for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
+            if step >= totalSteps { break }
             var lossSum = 0.0, correct = 0, seen = 0
             for batch in data.train.batches(size: options.batch, order: generator.permutation(data.train.count), paddingId: 0) {
                 if step >= totalSteps { break }
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 lossSum += value * Double(batch.batch)
                 seen += batch.batch
                 correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
@@ -127,14 +164,19 @@ public final class SequenceClassifierTrainer {
                                         extra: ["task": SequenceClassifier.task, "epoch": "\(epoch)", "step": "\(step)",
                                                 "val_accuracy": "\(validation.accuracy)", "val_loss": "\(validation.loss)",
                                                 "split_seed": "\(data.splitSeed)", "sentences": "\(data.sentences.train.count + data.sentences.validation.count + data.sentences.test.count)"])
-            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            // best before last: an interruption between the two repeats this epoch, which rewrites best identically.
             if isBetter(validation) {
                 best = validation
                 bestEpoch = epoch
-                bestState = model.stateDict()
+                bestState = checkpoint.tensors
                 try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
             }
-            if step >= totalSteps { break }
+            (position.epoch, position.step, position.tokens, position.seconds) = (epoch, step, tokens, elapsed)
+            position.generators = ["order": generator, "dropout": model.dropout.generator, "rnn_dropout": model.rnn.dropoutGenerator]
+            position.history = try ResumeState.json(history)
+            var last = checkpoint
+            position.write(into: &last, optimizer: optimizer)
+            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
         }
         if progress { reporter.finish() }
         if let bestState { try model.loadParameters(bestState) }

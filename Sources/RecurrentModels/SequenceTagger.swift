@@ -14,9 +14,13 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var hiddenSize: Int
     public var layers: Int
     public var dropout: Double
+    /// The bidirectional layer's cell: one of `cells`.
+    public var cell: String
+
+    public static let cells = ["lstm", "gru", "rnn"]
 
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
-                layers: Int = 1, dropout: Double = 0.3) {
+                layers: Int = 1, dropout: Double = 0.3, cell: String = "lstm") {
         self.vocabularySize = vocabularySize
         self.tagCount = tagCount
         self.intentCount = intentCount
@@ -24,6 +28,20 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         self.hiddenSize = hiddenSize
         self.layers = layers
         self.dropout = dropout
+        self.cell = cell
+    }
+
+    /// Checkpoints written before `cell` existed hold LSTM taggers.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        tagCount = try c.decode(Int.self, forKey: .tagCount)
+        intentCount = try c.decode(Int.self, forKey: .intentCount)
+        embeddingSize = try c.decode(Int.self, forKey: .embeddingSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        layers = try c.decode(Int.self, forKey: .layers)
+        dropout = try c.decode(Double.self, forKey: .dropout)
+        cell = try c.decodeIfPresent(String.self, forKey: .cell) ?? "lstm"
     }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
@@ -34,10 +52,11 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
         guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
     }
 }
 
-/// Many-to-many aligned labelling: embedding (padding index 0) → dropout → bidirectional LSTM over
+/// Many-to-many aligned labelling: embedding (padding index 0) → dropout → bidirectional LSTM (or GRU, RNN) over
 /// the true lengths → dropout → linear to tag logits at every step; with `intentCount > 0`, a joint
 /// intent head on the final states of both directions of the last layer (forward at each sentence's
 /// last token, backward at its first).
@@ -46,7 +65,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 public final class SequenceTagger: Module<Float> {
     public let config: SequenceTaggerConfig
     public let embedding: Embedding<Float>
-    public let rnn: LSTM<Float>
+    public let rnn: RecurrentLayer<Float>
     public let dropout: Dropout<Float>
     public let head: Linear<Float>
     public let intentHead: Linear<Float>?
@@ -55,8 +74,12 @@ public final class SequenceTagger: Module<Float> {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
-        rnn = LSTM(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers,
-                   dropout: Float(config.dropout), bidirectional: true, generator: &generator)
+        let (E, H, L, p) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout))
+        switch config.cell {
+        case "gru": rnn = GRU(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
+        case "rnn": rnn = RNN(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
+        default: rnn = LSTM(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
+        }
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(2 * config.hiddenSize, config.tagCount, generator: &generator)
@@ -205,7 +228,7 @@ extension SequenceTagger {
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = SequenceTagger(config, seed: 0)
-        try model.loadParameters(checkpoint.tensors)
+        try model.loadParameters(ResumeState.modelTensors(checkpoint))  // last.safetensors also holds optimizer state
         return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
     }
 }

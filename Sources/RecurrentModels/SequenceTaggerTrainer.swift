@@ -9,19 +9,41 @@ public struct SequenceTaggerTrainingOptions: Codable, Sendable {
     public var epochs = 8
     public var batch = 32
     public var learningRate = 2e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     /// Words seen fewer times than this in training become `<unk>`.
     public var minCount = 1
     /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
     public var wordDropout = 0.25
     /// Stop each epoch after this many batches (0: the whole training split); for quick checks.
     public var maxBatchesPerEpoch = 0
+    /// Stop after this many batches in all (0: no limit). The epoch cut short is still evaluated and
+    /// checkpointed; a resumed run continues at the next epoch.
+    public var maxSteps = 0
     public var seed: UInt64 = 1
     public init() {}
+
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, minCount > 0, maxSteps >= 0, maxBatchesPerEpoch >= 0, wordDropout >= 0, wordDropout < 1, learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm…)")
+        }
+        try update.validate()
+    }
+
+}
+
+/// One epoch of a tagger's training: mean training loss and validation scores.
+public struct TaggerEpochRecord: Codable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validation: TaggingEvaluation
 }
 
 /// Scores of a tagger on a split: mean loss, conlleval chunk scores and intent accuracy.
-public struct TaggingEvaluation: Sendable {
+public struct TaggingEvaluation: Codable, Sendable {
     public var loss: Double
     public var chunks: ChunkScore
     /// nil when the model has no intent head.
@@ -48,6 +70,8 @@ public struct TaggingEvaluation: Sendable {
 /// split per epoch, evaluating on the validation split after each epoch; writes config.json,
 /// options.json, vocabulary.json (words, tags, intents), metrics.csv and the best and last
 /// checkpoints into the run folder, then scores the best model on the test split (test.json).
+/// `last.safetensors` also holds the optimizer state, the generators and the history, so
+/// `run(resume: true)` continues after the last completed epoch bit-identically.
 public final class SequenceTaggerTrainer {
     public let model: SequenceTagger
     public let data: TaggingDataset
@@ -55,8 +79,8 @@ public final class SequenceTaggerTrainer {
     public let options: SequenceTaggerTrainingOptions
     public let runFolder: URL
     public private(set) var bestScore = -Double.infinity
-    public private(set) var history: [(epoch: Int, trainLoss: Double, validation: TaggingEvaluation)] = []
-    /// Mean training loss of each batch, in order.
+    public private(set) var history: [TaggerEpochRecord] = []
+    /// Mean training loss of each batch, in order (of this call of `run`).
     public private(set) var batchLosses: [Double] = []
 
     public init(model: SequenceTagger, data: TaggingDataset, vocabularies: TaggingVocabularies,
@@ -99,21 +123,47 @@ public final class SequenceTaggerTrainer {
         return TaggingEvaluation(loss: lossBatches > 0 ? totalLoss / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: intentAccuracy)
     }
 
+    /// Names of the generators `last.safetensors` keeps: data order and word dropout, dropout on features, dropout between layers.
+    static let generatorNames = ["order", "dropout", "rnn_dropout"]
+
     /// Runs the training loop. Returns the best model's scores on the test split (the best model stays loaded).
+    /// - Parameter resume: continue from the run folder's `last.safetensors` (weights, optimizer state,
+    ///   generators, history), giving the numbers an uninterrupted run with the same seed gives.
     @discardableResult
-    public func run(progress: Bool = true) throws -> TaggingEvaluation {
+    public func run(progress: Bool = true, resume: Bool = false) throws -> TaggingEvaluation {
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let configJSON = try jsonText(model.config)
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
+        var generator = RandomGenerator(seed: options.seed)
+        var position = ResumeState()
+        var best: [String: Tensor<Float>]? = nil
+        var previousRows: [[Double]] = []
+        if resume {
+            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "tag", configJSON: configJSON)
+            guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
+                  checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
+                throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume with the same --data and --min-count")
+            }
+            try model.loadParameters(ResumeState.modelTensors(checkpoint))
+            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            generator = position.generators["order"]!
+            model.dropout.generator = position.generators["dropout"]!
+            model.rnn.dropoutGenerator = position.generators["rnn_dropout"]!
+            history = try ResumeState.decode([TaggerEpochRecord].self, from: position.history)
+            bestScore = history.map(\.validation.score).max() ?? -.infinity
+            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
+            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
+            position.seconds = previousRows.last.flatMap { $0.count > 2 && $0[2].isFinite ? $0[2] : nil } ?? 0
+        }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(vocabularies.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_precision", "val_recall",
-                                                          "val_f1", "val_intent_accuracy", "tokens_per_second"], plotted: ["train_loss", "val_loss"])
+                                                          "val_f1", "val_intent_accuracy", "tokens_per_second"], plotted: ["train_loss", "val_loss"],
+                             previousRows: previousRows)
 
-        let parameters = model.parameters()
-        _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
-        var generator = RandomGenerator(seed: options.seed)
         let unk = vocabularies.words.unknownId ?? 0
         var counts: [String: Int] = [:]
         for s in data.train { for w in s.tokens { counts[w, default: 0] += 1 } }
@@ -122,17 +172,19 @@ public final class SequenceTaggerTrainer {
         let train = data.train
         let batchesPerEpoch = (train.count + options.batch - 1) / options.batch
         let perEpoch = options.maxBatchesPerEpoch > 0 ? min(options.maxBatchesPerEpoch, batchesPerEpoch) : batchesPerEpoch
-        let reporter = ProgressReporter(total: options.epochs * perEpoch)
-        let start = Date()
-        var best: [String: Tensor<Float>]? = nil
-        var step = 0, tokens = 0
+        let totalSteps = options.maxSteps > 0 ? min(options.maxSteps, options.epochs * perEpoch) : options.epochs * perEpoch
+        let reporter = ProgressReporter(total: totalSteps)
+        let start = Date().addingTimeInterval(-position.seconds)
+        var step = position.step, tokens = position.tokens
         var runningLoss = Double.nan
         model.train()
-        for epoch in 1...options.epochs {
+        for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
+            if step >= totalSteps { break }
             var order = Array(train.indices)
             order.shuffle(using: &generator)
-            var epochLoss = 0.0
+            var epochLoss = 0.0, batches = 0
             for k in 0..<perEpoch {
+                if step >= totalSteps { break }
                 step += 1
                 let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
                 var batch = TaggingBatch(train, indices: indices, vocabularies: vocabularies)
@@ -143,9 +195,10 @@ public final class SequenceTaggerTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
                 batchLosses.append(value)
                 epochLoss += value
+                batches += 1
                 tokens += batch.lengths.reduce(0, +)
                 runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
                 if progress {
@@ -154,8 +207,8 @@ public final class SequenceTaggerTrainer {
                 }
             }
             let validation = evaluate(data.validation)
-            let trainLoss = epochLoss / Double(perEpoch)
-            history.append((epoch, trainLoss, validation))
+            let trainLoss = epochLoss / Double(batches)
+            history.append(TaggerEpochRecord(epoch: epoch, trainLoss: trainLoss, validation: validation))
             let elapsed = Date().timeIntervalSince(start)
             try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.chunks.precision,
                             validation.chunks.recall, validation.chunks.f1, validation.intentAccuracy ?? .nan, Double(tokens) / elapsed])
@@ -164,12 +217,18 @@ public final class SequenceTaggerTrainer {
             if let intents = vocabularies.intents { extra["intents"] = intents.jsonString() }
             if let a = validation.intentAccuracy { extra["val_intent_accuracy"] = "\(a)" }
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: vocabularies.words.tokens, extra: extra)
-            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            // best before last: an interruption between the two repeats this epoch, which rewrites best identically.
             if validation.score > bestScore {
                 bestScore = validation.score
                 try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
-                best = model.stateDict().mapValues { $0.clone() }
+                best = checkpoint.tensors
             }
+            (position.epoch, position.step, position.tokens, position.seconds) = (epoch, step, tokens, elapsed)
+            position.generators = ["order": generator, "dropout": model.dropout.generator, "rnn_dropout": model.rnn.dropoutGenerator]
+            position.history = try ResumeState.json(history)
+            var last = checkpoint
+            position.write(into: &last, optimizer: optimizer)
+            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
         }
         if progress { reporter.finish() }
         if let best { try model.loadParameters(best) }

@@ -176,9 +176,11 @@ final class ReliabilityTests: XCTestCase {
                 XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceClassifier(config, seed: 1).parameterCount, cell)
             }
         }
-        for intents in [0, 4] {
-            let config = SequenceTaggerConfig(vocabularySize: 13, tagCount: 5, intentCount: intents, embeddingSize: 5, hiddenSize: 6, layers: 2)
-            XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount)
+        for cell in SequenceTaggerConfig.cells {
+            for intents in [0, 4] {
+                let config = SequenceTaggerConfig(vocabularySize: 13, tagCount: 5, intentCount: intents, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount, cell)
+            }
         }
     }
 
@@ -276,6 +278,7 @@ extension TrainingError {
         case .nonFiniteLoss: .nonFiniteLoss(step: 0)
         case .nonFiniteGradient: .nonFiniteGradient(step: 0)
         case .cannotResume: .cannotResume("")
+        case .badOptions: .badOptions("")
         }
     }
 }

@@ -5,7 +5,7 @@ import RecurrentTensor
 /// Parameters whose `grad` is nil are skipped, as in PyTorch. The per-parameter state (moments,
 /// momentum buffers, step count) is exposed by name so a checkpoint can hold it and a resumed run
 /// continues bit-identically.
-public protocol Optimizer: AnyObject {
+public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     var parameters: [Tensor<Scalar>] { get }
     var learningRate: Scalar { get set }

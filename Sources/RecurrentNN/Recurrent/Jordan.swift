@@ -23,6 +23,11 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     public var directions: Int { bidirectional ? 2 : 1 }
     /// [layer][direction]
     let weights: [[JordanWeights<Scalar>]]
+    /// When set, backward records ‖∂L/∂y_t‖ (y is the state a Jordan network carries) for every
+    /// layer·direction and step t into `hiddenGradientNorms`, as `RecurrentLayer` does for h_t.
+    public var recordsHiddenGradientNorms = false
+    /// [layer · D + direction][t], filled by the last backward pass while `recordsHiddenGradientNorms`.
+    public internal(set) var hiddenGradientNorms: [[Scalar]] = []
 
     /// - Parameters:
     ///   - inputSize: features I of the input.
@@ -96,6 +101,7 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
             precondition(lengths.allSatisfy { $0 >= 0 && $0 <= t }, "Jordan: lengths \(lengths) must lie in 0…\(t)")
         }
         let steps = lengths ?? Array(repeating: t, count: b)
+        if recordsHiddenGradientNorms { hiddenGradientNorms = Array(repeating: [], count: numLayers * d) }
 
         var finals: [Tensor<Scalar>] = []
         for k in 0..<numLayers {
@@ -130,6 +136,8 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
 
         let inputs = [x] + (y0.map { [$0] } ?? []) + layer.flatMap(\.all)
         let (act, outAct) = (activation, outputActivation)
+        let record: ((Int, [Scalar]) -> Void)? = recordsHiddenGradientNorms
+            ? { [weak self] dir, norms in self?.hiddenGradientNorms[k * d + dir] = norms } : nil
         let outputs = Tensor.record("Jordan(layer \(k))", inputs: inputs, outputs: [out, final]) { grads in
             let dX: Tensor<Scalar>? = x.requiresGrad ? Tensor(zeros: x.shape) : nil
             let dY0: Tensor<Scalar>? = (y0?.requiresGrad ?? false) ? Tensor(zeros: [d, b, o]) : nil
@@ -143,7 +151,8 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
                                     activation: act, outputActivation: outAct)
                 run.backward(x: x.data, dOut: grads[0].map { $0.data + dir * o }, outStride: d * o,
                              dFinal: grads[1].map { $0.data + dir * b * o }, tape: tapes[dir],
-                             dX: dX?.data, dY0: dY0.map { $0.data + dir * b * o }, grads: g)
+                             dX: dX?.data, dY0: dY0.map { $0.data + dir * b * o }, grads: g,
+                             onStateGradientNorm: record.map { f in { f(dir, $0) } })
                 paramGrads += [g.weightIH, g.weightYH, g.weightHO] + (w.biasIH == nil ? [] : [g.biasIH, g.biasHO])
             }
             return [dX] + (y0 == nil ? [] : [dY0]) + paramGrads
@@ -245,10 +254,12 @@ struct JordanRun<S: TensorScalar> {
     /// - Parameters:
     ///   - dOut: ∂L/∂output, offset to this direction's columns, row stride `outStride`; nil for zero
     ///   - dFinal: ∂L/∂finalY (B, O); nil for zero
+    ///   - onStateGradientNorm: called with ‖∂L/∂y_t‖ over the active rows for each step, indexed by t.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     func backward(x: UnsafePointer<S>, dOut: UnsafePointer<S>?, outStride: Int, dFinal: UnsafePointer<S>?, tape: JordanTape<S>,
-                  dX: UnsafeMutablePointer<S>?, dY0: UnsafeMutablePointer<S>?, grads: JordanGradients<S>) {
+                  dX: UnsafeMutablePointer<S>?, dY0: UnsafeMutablePointer<S>?, grads: JordanGradients<S>,
+                  onStateGradientNorm: (([S]) -> Void)? = nil) {
         let (b, h, o) = (batch, hidden, output)
         let dyState = Tensor<S>(zeros: [b, o])                            // (B, O) ∂L/∂y carried back to the previous step
         if let dFinal { dyState.data.update(from: dFinal, count: b * o) }
@@ -257,17 +268,21 @@ struct JordanRun<S: TensorScalar> {
         let dProj = Tensor<S>(zeros: [steps, b, h])                       // (T, B, H) the same in time order, for W_ih and x
         let dyPrev = Tensor<S>(zeros: [b, o])                             // (B, O) ∂L/∂y_{t−1} of one step
         let dys = dyState.data
+        var norms = onStateGradientNorm != nil ? [S](repeating: 0, count: steps) : []
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let hs = tape.hidden.data + s * b * h, ys = tape.output.data + s * b * o
             let dz = dZ.data + s * b * o, dp = dPre.data + s * b * h
+            var squares: S = 0
             for r in 0..<b {
                 guard let t = time(s, r) else { continue }                // rows past their length stay zero
                 let g = dOut.map { $0 + (t * b + r) * outStride }
                 for j in 0..<o {
-                    let dy = dys[r * o + j] + (g?[j] ?? 0)
+                    let dy = dys[r * o + j] + (g?[j] ?? 0)                // ∂L/∂y_t, all paths
+                    squares += dy * dy
                     dz[r * o + j] = dy * outputActivation.derivative(output: ys[r * o + j])
                 }
             }
+            if onStateGradientNorm != nil { norms[reverse ? steps - 1 - s : s] = squares.squareRoot() }
             S.gemm(transA: false, transB: false, m: b, n: h, k: o, alpha: 1, a: dz, lda: o, b: wHO, ldb: h,
                    beta: 0, c: dp, ldc: h)                                 // ∂L/∂h = dz·W_ho
             for j in 0..<(b * h) { dp[j] *= activation.derivative(output: hs[j]) }
@@ -280,6 +295,7 @@ struct JordanRun<S: TensorScalar> {
             }
         }
         dY0?.update(from: dys, count: b * o)
+        onStateGradientNorm?(norms)
         // Weight gradients: one GEMM each over all T·B rows.
         affineBackward(rows: steps * b, inFeatures: input, outFeatures: h, dc: dProj.data, ldd: h, a: x, lda: input,
                        w: wIH, ldw: input, da: dX, ldda: input, dw: grads.weightIH?.data, lddw: input, dbias: grads.biasIH?.data)

@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+
+/// `recurrent train adding|copy` and `recurrent diagnose` end to end, and their bad inputs.
+final class DiagnosticsCommandLineTests: CommandLineTestCase {
+    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertNotEqual(result.status, 0, file: file, line: line)
+        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
+        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
+    }
+
+    func testTrainAddingThenDiagnose() throws {
+        let runFolder = folder.appendingPathComponent("adding").path
+        let trained = try run(["train", "adding", "--cell", "rnn", "--lag", "12", "--hidden", "6", "--steps", "4", "--batch", "4",
+                               "--eval-every", "2", "--validation-size", "8", "--clip-norm", "0.001", "--out", runFolder])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        XCTAssertTrue(trained.output.contains("clipping fired in 4 of 4 updates"), trained.output)
+        let checkpoint = runFolder + "/best.safetensors"
+        let diagnosed = try run(["diagnose", "--checkpoint", checkpoint, "--batch", "4", "--lag", "20"])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("20 steps"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("clipping fired in 4 of 4 updates"), diagnosed.output)
+        let csv = try String(contentsOfFile: runFolder + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "t,distance,rnn.l0")
+        XCTAssertEqual(csv.count, 21)
+        for name in ["gradient_norms.svg", "singular_values.csv", "parameter_gradients.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: runFolder + "/diagnose/" + name), name)
+        }
+
+        let copyFolder = folder.appendingPathComponent("copy").path
+        let copied = try run(["train", "copy", "--cell", "jordan", "--delay", "3", "--symbols", "3", "--length", "2", "--hidden", "5",
+                              "--steps", "2", "--batch", "4", "--validation-size", "4", "--clip-norm", "0", "--out", copyFolder])
+        XCTAssertEqual(copied.status, 0, copied.error)
+        XCTAssertTrue(copied.output.contains("recall accuracy"), copied.output)
+        let copyDiagnosis = try run(["diagnose", "--checkpoint", copyFolder + "/last.safetensors", "--out", folder.appendingPathComponent("d").path])
+        XCTAssertEqual(copyDiagnosis.status, 0, copyDiagnosis.error)
+        XCTAssertTrue(copyDiagnosis.output.contains("clipping fired in 0 of 2"), copyDiagnosis.output)
+
+        try assertFails(["diagnose", "--checkpoint", checkpoint, "--data", "x.csv"], mentioning: "--data")
+        try assertFails(["diagnose", "--checkpoint", folder.appendingPathComponent("d/gradient_norms.csv").path], mentioning: "error")
+        try assertFails(["diagnose", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
+        try assertFails(["diagnose", "--checkpoint", checkpoint, "--lag", "1"], mentioning: "length")
+        try assertFails(["diagnose", "--checkpoint", checkpoint, "--batch", "0"], mentioning: "--batch")
+        try assertFails(["train", "adding", "--lag", "1"], mentioning: "--lag")
+        try assertFails(["train", "adding", "--cell", "transformer"], mentioning: "--cell")
+        try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "optimizer must be one of")
+        try assertFails(["train", "adding", "--clip-norm", "-1"], mentioning: "--clip-norm")
+        try assertFails(["train", "copy", "--symbols", "0"], mentioning: "--symbols")
+        try assertFails(["experiment", "memory", "--lags", "10,x"], mentioning: "--lags")
+    }
+
+    /// The other checkpoints diagnose reads: a character language model (with its text) and a forecaster (with its series).
+    func testDiagnoseCharLMAndForecast() throws {
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question.\n", count: 20).write(to: text, atomically: true, encoding: .utf8)
+        let lm = folder.appendingPathComponent("lm").path
+        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "8", "--layers", "2", "--embedding", "4",
+                               "--steps", "2", "--eval-every", "2", "--batch", "2", "--seq-len", "8", "--out", lm])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let diagnosed = try run(["diagnose", "--checkpoint", lm + "/best.safetensors", "--data", text.path, "--lag", "30", "--batch", "3"])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("charlm lstm 2×8, 30 steps, batch 3"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("clipping: not recorded"), diagnosed.output)
+        let header = try String(contentsOfFile: lm + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n").first
+        XCTAssertEqual(header, "t,distance,rnn.l0,rnn.l1")
+        try assertFails(["diagnose", "--checkpoint", lm + "/best.safetensors"], mentioning: "--data")
+        let other = folder.appendingPathComponent("other.txt")
+        try "Zebra§".write(to: other, atomically: true, encoding: .utf8)
+        try assertFails(["diagnose", "--checkpoint", lm + "/best.safetensors", "--data", other.path, "--lag", "2"], mentioning: "error")
+
+        let co2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/data/co2/co2_mm_mlo.txt").path
+        let forecast = folder.appendingPathComponent("co2").path
+        let fit = try run(["train", "forecast", "--data", co2, "--cell", "gru", "--window", "12", "--hidden", "4", "--epochs", "1", "--out", forecast])
+        XCTAssertEqual(fit.status, 0, fit.error)
+        let flow = try run(["diagnose", "--checkpoint", forecast + "/best.safetensors", "--data", co2, "--batch", "5"])
+        XCTAssertEqual(flow.status, 0, flow.error)
+        XCTAssertTrue(flow.output.contains("forecast gru 1×4, window 12, batch 5"), flow.output)
+        XCTAssertTrue(flow.output.contains("σ(rnn.weight_hh_l0)"), flow.output)
+        try assertFails(["diagnose", "--checkpoint", forecast + "/best.safetensors"], mentioning: "--data")
+    }
+}
