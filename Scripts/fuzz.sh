@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config)
+ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config configfile)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
@@ -45,15 +45,43 @@ done
 
 OBJECTS=()
 for m in "${MODULES[@]}"; do OBJECTS+=("$BUILD/modules/$m.o"); done
+
+# `configfile` fuzzes the CLI's --config reader, which needs ArgumentParser and Yams (with libyaml, C)
+# from SwiftPM's checkouts (run `swift build` or `swift package resolve` once first).
+CLI_OBJECTS=()
+CHECKOUTS=.build/checkouts
+CYAML="$CHECKOUTS/Yams/Sources/CYaml"
+if [[ " ${TARGETS[*]} " == *" configfile "* ]]; then
+    [ -d "$CHECKOUTS/Yams" ] && [ -d "$CHECKOUTS/swift-argument-parser" ] || { echo "fuzz: run 'swift package resolve' first (configfile needs Yams and ArgumentParser)" >&2; exit 2; }
+    if [ ! -f "$BUILD/modules/Yams.o" ]; then
+        echo "fuzz: compiling CYaml (libyaml)"
+        mkdir -p "$BUILD/modules/cyaml"
+        for c in "$CYAML"/src/*.c; do
+            clang -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_EXPORT -I "$CYAML/include" -c "$c" -o "$BUILD/modules/cyaml/$(basename "$c" .c).o"
+        done
+        ld -r -o "$BUILD/modules/CYaml.o" "$BUILD/modules/cyaml"/*.o
+        for m in ArgumentParserToolInfo ArgumentParser Yams; do
+            case $m in Yams) dir="$CHECKOUTS/Yams/Sources/Yams";; *) dir="$CHECKOUTS/swift-argument-parser/Sources/$m";; esac
+            echo "fuzz: compiling $m"
+            # shellcheck disable=SC2046
+            "$SWIFTC" "${FLAGS[@]}" -I "$CYAML/include" -module-name "$m" -emit-module \
+                -emit-module-path "$BUILD/modules/$m.swiftmodule" -c -o "$BUILD/modules/$m.o" $(find "$dir" -name '*.swift' | sort)
+        done
+    fi
+    CLI_OBJECTS=("$BUILD/modules/CYaml.o" "$BUILD/modules/ArgumentParserToolInfo.o" "$BUILD/modules/ArgumentParser.o" "$BUILD/modules/Yams.o")
+fi
 for t in "${TARGETS[@]}"; do
     src="Fuzz/Targets/$t.swift"
     [ -f "$src" ] || { echo "fuzz: no target '$t' (have: ${ALL_TARGETS[*]})" >&2; exit 2; }
     bin="$BUILD/fuzz-$t"
-    if [ ! -f "$bin" ] || [ "$src" -nt "$bin" ] || [ "${rebuilt:-0}" = 1 ]; then
+    extra=()
+    [ "$t" = configfile ] && extra=(Sources/RecurrentCLI/ConfigFile.swift "${CLI_OBJECTS[@]}" -I "$CYAML/include")
+    if [ ! -f "$bin" ] || [ "$src" -nt "$bin" ] || [ "${rebuilt:-0}" = 1 ] \
+        || { [ "$t" = configfile ] && [ Sources/RecurrentCLI/ConfigFile.swift -nt "$bin" ]; }; then
         echo "fuzz: linking $t"
         # shellcheck disable=SC2086
         # (gold warns once per ASan helper symbol that it cannot export: harmless, filtered out)
-        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin" 2>&1 \
+        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${extra[@]}" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin" 2>&1 \
             | { grep -v "Cannot export local symbol '__asan" || true; }
         [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
     fi
