@@ -32,15 +32,14 @@ for f in $BLAS_CFLAGS; do FLAGS+=(-Xcc "$f"); done
 MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels)
 for m in "${MODULES[@]}"; do
     obj="$BUILD/modules/$m.o"
-    sources=$(find "Sources/$m" -name '*.swift' | sort)
+    mapfile -d '' sources < <(find "Sources/$m" -name '*.swift' -print0 | sort -z)
     if [ -f "$obj" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$obj")" ] && [ "${rebuilt:-0}" = 0 ]; then
         continue
     fi
     rebuilt=1   # a rebuilt module invalidates those above it
     echo "fuzz: compiling $m"
-    # shellcheck disable=SC2086
     "$SWIFTC" "${FLAGS[@]}" -module-name "$m" -emit-module -emit-module-path "$BUILD/modules/$m.swiftmodule" \
-        -c -o "$obj" $sources
+        -c -o "$obj" "${sources[@]}"
 done
 
 OBJECTS=()
@@ -63,9 +62,11 @@ if [[ " ${TARGETS[*]} " == *" configfile "* ]]; then
         for m in ArgumentParserToolInfo ArgumentParser Yams; do
             case $m in Yams) dir="$CHECKOUTS/Yams/Sources/Yams";; *) dir="$CHECKOUTS/swift-argument-parser/Sources/$m";; esac
             echo "fuzz: compiling $m"
-            # shellcheck disable=SC2046
-            "$SWIFTC" "${FLAGS[@]}" -I "$CYAML/include" -module-name "$m" -emit-module \
-                -emit-module-path "$BUILD/modules/$m.swiftmodule" -c -o "$BUILD/modules/$m.o" $(find "$dir" -name '*.swift' | sort)
+            # (ArgumentParser has folders with spaces in their names: keep each path one word)
+            mapfile -d '' files < <(find "$dir" -name '*.swift' -print0 | sort -z)
+            # (SWIFT_PACKAGE: Yams imports CYaml as a separate module only when built as a package)
+            "$SWIFTC" "${FLAGS[@]}" -DSWIFT_PACKAGE -I "$CYAML/include" -module-name "$m" -emit-module \
+                -emit-module-path "$BUILD/modules/$m.swiftmodule" -c -o "$BUILD/modules/$m.o" "${files[@]}"
         done
     fi
     CLI_OBJECTS=("$BUILD/modules/CYaml.o" "$BUILD/modules/ArgumentParserToolInfo.o" "$BUILD/modules/ArgumentParser.o" "$BUILD/modules/Yams.o")
