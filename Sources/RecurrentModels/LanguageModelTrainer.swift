@@ -136,12 +136,13 @@ public final class LanguageModelTrainer {
             history = previousRows.map { (Int($0[0]), $0[2], $0[3]) }
             bestValidationLoss = history.map(\.validationLoss).min() ?? .infinity
         }
-        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
+        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second", "clipped"],
                              plotted: ["train_loss", "val_loss"], previousRows: previousRows)
         let reporter = ProgressReporter(total: options.steps)
         let start = Date().addingTimeInterval(-position.seconds)
         let resumedAt = Date()
         var step = position.step, tokens = position.tokens, runningLoss = position.runningLoss
+        var clipped = 0   // updates clipping changed since the last metrics row
         model.train()
         while step < options.steps {
             if options.minutes > 0, Date().timeIntervalSince(resumedAt) > options.minutes * 60 { break }
@@ -149,7 +150,9 @@ public final class LanguageModelTrainer {
             let batch = LanguageModelBatch.random(from: corpus.train, steps: options.seqLen, batch: options.batch, generator: &position.generator)
             optimizer.zeroGrad()
             let (loss, _) = model.loss(batch)
-            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+            let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+            let value = outcome.loss
+            if outcome.clipped { clipped += 1 }
             tokens += options.seqLen * options.batch
             runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
             let elapsed = Date().timeIntervalSince(start)
@@ -162,7 +165,8 @@ public final class LanguageModelTrainer {
             if step % options.evalEvery == 0 || step == options.steps || timeUp {
                 let validation = validationLoss()
                 history.append((step, runningLoss, validation))
-                try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed])
+                try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed, Double(clipped)])
+                clipped = 0
                 let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: corpus.vocabulary.tokens,
                                             extra: ["task": "charlm", "step": "\(step)", "val_loss": "\(validation)"])
                 if validation < bestValidationLoss {
