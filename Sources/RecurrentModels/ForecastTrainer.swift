@@ -132,7 +132,7 @@ public final class ForecastTrainer {
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
-        let log = try RunLog(folder: runFolder, columns: ["epoch", "seconds", "train_loss", "val_rmse", "val_mae"], plotted: ["train_loss"],
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "seconds", "train_loss", "val_rmse", "val_mae", "step", "clipped"], plotted: ["train_loss"],
                              previousRows: previousRows)
 
         let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
@@ -146,13 +146,16 @@ public final class ForecastTrainer {
             var order = Array(data.train)
             order.shuffle(using: &generator)
             var total = 0.0, seen = 0
+            var clipped = 0   // updates clipping changed in this epoch
             for first in stride(from: 0, to: order.count, by: options.batch) {
                 if step >= totalSteps { break }
                 step += 1
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()
                 let loss = self.loss(times)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let value = outcome.loss
+                if outcome.clipped { clipped += 1 }
                 total += value * Double(times.count)
                 seen += times.count
                 if progress {
@@ -166,7 +169,7 @@ public final class ForecastTrainer {
             let validation = errors(data.validation)
             history.append(ForecastEpochRecord(epoch: epoch, trainLoss: trainLoss, validation: validation))
             let elapsed = Date().timeIntervalSince(start)
-            try log.record([Double(epoch), elapsed, trainLoss, validation.rmse, validation.mae])
+            try log.record([Double(epoch), elapsed, trainLoss, validation.rmse, validation.mae, Double(step), Double(clipped)])
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON,
                                         extra: ["task": "forecast", "epoch": "\(epoch)", "val_rmse": "\(validation.rmse)"])
             // best before last: an interruption between the two repeats this epoch, which rewrites best identically.

@@ -100,13 +100,15 @@ public final class LanguageModelTrainer {
         var generator: RandomGenerator
         /// The best validation loss so far, exactly (metrics.csv rounds it); nil in older checkpoints.
         var bestValidationLoss: Double?
+        /// Updates clipping changed since the last metrics row (a stop between rows must not lose them).
+        var clipped = 0
 
         /// Checkpoint metadata; doubles as bit patterns so that nothing is rounded.
         func extra(dropout: RandomGenerator) -> [String: String] {
             ["step": "\(step)", "tokens": "\(tokens)", "running_loss_bits": "\(runningLoss.bitPattern)", "seconds": "\(seconds)",
              "generator": generator.state.map(String.init).joined(separator: ","),
              "dropout_generator": dropout.state.map(String.init).joined(separator: ","),
-             "best_val_loss_bits": "\((bestValidationLoss ?? .infinity).bitPattern)"]
+             "best_val_loss_bits": "\((bestValidationLoss ?? .infinity).bitPattern)", "clipped_since_row": "\(clipped)"]
         }
 
         init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
@@ -130,6 +132,7 @@ public final class LanguageModelTrainer {
             self.seconds = seconds
             self.generator = try generator("generator")
             bestValidationLoss = extra["best_val_loss_bits"].flatMap(UInt64.init).map { Double(bitPattern: $0) }
+            clipped = extra["clipped_since_row"].flatMap(Int.init).map { min(max($0, 0), step) } ?? 0
         }
     }
 
@@ -154,17 +157,18 @@ public final class LanguageModelTrainer {
             // metrics.csv may have been edited: only whole rows with a sensible step are kept (no trap on
             // a short row or a step that is not an integer).
             previousRows = try RunLog.rows(in: runFolder).filter { row in
-                row.count == 6 && row[0] >= 1 && row[0] <= Double(position.step) && row[0].rounded() == row[0]
+                row.count >= 4 && row[0] >= 1 && row[0] <= Double(position.step) && row[0].rounded() == row[0]
             }
             history = previousRows.map { (Int($0[0]), $0[2], $0[3]) }
             bestValidationLoss = position.bestValidationLoss ?? history.map(\.validationLoss).min() ?? .infinity
         }
-        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second"],
+        let log = try RunLog(folder: runFolder, columns: ["step", "seconds", "train_loss", "val_loss", "val_bpc", "tokens_per_second", "clipped"],
                              plotted: ["train_loss", "val_loss"], previousRows: previousRows)
         let reporter = ProgressReporter(total: options.steps)
         let start = Date().addingTimeInterval(-position.seconds)
         let resumedAt = Date()
         var step = position.step, tokens = position.tokens, runningLoss = position.runningLoss
+        var clipped = position.clipped   // updates clipping changed since the last metrics row
         var nonFinite = NonFiniteGuard(policy: onNonFinite)
         defer { skippedSteps = nonFinite.skippedSteps }
         stoppedAtStep = nil
@@ -172,6 +176,7 @@ public final class LanguageModelTrainer {
         func saveLast(_ checkpoint: Checkpoint, elapsed: Double) throws {
             (position.step, position.tokens, position.runningLoss, position.seconds) = (step, tokens, runningLoss, elapsed)
             position.bestValidationLoss = bestValidationLoss
+            position.clipped = clipped
             var last = checkpoint
             for (name, tensor) in optimizer.stateTensors() { last.tensors[Self.optimizerPrefix + name] = tensor }
             last.extra.merge(position.extra(dropout: model.rnn.dropoutGenerator)) { $1 }
@@ -186,7 +191,9 @@ public final class LanguageModelTrainer {
             optimizer.zeroGrad()
             var (loss, _) = model.loss(batch)
             if injectNonFiniteLossAtSteps.contains(step) { loss = loss * .nan }
-            let value = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+            let outcome = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+            let value = outcome?.loss
+            if outcome?.clipped == true { clipped += 1 }
             tokens += options.seqLen * options.batch
             if let value { runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value }
             let elapsed = Date().timeIntervalSince(start)
@@ -199,7 +206,8 @@ public final class LanguageModelTrainer {
             if step % options.evalEvery == 0 || step == options.steps || timeUp {
                 let validation = validationLoss()
                 history.append((step, runningLoss, validation))
-                try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed])
+                try log.record([Double(step), elapsed, runningLoss, validation, validation / M_LN2, Double(tokens) / elapsed, Double(clipped)])
+                clipped = 0
                 let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: corpus.vocabulary.tokens,
                                             extra: ["task": "charlm", "step": "\(step)", "val_loss": "\(validation)"])
                 if validation < bestValidationLoss {

@@ -23,13 +23,14 @@ public struct NonFiniteGuard: Sendable {
 
     public init(policy: NonFinitePolicy) { self.policy = policy }
 
-    /// Backward, clipping and optimizer step for one batch. Returns the loss, or nil when the batch
-    /// was skipped; throws when the policy (or a long run of bad batches) says stop.
-    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> Double? where O.Scalar == Float {
+    /// Backward, clipping and optimizer step for one batch (`applyMeasuredUpdate`). Returns what the
+    /// update did, or nil when the batch was skipped; throws when the policy (or a long run of bad
+    /// batches) says stop.
+    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> UpdateOutcome? where O.Scalar == Float {
         do {
-            let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step)
+            let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step)
             consecutive = 0
-            return value
+            return outcome
         } catch let error as TrainingError {
             let what: String
             switch error {

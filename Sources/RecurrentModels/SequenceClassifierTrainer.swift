@@ -124,7 +124,7 @@ public final class SequenceClassifierTrainer {
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(data.vocabulary.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                                                          "val_f1", "val_macro_f1", "tokens_per_second"], plotted: ["train_loss", "val_loss"],
+                                                          "val_f1", "val_macro_f1", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"],
                              previousRows: previousRows)
 
         let batchesPerEpoch = (data.train.count + options.batch - 1) / options.batch
@@ -136,12 +136,15 @@ public final class SequenceClassifierTrainer {
         epochs: for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
             if step >= totalSteps { break }
             var lossSum = 0.0, correct = 0, seen = 0
+            var clipped = 0   // updates clipping changed in this epoch
             for batch in data.train.batches(size: options.batch, order: generator.permutation(data.train.count), paddingId: 0) {
                 if step >= totalSteps { break }
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let value = outcome.loss
+                if outcome.clipped { clipped += 1 }
                 lossSum += value * Double(batch.batch)
                 seen += batch.batch
                 correct += zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
@@ -159,7 +162,7 @@ public final class SequenceClassifierTrainer {
                                                trainAccuracy: Double(correct) / Double(seen), validation: validation)
             history.append(record)
             try log.record([Double(epoch), Double(step), elapsed, record.trainLoss, record.trainAccuracy,
-                            validation.loss, validation.accuracy, validation.f1, validation.macroF1, Double(tokens) / elapsed])
+                            validation.loss, validation.accuracy, validation.f1, validation.macroF1, Double(tokens) / elapsed, Double(clipped)])
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: data.vocabulary.tokens,
                                         extra: ["task": SequenceClassifier.task, "epoch": "\(epoch)", "step": "\(step)",
                                                 "val_accuracy": "\(validation.accuracy)", "val_loss": "\(validation.loss)",

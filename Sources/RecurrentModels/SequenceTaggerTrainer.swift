@@ -161,7 +161,7 @@ public final class SequenceTaggerTrainer {
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         try atomicWrite(Data(vocabularies.jsonString().utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_precision", "val_recall",
-                                                          "val_f1", "val_intent_accuracy", "tokens_per_second"], plotted: ["train_loss", "val_loss"],
+                                                          "val_f1", "val_intent_accuracy", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"],
                              previousRows: previousRows)
 
         let unk = vocabularies.words.unknownId ?? 0
@@ -183,6 +183,7 @@ public final class SequenceTaggerTrainer {
             var order = Array(train.indices)
             order.shuffle(using: &generator)
             var epochLoss = 0.0, batches = 0
+            var clipped = 0   // updates clipping changed in this epoch
             for k in 0..<perEpoch {
                 if step >= totalSteps { break }
                 step += 1
@@ -195,7 +196,9 @@ public final class SequenceTaggerTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                let value = outcome.loss
+                if outcome.clipped { clipped += 1 }
                 batchLosses.append(value)
                 epochLoss += value
                 batches += 1
@@ -211,7 +214,7 @@ public final class SequenceTaggerTrainer {
             history.append(TaggerEpochRecord(epoch: epoch, trainLoss: trainLoss, validation: validation))
             let elapsed = Date().timeIntervalSince(start)
             try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.chunks.precision,
-                            validation.chunks.recall, validation.chunks.f1, validation.intentAccuracy ?? .nan, Double(tokens) / elapsed])
+                            validation.chunks.recall, validation.chunks.f1, validation.intentAccuracy ?? .nan, Double(tokens) / elapsed, Double(clipped)])
             var extra = ["task": "tag", "epoch": "\(epoch)", "step": "\(step)", "val_f1": "\(validation.chunks.f1)",
                          "tags": vocabularies.tags.jsonString()]
             if let intents = vocabularies.intents { extra["intents"] = intents.jsonString() }

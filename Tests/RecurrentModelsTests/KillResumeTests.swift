@@ -150,7 +150,7 @@ final class KillResumeTests: CommandLineTestCase {
         try assertSameRun(reference.appendingPathComponent("last.safetensors"), last)
         XCTAssertEqual(try Data(contentsOf: reference.appendingPathComponent("best.safetensors")),
                        try Data(contentsOf: killed.appendingPathComponent("best.safetensors")))
-        let columns = [0, 2, 3, 4]   // step, train_loss, val_loss, val_bpc (not the times)
+        let columns = [0, 2, 3, 4, 6]   // step, train_loss, val_loss, val_bpc, clipped (not the times)
         XCTAssertEqual(try RunLog.rows(in: reference).map { r in columns.map { r[$0] } },
                        try RunLog.rows(in: killed).map { r in columns.map { r[$0] } })
     }

@@ -146,6 +146,23 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(u.data[0], 1, "parameters untouched")
     }
 
+    /// Every trainer logs how many updates clipping changed; `diagnose` reads it back per update, not per epoch.
+    func testClippingIsCountedInMetrics() throws {
+        var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
+        series.values = Array(series.values.suffix(100))
+        let data = try ForecastDataset(series: series.values, window: 12)
+        let config = ForecasterConfig(cell: "rnn", hiddenSize: 4, window: 12, scaler: data.scaler)
+        for (clipNorm, expected) in [(1e-4, 1.0), (0, 0.0)] {
+            var options = ForecastTrainingOptions()
+            options.epochs = 2; options.batch = 16; options.clipNorm = clipNorm
+            let out = folder.appendingPathComponent("clip\(clipNorm)")
+            try ForecastTrainer(model: Forecaster(config, seed: 1), data: data, options: options, runFolder: out).run(progress: false)
+            let history = try XCTUnwrap(try ClippingHistory.read(folder: out))
+            XCTAssertEqual(history.totalSteps, 2 * ((data.train.count + 15) / 16), "counted in updates")
+            XCTAssertEqual(history.fraction, expected, "clip-norm \(clipNorm)")
+        }
+    }
+
     func testCheckpointsWithOptimizerStateStillLoadForPrediction() throws {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(100))

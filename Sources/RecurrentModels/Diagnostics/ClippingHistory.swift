@@ -6,7 +6,7 @@ import Foundation
 public struct ClippingHistory: Equatable, Sendable {
     /// Updates that were clipped.
     public var clippedSteps: Int
-    /// Updates logged (the x value of the last row).
+    /// Updates logged (the `step` column, else the x value, of the last row).
     public var totalSteps: Int
     /// Per logged row: (step, updates clipped in the interval ending there).
     public var intervals: [(step: Int, clipped: Int)]
@@ -24,11 +24,13 @@ public struct ClippingHistory: Equatable, Sendable {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init), let k = header.firstIndex(of: "clipped") else { return nil }
+        // Epoch-based runs log one row per epoch and count updates in a `step` column.
+        let x = header.firstIndex(of: "step") ?? 0
         var intervals: [(step: Int, clipped: Int)] = []
         for line in lines.dropFirst() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count == header.count, let x = Double(cells[0]), let c = Double(cells[k]), abs(x) < 1e15, c >= 0, c < 1e15 else { continue }
-            intervals.append((Int(x), Int(c)))
+            guard cells.count == header.count, let step = Double(cells[x]), let c = Double(cells[k]), abs(step) < 1e15, c >= 0, c < 1e15 else { continue }
+            intervals.append((Int(step), Int(c)))
         }
         return ClippingHistory(clippedSteps: intervals.reduce(0) { $0 + $1.clipped }, totalSteps: intervals.last?.step ?? 0, intervals: intervals)
     }
