@@ -34,6 +34,43 @@ final class ReliabilityTests: XCTestCase {
         return LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: out)
     }
 
+    // MARK: stopping
+
+    func testStopSignalTurnsASignalIntoAPolledRequest() {
+        let stop = StopSignal()
+        stop.install([SIGUSR2])
+        XCTAssertFalse(stop.isRequested)
+        kill(getpid(), SIGUSR2)
+        let deadline = Date().addingTimeInterval(5)
+        while !stop.isRequested, Date() < deadline { usleep(1_000) }
+        XCTAssertEqual(stop.receivedSignal, SIGUSR2)
+        stop.reset()
+        XCTAssertFalse(stop.isRequested)
+    }
+
+    /// A stop between two checkpoints keeps the steps since the last one: the trainer saves where it
+    /// stopped, and resuming gives the uninterrupted run.
+    func testAStopRequestSavesTheCurrentStepAndResumesExactly() throws {
+        let corpus = try corpus()
+        let whole = trainer(corpus, steps: 9, evalEvery: 4, out: folder.appendingPathComponent("whole"))
+        try whole.run(progress: false)
+        let parts = folder.appendingPathComponent("parts")
+        let stopped = trainer(corpus, steps: 9, evalEvery: 4, out: parts)
+        var polls = 0
+        stopped.stopRequested = { polls += 1; return polls > 6 }   // stop before step 7
+        try stopped.run(progress: false)
+        XCTAssertEqual(stopped.stoppedAtStep, 6)
+        XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["step"], "6")
+        let resumed = trainer(corpus, steps: 9, evalEvery: 4, out: parts)
+        try resumed.run(progress: false, resume: true)
+        XCTAssertNil(resumed.stoppedAtStep)
+        XCTAssertEqual(resumed.history.map(\.step), [4, 8, 9])
+        var a = try Checkpoint.load(from: whole.runFolder.appendingPathComponent("last.safetensors"))
+        var b = try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors"))
+        a.extra["seconds"] = nil; b.extra["seconds"] = nil
+        XCTAssertEqual(try a.encoded(), try b.encoded())
+    }
+
     // MARK: non-finite numbers
 
     func testNonFiniteLossStopsBeforeTheParametersAreTouched() throws {
