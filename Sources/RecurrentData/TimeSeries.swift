@@ -133,6 +133,11 @@ public enum TimeSeriesReader {
             }
             var label = index > 0 ? fields[0] : ""
             if isNOAA {
+                // The value column may be 0 or 1 (--column), so a row may be too short for year and month
+                // even though it holds the value (found by the timeseries fuzz target).
+                guard fields.count >= 2 else {
+                    throw DataError.badRow(path: path, line: line, reason: "has \(fields.count) field, the NOAA layout needs a year and a month first")
+                }
                 // Years are bounded so that year·12 + month cannot overflow (a 19-digit year once trapped here)
                 // and labels stay "YYYY-MM".
                 guard let year = Int(fields[0]), (0...9999).contains(year), let month = Int(fields[1]), (1...12).contains(month) else {

@@ -27,4 +27,20 @@ final class ParserRegressionTests: XCTestCase {
                                                      reason: "expected a year in 0...9999 and a month in 1...12, found '999999999999999999' '1'"))
         }
     }
+
+    /// Found by the timeseries fuzz target (Fuzz/corpus/timeseries/regression-noaa-short-row.txt): in the
+    /// NOAA layout with the value column 0, a one-field row passed the column check and `fields[1]`
+    /// (the month) was read out of range.
+    func testNOAARowsWithoutAMonthAreBadRows() throws {
+        let text = "# year month decimal average de-season\n1958 3 1958.2 315.7 314.4 -1 -9.99 -0.99\n1958\n"
+        XCTAssertThrowsError(try TimeSeriesReader.parse(text, path: "co2.txt", column: .index(0))) {
+            XCTAssertEqual($0 as? DataError, .badRow(path: "co2.txt", line: 3, reason: "has 1 field, the NOAA layout needs a year and a month first"))
+        }
+        // The input the fuzzer wrote, as it came (its first byte chose column 0).
+        let crash = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/timeseries/regression-noaa-short-row.txt")
+        let bytes = try Data(contentsOf: crash).dropFirst()
+        let fuzzed = try XCTUnwrap(String(data: bytes, encoding: .utf8))
+        XCTAssertThrowsError(try TimeSeriesReader.parse(fuzzed, path: "fuzz.csv", column: .index(0)))
+    }
 }
