@@ -31,6 +31,7 @@ test: deps
 ## Fuzzes every parser (libFuzzer + AddressSanitizer) for SECONDS each; see docs/RELIABILITY.md.
 SECONDS ?= 60
 fuzz: deps
+	$(SWIFT) package resolve
 	Scripts/fuzz.sh $(SECONDS)
 
 ## Regenerates the PyTorch fixtures (needs a Python with torch and safetensors: PYTHON=/path/to/venv/bin/python).
