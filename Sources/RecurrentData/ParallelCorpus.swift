@@ -33,8 +33,8 @@ public struct ParallelCorpus: Sendable {
     public static func readPairs(path: String, maxLength: Int = 10, maxPairs: Int = 0, tokenizer: WordTokenizer = WordTokenizer()) throws -> [SentencePair] {
         let text = try readTextFile(path)
         var pairs: [SentencePair] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // "\r\n" is one Character in Swift: split on both line ends.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count >= 2 else {

@@ -10,8 +10,9 @@ public func lengthPenalty(length: Int, alpha: Double) -> Double {
 /// Every step scores the `beamWidth` live hypotheses (one row each) over the vocabulary and keeps
 /// the 2·`beamWidth` best extensions by total log-probability; those among the first `beamWidth`
 /// that end in `eos` are finished (ranked by log-probability / `lengthPenalty`), the others refill the
-/// beam. Search stops when `beamWidth` hypotheses have finished or after `maxLength` tokens; unfinished
-/// hypotheses fill the n-best list when too few finished.
+/// beam. Search stops after `maxLength` tokens, or once `beamWidth` hypotheses have finished and no live
+/// one can still beat them (its log-probability over the penalty at `maxLength` bounds its final score,
+/// since log-probabilities only fall); unfinished hypotheses fill the n-best list when too few finished.
 /// - Parameters:
 ///   - step: called with, for every new row, the row of the previous call it continues (its parent; the
 ///     caller reorders its state by them) and the token it feeds; returns row-major log-probabilities
@@ -50,8 +51,15 @@ public func beamSearch(beamWidth: Int, maxLength: Int, lengthPenalty alpha: Doub
                 nextParents.append(c.row)
             }
         }
-        if finished.count >= beamWidth || next.isEmpty { alive = next; break }
         alive = next
+        if next.isEmpty { break }
+        if finished.count >= beamWidth {
+            // A live hypothesis can at best keep its log-probability (it only falls) and reach the
+            // largest penalty, at `maxLength`: stop once that cannot enter the best `beamWidth` finished.
+            let kth = finished.map(\.score).sorted(by: >)[beamWidth - 1]
+            let bound = alive.map { $0.logProbability / lengthPenalty(length: maxLength, alpha: alpha) }.max() ?? -.infinity
+            if bound <= kth { break }
+        }
         parents = nextParents
         tokens = alive.map { $0.ids.last! }
     }

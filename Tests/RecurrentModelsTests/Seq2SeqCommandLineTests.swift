@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+
+/// `recurrent train translate`, `translate` and `eval translate` end to end on a tiny synthetic task.
+final class Seq2SeqCommandLineTests: CommandLineTestCase {
+    func train(_ extra: [String] = []) throws -> URL {
+        let out = folder.appendingPathComponent("run")
+        let r = try run(["train", "translate", "--synthetic", "reverse", "--symbols", "4", "--min-symbols", "3", "--max-symbols", "5",
+                         "--synthetic-train", "128", "--synthetic-eval", "8", "--hidden", "12", "--embedding", "6", "--epochs", "1",
+                         "--attention", "bahdanau", "--beam", "2", "--out", out.path] + extra)
+        XCTAssertEqual(r.status, 0, r.error)
+        XCTAssertTrue(r.output.contains("test (best model, greedy): loss"), r.output)
+        XCTAssertTrue(r.output.contains("test (best model, beam 2)"), r.output)
+        return out.appendingPathComponent("best.safetensors")
+    }
+
+    func testTrainTranslateEvalAndHeatmaps() throws {
+        let checkpoint = try train()
+        let heatmaps = folder.appendingPathComponent("maps")
+        let args = try run(["translate", "--checkpoint", checkpoint.path, "--heatmaps", heatmaps.path, "a b c", "d a"])
+        XCTAssertEqual(args.status, 0, args.error)
+        XCTAssertEqual(args.output.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "two lines and the final newline")
+        let maps = try FileManager.default.contentsOfDirectory(atPath: heatmaps.path).sorted()
+        XCTAssertEqual(maps, ["attention-001.svg", "attention-002.svg"])
+        let stdin = try run(["translate", "--checkpoint", checkpoint.path, "--beam", "3", "--n-best", "2"], input: "a b c\n\nd zebra\n")
+        XCTAssertEqual(stdin.status, 0, stdin.error)
+        XCTAssertTrue(stdin.error.contains("unknown words read as <unk>: zebra"), stdin.error)
+        XCTAssertEqual(stdin.output.split(separator: "\n").filter { $0.hasPrefix("1\t") || $0.hasPrefix("2\t") }.count, 4, stdin.output)
+        let eval = try run(["eval", "translate", "--checkpoint", checkpoint.path, "--beam", "2"])
+        XCTAssertEqual(eval.status, 0, eval.error)
+        XCTAssertTrue(eval.output.hasPrefix("test (beam 2): loss"), eval.output)
+        XCTAssertTrue(eval.output.contains("exact match"), eval.output)
+    }
+
+    func testBadInputFailsWithAMessage() throws {
+        let checkpoint = try train(["--attention", "none"])
+        let empty = try run(["translate", "--checkpoint", checkpoint.path, "  "])
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.error.contains("error: the sentence to translate is empty"), empty.error)
+        let noHeatmap = try run(["translate", "--checkpoint", checkpoint.path, "--heatmaps", folder.path, "a b"])
+        XCTAssertEqual(noHeatmap.status, 1)
+        XCTAssertTrue(noHeatmap.error.contains("needs a model with attention"), noHeatmap.error)
+        let missing = try run(["translate", "--checkpoint", folder.appendingPathComponent("none.safetensors").path, "a"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.error.hasPrefix("error: "), missing.error)
+        let badAttention = try run(["train", "translate", "--synthetic", "reverse", "--attention", "luong-magic"])
+        XCTAssertNotEqual(badAttention.status, 0)
+        XCTAssertTrue(badAttention.error.contains("--attention must be one of"), badAttention.error)
+        let both = try run(["train", "translate", "--synthetic", "reverse", "--data", "x.tsv"])
+        XCTAssertNotEqual(both.status, 0)
+    }
+
+    func testAnotherTasksCheckpointIsRefused() throws {
+        let corpus = folder.appendingPathComponent("tiny.txt")
+        try String(repeating: "hello world, this is a tiny corpus. ", count: 40).write(to: corpus, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("lm")
+        let lm = try run(["train", "charlm", "--data", corpus.path, "--hidden", "8", "--layers", "1", "--embedding", "4", "--steps", "2",
+                          "--batch", "2", "--seq-len", "8", "--eval-every", "2", "--out", out.path])
+        XCTAssertEqual(lm.status, 0, lm.error)
+        let r = try run(["translate", "--checkpoint", out.appendingPathComponent("last.safetensors").path, "a b"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.error.contains("expected 'translate'"), r.error)
+    }
+}
