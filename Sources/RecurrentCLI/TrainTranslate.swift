@@ -43,6 +43,7 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
         @Option(help: "Adam learning rate.") var lr = 2e-3
         @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule = "constant"
         @Option(name: .customLong("teacher-forcing"), help: "Probability of feeding the true previous token (1: always).") var teacherForcing = 1.0
         @Option(name: .customLong("teacher-forcing-end"), help: "Scheduled sampling: the ratio decays linearly from --teacher-forcing to this over training.")
         var teacherForcingEnd: Double?
@@ -67,6 +68,7 @@ extension RecurrentCommand.Train {
                 throw ValidationError("--symbols must be in 2...26, --min-symbols in 1...--max-symbols, and the synthetic sizes positive")
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+            guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
             guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
@@ -99,6 +101,7 @@ extension RecurrentCommand.Train {
                 let model = Seq2Seq<Float>(config, seed: seed)
                 var options = Seq2SeqTrainingOptions()
                 options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                options.learningRateSchedule = lrSchedule
                 options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
                 options.maxBatchesPerEpoch = maxBatches
                 let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength

@@ -10,6 +10,8 @@ public struct Seq2SeqTrainingOptions: Codable, Sendable {
     public var batch = 64
     public var learningRate = 2e-3
     public var clipNorm = 5.0
+    /// constant, or cosine: decays from `learningRate` to 0 over the run (CosineAnnealingLR).
+    public var learningRateSchedule = "constant"
     /// Teacher-forcing ratio at the first step; with `teacherForcingEnd` below it, the ratio decays
     /// linearly to `teacherForcingEnd` at the last step (scheduled sampling).
     public var teacherForcing = 1.0
@@ -159,6 +161,9 @@ public final class Seq2SeqTrainer {
                 let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
                 let batch = Seq2SeqBatch(train, indices: indices, vocabularies: vocabularies)
                 ratio = options.teacherForcingRatio(step: step, totalSteps: totalSteps)
+                if options.learningRateSchedule == "cosine" {
+                    optimizer.learningRate = Float(CosineSchedule(base: options.learningRate, tMax: totalSteps).learningRate(at: step - 1))
+                }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch, teacherForcing: ratio, generator: &generator)
                 let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
