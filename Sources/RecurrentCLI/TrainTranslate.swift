@@ -51,6 +51,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Pairs per batch.") var batch = 64
         @Option(name: .customLong("max-batches"), help: "Stop each epoch after N batches (0: all); for quick checks.") var maxBatches = 0
         @Option(help: "Also score the test split with beam search of this width.") var beam = 1
+        @Option(name: .customLong("length-penalty"), help: "GNMT length penalty α of that beam search (0: none).") var lengthPenalty = 0.0
         @Option(help: "Random seed of the model and training (same seed, same run).") var seed: UInt64 = 1
         @Option(help: "Run folder.") var out = "runs/translate"
 
@@ -70,6 +71,7 @@ extension RecurrentCommand.Train {
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
             guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw ValidationError("--length-penalty must not be negative") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
                 throw ValidationError("\(name) must be in [0, 1], got \(value)")
@@ -120,8 +122,9 @@ extension RecurrentCommand.Train {
                 print("  \(test.bleu)")
                 if beam > 1 {
                     let beamStart = Date()
-                    let scored = Seq2SeqTrainer.evaluate(model, corpus.test, vocabularies: vocabularies, beam: beam, maxLength: options.maxDecodeLength)
-                    print(String(format: "test (best model, beam %d): %@ (%.0f s)", beam, scored.summary, Date().timeIntervalSince(beamStart)))
+                    let scored = Seq2SeqTrainer.evaluate(model, corpus.test, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty,
+                                                         maxLength: options.maxDecodeLength)
+                    print(String(format: "test (best model, beam %d, length penalty %.2f): %@ (%.0f s)", beam, lengthPenalty, scored.summary, Date().timeIntervalSince(beamStart)))
                     print("  \(scored.bleu)")
                 }
                 print(String(format: "%.0f s training. Run folder: %@", trainSeconds, out))

@@ -10,7 +10,7 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
                          "--attention", "bahdanau", "--beam", "2", "--out", out.path] + extra)
         XCTAssertEqual(r.status, 0, r.error)
         XCTAssertTrue(r.output.contains("test (best model, greedy): loss"), r.output)
-        XCTAssertTrue(r.output.contains("test (best model, beam 2)"), r.output)
+        XCTAssertTrue(r.output.contains("test (best model, beam 2, length penalty 0.00)"), r.output)
         return out.appendingPathComponent("best.safetensors")
     }
 
