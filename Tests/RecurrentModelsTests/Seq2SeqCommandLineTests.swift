@@ -61,4 +61,31 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.error.contains("expected 'translate'"), r.error)
     }
+
+    /// A model trained on a pair file: eval needs the file back, scores either held-out split, and the cosine schedule runs.
+    func testPairFileCheckpointAndEvalSplits() throws {
+        let pairs = folder.appendingPathComponent("pairs.tsv")
+        let words = ["cat", "dog", "bird", "fish", "cow", "hen", "fox", "owl"], french = ["chat", "chien", "oiseau", "poisson", "vache", "poule", "renard", "hibou"]
+        var lines: [String] = []
+        for (i, w) in words.enumerated() { for (j, v) in words.enumerated() { lines.append("the \(w) and the \(v).\tle \(french[i]) et le \(french[j]) .\tCC-BY") } }
+        try lines.joined(separator: "\n").write(to: pairs, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run")
+        let train = try run(["train", "translate", "--data", pairs.path, "--hidden", "8", "--embedding", "4", "--epochs", "1",
+                             "--attention", "luong-dot", "--lr-schedule", "cosine", "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.error)
+        XCTAssertTrue(train.output.hasPrefix("translate: 58 training, 3 validation, 3 test pairs"), train.output)
+        let checkpoint = out.appendingPathComponent("best.safetensors").path
+        for split in ["test", "validation"] {
+            let r = try run(["eval", "translate", "--checkpoint", checkpoint, "--data", pairs.path, "--split", split])
+            XCTAssertEqual(r.status, 0, r.error)
+            XCTAssertTrue(r.output.hasPrefix("\(split) (greedy): loss"), r.output)
+            XCTAssertTrue(r.output.contains("(3 sentences)"), r.output)
+        }
+        let noData = try run(["eval", "translate", "--checkpoint", checkpoint])
+        XCTAssertEqual(noData.status, 1)
+        XCTAssertTrue(noData.error.contains("--data is needed"), noData.error)
+        let badSplit = try run(["eval", "translate", "--checkpoint", checkpoint, "--data", pairs.path, "--split", "train"])
+        XCTAssertNotEqual(badSplit.status, 0)
+        XCTAssertTrue(badSplit.error.contains("--split must be test or validation"), badSplit.error)
+    }
 }
