@@ -41,8 +41,10 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("attention-size"), help: "Hidden width of additive attention (0: --hidden).") var attentionSize = 0
         @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout = 0.1
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
-        @Option(help: "Adam learning rate.") var lr = 2e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value.") var clipNorm = 5.0
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
+        @OptionGroup var update: UpdateRuleOptions
+        @OptionGroup var configFile: ConfigFileOption
         @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule = "constant"
         @Option(name: .customLong("teacher-forcing"), help: "Probability of feeding the true previous token (1: always).") var teacherForcing = 1.0
         @Option(name: .customLong("teacher-forcing-end"), help: "Scheduled sampling: the ratio decays linearly from --teacher-forcing to this over training.")
@@ -70,7 +72,7 @@ extension RecurrentCommand.Train {
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
-            guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw ValidationError("--length-penalty must not be negative") }
             guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
             for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
@@ -103,6 +105,7 @@ extension RecurrentCommand.Train {
                 let model = Seq2Seq<Float>(config, seed: seed)
                 var options = Seq2SeqTrainingOptions()
                 options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                options.update = update.rule
                 options.learningRateSchedule = lrSchedule
                 options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
                 options.maxBatchesPerEpoch = maxBatches
@@ -111,7 +114,8 @@ extension RecurrentCommand.Train {
                 print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
                       + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")
                 print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), attention \(attention), embedding \(embedding), "
-                      + "\(model.parameterCount) parameters; batch \(batch), Adam lr \(lr), \(epochs) epochs")
+                      + "\(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), \(epochs) epochs")
+                try configFile.echo(into: URL(fileURLWithPath: out))
                 let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: URL(fileURLWithPath: out))
                 trainer.dataDescription = description
                 let start = Date()

@@ -9,7 +9,10 @@ public struct Seq2SeqTrainingOptions: Codable, Sendable {
     public var epochs = 10
     public var batch = 64
     public var learningRate = 2e-3
+    /// Global-norm clipping threshold (0: off).
     public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
     /// constant, or cosine: decays from `learningRate` to 0 over the run (CosineAnnealingLR).
     public var learningRateSchedule = "constant"
     /// Teacher-forcing ratio at the first step; with `teacherForcingEnd` below it, the ratio decays
@@ -52,7 +55,7 @@ public struct TranslationEvaluation: Sendable {
     }
 }
 
-/// Trains a `Seq2Seq` with Adam and global-norm clipping (teacher forcing, optionally scheduled
+/// Trains a `Seq2Seq` with Adam (or another `UpdateRule`) and global-norm clipping (teacher forcing, optionally scheduled
 /// sampling), evaluating validation BLEU (greedy) after each epoch; writes config.json,
 /// options.json, vocabulary.json, metrics.csv and the best and last checkpoints into the run folder,
 /// then scores the best model on the test split (test.json).
@@ -137,10 +140,10 @@ public final class Seq2SeqTrainer {
         let vocabularyJSON = "{\"source\": \(vocabularies.source.jsonString()), \"target\": \(vocabularies.target.jsonString())}"
         try atomicWrite(Data(vocabularyJSON.utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_bleu", "val_exact_match",
-                                                          "teacher_forcing", "tokens_per_second"], plotted: ["train_loss", "val_loss"])
+                                                          "teacher_forcing", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"])
         let parameters = model.parameters()
         _ = ParameterBuffer(parameters)
-        let optimizer = Adam(parameters: parameters, learningRate: Float(options.learningRate))
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         var generator = RandomGenerator(seed: options.seed)
         let train = data.train
         let batchesPerEpoch = (train.count + options.batch - 1) / options.batch
@@ -156,6 +159,7 @@ public final class Seq2SeqTrainer {
             var order = Array(train.indices)
             order.shuffle(using: &generator)
             var epochLoss = 0.0
+            var clipped = 0   // updates clipping changed in this epoch
             for k in 0..<perEpoch {
                 step += 1
                 let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
@@ -166,7 +170,10 @@ public final class Seq2SeqTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch, teacherForcing: ratio, generator: &generator)
-                let value = try applyUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, step: step)
+                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm,
+                                                      clipValue: options.update.clipValue, step: step)
+                let value = outcome.loss
+                if outcome.clipped { clipped += 1 }
                 batchLosses.append(value)
                 epochLoss += value
                 tokens += batch.targetLengths.reduce(0, +)
@@ -181,7 +188,7 @@ public final class Seq2SeqTrainer {
             let elapsed = Date().timeIntervalSince(start)
             history.append((epoch, trainLoss, validation, elapsed))
             try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.bleu.score, validation.exactMatch,
-                            ratio, Double(tokens) / elapsed])
+                            ratio, Double(tokens) / elapsed, Double(clipped)])
             var extra = dataDescription
             extra["task"] = "translate"
             extra["epoch"] = "\(epoch)"
