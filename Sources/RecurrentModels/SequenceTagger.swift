@@ -32,7 +32,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     }
 
     /// Checkpoints written before `cell` existed hold LSTM taggers.
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: Swift.Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
         tagCount = try c.decode(Int.self, forKey: .tagCount)

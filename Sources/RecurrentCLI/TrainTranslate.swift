@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+
+extension RecurrentCommand.Train {
+    /// `recurrent train translate`: an encoder-decoder with attention on sentence pairs or a synthetic task.
+    struct Translate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "translate",
+            abstract: "Train a sequence-to-sequence model (encoder-decoder, optionally with attention).",
+            discussion: """
+            --data is a source<TAB>target file (Tatoeba / manythings.org format; further columns are ignored). Both sides are
+            lowercased and punctuation is split off; pairs with more than --max-length tokens on a side are dropped. The pairs are
+            split 90/5/5 by distinct source sentence with --split-seed. Instead of --data, --synthetic reverse|sort trains on random
+            sequences of --symbols symbols with lengths --min-symbols...--max-symbols.
+            Reports validation BLEU (greedy) after each epoch and test BLEU and exact match with the best model (and with beam search
+            when --beam > 1). Writes config.json, options.json, vocabulary.json, metrics.csv, loss.svg, test.json, best.safetensors and
+            last.safetensors into --out.
+            Example:
+              recurrent train translate --data Examples/data/tatoeba-eng-fra/eng-fra.txt --attention bahdanau --epochs 20 --out runs/fra
+              recurrent train translate --synthetic reverse --attention luong-general --epochs 6 --out runs/reverse
+            """
+        )
+
+        @Option(help: "Sentence pairs: source<TAB>target per line.") var data: String?
+        @Option(help: "Synthetic task instead of --data: reverse or sort.") var synthetic: String?
+        @Option(name: .customLong("max-length"), help: "Drop pairs with more tokens than this on either side.") var maxLength = 10
+        @Option(name: .customLong("max-pairs"), help: "Keep only the first N usable pairs (0: all).") var maxPairs = 0
+        @Option(name: .customLong("split-seed"), help: "Seed of the 90/5/5 split (and of the synthetic data).") var splitSeed: UInt64 = 1
+        @Option(help: "Synthetic task: number of symbols (2...26).") var symbols = 10
+        @Option(name: .customLong("min-symbols"), help: "Synthetic task: shortest sequence.") var minSymbols = 20
+        @Option(name: .customLong("max-symbols"), help: "Synthetic task: longest sequence.") var maxSymbols = 40
+        @Option(name: .customLong("synthetic-train"), help: "Synthetic task: training pairs.") var syntheticTrain = 10000
+        @Option(name: .customLong("synthetic-eval"), help: "Synthetic task: validation and test pairs (each).") var syntheticEval = 500
+        @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Hidden units (decoder, and each encoder direction).") var hidden = 128
+        @Option(help: "Stacked layers of encoder and decoder.") var layers = 1
+        @Option(help: "Embedding size.") var embedding = 64
+        @Flag(inversion: .prefixedNo, help: "Bidirectional encoder.") var bidirectional = true
+        @Option(help: "Attention: none, bahdanau, luong-dot, luong-general or luong-concat.") var attention = "bahdanau"
+        @Option(name: .customLong("attention-size"), help: "Hidden width of additive attention (0: --hidden).") var attentionSize = 0
+        @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout = 0.1
+        @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
+        @Option(help: "Learning rate.") var lr = 2e-3
+        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
+        @OptionGroup var update: UpdateRuleOptions
+        @OptionGroup var configFile: ConfigFileOption
+        @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule = "constant"
+        @Option(name: .customLong("teacher-forcing"), help: "Probability of feeding the true previous token (1: always).") var teacherForcing = 1.0
+        @Option(name: .customLong("teacher-forcing-end"), help: "Scheduled sampling: the ratio decays linearly from --teacher-forcing to this over training.")
+        var teacherForcingEnd: Double?
+        @Option(help: "Passes over the training split.") var epochs = 10
+        @Option(help: "Pairs per batch.") var batch = 64
+        @Option(name: .customLong("max-batches"), help: "Stop each epoch after N batches (0: all); for quick checks.") var maxBatches = 0
+        @Option(help: "Also score the test split with beam search of this width.") var beam = 1
+        @Option(name: .customLong("length-penalty"), help: "GNMT length penalty α of that beam search (0: none).") var lengthPenalty = 0.0
+        @Option(help: "Random seed of the model and training (same seed, same run).") var seed: UInt64 = 1
+        @Option(help: "Run folder.") var out = "runs/translate"
+
+        func validate() throws {
+            guard (data == nil) != (synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
+            if let synthetic, SyntheticTask(rawValue: synthetic) == nil { throw ValidationError("--synthetic must be reverse or sort, got '\(synthetic)'") }
+            guard Seq2SeqConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(Seq2SeqConfig.cells.joined(separator: ", ")), got '\(cell)'") }
+            guard Seq2SeqConfig.attentions.contains(attention) else {
+                throw ValidationError("--attention must be one of \(Seq2SeqConfig.attentions.joined(separator: ", ")), got '\(attention)'")
+            }
+            guard hidden > 0, layers > 0, embedding > 0, batch > 0, epochs > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
+                throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs, --min-count, --max-length and --beam must be positive")
+            }
+            guard (2...26).contains(symbols), minSymbols >= 1, minSymbols <= maxSymbols, syntheticTrain > 0, syntheticEval > 0 else {
+                throw ValidationError("--symbols must be in 2...26, --min-symbols in 1...--max-symbols, and the synthetic sizes positive")
+            }
+            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+            guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
+            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
+            guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw ValidationError("--length-penalty must not be negative") }
+            guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+            for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
+                throw ValidationError("\(name) must be in [0, 1], got \(value)")
+            }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let corpus: ParallelCorpus
+                var description: [String: String] = [:]
+                if let name = synthetic, let task = SyntheticTask(rawValue: name) {
+                    corpus = task.corpus(train: syntheticTrain, validation: syntheticEval, test: syntheticEval,
+                                         lengths: minSymbols...maxSymbols, symbols: symbols, seed: splitSeed)
+                    description = ["synthetic": name, "symbols": "\(symbols)", "min_symbols": "\(minSymbols)", "max_symbols": "\(maxSymbols)",
+                                   "synthetic_train": "\(syntheticTrain)", "synthetic_eval": "\(syntheticEval)", "split_seed": "\(splitSeed)"]
+                } else {
+                    let pairs = try ParallelCorpus.readPairs(path: data!, maxLength: maxLength, maxPairs: maxPairs)
+                    corpus = ParallelCorpus(splitting: pairs, seed: splitSeed)
+                    description = ["max_length": "\(maxLength)", "max_pairs": "\(maxPairs)", "split_seed": "\(splitSeed)", "pairs": "\(pairs.count)"]
+                }
+                guard !corpus.train.isEmpty, !corpus.validation.isEmpty, !corpus.test.isEmpty else {
+                    throw ValidationError("too few pairs for a 90/5/5 split: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test")
+                }
+                let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
+                let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
+                                           embeddingSize: embedding, hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
+                                           attention: attention, attentionSize: attentionSize, dropout: dropout)
+                try config.validate()
+                let model = Seq2Seq<Float>(config, seed: seed)
+                var options = Seq2SeqTrainingOptions()
+                options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                options.update = update.rule
+                options.learningRateSchedule = lrSchedule
+                options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
+                options.maxBatchesPerEpoch = maxBatches
+                let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength
+                options.maxDecodeLength = 2 * longest + 5
+                print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
+                      + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")
+                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), attention \(attention), embedding \(embedding), "
+                      + "\(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), \(epochs) epochs")
+                try configFile.echo(into: URL(fileURLWithPath: out))
+                let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: URL(fileURLWithPath: out))
+                trainer.dataDescription = description
+                let start = Date()
+                let test = try trainer.run()
+                let trainSeconds = Date().timeIntervalSince(start)
+                if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }
+                print("test (best model, greedy): \(test.summary)")
+                print("  \(test.bleu)")
+                if beam > 1 {
+                    let beamStart = Date()
+                    let scored = Seq2SeqTrainer.evaluate(model, corpus.test, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty,
+                                                         maxLength: options.maxDecodeLength)
+                    print(String(format: "test (best model, beam %d, length penalty %.2f): %@ (%.0f s)", beam, lengthPenalty, scored.summary, Date().timeIntervalSince(beamStart)))
+                    print("  \(scored.bleu)")
+                }
+                print(String(format: "%.0f s training. Run folder: %@", trainSeconds, out))
+            }
+        }
+    }
+}

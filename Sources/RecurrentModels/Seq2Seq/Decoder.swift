@@ -1,0 +1,109 @@
+import RecurrentNN
+import RecurrentTensor
+
+/// Decoder of a sequence-to-sequence model, stepped one token at a time:
+///
+///     e_t = dropout(embed(y_{t−1}))
+///     Bahdanau:   c_t, a_t = attend(h_{t−1}, keys);  h_t = cells([e_t; c_t], h_{t−1})
+///     Luong:      h_t = cells(e_t, h_{t−1});        c_t, a_t = attend(h_t, keys)
+///     with attention:  o_t = tanh(W_o [h_t; c_t] + b_o)      without: o_t = h_t
+///     logits_t = W_y dropout(o_t) + b_y
+///
+/// where h is the top of a stack of cells (LSTMCell, GRUCell or RNNCell, one per layer), started from
+/// the encoder's final state (the plain encoder-decoder) or from any vector (one-to-many generation).
+/// Parameter names: `embedding.weight`, `cell_l0.weight_ih`, `cell_l0.weight_hh`, `cell_l0.bias_ih`,
+/// `cell_l0.bias_hh`, …, `attention.…` (see `Attention`), `combine.weight`, `combine.bias`, `output.weight`, `output.bias`.
+public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
+    public let kind: RecurrentCellKind
+    public let hiddenSize: Int
+    public let embedding: Embedding<Scalar>
+    public let cells: [RecurrentCell<Scalar>]
+    public let attention: Attention<Scalar>?
+    public let combine: Linear<Scalar>?
+    public let output: Linear<Scalar>
+    public let dropout: Dropout<Scalar>
+
+    public var vocabularySize: Int { output.outFeatures }
+
+    /// - Parameters:
+    ///   - kind: `.lstm`, `.gru` or `.rnnTanh`.
+    ///   - vocabularySize: target words V (id 0 is `<pad>`).
+    ///   - embeddingSize: E.
+    ///   - hiddenSize: H of every layer.
+    ///   - layers: stacked cells.
+    ///   - attention: the attention kind, nil for none; keys must have width H.
+    ///   - attentionSize: A of the additive kinds.
+    public init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
+                attentionSize: Int, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
+        precondition([.lstm, .gru, .rnnTanh].contains(kind), "Decoder: cell \(kind) is not supported")
+        self.kind = kind
+        self.hiddenSize = hiddenSize
+        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        let feedsContext = kindOfAttention == .bahdanau
+        cells = (0..<layers).map { l in
+            let inputSize = l > 0 ? hiddenSize : embeddingSize + (feedsContext ? hiddenSize : 0)
+            switch kind {
+            case .lstm: return LSTMCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
+            case .gru: return GRUCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
+            default: return RNNCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
+            }
+        }
+        attention = kindOfAttention.map { Attention(kind: $0, querySize: hiddenSize, keySize: hiddenSize, attentionSize: attentionSize, generator: &generator) }
+        combine = kindOfAttention == nil ? nil : Linear(2 * hiddenSize, hiddenSize, generator: &generator)
+        output = Linear(hiddenSize, vocabularySize, generator: &generator)
+        self.dropout = Dropout(dropout, seed: seed &+ 21)
+        super.init()
+        registerModule("embedding", embedding)
+        for (l, cell) in cells.enumerated() { registerModule("cell_l\(l)", cell) }
+        if let attention { registerModule("attention", attention) }
+        if let combine { registerModule("combine", combine) }
+        registerModule("output", output)
+        registerModule("dropout", self.dropout)
+    }
+
+    /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself).
+    public func zeroState(batch: Int) -> DecoderState<Scalar> {
+        DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: kind == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
+    }
+
+    /// One step for every row of the batch.
+    /// - Parameters:
+    ///   - tokens: (B) the previous token of each row (`<s>` first).
+    ///   - state: h (and c) per layer, each (B, H).
+    ///   - memory: the attention keys (B, S, H) with their mask; required when the decoder has attention.
+    /// - Returns: logits (B, V), the next state, and the attention weights (B, S) when there is attention.
+    public func step(_ tokens: [Int], state: DecoderState<Scalar>, memory: AttentionMemory<Scalar>?)
+        -> (logits: Tensor<Scalar>, state: DecoderState<Scalar>, weights: Tensor<Scalar>?) {
+        let b = tokens.count
+        precondition(attention == nil || memory?.batch == b, "Decoder.step: attention needs a memory of \(b) rows")
+        precondition(state.h.count == cells.count && state.h.allSatisfy { $0.shape == [b, hiddenSize] },
+                     "Decoder.step: state must hold \(cells.count) tensors (\(b), \(hiddenSize))")
+        var x = dropout(embedding(tokens, shape: [b]))                            // (B, E)
+        var context: Tensor<Scalar>?, weights: Tensor<Scalar>?
+        if let attention, attention.kind.queriesPreviousState {
+            (context, weights) = attention(state.h[cells.count - 1], memory: memory!) // (B, H), (B, S)
+            x = Tensor.concat([x, context!], axis: 1)                           // (B, E + H)
+        }
+        var hs: [Tensor<Scalar>] = [], cs: [Tensor<Scalar>] = []
+        for (l, cell) in cells.enumerated() {
+            switch cell {
+            case let lstm as LSTMCell<Scalar>:
+                let s = lstm(x, state: (state.h[l], state.c![l]))
+                hs.append(s.h); cs.append(s.c)
+            case let gru as GRUCell<Scalar>:
+                hs.append(gru(x, state.h[l]))
+            case let rnn as RNNCell<Scalar>:
+                hs.append(rnn(x, state.h[l]))
+            default:
+                preconditionFailure("Decoder: unsupported cell \(type(of: cell))")
+            }
+            x = hs[l]                                                           // (B, H)
+        }
+        if let attention, !attention.kind.queriesPreviousState {
+            (context, weights) = attention(x, memory: memory!)                  // (B, H), (B, S)
+        }
+        if let combine, let context { x = combine(Tensor.concat([x, context], axis: 1)).tanh() }  // (B, H)
+        let logits = output(dropout(x))                                        // (B, V)
+        return (logits, DecoderState(h: hs, c: kind == .lstm ? cs : nil), weights)
+    }
+}

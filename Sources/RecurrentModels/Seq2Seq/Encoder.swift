@@ -1,0 +1,82 @@
+import RecurrentNN
+import RecurrentTensor
+
+/// The state a decoder steps from: h (and c for LSTM) of every layer, each (B, H).
+public struct DecoderState<Scalar: TensorScalar> {
+    public var h: [Tensor<Scalar>]
+    public var c: [Tensor<Scalar>]?
+
+    public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>]? = nil) {
+        self.h = h
+        self.c = c
+    }
+
+    /// The rows `rows` of every tensor (repeats allowed): a beam's states follow their parents.
+    public func selecting(rows: [Int]) -> DecoderState {
+        DecoderState(h: h.map { $0.indexSelect(axis: 0, indices: rows) }, c: c?.map { $0.indexSelect(axis: 0, indices: rows) })
+    }
+}
+
+/// Encoder of a sequence-to-sequence model: embedding (`<pad>` = 0) → dropout → stacked, optionally
+/// bidirectional recurrent layer over the true lengths.
+///
+/// Its outputs are the attention keys: with two directions they are summed, so keys have the
+/// decoder's width H for every attention kind (Luong dot included). Its final states start the
+/// decoder, layer by layer; with two directions the forward and backward states of a layer are
+/// concatenated and bridged to H: h = tanh(W_b [h→; h←] + b_b), c = W_c [c→; c←] + b_c.
+/// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
+/// `bridge.weight`, `bridge.bias`, `bridge_c.weight`, `bridge_c.bias`.
+public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
+    public let embedding: Embedding<Scalar>
+    public let rnn: RecurrentLayer<Scalar>
+    public let dropout: Dropout<Scalar>
+    public let bridge: Linear<Scalar>?
+    public let bridgeC: Linear<Scalar>?
+
+    /// - Parameters:
+    ///   - kind: the recurrence (LSTM, GRU, Elman).
+    ///   - vocabularySize: source words (id 0 is `<pad>`).
+    ///   - embeddingSize: E.
+    ///   - hiddenSize: H per direction.
+    ///   - layers: stacked layers L.
+    ///   - bidirectional: whether a reverse direction runs too.
+    ///   - dropout: on the embeddings and between layers, in train mode.
+    public init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
+                dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
+        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        rnn = RecurrentLayer(kind: kind, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, bias: true, batchFirst: false,
+                             dropout: dropout, bidirectional: bidirectional, merge: .sum, projSize: 0, generator: &generator)
+        rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 11)
+        self.dropout = Dropout(dropout, seed: seed &+ 12)
+        bridge = bidirectional ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
+        bridgeC = bidirectional && kind == .lstm ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
+        super.init()
+        registerModule("embedding", embedding)
+        registerModule("rnn", rnn)
+        registerModule("dropout", self.dropout)
+        if let bridge { registerModule("bridge", bridge) }
+        if let bridgeC { registerModule("bridge_c", bridgeC) }
+    }
+
+    /// - Parameters:
+    ///   - ids: (S, B) source ids, row-major, 0 past each length.
+    ///   - lengths: (B) valid steps, in 1...S.
+    /// - Returns: outputs (B, S, H), zero past each length, and the decoder's initial state.
+    public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> (outputs: Tensor<Scalar>, state: DecoderState<Scalar>) {
+        let x = dropout(embedding(ids, shape: [steps, batch]))               // (S, B, E)
+        let (out, final) = rnn(x, lengths: lengths)                         // (S, B, H), h (L·D, B, H)
+        let H = rnn.hiddenSize, D = rnn.directions
+        func layerState(_ t: Tensor<Scalar>, _ l: Int, _ bridge: Linear<Scalar>?, squash: Bool) -> Tensor<Scalar> {
+            guard let bridge else { return t.slice(axis: 0, l..<(l + 1)).reshaped([batch, H]) }
+            let both = t.slice(axis: 0, (D * l)..<(D * l + 2))                   // (2, B, H)
+            let joined = Tensor.concat([both.slice(axis: 0, 0..<1).reshaped([batch, H]),
+                                        both.slice(axis: 0, 1..<2).reshaped([batch, H])], axis: 1) // (B, 2H)
+            let y = bridge(joined)                                              // (B, H)
+            return squash ? y.tanh() : y
+        }
+        let L = rnn.numLayers
+        let h = (0..<L).map { layerState(final.h, $0, bridge, squash: true) }
+        let c = final.c.map { c in (0..<L).map { layerState(c, $0, bridgeC, squash: false) } }
+        return (out.transposed(0, 1), DecoderState(h: h, c: c))             // (B, S, H)
+    }
+}

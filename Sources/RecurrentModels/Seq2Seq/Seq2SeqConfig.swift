@@ -1,0 +1,64 @@
+import RecurrentNN
+
+/// Hyper-parameters of an encoder-decoder; stored in checkpoints as JSON.
+public struct Seq2SeqConfig: Codable, Equatable, Sendable {
+    public var sourceVocabularySize: Int
+    public var targetVocabularySize: Int
+    public var embeddingSize: Int
+    /// Hidden units of the decoder and of each encoder direction (H).
+    public var hiddenSize: Int
+    /// Stacked layers of the encoder and of the decoder (the encoder's final state of layer k starts the decoder's layer k).
+    public var layers: Int
+    /// lstm, gru or rnn.
+    public var cell: String
+    public var bidirectional: Bool
+    /// none, bahdanau, luong-dot, luong-general or luong-concat.
+    public var attention: String
+    /// Hidden width of the additive scores (Bahdanau, Luong concat).
+    public var attentionSize: Int
+    public var dropout: Double
+
+    public static let cells = ["lstm", "gru", "rnn"]
+    public static let attentions = ["none"] + AttentionKind.allCases.map(\.rawValue)
+
+    public init(sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1,
+                cell: String = "lstm", bidirectional: Bool = true, attention: String = "bahdanau", attentionSize: Int = 0,
+                dropout: Double = 0.1) {
+        self.sourceVocabularySize = sourceVocabularySize
+        self.targetVocabularySize = targetVocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.attention = attention
+        self.attentionSize = attentionSize > 0 ? attentionSize : hiddenSize
+        self.dropout = dropout
+    }
+
+    /// The attention kind, nil for none.
+    public var attentionKind: AttentionKind? { AttentionKind(rawValue: attention) }
+
+    public var cellKind: RecurrentCellKind {
+        switch cell {
+        case "gru": .gru
+        case "rnn": .rnnTanh
+        default: .lstm
+        }
+    }
+
+    /// Checks every field before anything is allocated from it (a config may come from a file).
+    public func validate() throws {
+        for (name, value, low, limit) in [("sourceVocabularySize", sourceVocabularySize, 3, 10_000_000),
+                                          ("targetVocabularySize", targetVocabularySize, 5, 10_000_000),
+                                          ("embeddingSize", embeddingSize, 1, 65_536), ("hiddenSize", hiddenSize, 1, 65_536),
+                                          ("layers", layers, 1, 64), ("attentionSize", attentionSize, 1, 65_536)] where value < low || value > limit {
+            throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
+        }
+        guard Self.cells.contains(cell) else { throw ModelError.badConfig("cell must be one of \(Self.cells.joined(separator: ", ")), got '\(cell)'") }
+        guard Self.attentions.contains(attention) else {
+            throw ModelError.badConfig("attention must be one of \(Self.attentions.joined(separator: ", ")), got '\(attention)'")
+        }
+        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// Options of `recurrent train translate`.
+public struct Seq2SeqTrainingOptions: Codable, Sendable {
+    public var epochs = 10
+    public var batch = 64
+    public var learningRate = 2e-3
+    /// Global-norm clipping threshold (0: off).
+    public var clipNorm = 5.0
+    /// Optimizer, momentum, weight decay and element-wise clipping.
+    public var update = UpdateRule()
+    /// constant, or cosine: decays from `learningRate` to 0 over the run (CosineAnnealingLR).
+    public var learningRateSchedule = "constant"
+    /// Teacher-forcing ratio at the first step; with `teacherForcingEnd` below it, the ratio decays
+    /// linearly to `teacherForcingEnd` at the last step (scheduled sampling).
+    public var teacherForcing = 1.0
+    public var teacherForcingEnd: Double? = nil
+    /// Longest output when decoding for evaluation (tokens, `</s>` included).
+    public var maxDecodeLength = 60
+    /// Stop each epoch after this many batches (0: the whole training split); for quick checks.
+    public var maxBatchesPerEpoch = 0
+    public var seed: UInt64 = 1
+    public init() {}
+
+    /// The teacher-forcing ratio at `step` of `totalSteps` (1-based).
+    public func teacherForcingRatio(step: Int, totalSteps: Int) -> Double {
+        guard let end = teacherForcingEnd, totalSteps > 1 else { return teacherForcing }
+        let progress = Double(step - 1) / Double(totalSteps - 1)
+        return teacherForcing + (end - teacherForcing) * progress
+    }
+}
+
+/// Scores of a translation model on a split: teacher-forced loss, corpus BLEU against every
+/// reference of each distinct source, and exact match (the output equals one of the references).
+public struct TranslationEvaluation: Sendable {
+    public var loss: Double
+    public var bleu: BLEU
+    public var exactMatch: Double
+    public var sentences: Int
+    /// The distinct sources, their outputs and references, in evaluation order.
+    public var sources: [[String]] = []
+    public var outputs: [[String]] = []
+
+    public var summary: String {
+        String(format: "loss %.4f, BLEU %.2f, exact match %.4f (%d sentences)", loss, bleu.score, exactMatch, sentences)
+    }
+
+    public func json() -> [String: Any] {
+        ["loss": loss, "bleu": bleu.score, "bleu_precisions": bleu.precisions, "brevity_penalty": bleu.brevityPenalty,
+         "hypothesis_length": bleu.hypothesisLength, "reference_length": bleu.referenceLength, "exact_match": exactMatch, "sentences": sentences]
+    }
+}
+
+/// Trains a `Seq2Seq` with Adam (or another `UpdateRule`) and global-norm clipping (teacher forcing, optionally scheduled
+/// sampling), evaluating validation BLEU (greedy) after each epoch; writes config.json,
+/// options.json, vocabulary.json, metrics.csv and the best and last checkpoints into the run folder,
+/// then scores the best model on the test split (test.json).
+public final class Seq2SeqTrainer {
+    public let model: Seq2Seq<Float>
+    public let data: ParallelCorpus
+    public let vocabularies: Seq2SeqVocabularies
+    public let options: Seq2SeqTrainingOptions
+    public let runFolder: URL
+    /// Extra checkpoint fields describing the data (split seed, filters, synthetic task), for `eval translate`.
+    public var dataDescription: [String: String] = [:]
+    public private(set) var bestBLEU = -Double.infinity
+    public private(set) var history: [(epoch: Int, trainLoss: Double, validation: TranslationEvaluation, seconds: Double)] = []
+    public private(set) var batchLosses: [Double] = []
+
+    public init(model: Seq2Seq<Float>, data: ParallelCorpus, vocabularies: Seq2SeqVocabularies, options: Seq2SeqTrainingOptions, runFolder: URL) {
+        self.model = model
+        self.data = data
+        self.vocabularies = vocabularies
+        self.options = options
+        self.runFolder = runFolder
+    }
+
+    /// Scores `model` on `pairs`: distinct sources are translated (greedy when `beam` is 1, beam search
+    /// otherwise) and compared with all their references.
+    public static func evaluate(_ model: Seq2Seq<Float>, _ pairs: [SentencePair], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
+                                lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> TranslationEvaluation {
+        var order: [[String]] = []
+        var references: [[String]: [[String]]] = [:]
+        for p in pairs {
+            if references[p.source] == nil { order.append(p.source) }
+            references[p.source, default: []].append(p.target)
+        }
+        var totalLoss = 0.0, lossTokens = 0
+        withoutGrad {
+            model.eval()
+            defer { model.train() }
+            for start in stride(from: 0, to: pairs.count, by: batch) {
+                let b = Seq2SeqBatch(pairs, indices: Array(start..<min(start + batch, pairs.count)), vocabularies: vocabularies)
+                let tokens = b.targetLengths.reduce(0, +)
+                totalLoss += Double(model.loss(b).item) * Double(tokens)
+                lossTokens += tokens
+            }
+        }
+        let outputs = translate(model, order, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength, batch: batch)
+            .map { vocabularies.targetTokens($0.ids) }
+        let refs = order.map { references[$0]! }
+        let exact = zip(outputs, refs).filter { o, r in r.contains(o) }.count
+        var evaluation = TranslationEvaluation(loss: lossTokens > 0 ? totalLoss / Double(lossTokens) : .nan,
+                                               bleu: BLEU.corpus(hypotheses: outputs, references: refs),
+                                               exactMatch: order.isEmpty ? 0 : Double(exact) / Double(order.count), sentences: order.count)
+        evaluation.sources = order
+        evaluation.outputs = outputs
+        return evaluation
+    }
+
+    /// Translations of tokenized sources (each non-empty), in order: batched greedy decoding when
+    /// `beam` is 1, beam search one sentence at a time otherwise.
+    public static func translate(_ model: Seq2Seq<Float>, _ sources: [[String]], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
+                                 lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> [Translation] {
+        let ids = sources.map { s in s.map { vocabularies.source.id($0) ?? 1 } }
+        if beam > 1 {
+            return ids.map { model.beamSearch($0, beamWidth: beam, maxLength: maxLength, lengthPenalty: lengthPenalty)[0] }
+        }
+        var results: [Translation] = []
+        var unused = RandomGenerator(seed: 0)
+        for start in stride(from: 0, to: ids.count, by: batch) {
+            let chunk = Array(ids[start..<min(start + batch, ids.count)])
+            let b = Seq2SeqBatch(sources: chunk, targets: chunk.map { _ in [] }, bos: vocabularies.bosId, eos: vocabularies.eosId)
+            results += model.decode(b.source, steps: b.sourceSteps, batch: b.batch, lengths: b.sourceLengths, maxLength: maxLength, generator: &unused)
+        }
+        return results
+    }
+
+    /// Runs the training loop. Returns the best model's scores on the test split (the best model stays loaded).
+    @discardableResult
+    public func run(progress: Bool = true) throws -> TranslationEvaluation {
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        let configJSON = try jsonText(model.config)
+        try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
+        try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
+        let vocabularyJSON = "{\"source\": \(vocabularies.source.jsonString()), \"target\": \(vocabularies.target.jsonString())}"
+        try atomicWrite(Data(vocabularyJSON.utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
+        let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_bleu", "val_exact_match",
+                                                          "teacher_forcing", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"])
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
+        var generator = RandomGenerator(seed: options.seed)
+        let train = data.train
+        let batchesPerEpoch = (train.count + options.batch - 1) / options.batch
+        let perEpoch = options.maxBatchesPerEpoch > 0 ? min(options.maxBatchesPerEpoch, batchesPerEpoch) : batchesPerEpoch
+        let totalSteps = options.epochs * perEpoch
+        let reporter = ProgressReporter(total: totalSteps)
+        let start = Date()
+        var best: [String: Tensor<Float>]? = nil
+        var step = 0, tokens = 0
+        var runningLoss = Double.nan, ratio = options.teacherForcing
+        model.train()
+        for epoch in 1...options.epochs {
+            var order = Array(train.indices)
+            order.shuffle(using: &generator)
+            var epochLoss = 0.0
+            var clipped = 0   // updates clipping changed in this epoch
+            for k in 0..<perEpoch {
+                step += 1
+                let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
+                let batch = Seq2SeqBatch(train, indices: indices, vocabularies: vocabularies)
+                ratio = options.teacherForcingRatio(step: step, totalSteps: totalSteps)
+                if options.learningRateSchedule == "cosine" {
+                    optimizer.learningRate = Float(CosineSchedule(base: options.learningRate, tMax: totalSteps).learningRate(at: step - 1))
+                }
+                optimizer.zeroGrad()
+                let loss = model.loss(batch, teacherForcing: ratio, generator: &generator)
+                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm,
+                                                      clipValue: options.update.clipValue, step: step)
+                let value = outcome.loss
+                if outcome.clipped { clipped += 1 }
+                batchLosses.append(value)
+                epochLoss += value
+                tokens += batch.targetLengths.reduce(0, +)
+                runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
+                if progress {
+                    reporter.update(step: step, loss: runningLoss, tokensPerSecond: Double(tokens) / Date().timeIntervalSince(start),
+                                    extra: "epoch \(epoch)/\(options.epochs)" + (history.last.map { String(format: "  val BLEU %.2f", $0.validation.bleu.score) } ?? ""))
+                }
+            }
+            let validation = Self.evaluate(model, data.validation, vocabularies: vocabularies, maxLength: options.maxDecodeLength)
+            let trainLoss = epochLoss / Double(perEpoch)
+            let elapsed = Date().timeIntervalSince(start)
+            history.append((epoch, trainLoss, validation, elapsed))
+            try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.bleu.score, validation.exactMatch,
+                            ratio, Double(tokens) / elapsed, Double(clipped)])
+            var extra = dataDescription
+            extra["task"] = "translate"
+            extra["epoch"] = "\(epoch)"
+            extra["step"] = "\(step)"
+            extra["val_bleu"] = "\(validation.bleu.score)"
+            extra["target_vocabulary"] = vocabularies.target.jsonString()
+            let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: vocabularies.source.tokens, extra: extra)
+            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            // Exact match breaks BLEU ties (BLEU is 0 for every output shorter than 4 tokens).
+            let score = validation.bleu.score + validation.exactMatch * 1e-3
+            if score > bestBLEU {
+                bestBLEU = score
+                try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
+                best = model.stateDict()
+            }
+        }
+        if progress { reporter.finish() }
+        if let best { try model.loadParameters(best) }
+        let test = Self.evaluate(model, data.test, vocabularies: vocabularies, maxLength: options.maxDecodeLength)
+        var object = test.json()
+        object["epoch_of_best"] = history.max { $0.validation.bleu.score + $0.validation.exactMatch * 1e-3 < $1.validation.bleu.score + $1.validation.exactMatch * 1e-3 }?.epoch ?? 0
+        object["seconds"] = Date().timeIntervalSince(start)
+        let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try atomicWrite(json, to: runFolder.appendingPathComponent("test.json"))
+        return test
+    }
+
+    func jsonText<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension Seq2Seq where Scalar == Float {
+    /// Loads a checkpoint written by `Seq2SeqTrainer`, validating everything that came from the file.
+    /// - Returns: the model, its vocabularies, and the checkpoint's extra fields (data description).
+    public static func load(from url: URL) throws -> (model: Seq2Seq<Float>, vocabularies: Seq2SeqVocabularies, extra: [String: String]) {
+        let checkpoint = try Checkpoint.load(from: url)
+        let task = checkpoint.extra["task"] ?? "unknown"
+        guard task == "translate" else { throw ModelError.wrongTask(expected: "translate", found: task) }
+        let config: Seq2SeqConfig
+        do { config = try checkpoint.decodeConfig(Seq2SeqConfig.self) } catch {
+            throw ModelError.badConfig("the config is not a sequence-to-sequence config (\(error))")
+        }
+        try config.validate()
+        guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no source vocabulary") }
+        let vocabularies: Seq2SeqVocabularies
+        do {
+            vocabularies = try Seq2SeqVocabularies(source: Vocabulary(tokens: tokens),
+                                                   target: Vocabulary(jsonString: checkpoint.extra["target_vocabulary"] ?? ""))
+        } catch {
+            throw ModelError.badConfig("the checkpoint's vocabularies are not usable: \(error)")
+        }
+        guard vocabularies.source.count == config.sourceVocabularySize, vocabularies.target.count == config.targetVocabularySize else {
+            throw ModelError.badConfig("the vocabularies (\(vocabularies.source.count) source, \(vocabularies.target.count) target tokens) do not match the config (\(config.sourceVocabularySize), \(config.targetVocabularySize))")
+        }
+        if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        let model = Seq2Seq<Float>(config, seed: 0)
+        try model.loadParameters(checkpoint.tensors)
+        return (model, vocabularies, checkpoint.extra)
+    }
+}

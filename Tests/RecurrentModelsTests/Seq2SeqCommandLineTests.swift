@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// `recurrent train translate`, `translate` and `eval translate` end to end on a tiny synthetic task.
+final class Seq2SeqCommandLineTests: CommandLineTestCase {
+    func train(_ extra: [String] = []) throws -> URL {
+        let out = folder.appendingPathComponent("run")
+        let r = try run(["train", "translate", "--synthetic", "reverse", "--symbols", "4", "--min-symbols", "3", "--max-symbols", "5",
+                         "--synthetic-train", "128", "--synthetic-eval", "8", "--hidden", "12", "--embedding", "6", "--epochs", "1",
+                         "--attention", "bahdanau", "--beam", "2", "--out", out.path] + extra)
+        XCTAssertEqual(r.status, 0, r.error)
+        XCTAssertTrue(r.output.contains("test (best model, greedy): loss"), r.output)
+        XCTAssertTrue(r.output.contains("test (best model, beam 2, length penalty 0.00)"), r.output)
+        return out.appendingPathComponent("best.safetensors")
+    }
+
+    func testTrainTranslateEvalAndHeatmaps() throws {
+        let checkpoint = try train()
+        let heatmaps = folder.appendingPathComponent("maps")
+        let args = try run(["translate", "--checkpoint", checkpoint.path, "--heatmaps", heatmaps.path, "a b c", "d a"])
+        XCTAssertEqual(args.status, 0, args.error)
+        XCTAssertEqual(args.output.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "two lines and the final newline")
+        let maps = try FileManager.default.contentsOfDirectory(atPath: heatmaps.path).sorted()
+        XCTAssertEqual(maps, ["attention-001.svg", "attention-002.svg"])
+        let stdin = try run(["translate", "--checkpoint", checkpoint.path, "--beam", "3", "--n-best", "2"], input: "a b c\n\nd zebra\n")
+        XCTAssertEqual(stdin.status, 0, stdin.error)
+        XCTAssertTrue(stdin.error.contains("unknown words read as <unk>: zebra"), stdin.error)
+        XCTAssertEqual(stdin.output.split(separator: "\n").filter { $0.hasPrefix("1\t") || $0.hasPrefix("2\t") }.count, 4, stdin.output)
+        let eval = try run(["eval", "translate", "--checkpoint", checkpoint.path, "--beam", "2"])
+        XCTAssertEqual(eval.status, 0, eval.error)
+        XCTAssertTrue(eval.output.hasPrefix("test (beam 2): loss"), eval.output)
+        XCTAssertTrue(eval.output.contains("exact match"), eval.output)
+    }
+
+    func testBadInputFailsWithAMessage() throws {
+        let checkpoint = try train(["--attention", "none"])
+        let empty = try run(["translate", "--checkpoint", checkpoint.path, "  "])
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.error.contains("error: the sentence to translate is empty"), empty.error)
+        let noHeatmap = try run(["translate", "--checkpoint", checkpoint.path, "--heatmaps", folder.path, "a b"])
+        XCTAssertEqual(noHeatmap.status, 1)
+        XCTAssertTrue(noHeatmap.error.contains("needs a model with attention"), noHeatmap.error)
+        let missing = try run(["translate", "--checkpoint", folder.appendingPathComponent("none.safetensors").path, "a"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.error.hasPrefix("error: "), missing.error)
+        let badAttention = try run(["train", "translate", "--synthetic", "reverse", "--attention", "luong-magic"])
+        XCTAssertNotEqual(badAttention.status, 0)
+        XCTAssertTrue(badAttention.error.contains("--attention must be one of"), badAttention.error)
+        let both = try run(["train", "translate", "--synthetic", "reverse", "--data", "x.tsv"])
+        XCTAssertNotEqual(both.status, 0)
+    }
+
+    func testAnotherTasksCheckpointIsRefused() throws {
+        let corpus = folder.appendingPathComponent("tiny.txt")
+        try String(repeating: "hello world, this is a tiny corpus. ", count: 40).write(to: corpus, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("lm")
+        let lm = try run(["train", "charlm", "--data", corpus.path, "--hidden", "8", "--layers", "1", "--embedding", "4", "--steps", "2",
+                          "--batch", "2", "--seq-len", "8", "--eval-every", "2", "--out", out.path])
+        XCTAssertEqual(lm.status, 0, lm.error)
+        let r = try run(["translate", "--checkpoint", out.appendingPathComponent("last.safetensors").path, "a b"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.error.contains("expected 'translate'"), r.error)
+    }
+
+    /// A model trained on a pair file: eval needs the file back, scores either held-out split, and the cosine schedule runs.
+    func testPairFileCheckpointAndEvalSplits() throws {
+        let pairs = folder.appendingPathComponent("pairs.tsv")
+        let words = ["cat", "dog", "bird", "fish", "cow", "hen", "fox", "owl"], french = ["chat", "chien", "oiseau", "poisson", "vache", "poule", "renard", "hibou"]
+        var lines: [String] = []
+        for (i, w) in words.enumerated() { for (j, v) in words.enumerated() { lines.append("the \(w) and the \(v).\tle \(french[i]) et le \(french[j]) .\tCC-BY") } }
+        try lines.joined(separator: "\n").write(to: pairs, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run")
+        let train = try run(["train", "translate", "--data", pairs.path, "--hidden", "8", "--embedding", "4", "--epochs", "1",
+                             "--attention", "luong-dot", "--lr-schedule", "cosine", "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.error)
+        XCTAssertTrue(train.output.hasPrefix("translate: 58 training, 3 validation, 3 test pairs"), train.output)
+        let checkpoint = out.appendingPathComponent("best.safetensors").path
+        for split in ["test", "validation"] {
+            let r = try run(["eval", "translate", "--checkpoint", checkpoint, "--data", pairs.path, "--split", split])
+            XCTAssertEqual(r.status, 0, r.error)
+            XCTAssertTrue(r.output.hasPrefix("\(split) (greedy): loss"), r.output)
+            XCTAssertTrue(r.output.contains("(3 sentences)"), r.output)
+        }
+        let noData = try run(["eval", "translate", "--checkpoint", checkpoint])
+        XCTAssertEqual(noData.status, 1)
+        XCTAssertTrue(noData.error.contains("--data is needed"), noData.error)
+        let badSplit = try run(["eval", "translate", "--checkpoint", checkpoint, "--data", pairs.path, "--split", "train"])
+        XCTAssertNotEqual(badSplit.status, 0)
+        XCTAssertTrue(badSplit.error.contains("--split must be test or validation"), badSplit.error)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import RecurrentData
+@testable import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+import XCTest
+
+/// Decoding: beam search on hand-built models whose best sequences are known, beam width 1 against
+/// greedy, batched greedy against one-at-a-time, sampling, and one-to-many generation.
+final class Seq2SeqDecodingTests: XCTestCase {
+    /// A hand-built model over tokens 0 (pad), 1, 2 (<s>), 3 (</s>), 4 (A), 5 (B): log-probabilities by prefix.
+    /// After <s>: A 0.6, B 0.4. After A: </s> 0.3, unk 0.25, A 0.25, B 0.2, so A </s> has 0.18.
+    /// After B: </s> 0.9. Greedy takes A then </s> (0.18); the best sequence is B </s> (0.36).
+    func handBuiltStep(_ prefixes: inout [[Int]], parents: [Int], tokens: [Int]) -> (logProbs: [Double], attention: [[Double]]?) {
+        prefixes = zip(parents, tokens).map { p, t in (prefixes.isEmpty ? [] : prefixes[p]) + [t] }
+        var logProbs: [Double] = []
+        for prefix in prefixes {
+            var p = [Double](repeating: 0, count: 6)
+            switch Array(prefix.dropFirst()) {
+            case []: p[4] = 0.6; p[5] = 0.4
+            case [4]: p[1] = 0.25; p[4] = 0.25; p[5] = 0.2; p[3] = 0.3
+            case [5]: p[3] = 0.9; p[4] = 0.1
+            default: p[3] = 0.5; p[4] = 0.5
+            }
+            logProbs += p.map { Foundation.log($0) }
+        }
+        return (logProbs, nil)
+    }
+
+    func testBeamSearchFindsTheBestSequenceGreedyMisses() {
+        var prefixes: [[Int]] = []
+        let greedy = beamSearch(beamWidth: 1, maxLength: 5, vocabularySize: 6, bos: 2, eos: 3) { handBuiltStep(&prefixes, parents: $0, tokens: $1) }
+        XCTAssertEqual(greedy[0].ids, [4, 3], "greedy commits to A")
+        XCTAssertEqual(greedy[0].logProbability, Foundation.log(0.6 * 0.3), accuracy: 1e-12)
+        prefixes = []
+        let beam = beamSearch(beamWidth: 2, maxLength: 5, nBest: 2, vocabularySize: 6, bos: 2, eos: 3) { handBuiltStep(&prefixes, parents: $0, tokens: $1) }
+        XCTAssertEqual(beam[0].ids, [5, 3])
+        XCTAssertEqual(beam[0].logProbability, Foundation.log(0.4 * 0.9), accuracy: 1e-12)
+        XCTAssertEqual(beam.count, 2)
+        XCTAssertEqual(beam[1].ids, [4, 3], "the n-best list holds the runner-up")
+        XCTAssertEqual(beam[1].logProbability, Foundation.log(0.6 * 0.3), accuracy: 1e-12)
+        XCTAssertGreaterThanOrEqual(beam[0].score, beam[1].score)
+    }
+
+    /// A model that prefers stopping early: without a length penalty the short sequence wins; a large α favours the longer one.
+    func testLengthPenaltyFavoursLongerHypotheses() {
+        // After <s>: </s> 0.5, A 0.5. After A: B 1.0 (nearly). After A B: </s> 1.0 (nearly).
+        func step(_ prefixes: inout [[Int]], _ parents: [Int], _ tokens: [Int]) -> (logProbs: [Double], attention: [[Double]]?) {
+            prefixes = zip(parents, tokens).map { p, t in (prefixes.isEmpty ? [] : prefixes[p]) + [t] }
+            var out: [Double] = []
+            for prefix in prefixes {
+                var p = [Double](repeating: 1e-9, count: 6)
+                switch Array(prefix.dropFirst()) {
+                case []: p[3] = 0.5; p[4] = 0.45
+                case [4]: p[5] = 0.99
+                default: p[3] = 0.99
+                }
+                out += p.map { Foundation.log($0) }
+            }
+            return (out, nil)
+        }
+        var prefixes: [[Int]] = []
+        let plain = beamSearch(beamWidth: 3, maxLength: 6, vocabularySize: 6, bos: 2, eos: 3) { step(&prefixes, $0, $1) }
+        XCTAssertEqual(plain[0].ids, [3])
+        prefixes = []
+        let penalised = beamSearch(beamWidth: 3, maxLength: 6, lengthPenalty: 2, vocabularySize: 6, bos: 2, eos: 3) { step(&prefixes, $0, $1) }
+        XCTAssertEqual(penalised[0].ids, [4, 5, 3])
+        XCTAssertEqual(penalised[0].score, penalised[0].logProbability / lengthPenalty(length: 3, alpha: 2), accuracy: 1e-12)
+    }
+
+    func smallModel(attention: String, seed: UInt64 = 5) -> Seq2Seq<Double> {
+        Seq2Seq<Double>(Seq2SeqConfig(sourceVocabularySize: 9, targetVocabularySize: 10, embeddingSize: 4, hiddenSize: 6, layers: 1,
+                                      attention: attention, dropout: 0), seed: seed)
+    }
+
+    /// Beam width 1 is greedy decoding; the batched greedy decoder gives each row what it gives alone.
+    func testBeamOfOneIsGreedyAndBatchingChangesNothing() {
+        for attention in ["none", "bahdanau", "luong-general"] {
+            let model = smallModel(attention: attention)
+            let sources = [[3, 4, 5, 6], [7, 2], [8, 8, 3]]
+            var rng = RandomGenerator(seed: 0)
+            let batch = Seq2SeqBatch(sources: sources, targets: sources.map { _ in [] }, bos: 2, eos: 3)
+            let batched = model.decode(batch.source, steps: batch.sourceSteps, batch: 3, lengths: batch.sourceLengths, maxLength: 8, generator: &rng)
+            for (r, source) in sources.enumerated() {
+                let alone = model.decode(source, steps: source.count, batch: 1, lengths: [source.count], maxLength: 8, generator: &rng)[0]
+                XCTAssertEqual(batched[r].ids, alone.ids, attention)
+                XCTAssertEqual(batched[r].logProbability, alone.logProbability, accuracy: 1e-9)
+                let beam = model.beamSearch(source, beamWidth: 1, maxLength: 8)[0]
+                XCTAssertEqual(beam.ids, alone.ids, attention)
+                XCTAssertEqual(beam.logProbability, alone.logProbability, accuracy: 1e-9)
+                if attention != "none" {
+                    XCTAssertEqual(alone.attention.count, alone.ids.count)
+                    XCTAssertTrue(alone.attention.allSatisfy { $0.count == source.count && abs($0.reduce(0, +) - 1) < 1e-9 })
+                    XCTAssertEqual(beam.attention.count, beam.ids.count)
+                } else {
+                    XCTAssertTrue(alone.attention.isEmpty)
+                }
+                let wide = model.beamSearch(source, beamWidth: 4, maxLength: 8, nBest: 3)
+                XCTAssertLessThanOrEqual(wide.count, 3)
+                XCTAssertEqual(wide.map(\.score), wide.map(\.score).sorted(by: >))
+            }
+        }
+    }
+
+    func testSamplingIsSeededAndTopOneIsGreedy() {
+        let model = smallModel(attention: "luong-dot")
+        let source = [3, 4, 5]
+        var g1 = RandomGenerator(seed: 3), g2 = RandomGenerator(seed: 3), g3 = RandomGenerator(seed: 3)
+        let a = model.decode(source, steps: 3, batch: 1, lengths: [3], maxLength: 12, choice: .sample(temperature: 1.5, topK: 0), generator: &g1)[0]
+        let b = model.decode(source, steps: 3, batch: 1, lengths: [3], maxLength: 12, choice: .sample(temperature: 1.5, topK: 0), generator: &g2)[0]
+        XCTAssertEqual(a.ids, b.ids)
+        let top1 = model.decode(source, steps: 3, batch: 1, lengths: [3], maxLength: 12, choice: .sample(temperature: 1, topK: 1), generator: &g3)[0]
+        var unused = RandomGenerator(seed: 0)
+        XCTAssertEqual(top1.ids, model.decode(source, steps: 3, batch: 1, lengths: [3], maxLength: 12, generator: &unused)[0].ids)
+        // Over many draws from one step, top-k keeps to the k most likely tokens.
+        let logProbs = [-3.0, -0.5, -1.0, -2.0, -4.0]
+        var g = RandomGenerator(seed: 8)
+        let draws = Set((0..<200).map { _ in Seq2Seq<Double>.sample(logProbs, temperature: 1, topK: 2, generator: &g) })
+        XCTAssertEqual(draws, [1, 2])
+    }
+
+    /// One-to-many: a decoder whose initial state is set by a one-hot class label learns to generate each label's sentence.
+    func testConditionedGeneratorGeneratesPerLabel() throws {
+        let generator = ConditionedGenerator<Float>(conditionSize: 2, vocabularySize: 8, embeddingSize: 4, hiddenSize: 12, seed: 2)
+        let labels = Tensor<Float>([1, 0, 0, 1], shape: [2, 2])
+        let targets = [[4, 5, 6], [7, 7]]
+        let optimizer = Adam(parameters: generator.parameters(), learningRate: 0.05)
+        let first = generator.loss(labels, targets: targets).item
+        for step in 1...60 {
+            optimizer.zeroGrad()
+            try applyUpdate(loss: generator.loss(labels, targets: targets), optimizer: optimizer, clipNorm: 5, step: step)
+        }
+        XCTAssertLessThan(generator.loss(labels, targets: targets).item, 0.1 * first)
+        XCTAssertEqual(generator.generate(labels, maxLength: 10), targets)
+    }
+}

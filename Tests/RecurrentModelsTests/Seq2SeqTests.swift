@@ -1,0 +1,193 @@
+import Foundation
+import RecurrentData
+@testable import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+import XCTest
+
+/// Reads the fixtures of Scripts/make_attention_fixtures.py (Tests/Fixtures/attention/).
+enum Seq2SeqFixtures {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/attention")
+
+    static func cases(_ name: String, generator: String = "Scripts/make_attention_fixtures.py") throws -> [[String: Any]] {
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("\(name).json"))) as? [String: Any])
+        XCTAssertEqual(doc["generator"] as? String, generator)
+        XCTAssertTrue(doc["torch"] is String || doc["sacrebleu"] is String, "\(name).json does not say what made it")
+        let cases = try XCTUnwrap(doc["cases"] as? [[String: Any]])
+        XCTAssertFalse(cases.isEmpty)
+        return cases
+    }
+
+    static func tensor<S: TensorScalar>(_ spec: Any?, _: S.Type, requiresGrad: Bool = false) throws -> Tensor<S> {
+        let dict = try XCTUnwrap(spec as? [String: Any])
+        let shape = try XCTUnwrap(dict["shape"] as? [Int])
+        let values = try XCTUnwrap(dict["data"] as? [Any]).map { S(try XCTUnwrap(($0 as? NSNumber)?.doubleValue)) }
+        return Tensor(values, shape: shape, requiresGrad: requiresGrad)
+    }
+
+    static func tensors<S: TensorScalar>(_ spec: Any?, _: S.Type, requiresGrad: Bool = false) throws -> [String: Tensor<S>] {
+        try XCTUnwrap(spec as? [String: Any]).mapValues { try tensor($0, S.self, requiresGrad: requiresGrad) }
+    }
+
+    /// max |got − want| / max(1, |want|) ≤ tolerance.
+    static func assertClose<S: TensorScalar>(_ got: Tensor<S>?, _ expected: Any?, _ what: String, _ tolerance: Double,
+                                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let want = try tensor(expected, Double.self)
+        let got = try XCTUnwrap(got, "\(what): missing", file: file, line: line)
+        XCTAssertEqual(got.shape, want.shape, "\(what): shape", file: file, line: line)
+        guard got.shape == want.shape else { return }
+        var worst = 0.0
+        for (a, b) in zip(got.scalars, want.scalars) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }
+        XCTAssertLessThanOrEqual(worst, tolerance, "\(what): max error \(worst)", file: file, line: line)
+    }
+}
+
+/// The encoder-decoder's numbers: finite-difference gradient checks in Double of a decoder step
+/// (every attention kind, every cell) and of the whole teacher-forced loss, and parity with PyTorch
+/// for one attention decoder step and for the full loss with its gradients.
+final class Seq2SeqTests: XCTestCase {
+    static let kinds: [AttentionKind?] = [nil] + AttentionKind.allCases
+
+    func decoderState(_ kind: RecurrentCellKind, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
+        DecoderState(h: (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) },
+                     c: kind == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : nil)
+    }
+
+    func testDecoderStepGradients() {
+        for kind in Self.kinds {
+            for cell in [RecurrentCellKind.lstm, .gru, .rnnTanh] {
+                var rng = RandomGenerator(seed: 41)
+                let decoder = Decoder<Double>(kind: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
+                                              attentionSize: 3, dropout: 0, seed: 1, generator: &rng)
+                let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
+                let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
+                let lengths = [3, 2]
+                let stateInputs = state.h + (state.c ?? [])
+                let result = gradientCheck([keys] + stateInputs + decoder.parameters()) { v in
+                    let s = DecoderState(h: Array(v[1...2]), c: cell == .lstm ? Array(v[3...4]) : nil)
+                    let memory = decoder.attention?.memory(keys: v[0], lengths: lengths)
+                    let out = decoder.step([2, 4], state: s, memory: memory)
+                    return Tensor.concat([out.logits] + out.state.h + (out.state.c ?? []) + (out.weights.map { [$0] } ?? []), axis: 1)
+                }
+                XCTAssertLessThan(result.maxError, 1e-7, "decoder step, \(cell), attention \(kind?.rawValue ?? "none"): \(result)")
+            }
+        }
+    }
+
+    func testTeacherForcedLossGradients() {
+        for (cell, bidirectional, attention) in [("lstm", true, "bahdanau"), ("gru", false, "luong-concat"), ("rnn", true, "none")] {
+            let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, embeddingSize: 3, hiddenSize: 3, layers: 1, cell: cell,
+                                       bidirectional: bidirectional, attention: attention, attentionSize: 2, dropout: 0)
+            let model = Seq2Seq<Double>(config, seed: 3)
+            let batch = Seq2SeqBatch(sources: [[3, 4, 5], [2]], targets: [[4, 5], [6, 4, 4]], bos: 2, eos: 3)
+            var rng = RandomGenerator(seed: 0)
+            let result = gradientCheck(model.parameters()) { _ in model.loss(batch, teacherForcing: 1, generator: &rng) }
+            XCTAssertLessThan(result.maxError, 1e-7, "\(cell) \(attention): \(result)")
+        }
+    }
+
+    func testDecoderStepMatchesPyTorch() throws {
+        for c in try Seq2SeqFixtures.cases("decoder_step") {
+            try runDecoderStepCase(c, Double.self, tolerance: 1e-10)
+            try runDecoderStepCase(c, Float.self, tolerance: 5e-5)
+        }
+    }
+
+    func runDecoderStepCase<S: TensorScalar>(_ c: [String: Any], _: S.Type, tolerance: Double) throws {
+        let config = try XCTUnwrap(c["config"] as? [String: Any])
+        let name = "decoder step \(c["name"] as? String ?? "?") \(S.self)"
+        let cell = Seq2SeqConfig(sourceVocabularySize: 3, targetVocabularySize: 5, cell: try XCTUnwrap(config["cell"] as? String)).cellKind
+        let layers = try XCTUnwrap(config["layers"] as? Int)
+        var rng = RandomGenerator(seed: 0)
+        let decoder = Decoder<S>(kind: cell, vocabularySize: try XCTUnwrap(config["vocabularySize"] as? Int), embeddingSize: try XCTUnwrap(config["embeddingSize"] as? Int),
+                                 hiddenSize: try XCTUnwrap(config["hiddenSize"] as? Int), layers: layers,
+                                 attention: AttentionKind(rawValue: config["attention"] as? String ?? ""), attentionSize: try XCTUnwrap(config["attentionSize"] as? Int),
+                                 dropout: 0, seed: 0, generator: &rng)
+        try decoder.loadParameters(Seq2SeqFixtures.tensors(c["parameters"], S.self))
+        let inputs = try Seq2SeqFixtures.tensors(c["inputs"], S.self, requiresGrad: true)
+        let state = DecoderState(h: try (0..<layers).map { try XCTUnwrap(inputs["h\($0)"]) },
+                                 c: cell == .lstm ? try (0..<layers).map { try XCTUnwrap(inputs["c\($0)"]) } : nil)
+        let memory = decoder.attention!.memory(keys: try XCTUnwrap(inputs["keys"]), lengths: try XCTUnwrap(c["lengths"] as? [Int]))
+        let out = decoder.step(try XCTUnwrap(c["tokens"] as? [Int]), state: state, memory: memory)
+        var outputs = ["logits": out.logits, "weights": try XCTUnwrap(out.weights)]
+        for l in 0..<layers {
+            outputs["h\(l)"] = out.state.h[l]
+            if let cs = out.state.c { outputs["c\(l)"] = cs[l] }
+        }
+        let expected = try XCTUnwrap(c["outputs"] as? [String: Any])
+        XCTAssertEqual(Set(outputs.keys), Set(expected.keys), name)
+        let weights = try Seq2SeqFixtures.tensors(c["weights"], S.self)
+        var loss: Tensor<S>?
+        for (key, value) in outputs.sorted(by: { $0.key < $1.key }) {
+            try Seq2SeqFixtures.assertClose(value, expected[key], "\(name) \(key)", tolerance)
+            let term = (value * (try XCTUnwrap(weights[key]))).sum()
+            loss = loss.map { $0 + term } ?? term
+        }
+        try XCTUnwrap(loss).backward()
+        let grads = try XCTUnwrap(c["grads"] as? [String: Any])
+        for (key, x) in inputs { try Seq2SeqFixtures.assertClose(x.grad, grads[key], "\(name) ∂/∂\(key)", tolerance) }
+        let named = decoder.namedParameters()
+        XCTAssertEqual(Set(grads.keys), Set(inputs.keys).union(named.map(\.name)), name)
+        for (key, p) in named { try Seq2SeqFixtures.assertClose(p.grad, grads[key], "\(name) ∂/∂\(key)", tolerance) }
+    }
+
+    func testTeacherForcedLossMatchesPyTorch() throws {
+        let cases = try Seq2SeqFixtures.cases("seq2seq_loss")
+        XCTAssertEqual(Set(cases.compactMap { ($0["config"] as? [String: Any])?["attention"] as? String }), Set(Seq2SeqConfig.attentions))
+        for c in cases {
+            try runLossCase(c, Double.self, tolerance: 1e-10)
+            try runLossCase(c, Float.self, tolerance: 5e-5)
+        }
+    }
+
+    func runLossCase<S: TensorScalar>(_ c: [String: Any], _: S.Type, tolerance: Double) throws {
+        let name = "seq2seq loss \(c["name"] as? String ?? "?") \(S.self)"
+        let configData = try JSONSerialization.data(withJSONObject: try XCTUnwrap(c["config"]))
+        let config = try JSONDecoder().decode(Seq2SeqConfig.self, from: configData)
+        try config.validate()
+        let model = Seq2Seq<S>(config, seed: 0)
+        try model.loadParameters(Seq2SeqFixtures.tensors(c["parameters"], S.self))
+        let batch = Seq2SeqBatch(sources: try XCTUnwrap(c["sources"] as? [[Int]]), targets: try XCTUnwrap(c["targets"] as? [[Int]]), bos: 2, eos: 3)
+        let loss = model.loss(batch)
+        let want = try XCTUnwrap(c["loss"] as? Double)
+        XCTAssertEqual(Double(loss.item), want, accuracy: tolerance * max(1, abs(want)), name)
+        loss.backward()
+        let grads = try XCTUnwrap(c["grads"] as? [String: Any])
+        let named = model.namedParameters()
+        XCTAssertEqual(Set(grads.keys), Set(named.map(\.name)), name)
+        for (key, p) in named { try Seq2SeqFixtures.assertClose(p.grad, grads[key], "\(name) ∂/∂\(key)", tolerance) }
+    }
+
+    /// Teacher forcing below 1 feeds the model's own predictions: a different loss, the same for the same generator seed.
+    func testScheduledSamplingFeedsPredictions() {
+        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, attention: "luong-dot", dropout: 0)
+        let model = Seq2Seq<Double>(config, seed: 4)
+        let batch = Seq2SeqBatch(sources: [[3, 4, 5], [2, 5]], targets: [[4, 5, 6, 7], [6, 4, 4, 5]], bos: 2, eos: 3)
+        var g1 = RandomGenerator(seed: 9), g2 = RandomGenerator(seed: 9), g3 = RandomGenerator(seed: 9)
+        let forced = model.loss(batch, teacherForcing: 1, generator: &g1).item
+        let free = model.loss(batch, teacherForcing: 0, generator: &g2).item
+        let again = model.loss(batch, teacherForcing: 0, generator: &g3).item
+        XCTAssertNotEqual(forced, free)
+        XCTAssertEqual(free, again)
+        XCTAssertEqual(forced, model.loss(batch).item)
+        var options = Seq2SeqTrainingOptions()
+        options.teacherForcing = 1
+        options.teacherForcingEnd = 0.5
+        XCTAssertEqual(options.teacherForcingRatio(step: 1, totalSteps: 11), 1)
+        XCTAssertEqual(options.teacherForcingRatio(step: 6, totalSteps: 11), 0.75, accuracy: 1e-12)
+        XCTAssertEqual(options.teacherForcingRatio(step: 11, totalSteps: 11), 0.5, accuracy: 1e-12)
+        options.teacherForcingEnd = nil
+        XCTAssertEqual(options.teacherForcingRatio(step: 6, totalSteps: 11), 1)
+    }
+
+    func testParameterNamesFollowTheModules() {
+        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, layers: 2, attention: "bahdanau")
+        let names = Seq2Seq<Float>(config, seed: 1).namedParameters().map(\.name)
+        for expected in ["encoder.embedding.weight", "encoder.rnn.weight_ih_l1_reverse", "encoder.bridge.weight", "encoder.bridge_c.bias",
+                         "decoder.cell_l0.weight_ih", "decoder.cell_l1.bias_hh", "decoder.attention.query_layer.weight", "decoder.combine.weight",
+                         "decoder.output.bias"] {
+            XCTAssertTrue(names.contains(expected), expected)
+        }
+    }
+}
