@@ -152,3 +152,25 @@ func shellQuoted(_ text: String) -> String {
     if !text.isEmpty, text.allSatisfy(safe.contains) { return text }
     return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
+
+/// Runs an epoch-based training run with SIGINT/SIGTERM turned into a stop between steps: the run
+/// ends with the message saying how to resume and exit status 128 + signal, keeping `last.safetensors`
+/// (the completed epochs) intact.
+func withStopHandling<T>(task: String, data: String, out: String, _ body: (@escaping () -> Bool) throws -> T) throws -> T {
+    StopSignal.shared.install()
+    do {
+        return try body { StopSignal.shared.isRequested }
+    } catch TrainingError.stopped(let epoch) {
+        let signal = StopSignal.shared.receivedSignal ?? SIGINT
+        let resumeCommand = ["recurrent", "train", task, "--data", data, "--out", out, "--resume"].map(shellQuoted).joined(separator: " ")
+        let saved = epoch > 1 ? "epochs 1–\(epoch - 1) are saved in \(URL(fileURLWithPath: out).appendingPathComponent("last.safetensors").path)"
+                              : "no epoch was completed, so there is nothing to resume yet"
+        FileHandle.standardError.write(Data("""
+
+            \(StopSignal.name(signal)) received: stopped during epoch \(epoch); \(saved).
+            Resume with: \(resumeCommand)
+
+            """.utf8))
+        throw ExitCode(128 + signal)
+    }
+}

@@ -92,7 +92,10 @@ extension RecurrentCommand.Train {
                 print("classify: \(dataset.train.count) training, \(dataset.validation.count) validation and \(dataset.test.count) test sentences, vocabulary \(dataset.vocabulary.count) words")
                 print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), \(config.pooling) pooling, \(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: folder)
-                let test = try trainer.run(resume: resume)
+                let test = try withStopHandling(task: "classify", data: data, out: out) { stop in
+                    trainer.stopRequested = stop
+                    return try trainer.run(resume: resume)
+                }
                 for record in trainer.history {
                     print(String(format: "epoch %2d  train loss %.4f acc %.2f %%  validation loss %.4f acc %.2f %% F1 %.4f macro F1 %.4f",
                                  record.epoch, record.trainLoss, record.trainAccuracy * 100, record.validation.loss,

@@ -93,7 +93,10 @@ extension RecurrentCommand.Train {
                       + "many-to-\(options.mode); batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = ForecastTrainer(model: model, data: dataset, options: options, runFolder: folder, labels: series.labels)
                 let started = Date()
-                let result = try trainer.run(resume: resume)
+                let result = try withStopHandling(task: "forecast", data: data, out: out) { stop in
+                    trainer.stopRequested = stop
+                    return try trainer.run(resume: resume)
+                }
                 print(String(format: "test one-step-ahead (%d months): model RMSE %.4f MAE %.4f; seasonal naive RMSE %.4f MAE %.4f; best validation RMSE %.4f; %.1f s. Run folder: %@",
                              result.count, result.model.rmse, result.model.mae, result.seasonalNaive.rmse, result.seasonalNaive.mae,
                              trainer.bestValidationRMSE, Date().timeIntervalSince(started), out))

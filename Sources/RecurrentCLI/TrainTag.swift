@@ -88,7 +88,10 @@ extension RecurrentCommand.Train {
                       + "batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
                 let trainer = SequenceTaggerTrainer(model: model, data: dataset, vocabularies: vocabularies, options: options, runFolder: folder)
                 let start = Date()
-                let test = try trainer.run(resume: resume)
+                let test = try withStopHandling(task: "tag", data: data, out: out) { stop in
+                    trainer.stopRequested = stop
+                    return try trainer.run(resume: resume)
+                }
                 if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }
                 print("test (best model): \(test.summary)")
                 print(String(format: "%.0f s. Run folder: %@", Date().timeIntervalSince(start), out))

@@ -65,6 +65,10 @@ public final class ForecastTrainer {
     public let data: ForecastDataset
     public let options: ForecastTrainingOptions
     public let runFolder: URL
+    /// Polled before every step; when it returns true the run stops there and throws
+    /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
+    /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
+    public var stopRequested: () -> Bool = { false }
     /// One label per series value (for reporting), may be empty strings.
     public let labels: [String]
     public private(set) var bestValidationRMSE = Double.infinity
@@ -149,6 +153,7 @@ public final class ForecastTrainer {
             var clipped = 0   // updates clipping changed in this epoch
             for first in stride(from: 0, to: order.count, by: options.batch) {
                 if step >= totalSteps { break }
+                if stopRequested() { throw TrainingError.stopped(epoch: epoch) }
                 step += 1
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()

@@ -270,6 +270,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteGradient(step: Int)
     case cannotResume(String)
     case badOptions(String)
+    /// An epoch-based run was asked to stop (SIGINT/SIGTERM) during `epoch`; `last.safetensors` holds
+    /// the epochs before it, from which `--resume` continues.
+    case stopped(epoch: Int)
 
     public var description: String {
         switch self {
@@ -279,6 +282,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "cannot resume: \(reason)"
         case let .badOptions(reason):
             "bad training options: \(reason)"
+        case let .stopped(epoch):
+            "stopped during epoch \(epoch); last.safetensors holds the epochs before it"
         case let .nonFiniteGradient(step):
             "the gradients became NaN or infinite at step \(step); the parameters were not updated and the last good checkpoint is kept. Try a lower --lr or --clip-norm."
         }

@@ -55,6 +55,10 @@ public final class SequenceClassifierTrainer {
     public let data: SentenceClassificationData
     public let options: ClassifierTrainingOptions
     public let runFolder: URL
+    /// Polled before every step; when it returns true the run stops there and throws
+    /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
+    /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
+    public var stopRequested: () -> Bool = { false }
     public private(set) var history: [ClassifierEpochRecord] = []
     public private(set) var best: ClassificationMetrics?
     public private(set) var bestEpoch = 0
@@ -139,6 +143,7 @@ public final class SequenceClassifierTrainer {
             var clipped = 0   // updates clipping changed in this epoch
             for batch in data.train.batches(size: options.batch, order: generator.permutation(data.train.count), paddingId: 0) {
                 if step >= totalSteps { break }
+                if stopRequested() { throw TrainingError.stopped(epoch: epoch) }
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)

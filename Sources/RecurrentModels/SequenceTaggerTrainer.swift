@@ -78,6 +78,10 @@ public final class SequenceTaggerTrainer {
     public let vocabularies: TaggingVocabularies
     public let options: SequenceTaggerTrainingOptions
     public let runFolder: URL
+    /// Polled before every step; when it returns true the run stops there and throws
+    /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
+    /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
+    public var stopRequested: () -> Bool = { false }
     public private(set) var bestScore = -Double.infinity
     public private(set) var history: [TaggerEpochRecord] = []
     /// Mean training loss of each batch, in order (of this call of `run`).
@@ -186,6 +190,7 @@ public final class SequenceTaggerTrainer {
             var clipped = 0   // updates clipping changed in this epoch
             for k in 0..<perEpoch {
                 if step >= totalSteps { break }
+                if stopRequested() { throw TrainingError.stopped(epoch: epoch) }
                 step += 1
                 let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
                 var batch = TaggingBatch(train, indices: indices, vocabularies: vocabularies)

@@ -326,6 +326,7 @@ extension TrainingError {
         case .nonFiniteGradient: .nonFiniteGradient(step: 0)
         case .cannotResume: .cannotResume("")
         case .badOptions: .badOptions("")
+        case .stopped: .stopped(epoch: 0)
         }
     }
 }

@@ -146,6 +146,28 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(u.data[0], 1, "parameters untouched")
     }
 
+    /// A stop request (SIGINT/SIGTERM in the CLI) inside an epoch throws `stopped`, keeps the completed
+    /// epochs in last.safetensors, and `--resume` from there equals an uninterrupted run.
+    func testStopRequestInsideAnEpochLosesOnlyThatEpoch() throws {
+        var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
+        series.values = Array(series.values.suffix(120))
+        let data = try ForecastDataset(series: series.values, window: 12)
+        let config = ForecasterConfig(cell: "gru", hiddenSize: 6, window: 12, scaler: data.scaler)
+        var options = ForecastTrainingOptions()
+        options.epochs = 3; options.batch = 16
+        let batchesPerEpoch = (data.train.count + 15) / 16
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        let expected = try ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: whole).run(progress: false)
+        let interrupted = ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: parts)
+        var polls = 0
+        interrupted.stopRequested = { polls += 1; return polls > batchesPerEpoch + 2 }   // two steps into epoch 2
+        XCTAssertThrowsError(try interrupted.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .stopped(epoch: 2)) }
+        XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["epoch"], "1")
+        let resumed = ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: parts)
+        XCTAssertEqual(try resumed.run(progress: false, resume: true), expected)
+        try assertSameRun(whole, parts, clockColumns: ["seconds"])
+    }
+
     /// Every trainer logs how many updates clipping changed; `diagnose` reads it back per update, not per epoch.
     func testClippingIsCountedInMetrics() throws {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
