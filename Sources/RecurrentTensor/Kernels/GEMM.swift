@@ -53,3 +53,21 @@ public func gemmNaive<S: TensorScalar>(
         }
     }
 }
+
+/// OpenBLAS's thread count, set around regions whose GEMMs run concurrently on several threads of
+/// ours (each must then be single-threaded: OpenBLAS 0.3.21 has no per-call or per-thread count, so
+/// this sets the global one for the duration of `body` and restores it). Accelerate: no effect.
+public enum BLASThreads {
+    @inline(__always)
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let previous = openblas_get_num_threads()
+        if previous == 1 { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+        #endif
+    }
+}

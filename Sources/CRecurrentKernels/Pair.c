@@ -1,0 +1,111 @@
+// A persistent helper thread and a two-party barrier. The helper spins briefly for new work (a
+// layer's step loop hands it work every few hundred microseconds), then sleeps on a condition
+// variable; the barrier spins with a pause and yields the core after a while, so an oversubscribed
+// machine degrades instead of stalling.
+#include "RecurrentKernels.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RK_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define RK_PAUSE() __asm__ __volatile__("yield")
+#else
+#define RK_PAUSE() ((void)0)
+#endif
+
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static atomic_int claimed;                 // a region is running
+static atomic_ulong generation;            // bumped once per region
+static atomic_ulong finished;              // generation the helper last completed
+static atomic_int sleeping;
+static atomic_long arrivals[2];            // barrier arrivals of each part in the current region
+static rk_pair_task current_task;
+static void *current_context;
+static _Thread_local int inside_region;
+
+long rk_processor_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+static void *helper_main(void *unused) {
+    (void)unused;
+    inside_region = 1;
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load(&generation)) == seen) {
+            if (++spins < 4000) { RK_PAUSE(); continue; }   // ~0.1 ms, then sleep
+            pthread_mutex_lock(&mutex);
+            atomic_store(&sleeping, 1);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &mutex);
+            atomic_store(&sleeping, 0);
+            pthread_mutex_unlock(&mutex);
+            spins = 0;
+        }
+        seen = g;
+        current_task(current_context, 1);
+        atomic_store(&finished, g);
+    }
+    return 0;
+}
+
+static void start_helper(void) {
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_create(&thread, &attributes, helper_main, 0);
+    pthread_attr_destroy(&attributes);
+}
+
+int rk_pair_try_acquire(void) {
+    if (inside_region || rk_processor_count() < 2) return 0;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
+    pthread_once(&start_once, start_helper);
+    return 1;
+}
+
+void rk_pair_release(void) { atomic_store(&claimed, 0); }
+
+static void wait_until(atomic_ulong *value, unsigned long target) {
+    int spins = 0;
+    while (atomic_load(value) != target) {
+        if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
+    }
+}
+
+void rk_pair_run(rk_pair_task task, void *context) {
+    atomic_store(&arrivals[0], 0);
+    atomic_store(&arrivals[1], 0);
+    current_task = task;
+    current_context = context;
+    unsigned long g = atomic_load(&generation) + 1;
+    atomic_store(&generation, g);
+    if (atomic_load(&sleeping)) {
+        pthread_mutex_lock(&mutex);
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&mutex);
+    }
+    inside_region = 1;
+    task(context, 0);
+    inside_region = 0;
+    wait_until(&finished, g);
+}
+
+void rk_pair_barrier(long part) {
+    long mine = atomic_fetch_add(&arrivals[part], 1) + 1;
+    atomic_long *other = &arrivals[1 - part];
+    int spins = 0;
+    while (atomic_load(other) < mine) {
+        if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
+    }
+}

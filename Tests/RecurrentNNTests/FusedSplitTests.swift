@@ -1,0 +1,62 @@
+import XCTest
+@testable import RecurrentNN
+import RecurrentTensor
+
+/// The two-core split of the fused layers' steps (FusedRecurrence.swift: hidden units [0, mid) on the
+/// caller, [mid, H) on the helper thread) computes what the unsplit loop computes: outputs, final
+/// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
+final class FusedSplitTests: XCTestCase {
+    struct Run<Scalar: TensorScalar> { var values: [[Scalar]] }
+
+    func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
+                                   split: Bool) -> [[Scalar]] {
+        let saved = fusedSplitMinimumWork
+        fusedSplitMinimumWork = split ? 0 : Int.max
+        defer { fusedSplitMinimumWork = saved }
+        let (T, B, I) = (6, 3, 5)
+        var rng = RandomGenerator(seed: 21)
+        let layer = RecurrentLayer<Scalar>(kind: kind, inputSize: I, hiddenSize: H, numLayers: 2, bias: true, batchFirst: false,
+                                           dropout: 0, bidirectional: bidirectional, merge: .concat, projSize: 0, generator: &rng)
+        let D = bidirectional ? 2 : 1
+        let x = Tensor<Scalar>.normal([T, B, I], generator: &rng, requiresGrad: true)
+        let h0 = Tensor<Scalar>.normal([2 * D, B, H], std: 0.5, generator: &rng, requiresGrad: true)
+        let c0 = Tensor<Scalar>.normal([2 * D, B, H], std: 0.5, generator: &rng, requiresGrad: true)
+        let w = Tensor<Scalar>.normal([T, B, D * H], generator: &rng)
+        let state = RecurrentState(h: h0, c: kind == .lstm ? c0 : nil)
+        layer.recordsHiddenGradientNorms = true
+        let (out, final) = layer(x, initialState: state, lengths: lengths)
+        var loss = (out * w).sum() + final.h.sum()
+        if let c = final.c { loss = loss + (c * c).sum() }
+        loss.backward()
+        var values = [out.scalars, final.h.scalars, x.grad!.scalars, h0.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
+        if kind == .lstm { values += [final.c!.scalars, c0.grad!.scalars] }
+        values += layer.hiddenGradientNorms
+        return values
+    }
+
+    func compare<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Scalar, file: StaticString = #filePath, line: UInt = #line) {
+        for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
+            for (H, bidirectional, lengths) in [(4, false, nil), (20, true, [6, 2, 4] as [Int]?), (37, false, [3, 6, 1])] {
+                let a = run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
+                let b = run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
+                XCTAssertEqual(a.count, b.count, file: file, line: line)
+                for (i, (u, v)) in zip(a, b).enumerated() {
+                    XCTAssertEqual(u.count, v.count, file: file, line: line)
+                    var worst: Scalar = 0
+                    for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
+                    XCTAssertLessThanOrEqual(worst, tolerance, "\(kind) H=\(H) value \(i)", file: file, line: line)
+                }
+            }
+        }
+    }
+
+    func testSplitStepsMatchUnsplitInDouble() {
+        let (splits, concurrent) = (fusedSplitForwardCount, fusedConcurrentDirectionsCount)
+        compare(Double.self, tolerance: 1e-12)
+        if PairParallel.isAvailable {   // the paths under test ran (on a machine with two or more cores)
+            XCTAssertGreaterThan(fusedSplitForwardCount, splits)
+            XCTAssertGreaterThan(fusedConcurrentDirectionsCount, concurrent)
+        }
+    }
+    func testSplitStepsMatchUnsplitInFloat() { compare(Float.self, tolerance: 1e-5) }
+}
