@@ -32,7 +32,7 @@ let package = Package(
             dependencies: ["CRecurrentKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
         .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
         .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(

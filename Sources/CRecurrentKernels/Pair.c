@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -30,6 +31,9 @@ static void *current_context;
 static _Thread_local int inside_region;
 
 long rk_processor_count(void) {
+    // RECURRENT_NUM_THREADS=1 turns the split off (for instruction-count profiling, or to leave a core free).
+    const char *limit = getenv("RECURRENT_NUM_THREADS");
+    if (limit && atol(limit) > 0 && atol(limit) < 2) return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? n : 1;
 }

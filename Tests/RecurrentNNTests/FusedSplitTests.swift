@@ -6,9 +6,7 @@ import RecurrentTensor
 /// caller, [mid, H) on the helper thread) computes what the unsplit loop computes: outputs, final
 /// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
 final class FusedSplitTests: XCTestCase {
-    struct Run<Scalar: TensorScalar> { var values: [[Scalar]] }
-
-    func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
+    static func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
                                    split: Bool) -> [[Scalar]] {
         let saved = fusedSplitMinimumWork
         fusedSplitMinimumWork = split ? 0 : Int.max
@@ -37,8 +35,8 @@ final class FusedSplitTests: XCTestCase {
     func compare<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Scalar, file: StaticString = #filePath, line: UInt = #line) {
         for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
             for (H, bidirectional, lengths) in [(4, false, nil), (20, true, [6, 2, 4] as [Int]?), (37, false, [3, 6, 1])] {
-                let a = run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
-                let b = run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
+                let a = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
+                let b = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
                 XCTAssertEqual(a.count, b.count, file: file, line: line)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     XCTAssertEqual(u.count, v.count, file: file, line: line)
@@ -59,4 +57,35 @@ final class FusedSplitTests: XCTestCase {
         }
     }
     func testSplitStepsMatchUnsplitInFloat() { compare(Float.self, tolerance: 1e-5) }
+}
+
+/// The AVX2 + FMA gate and matrix–vector kernels (CRecurrentKernels/GatesAVX2.c) against the Swift
+/// SIMD kernels they replace: a Float layer's outputs and gradients agree to 1e-5 relative.
+final class GateKernelDispatchTests: XCTestCase {
+    func testAVX2KernelsMatchSwiftKernels() throws {
+        guard gateKernelsUseAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        defer { gateKernelsUseAVX2 = true; gemvUsesAVX2 = true }
+        for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
+            for (H, lengths) in [(4, nil), (37, [3, 6, 1] as [Int]?)] {
+                gateKernelsUseAVX2 = true
+                let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false)
+                gateKernelsUseAVX2 = false
+                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false)
+                for (i, (u, v)) in zip(a, b).enumerated() {
+                    var worst: Float = 0
+                    for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
+                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(kind) H=\(H) value \(i)")
+                }
+            }
+        }
+        // Batch-1 matrix–vector product, odd sizes (row and column tails).
+        var rng = RandomGenerator(seed: 5)
+        let w = Tensor<Float>.normal([37, 29], generator: &rng), x = Tensor<Float>.normal([29], generator: &rng)
+        let y1 = Tensor<Float>.zeros([37]), y2 = Tensor<Float>.zeros([37])
+        gemvUsesAVX2 = true
+        sgemvRows(w.data, ldw: 29, x.data, y1.data, n: 37, k: 29, accumulate: false)
+        gemvUsesAVX2 = false
+        sgemvRows(w.data, ldw: 29, x.data, y2.data, n: 37, k: 29, accumulate: false)
+        for (p, q) in zip(y1.scalars, y2.scalars) { let tolerance: Float = 1e-5 * Swift.max(1, Swift.abs(q)); XCTAssertEqual(p, q, accuracy: tolerance) }
+    }
 }

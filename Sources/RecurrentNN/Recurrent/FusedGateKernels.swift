@@ -1,3 +1,4 @@
+import CRecurrentKernels
 import RecurrentTensor
 
 // Float gate kernels of the fused layers (8 lanes; tails through partial loads), forward and backward
@@ -5,6 +6,10 @@ import RecurrentTensor
 // distance between gate blocks in the gate-wide rows (H: a part of a split step passes pointers
 // offset to its first unit and its own count). Naive references: the scalar loops in
 // FusedRecurrence.swift (the Double path), which the tests compare against.
+
+/// Whether the AVX2 + FMA versions (CRecurrentKernels/GatesAVX2.c) run instead of the Swift ones below.
+/// Tests turn it off to compare the two.
+nonisolated(unsafe) var gateKernelsUseAVX2 = rk_has_avx2_fma() != 0
 
 @inline(__always) func f32<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
@@ -15,6 +20,7 @@ import RecurrentTensor
 
 /// h = tanh(xr + hr).
 func rnnTanhRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>, _ count: Int) {
+    if gateKernelsUseAVX2 { return rk_tanh_row_forward(xr, hr, hn, count) }
     var j = 0
     while j < count {
         let n = count - j
@@ -38,6 +44,7 @@ func rnnTanhRowBackward(_ dh: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePoi
 func lstmRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                     _ cp: UnsafeMutablePointer<Float>, _ cn: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                     _ tc: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int) {
+    if gateKernelsUseAVX2 { return rk_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H) }
     var j = 0
     while j < count {
         let n = count - j
@@ -57,6 +64,7 @@ func lstmRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointe
 func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Float>, _ tc: UnsafeMutablePointer<Float>,
                      _ dm: UnsafeMutablePointer<Float>, _ dc: UnsafeMutablePointer<Float>, _ dgx: UnsafeMutablePointer<Float>,
                      _ count: Int, stride H: Int) {
+    if gateKernelsUseAVX2 { return rk_lstm_row_backward(g, cp, tc, dm, dc, dgx, count, H) }
     var j = 0
     while j < count {
         let n = count - j
@@ -76,6 +84,7 @@ func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointe
 func gruRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ bhn: UnsafeMutablePointer<Float>?,
                    _ g: UnsafeMutablePointer<Float>, _ hp: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
                    _ hnSaved: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int) {
+    if gateKernelsUseAVX2 { return rk_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H) }
     var j = 0
     while j < count {
         let n = count - j

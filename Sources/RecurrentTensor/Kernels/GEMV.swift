@@ -1,3 +1,5 @@
+import CRecurrentKernels
+
 // Matrix–vector product for batch-1 steps (sampling, streaming inference). OpenBLAS 0.3.21's sgemm
 // does not forward m = 1 to its gemv and reaches ~5 GFLOP/s there; this SIMD kernel reads each weight
 // once, four rows at a time, and splits the rows over two cores (PairParallel) when the matrix is large
@@ -21,9 +23,14 @@ public func sgemvRows(_ w: UnsafePointer<Float>, ldw: Int, _ x: UnsafePointer<Fl
     if !split { gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate) }
 }
 
+/// Whether the AVX2 + FMA kernel (CRecurrentKernels/GatesAVX2.c) replaces the Swift one below.
+/// Tests turn it off to compare the two.
+nonisolated(unsafe) public var gemvUsesAVX2 = rk_has_avx2_fma() != 0
+
 @inline(__always)
 func gemvRowRange(_ w: UnsafePointer<Float>, _ ldw: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                   _ rows: Range<Int>, _ k: Int, _ accumulate: Bool) {
+    if gemvUsesAVX2 { return rk_sgemv_rows(w, ldw, x, y, rows.lowerBound, rows.upperBound, k, accumulate ? 1 : 0) }
     let k8 = k & ~7
     var r = rows.lowerBound
     while r + 4 <= rows.upperBound {
