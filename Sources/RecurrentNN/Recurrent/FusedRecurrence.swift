@@ -133,7 +133,9 @@ func fusedSequence<Scalar: TensorScalar>(
     // (Pointers taken once: `Tensor.data` reads class properties, each with a dynamic exclusivity check.)
     let bih = w.biasIH?.data, bhhAll = w.biasHH?.data
     let bias: [Scalar]? = bih == nil && bhhAll == nil ? nil : [Scalar](unsafeUninitializedCapacity: GH) { buf, count in
-        for j in 0..<GH { buf[j] = (bih?[j] ?? 0) + (j < foldedHH ? (bhhAll?[j] ?? 0) : 0) }
+        let b = buf.baseAddress!
+        if let bih { b.update(from: bih, count: GH) } else { b.update(repeating: 0, count: GH) }
+        if let bhhAll { for j in 0..<foldedHH { b[j] += bhhAll[j] } }
         count = GH
     }
     let xp = x.data, wih = w.weightIH.data, whh = w.weightHH.data, bhh = w.biasHH?.data, whr = w.weightHR?.data
@@ -449,27 +451,51 @@ func fusedSequence<Scalar: TensorScalar>(
             } }
         }
         let dGxTimep = dGxTime.data
+        // Each product is split in two halves of its rows over the two cores (single-threaded BLAS),
+        // like the steps: OpenBLAS's own threads then never run inside a layer, so they never spin
+        // for work while the pair's threads need the cores.
+        @inline(__always) func halves(_ n: Int, _ body: (Int, Int) -> Void) {
+            let half = (n / 2 + 7) & ~7
+            if splittable, n >= 16, BLASThreads.singleThreaded({
+                PairParallel.run { part in part == 0 ? body(0, half) : body(half, n) }
+            }) { return }
+            body(0, n)
+        }
         var result: [Tensor<Scalar>?] = []
         result.append(accumulateGradient(x) { gx, beta in                   // (T·B, G·H)·(G·H, I)
-            Scalar.gemm(transA: false, transB: false, m: T * B, n: I, k: GH, alpha: 1, a: dGxTimep, lda: GH,
-                        b: w.weightIH.data, ldb: I, beta: beta, c: gx, ldc: I)
+            halves(T * B) { r0, r1 in
+                Scalar.gemm(transA: false, transB: false, m: r1 - r0, n: I, k: GH, alpha: 1, a: dGxTimep + r0 * GH, lda: GH,
+                            b: wih, ldb: I, beta: beta, c: gx + r0 * I, ldc: I)
+            }
         })
         result.append(dh)
         if c0 != nil { result.append(dc) }
         result.append(accumulateGradient(w.weightIH) { gW, beta in           // (G·H, T·B)·(T·B, I)
-            Scalar.gemm(transA: true, transB: false, m: GH, n: I, k: T * B, alpha: 1, a: dGxTimep, lda: GH,
-                        b: x.data, ldb: I, beta: beta, c: gW, ldc: I)
+            halves(GH) { r0, r1 in
+                Scalar.gemm(transA: true, transB: false, m: r1 - r0, n: I, k: T * B, alpha: 1, a: dGxTimep + r0, lda: GH,
+                            b: xp, ldb: I, beta: beta, c: gW + r0 * I, ldc: I)
+            }
         })
         result.append(accumulateGradient(w.weightHH) { gW, beta in           // (G·H, T·B)·(T·B, P) against h_{s-1}
-            Scalar.gemm(transA: true, transB: false, m: recurrentGates, n: P, k: T * B, alpha: 1, a: dGhp, lda: GH,
-                        b: hsp, ldb: P, beta: beta, c: gW, ldc: P)
+            halves(recurrentGates) { r0, r1 in
+                Scalar.gemm(transA: true, transB: false, m: r1 - r0, n: P, k: T * B, alpha: 1, a: dGhp + r0, lda: GH,
+                            b: hsp, ldb: P, beta: beta, c: gW + r0 * P, ldc: P)
+            }
             if kind == .gruResetBefore {                                     // W_hn reads r ⊙ h
                 Scalar.gemm(transA: true, transB: false, m: H, n: P, k: T * B, alpha: 1, a: dGhp + 2 * H, lda: GH,
                             b: auxp!, ldb: H, beta: beta, c: gW + 2 * H * P, ldc: P)
             }
         })
-        if let b = w.biasIH { result.append(accumulateGradient(b) { addColumnSums(dGxTimep, rows: T * B, width: GH, into: $0, beta: $1) }) }
-        if let b = w.biasHH { result.append(accumulateGradient(b) { addColumnSums(dGhp, rows: T * B, width: GH, into: $0, beta: $1) }) }
+        if let b = w.biasIH {
+            result.append(accumulateGradient(b) { db, beta in
+                halves(GH) { c0, c1 in addColumnSums(dGxTimep + c0, rows: T * B, width: c1 - c0, ld: GH, into: db + c0, beta: beta) }
+            })
+        }
+        if let b = w.biasHH {
+            result.append(accumulateGradient(b) { db, beta in
+                halves(GH) { c0, c1 in addColumnSums(dGhp + c0, rows: T * B, width: c1 - c0, ld: GH, into: db + c0, beta: beta) }
+            })
+        }
         if let weightHR = w.weightHR, let dhProjectedp {
             result.append(accumulateGradient(weightHR) { gW, beta in         // (P, T·B)·(T·B, H)
                 Scalar.gemm(transA: true, transB: false, m: P, n: H, k: T * B, alpha: 1, a: dhProjectedp, lda: P,
@@ -485,12 +511,12 @@ func fusedSequence<Scalar: TensorScalar>(
     return FusedSequence(output: output, h: hFinal, c: cFinal, inputs: inputs, walk: walk)
 }
 
-/// destination (width) = beta · destination + Σ over the rows of m (rows × width).
-func addColumnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, width: Int,
+/// destination (width) = beta · destination + Σ over the rows of m (rows × width, leading dimension `ld`).
+func addColumnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, width: Int, ld: Int,
                                          into destination: UnsafeMutablePointer<Scalar>, beta: Scalar) {
     if beta == 0 { destination.update(repeating: 0, count: width) }
     for r in 0..<rows {
-        let row = m + r * width
+        let row = m + r * ld
         for j in 0..<width { destination[j] += row[j] }
     }
 }

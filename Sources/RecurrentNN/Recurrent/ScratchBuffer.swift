@@ -36,6 +36,10 @@ final class Scratch<Scalar> {
     deinit { if keep == nil { ScratchPool.shared.give(UnsafeMutableRawPointer(data), byteCount: bytes) } }
 }
 
+/// Frees the scratch blocks that the fused recurrent layers keep for reuse between calls (at most
+/// 64 MiB, blocks of 64 KiB and more), e.g. after training, before a long phase that needs the memory.
+public func releaseCachedRecurrentBuffers() { ScratchPool.shared.drain() }
+
 /// A small cache of freed `Scratch` blocks by exact byte size, holding at most `limitBytes` (the most
 /// recently freed win). Blocks below `minimumBytes` go straight back to malloc (which recycles small
 /// blocks itself).
@@ -58,6 +62,16 @@ final class ScratchPool: @unchecked Sendable {
         for block in blocks { block.pointer.deallocate() }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
+    }
+
+    /// Frees every cached block.
+    func drain() {
+        pthread_mutex_lock(mutex)
+        let all = blocks
+        blocks = []
+        cachedBytes = 0
+        pthread_mutex_unlock(mutex)
+        for block in all { block.pointer.deallocate() }
     }
 
     /// A cached block of exactly `byteCount` bytes, or nil.

@@ -15,6 +15,12 @@ extension Float {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if m == 1, !transA, transB, alpha == 1, beta == 0 || beta == 1 {
+            // One row times a transposed matrix (batch-1 Linear, sampling): the matrix–vector kernel of
+            // GEMV.swift; OpenBLAS 0.3.21's sgemm packs both operands even for a single row.
+            sgemvRows(b, ldw: ldb, a, c, n: n, k: k, accumulate: beta == 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
