@@ -293,8 +293,8 @@ func fusedSequence<Scalar: TensorScalar>(
     let inputs = [x, h0] + (c0.map { [$0] } ?? []) + w.tensors
     // The closure owns the saved buffers (never the outputs: that would be a reference cycle); the raw
     // pointers below are re-derived from them.
-    let walk = { [xw, hs, cs, tanhC, gates, aux] (grads: [Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?] in
-        withExtendedLifetime(xw) {}
+    // (Not xw: backward never reads the input projection, and it is as big as the gates.)
+    let walk = { [hs, cs, tanhC, gates, aux] (grads: [Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?] in
         let hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
         // ---- BPTT: one reverse walk over the steps ----
         let dh = Tensor<Scalar>(zeros: [B, P])                               // (B, P) ∂L/∂h carried backwards
