@@ -5,6 +5,7 @@
 #include "RecurrentKernels.h"
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -29,6 +30,19 @@ static atomic_long arrivals[2];            // barrier arrivals of each part in t
 static rk_pair_task current_task;
 static void *current_context;
 static _Thread_local int inside_region;
+
+// Back-off: part 0 times its barrier waits. When they exceed a third of a region's time the other
+// part was mostly not running (an oversubscribed machine: containers sharing two cores), where a
+// split costs far more than it saves, so the next regions are refused (callers run unsplit, with
+// BLAS's own threads) and the split is retried later.
+static atomic_int adaptive = 1;
+static int refuse_next;                    // regions still to refuse (claimed-thread only)
+static double waited;                      // part 0's barrier waits in the current region, seconds
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 long rk_processor_count(void) {
     // RECURRENT_NUM_THREADS=1 turns the split off (for instruction-count profiling, or to leave a core free).
@@ -74,6 +88,11 @@ int rk_pair_try_acquire(void) {
     if (inside_region || rk_processor_count() < 2) return 0;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
+    if (refuse_next > 0 && atomic_load(&adaptive)) {
+        refuse_next--;
+        atomic_store(&claimed, 0);
+        return 0;
+    }
     pthread_once(&start_once, start_helper);
     return 1;
 }
@@ -99,17 +118,28 @@ void rk_pair_run(rk_pair_task task, void *context) {
         pthread_cond_signal(&wake);
         pthread_mutex_unlock(&mutex);
     }
+    waited = 0;
+    double start = seconds();
     inside_region = 1;
     task(context, 0);
     inside_region = 0;
+    double before = seconds();
     wait_until(&finished, g);
+    double end = seconds();
+    waited += end - before;
+    if (waited > (end - start) / 3 && end - start > 20e-6) refuse_next = 256;
 }
+
+void rk_pair_set_adaptive(int on) { atomic_store(&adaptive, on); refuse_next = 0; }
 
 void rk_pair_barrier(long part) {
     long mine = atomic_fetch_add(&arrivals[part], 1) + 1;
     atomic_long *other = &arrivals[1 - part];
+    if (atomic_load(other) >= mine) return;
+    double start = part == 0 ? seconds() : 0;
     int spins = 0;
     while (atomic_load(other) < mine) {
         if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
     }
+    if (part == 0) waited += seconds() - start;
 }

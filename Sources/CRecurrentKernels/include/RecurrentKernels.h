@@ -21,6 +21,9 @@ void rk_pair_release(void);
 /// Runs task(context, 0) on this thread and task(context, 1) on the helper; returns when both end.
 /// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
 void rk_pair_run(rk_pair_task task, void *context);
+/// Turns the back-off off (tests that must exercise the split) or on (default): after a region in which
+/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
+void rk_pair_set_adaptive(int on);
 /// Two-party barrier inside a region: returns once both parts have called it the same number of times.
 void rk_pair_barrier(long part);
 

@@ -29,6 +29,11 @@ public enum PairParallel {
         return true
     }
 
+    /// Whether regions back off on an oversubscribed machine (default on; see rk_pair_set_adaptive):
+    /// after a region where the caller spent over a third of its time waiting for the other part, the
+    /// next 256 `run` calls return false. Tests of the split paths turn it off.
+    public static func setAdaptive(_ on: Bool) { rk_pair_set_adaptive(on ? 1 : 0) }
+
     /// Waits until the other part of the running region has reached its matching barrier.
     @inline(__always)
     public static func barrier(_ part: Int) { rk_pair_barrier(part) }
