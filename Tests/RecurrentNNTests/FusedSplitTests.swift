@@ -58,6 +58,20 @@ final class FusedSplitTests: XCTestCase {
         }
     }
     func testSplitStepsMatchUnsplitInFloat() { compare(Float.self, tolerance: 1e-5) }
+
+    /// Whether the parts of a split ran concurrently or one after the other changes nothing, to the bit
+    /// (same-seed runs give identical checkpoints on a busy machine and on a quiet one).
+    func testConcurrentAndSequentialPartsAreBitIdentical() {
+        for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
+            for (H, bidirectional, lengths) in [(20, true, [6, 2, 4] as [Int]?), (37, false, nil)] {
+                let concurrent = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
+                PairParallel.refuses = true
+                let sequential = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
+                PairParallel.refuses = false
+                XCTAssertEqual(concurrent, sequential, "\(kind) H=\(H)")
+            }
+        }
+    }
 }
 
 /// The AVX2 + FMA gate and matrix–vector kernels (CRecurrentKernels/GatesAVX2.c) against the Swift

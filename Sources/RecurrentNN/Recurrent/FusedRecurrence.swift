@@ -268,18 +268,27 @@ func fusedSequence<Scalar: TensorScalar>(
         }
     }
 
-    let split = splittable && BLASThreads.singleThreaded({
-        PairParallel.run { part in
-            let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
-            project(u0, u1)                      // a part's steps read only its own columns of xw
-            for s in 0..<T {
-                forwardStep(s, u0, u1)
-                PairParallel.barrier(part)       // the next product reads both parts' h_t
+    // The partition into parts depends on the shapes only; whether the parts run concurrently depends on
+    // the machine (a second core, the helper free, no back-off). Run one after the other, the parts do
+    // exactly the same arithmetic, so results never depend on scheduling (bit-identical reruns).
+    if splittable {
+        BLASThreads.singleThreaded {
+            let concurrent = PairParallel.run { part in
+                let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                project(u0, u1)                      // a part's steps read only its own columns of xw
+                for s in 0..<T {
+                    forwardStep(s, u0, u1)
+                    PairParallel.barrier(part)       // the next product reads both parts' h_t
+                }
+            }
+            if concurrent {
+                fusedSplitForwardCount += 1
+            } else {
+                project(0, mid); project(mid, H)
+                for s in 0..<T { forwardStep(s, 0, mid); forwardStep(s, mid, H) }
             }
         }
-    })
-    if split { fusedSplitForwardCount += 1 }
-    if !split {
+    } else {
         project(0, H)
         for s in 0..<T { forwardStep(s, 0, H) }
     }
@@ -314,9 +323,13 @@ func fusedSequence<Scalar: TensorScalar>(
         let dhProjectedp = dhProjected?.data, directp = direct?.data
         let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
 
-        func backwardStep(_ s: Int, _ u0: Int, _ u1: Int, part: Int, squares: UnsafeMutablePointer<Scalar>?) {
+        /// Step s for units [u0, u1): the gate gradients (`gates`), then this part's columns of ∂h_{s-1}
+        /// (`product`), with the barrier between them when a part does both.
+        func backwardStep(_ s: Int, _ u0: Int, _ u1: Int, part: Int, squares: UnsafeMutablePointer<Scalar>?,
+                          gates doGates: Bool = true, product doProduct: Bool = true) {
             let whole = u0 == 0 && u1 == H, n = u1 - u0
             let p0 = whole ? 0 : u0, pn = whole ? P : n                          // this part's columns of h
+            if doGates {
             if let gOut {
                 for b in 0..<B where active(s, b) {
                     let src = gOut + (time(s, b) * B + b) * P + p0, dst = dhp + b * P + p0
@@ -404,7 +417,9 @@ func fusedSequence<Scalar: TensorScalar>(
                     }
                 }
             }
-            if !whole { PairParallel.barrier(part) }  // the product below reads both parts' gate gradients
+            }
+            if doGates && doProduct && !whole { PairParallel.barrier(part) }  // the product reads both parts' gate gradients
+            guard doProduct else { return }
             // ∂L/∂h_{s-1} (this part's columns) = dGates_h · W_hh: (B, G·H)·(G·H, P), over the gates that read h directly.
             Scalar.gemm(transA: false, transB: false, m: B, n: pn, k: recurrentGates, alpha: 1, a: dGhp + s * B * GH, lda: GH,
                         b: whh + p0, ldb: P, beta: 0, c: dhNewp + p0, ldc: P)
@@ -421,13 +436,22 @@ func fusedSequence<Scalar: TensorScalar>(
 
         squares.withUnsafeMutableBufferPointer { sq in
             let sqp = recordNorms ? sq.baseAddress : nil
-            let splitBack = splittable && BLASThreads.singleThreaded({
-                PairParallel.run { part in
-                    let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
-                    for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, u0, u1, part: part, squares: sqp) }
+            if splittable {
+                BLASThreads.singleThreaded {
+                    let concurrent = PairParallel.run { part in
+                        let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                        for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, u0, u1, part: part, squares: sqp) }
+                    }
+                    if !concurrent {                 // the same partition, one part after the other
+                        for s in stride(from: T - 1, through: 0, by: -1) {
+                            backwardStep(s, 0, mid, part: 0, squares: sqp, product: false)
+                            backwardStep(s, mid, H, part: 1, squares: sqp, product: false)
+                            backwardStep(s, 0, mid, part: 0, squares: sqp, gates: false)
+                            backwardStep(s, mid, H, part: 1, squares: sqp, gates: false)
+                        }
+                    }
                 }
-            })
-            if !splitBack {
+            } else {
                 for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, 0, H, part: 0, squares: sqp) }
             }
         }
@@ -455,11 +479,12 @@ func fusedSequence<Scalar: TensorScalar>(
         // like the steps: OpenBLAS's own threads then never run inside a layer, so they never spin
         // for work while the pair's threads need the cores.
         @inline(__always) func halves(_ n: Int, _ body: (Int, Int) -> Void) {
+            guard splittable, n >= 16 else { return body(0, n) }
             let half = (n / 2 + 7) & ~7
-            if splittable, n >= 16, BLASThreads.singleThreaded({
-                PairParallel.run { part in part == 0 ? body(0, half) : body(half, n) }
-            }) { return }
-            body(0, n)
+            BLASThreads.singleThreaded {
+                let concurrent = PairParallel.run { part in part == 0 ? body(0, half) : body(half, n) }
+                if !concurrent { body(0, half); body(half, n) }   // same partition, same arithmetic
+            }
         }
         var result: [Tensor<Scalar>?] = []
         result.append(accumulateGradient(x) { gx, beta in                   // (T·B, G·H)·(G·H, I)

@@ -139,32 +139,40 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
 
     /// Both directions of one layer at once, one per core (each with single-threaded BLAS), recorded as
     /// one node whose backward also walks the two directions concurrently: no per-step hand-off between
-    /// cores at all, unlike splitting each direction's steps. Nil when the steps are too small for a
-    /// second core to pay, or the helper thread is busy; the caller then runs the directions one by one.
+    /// cores at all, unlike splitting each direction's steps. When the helper thread is unavailable the
+    /// directions run one after the other the same way. Nil when the steps are too small for a second
+    /// core to pay; the caller then records the directions as separate nodes.
     func bothDirections(layer: Int, batch B: Int, _ forwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
                         _ backwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
                         _ sequence: (Int, Tensor<Scalar>, Tensor<Scalar>?) -> FusedSequence<Scalar>) -> [FusedSequence<Scalar>]? {
-        guard B * kind.gateCount * hiddenSize * outputWidth >= fusedSplitMinimumWork, PairParallel.isAvailable else { return nil }
+        // Chosen by shape only, and single-threaded BLAS either way, so the arithmetic never depends on
+        // whether the two directions actually ran at the same time (bit-identical reruns).
+        guard B * kind.gateCount * hiddenSize * outputWidth >= fusedSplitMinimumWork else { return nil }
         var forward: FusedSequence<Scalar>?, backward: FusedSequence<Scalar>?      // one per part: no shared mutable state
-        let ran = BLASThreads.singleThreaded {
-            PairParallel.run { part in
+        BLASThreads.singleThreaded {
+            let ran = PairParallel.run { part in
                 if part == 0 { forward = sequence(0, forwardState.h0, forwardState.c0) }
                 else { backward = sequence(1, backwardState.h0, backwardState.c0) }
             }
+            if ran {
+                fusedConcurrentDirectionsCount += 1
+            } else {
+                forward = sequence(0, forwardState.h0, forwardState.c0)
+                backward = sequence(1, backwardState.h0, backwardState.c0)
+            }
         }
-        guard ran, let forward, let backward else { return nil }
-        fusedConcurrentDirectionsCount += 1
+        guard let forward, let backward else { return nil }
         let counts = (forward.outputs.count, backward.outputs.count)
         let walks = (forward.walk, backward.walk)
         Tensor.record("\(kind.rawValue)Bidirectional", inputs: forward.inputs + backward.inputs, outputs: forward.outputs + backward.outputs) { grads in
             let forwardGrads = Array(grads[0..<counts.0]), backwardGrads = Array(grads[counts.0..<(counts.0 + counts.1)])
             var finishForward: (() -> [Tensor<Scalar>?])?, finishBackward: (() -> [Tensor<Scalar>?])?
-            let walked = BLASThreads.singleThreaded {
-                PairParallel.run { part in
+            BLASThreads.singleThreaded {
+                let walked = PairParallel.run { part in
                     if part == 0 { finishForward = walks.0(forwardGrads) } else { finishBackward = walks.1(backwardGrads) }
                 }
+                if !walked { finishForward = walks.0(forwardGrads); finishBackward = walks.1(backwardGrads) }
             }
-            if !walked { finishForward = walks.0(forwardGrads); finishBackward = walks.1(backwardGrads) }
             return finishForward!() + finishBackward!()
         }
         return [forward, backward]

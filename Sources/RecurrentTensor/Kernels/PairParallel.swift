@@ -16,7 +16,7 @@ public enum PairParallel {
     /// from inside one): the caller then does the work unsplit.
     @discardableResult
     public static func run(_ body: (Int) -> Void) -> Bool {
-        guard isAvailable, rk_pair_try_acquire() != 0 else { return false }
+        guard isAvailable, !refuses, rk_pair_try_acquire() != 0 else { return false }
         defer { rk_pair_release() }
         withoutActuallyEscaping(body) { body in
             let box = Box(body)
@@ -28,6 +28,10 @@ public enum PairParallel {
         }
         return true
     }
+
+    /// When set, `run` always returns false (tests: the parts of a split then run one after the other,
+    /// which must give bit-identical results).
+    nonisolated(unsafe) public static var refuses = false
 
     /// Whether regions back off on an oversubscribed machine (default on; see rk_pair_set_adaptive):
     /// after a region where the caller spent over a third of its time waiting for the other part, the
