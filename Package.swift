@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers of the design are separate modules; each imports only those below it:
-// CBLAS → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent → RecurrentCLI.
+// CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent → RecurrentCLI.
 
 let package = Package(
     name: "Recurrent",
@@ -26,12 +26,14 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
+        // C helpers of the kernels: the second worker thread and its barrier (C11 atomics, pthreads).
+        .target(name: "CRecurrentKernels"),
         .target(
             name: "RecurrentTensor",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: ["CRecurrentKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
         .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
         .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(

@@ -2,10 +2,23 @@ import RecurrentTensor
 
 // One layer, one direction, a whole sequence: one autograd node with hand-written BPTT.
 //
-// Forward: the input projection of every step in one GEMM, then per step one GEMM for h_{t-1}·W_hhᵀ
+// Forward: the input projection of every step as one GEMM, then per step one GEMM for h_{t-1}·W_hhᵀ
 // and one pass of the gate kernel; every value backward needs is kept in step-indexed (T, B, ·)
 // buffers allocated before the loop. Backward: one reverse walk over the steps computing the gate
-// gradients, then the weight gradients as single GEMMs over all steps.
+// gradients, then the weight gradients as single GEMMs over all steps, written straight into the
+// parameters' `grad` (ScratchBuffer.swift, `accumulateGradient`).
+//
+// Split steps: when a step is big enough, its work is split over two cores by hidden units (the
+// caller's thread takes units [0, mid), the helper thread of `PairParallel` units [mid, H)). Each part
+// computes the pre-activations of its units (G single-threaded GEMMs against its rows of every gate
+// block of W_hh), runs the gate kernel on them and writes its columns of h_t, c_t and the output;
+// the parts meet at one barrier per step, since the next step's product reads all of h_t. Backward
+// is split the same way: each part turns its columns of ∂L/∂h into its units' gate gradients, the
+// parts meet, and each computes its columns of ∂L/∂h_{t-1} = dGates·W_hh. Compared with
+// multi-threaded sgemm per step, the gate pass runs on both cores and there is one hand-off per
+// step instead of a thread-pool wake-up per GEMM. Only kinds whose step is one product plus a
+// unit-wise pass are split (RNN, LSTM without projection, GRU with reset after); a projected LSTM and
+// the reset-before GRU need a second product over all units mid-step and run unsplit.
 //
 // Variable lengths: at step s, sequence b is active while s < length_b and reads/writes time
 // t = s (forward) or t = length_b − 1 − s (reverse, so each sequence starts at its own end). An
@@ -25,6 +38,40 @@ struct DirectionWeights<Scalar: TensorScalar> {
     var tensors: [Tensor<Scalar>] { [weightIH, weightHH] + [biasIH, biasHH, weightHR].compactMap { $0 } }
 }
 
+/// Steps whose recurrent product has at least this many multiply–adds (B·G·H·P) are split over two
+/// cores. Tests set it to 0 to run the split path at small sizes.
+nonisolated(unsafe) var fusedSplitMinimumWork = 1 << 16
+/// Counts of split forwards and of bidirectional layers run one direction per core (tests check that
+/// the paths they mean to cover ran).
+nonisolated(unsafe) var fusedSplitForwardCount = 0, fusedConcurrentDirectionsCount = 0
+
+/// Hidden units of each part: [0, mid) and [mid, H), mid a multiple of 8 (whole SIMD vectors) when H allows.
+@inline(__always)
+func splitPoint(_ H: Int) -> Int {
+    let half = H / 2
+    return H >= 16 ? Swift.max(8, (half + 4) & ~7) : half
+}
+
+/// The forward of one layer in one direction, not yet on the tape, and its backward in two phases.
+struct FusedSequence<Scalar: TensorScalar> {
+    let output: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>?
+    /// The node's inputs: x, h0, c0 (LSTM), then the weights in `DirectionWeights.tensors` order.
+    let inputs: [Tensor<Scalar>]
+    /// Backward phase 1, the BPTT walk over the steps, given the gradients of (output, h, c). It touches
+    /// only memory of its own, so the two directions of a bidirectional layer may walk concurrently.
+    /// Returns phase 2: the weight and input gradients as GEMMs over all steps, accumulated straight
+    /// into the leaves' `grad` (so phase 2 runs on one thread at a time), and the gradients for the engine.
+    let walk: ([Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?]
+
+    var outputs: [Tensor<Scalar>] { [output, h] + (c.map { [$0] } ?? []) }
+
+    /// Records this sequence as one node on the tape.
+    func record(_ name: String) {
+        let walk = walk
+        Tensor.record(name, inputs: inputs, outputs: outputs) { grads in walk(grads)() }
+    }
+}
+
 /// Runs `kind` over `x` in one direction and records one node on the tape.
 /// - Parameters:
 ///   - x: (T, B, I)
@@ -33,13 +80,25 @@ struct DirectionWeights<Scalar: TensorScalar> {
 ///   - lengths: B lengths in 1...T
 ///   - onHiddenGradientNorm: called during backward with ‖∂L/∂h_t‖ for each step, indexed by t.
 /// - Returns: output (T, B, P), zero past each length; final h (B, P); final c (B, H) for LSTM.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
 func fusedRecurrence<Scalar: TensorScalar>(
     _ kind: RecurrentCellKind, x: Tensor<Scalar>, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
     weights w: DirectionWeights<Scalar>, lengths: [Int], reverse: Bool,
     onHiddenGradientNorm: (([Scalar]) -> Void)? = nil
 ) -> (output: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>?) {
+    let sequence = fusedSequence(kind, x: x, h0: h0, c0: c0, weights: w, lengths: lengths, reverse: reverse,
+                                 onHiddenGradientNorm: onHiddenGradientNorm)
+    sequence.record("\(kind.rawValue)Sequence")
+    return (sequence.output, sequence.h, sequence.c)
+}
+
+/// The forward of `fusedRecurrence`, with its backward returned rather than recorded (see `FusedSequence`).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func fusedSequence<Scalar: TensorScalar>(
+    _ kind: RecurrentCellKind, x: Tensor<Scalar>, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
+    weights w: DirectionWeights<Scalar>, lengths: [Int], reverse: Bool,
+    onHiddenGradientNorm: (([Scalar]) -> Void)? = nil
+) -> FusedSequence<Scalar> {
     let (T, B, I) = (x.shape[0], x.shape[1], x.shape[2])
     let G = kind.gateCount, GH = w.weightIH.shape[0], H = GH / G, P = w.weightHH.shape[1]
     checkShapes("fusedRecurrence input·W_ihᵀ", x.shape, w.weightIH.shape, w.weightIH.shape[1] == I)
@@ -49,67 +108,103 @@ func fusedRecurrence<Scalar: TensorScalar>(
     let uniform = !reverse && lengths.allSatisfy { $0 == T }
     // Every row of every step is written when all sequences are full, so scratch needs no zero fill.
     let zeroFill = !lengths.allSatisfy { $0 == T }
-    @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
+    let allActive = lengths.min() ?? T                      // steps below this have every row active
+    let isFloat = Scalar.self == Float.self
+    // Split over two cores when the step is one product plus a unit-wise pass and big enough.
+    let splittable = !projected && kind != .gruResetBefore && H >= 2 && B * GH * P >= fusedSplitMinimumWork
+    let mid = splitPoint(H)
 
-    // (T, B, G·H) input projection of every step, with b_ih: one GEMM.
-    let xw = Scratch<Scalar>(T * B * GH, zeroed: false)
-    productWithTransposed(m: T * B, n: GH, k: I, a: x.data, lda: I, b: w.weightIH.data, ldb: I, c: xw.data, ldc: GH)
-    // Fold b_hh into the same pass where it adds linearly: all of it for RNN and LSTM, r and z for GRU
-    // (GRU's b_hn sits inside r ⊙ (W_hn h + b_hn), added per step).
-    let foldedHH = kind == .gru || kind == .gruResetBefore ? 2 * H : GH
-    if w.biasIH != nil || w.biasHH != nil {
-        let bias = [Scalar](unsafeUninitializedCapacity: GH) { buf, n in
-            for j in 0..<GH { buf[j] = (w.biasIH?.data[j] ?? 0) + (j < foldedHH ? (w.biasHH?.data[j] ?? 0) : 0) }
-            n = GH
-        }
-        bias.withUnsafeBufferPointer { addRowBias(xw.data, rows: T * B, $0.baseAddress!, width: GH) }
-    }
-
-    let hs = Scratch<Scalar>((T + 1) * B * P, zeroed: zeroFill)                          // (T+1, B, P): hs[s] = h before step s
-    hs.data.update(from: h0.data, count: B * P)
-    let cs = isLSTM ? Scratch<Scalar>((T + 1) * B * H, zeroed: zeroFill) : nil   // (T+1, B, H)
-    let tanhC = isLSTM ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil       // (T, B, H) tanh(c_t), for backward
-    if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
+    // Buffers; raw pointers are taken once, outside the loops (no reference counting per step).
+    let xw = Scratch<Scalar>(T * B * GH, zeroed: false)                                // (T, B, G·H) x·W_ihᵀ + folded biases
+    let hs = Scratch<Scalar>((T + 1) * B * P, zeroed: zeroFill)                        // (T+1, B, P): hs[s] = h before step s
+    let cs = isLSTM ? Scratch<Scalar>((T + 1) * B * H, zeroed: zeroFill) : nil         // (T+1, B, H)
+    let tanhC = isLSTM ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil            // (T, B, H) tanh(c_t), for backward
     let gates = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                          // (T, B, G·H) activated gates
     // (T, B, H): GRU: W_hn h + b_hn (reset after) or r ⊙ h (reset before); LSTM with projection: o ⊙ tanh c.
     let aux = (isGRU || projected) ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil
-    let hw = Scratch<Scalar>(B * GH, zeroed: false)                                // (B, G·H) per-step h·W_hhᵀ
-    let output = Tensor<Scalar>(zeros: [T, B, P])                           // (T, B, P), time-indexed
-    let activeAt = { (s: Int, b: Int) in s < lengths[b] }
+    let hw = Scratch<Scalar>(B * GH, zeroed: false)                                    // (B, G·H) per-step h·W_hhᵀ
+    let output = Tensor<Scalar>(zeros: [T, B, P])                                      // (T, B, P), time-indexed
+    hs.data.update(from: h0.data, count: B * P)
+    if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
 
-    let whh = w.weightHH.data, bhh = w.biasHH?.data
-    for s in 0..<T {
-        let hPrev = hs.data + s * B * P, hNext = hs.data + (s + 1) * B * P
-        let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
-        productWithTransposed(m: B, n: recurrentGates, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hw.data, ldc: GH)
-        let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil                // GRU's b_hn, (H)
-        for b in 0..<B where activeAt(s, b) {
-            let xr = xw.data + (time(s, b) * B + b) * GH, hr = hw.data + b * GH
-            let g = gates.data + (s * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
-            if Scalar.self == Float.self {
-                // Float: SIMD gate kernels with the vectorised activations (FastActivations.swift).
+    // Biases folded into the input projection where they add linearly: all of b_hh for RNN and LSTM,
+    // r and z for GRU (GRU's b_hn sits inside r ⊙ (W_hn h + b_hn), added per step).
+    let foldedHH = isGRU ? 2 * H : GH
+    // (Pointers taken once: `Tensor.data` reads class properties, each with a dynamic exclusivity check.)
+    let bih = w.biasIH?.data, bhhAll = w.biasHH?.data
+    let bias: [Scalar]? = bih == nil && bhhAll == nil ? nil : [Scalar](unsafeUninitializedCapacity: GH) { buf, count in
+        let b = buf.baseAddress!
+        if let bih { b.update(from: bih, count: GH) } else { b.update(repeating: 0, count: GH) }
+        if let bhhAll { for j in 0..<foldedHH { b[j] += bhhAll[j] } }
+        count = GH
+    }
+    let xp = x.data, wih = w.weightIH.data, whh = w.weightHH.data, bhh = w.biasHH?.data, whr = w.weightHR?.data
+    let xwp = xw.data, hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
+    let hwp = hw.data, outp = output.data
+    let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil               // GRU's b_hn, (H)
+    @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
+    @inline(__always) func active(_ s: Int, _ b: Int) -> Bool { s < allActive || s < lengths[b] }
+
+    /// Input projection of units [u0, u1) of every gate, all steps, plus the folded biases.
+    func project(_ u0: Int, _ u1: Int) {
+        if u0 == 0 && u1 == H {
+            productWithTransposed(m: T * B, n: GH, k: I, a: xp, lda: I, b: wih, ldb: I, c: xwp, ldc: GH)
+        } else {
+            for g in 0..<G {
+                productWithTransposed(m: T * B, n: u1 - u0, k: I, a: xp, lda: I, b: wih + (g * H + u0) * I, ldb: I, c: xwp + g * H + u0, ldc: GH)
+            }
+        }
+        guard let bias else { return }
+        bias.withUnsafeBufferPointer { bias in
+            let bp = bias.baseAddress!
+            for r in 0..<(T * B) {
+                let row = xwp + r * GH
+                for g in 0..<G { for j in (g * H + u0)..<(g * H + u1) { row[j] += bp[j] } }
+            }
+        }
+    }
+
+    /// Step s for hidden units [u0, u1) (all of them when unsplit).
+    func forwardStep(_ s: Int, _ u0: Int, _ u1: Int) {
+        let whole = u0 == 0 && u1 == H, n = u1 - u0
+        let hPrev = hsp + s * B * P, hNext = hPrev + B * P
+        if kind == .gruResetBefore {
+            productWithTransposed(m: B, n: 2 * H, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
+        } else if whole {
+            productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
+        } else {
+            for g in 0..<G {
+                productWithTransposed(m: B, n: n, k: P, a: hPrev, lda: P, b: whh + (g * H + u0) * P, ldb: P, c: hwp + g * H + u0, ldc: GH)
+            }
+        }
+        for b in 0..<B where active(s, b) {
+            let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwp + b * GH + u0
+            let g = gp + (s * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
+            let unit = (s * B + b) * H + u0                                  // offset in (T, B, H) buffers
+            let cp = csp.map { $0 + s * B * H + b * H + u0 }, cn = csp.map { $0 + (s + 1) * B * H + b * H + u0 }
+            if isFloat {
+                // Float: SIMD gate kernels with the vectorised activations (FusedGateKernels.swift).
                 switch kind {
                 case .rnnTanh:
-                    rnnTanhRowForward(f32(xr), f32(hr), f32(hn), H); continue
+                    rnnTanhRowForward(f32(xr), f32(hr), f32(hn), n); continue
                 case .lstm:
-                    let cp = cs!.data + s * B * H + b * H, cn = cs!.data + (s + 1) * B * H + b * H
-                    let m = projected ? aux!.data + (s * B + b) * H : hn
-                    lstmRowForward(f32(xr), f32(hr), f32(g), f32(cp), f32(cn), f32(m), f32(tanhC!.data + (s * B + b) * H), H); continue
+                    let m = projected ? auxp! + unit : hn
+                    lstmRowForward(f32(xr), f32(hr), f32(g), f32(cp!), f32(cn!), f32(m), f32(tcp! + unit), n, stride: H); continue
                 case .gru:
-                    gruRowForward(f32(xr), f32(hr), bhn.map { f32($0) }, f32(g), f32(hp), f32(hn), f32(aux!.data + (s * B + b) * H), H)
+                    gruRowForward(f32(xr), f32(hr), bhn.map { f32($0 + u0) }, f32(g), f32(hp), f32(hn), f32(auxp! + unit), n, stride: H)
                     continue
                 default: break
                 }
             }
             switch kind {
             case .rnnTanh:
-                for j in 0..<H { hn[j] = Scalar.tanh(xr[j] + hr[j]) }
+                for j in 0..<n { hn[j] = Scalar.tanh(xr[j] + hr[j]) }
             case .rnnRelu:
-                for j in 0..<H { hn[j] = Swift.max(xr[j] + hr[j], 0) }
+                for j in 0..<n { hn[j] = Swift.max(xr[j] + hr[j], 0) }
             case .lstm:
-                let cp = cs!.data + s * B * H + b * H, cn = cs!.data + (s + 1) * B * H + b * H
-                let m = projected ? aux!.data + (s * B + b) * H : hn
-                for j in 0..<H {
+                let cp = cp!, cn = cn!, tc = tcp! + unit
+                let m = projected ? auxp! + unit : hn
+                for j in 0..<n {
                     let i = Scalar.sigmoid(xr[j] + hr[j])
                     let f = Scalar.sigmoid(xr[H + j] + hr[H + j])
                     let gg = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j])
@@ -117,24 +212,23 @@ func fusedRecurrence<Scalar: TensorScalar>(
                     g[j] = i; g[H + j] = f; g[2 * H + j] = gg; g[3 * H + j] = o
                     let c = f * cp[j] + i * gg
                     cn[j] = c
-                    let tc = Scalar.tanh(c)
-                    tanhC!.data[(s * B + b) * H + j] = tc
-                    m[j] = o * tc
+                    tc[j] = Scalar.tanh(c)
+                    m[j] = o * tc[j]
                 }
             case .gru:
-                let hnSaved = aux!.data + (s * B + b) * H
-                for j in 0..<H {
+                let hnSaved = auxp! + unit
+                for j in 0..<n {
                     let r = Scalar.sigmoid(xr[j] + hr[j])
                     let z = Scalar.sigmoid(xr[H + j] + hr[H + j])
-                    let hnj = hr[2 * H + j] + (bhn?[j] ?? 0)
-                    let n = Scalar.tanh(xr[2 * H + j] + r * hnj)
-                    g[j] = r; g[H + j] = z; g[2 * H + j] = n
+                    let hnj = hr[2 * H + j] + (bhn?[u0 + j] ?? 0)
+                    let nn = Scalar.tanh(xr[2 * H + j] + r * hnj)
+                    g[j] = r; g[H + j] = z; g[2 * H + j] = nn
                     hnSaved[j] = hnj
-                    hn[j] = (1 - z) * n + z * hp[j]
+                    hn[j] = (1 - z) * nn + z * hp[j]
                 }
             case .gruResetBefore:
-                let rh = aux!.data + (s * B + b) * H
-                for j in 0..<H {
+                let rh = auxp! + unit
+                for j in 0..<n {
                     let r = Scalar.sigmoid(xr[j] + hr[j])
                     g[j] = r; g[H + j] = Scalar.sigmoid(xr[H + j] + hr[H + j])
                     rh[j] = r * hp[j]
@@ -143,96 +237,138 @@ func fusedRecurrence<Scalar: TensorScalar>(
         }
         if kind == .gruResetBefore {
             // n needs W_hn (r ⊙ h): a second GEMM once every row's r is known. Inactive rows of aux are zero.
-            let rh = aux!.data + s * B * H
+            let rh = auxp! + s * B * H
             Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
-                        b: whh + 2 * H * P, ldb: P, beta: 0, c: hw.data + 2 * H, ldc: GH)
-            for b in 0..<B where activeAt(s, b) {
-                let xr = xw.data + (time(s, b) * B + b) * GH, hr = hw.data + b * GH
-                let g = gates.data + (s * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
+                        b: whh + 2 * H * P, ldb: P, beta: 0, c: hwp + 2 * H, ldc: GH)
+            for b in 0..<B where active(s, b) {
+                let xr = xwp + (time(s, b) * B + b) * GH, hr = hwp + b * GH
+                let g = gp + (s * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
                 for j in 0..<H {
-                    let n = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j] + (bhh?[2 * H + j] ?? 0))
+                    let nn = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j] + (bhh?[2 * H + j] ?? 0))
                     let z = g[H + j]
-                    g[2 * H + j] = n
-                    hn[j] = (1 - z) * n + z * hp[j]
+                    g[2 * H + j] = nn
+                    hn[j] = (1 - z) * nn + z * hp[j]
                 }
             }
         }
-        if let whr = w.weightHR {
+        if let whr {
             // h = m · W_hrᵀ: (B, H)·(H, P)
-            Scalar.gemm(transA: false, transB: true, m: B, n: P, k: H, alpha: 1, a: aux!.data + s * B * H, lda: H,
-                        b: whr.data, ldb: H, beta: 0, c: hNext, ldc: P)
+            Scalar.gemm(transA: false, transB: true, m: B, n: P, k: H, alpha: 1, a: auxp! + s * B * H, lda: H,
+                        b: whr, ldb: H, beta: 0, c: hNext, ldc: P)
         }
+        // Output rows of active sequences; finished ones carry their state.
+        let p0 = whole ? 0 : u0, pn = whole ? P : n
         for b in 0..<B {
-            if activeAt(s, b) {
-                (output.data + (time(s, b) * B + b) * P).update(from: hNext + b * P, count: P)
+            if active(s, b) {
+                (outp + (time(s, b) * B + b) * P + p0).update(from: hNext + b * P + p0, count: pn)
             } else {
-                (hNext + b * P).update(from: hPrev + b * P, count: P)
-                if let cs { (cs.data + (s + 1) * B * H + b * H).update(from: cs.data + s * B * H + b * H, count: H) }
+                (hNext + b * P + p0).update(from: hPrev + b * P + p0, count: pn)
+                if let csp { (csp + (s + 1) * B * H + b * H + u0).update(from: csp + s * B * H + b * H + u0, count: n) }
             }
         }
     }
 
+    // The partition into parts depends on the shapes only; whether the parts run concurrently depends on
+    // the machine (a second core, the helper free, no back-off). Run one after the other, the parts do
+    // exactly the same arithmetic, so results never depend on scheduling (bit-identical reruns).
+    if splittable {
+        BLASThreads.singleThreaded {
+            let concurrent = PairParallel.run { part in
+                let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                project(u0, u1)                      // a part's steps read only its own columns of xw
+                for s in 0..<T {
+                    forwardStep(s, u0, u1)
+                    PairParallel.barrier(part)       // the next product reads both parts' h_t
+                }
+            }
+            if concurrent {
+                fusedSplitForwardCount += 1
+            } else {
+                project(0, mid); project(mid, H)
+                for s in 0..<T { forwardStep(s, 0, mid); forwardStep(s, mid, H) }
+            }
+        }
+    } else {
+        project(0, H)
+        for s in 0..<T { forwardStep(s, 0, H) }
+    }
+
     let hFinal = Tensor<Scalar>(zeros: [B, P])
-    hFinal.data.update(from: hs.data + T * B * P, count: B * P)
-    let cFinal = cs.map { cs -> Tensor<Scalar> in
-        let c = Tensor<Scalar>(zeros: [B, H]); c.data.update(from: cs.data + T * B * H, count: B * H); return c
+    hFinal.data.update(from: hsp + T * B * P, count: B * P)
+    let cFinal = csp.map { csp -> Tensor<Scalar> in
+        let c = Tensor<Scalar>(zeros: [B, H]); c.data.update(from: csp + T * B * H, count: B * H); return c
     }
 
     let inputs = [x, h0] + (c0.map { [$0] } ?? []) + w.tensors
-    let outputs = [output, hFinal] + (cFinal.map { [$0] } ?? [])
-    Tensor.record("\(kind.rawValue)Sequence", inputs: inputs, outputs: outputs) { grads in
+    // The closure owns the saved buffers (never the outputs: that would be a reference cycle); the raw
+    // pointers below are re-derived from them.
+    // (Not xw: backward never reads the input projection, and it is as big as the gates.)
+    let walk = { [hs, cs, tanhC, gates, aux] (grads: [Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?] in
+        let hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
         // ---- BPTT: one reverse walk over the steps ----
         let dh = Tensor<Scalar>(zeros: [B, P])                               // (B, P) ∂L/∂h carried backwards
         if let g = grads[1] { dh.copy(from: g) }
         let dc = Tensor<Scalar>(zeros: [B, H])                               // (B, H) ∂L/∂c carried backwards
         if isLSTM, grads.count > 2, let g = grads[2] { dc.copy(from: g) }
         let gOut = grads[0]?.data
-        let dGx = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                         // (T, B, G·H) ∂L/∂(pre-activation), input side
+        let dGx = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                          // (T, B, G·H) ∂L/∂(pre-activation), input side
         let dGh = isGRU ? Scratch<Scalar>(T * B * GH, zeroed: zeroFill) : dGx            // (T, B, G·H) recurrent side (differs for GRU's n)
         let dhProjected = projected ? Scratch<Scalar>(T * B * P, zeroed: zeroFill) : nil // (T, B, P) ∂L/∂h of active rows, for W_hr
-        let dm = projected ? Scratch<Scalar>(B * H, zeroed: false) : Scratch(viewing: dh)             // (B, H) ∂L/∂(o ⊙ tanh c)
-        let dhNew = Scratch<Scalar>(B * P, zeroed: false)                           // (B, P) scratch
-        let direct = isGRU ? Scratch<Scalar>(B * P, zeroed: true) : nil            // (B, P) GRU's z ⊙ dh path
-        var norms = onHiddenGradientNorm != nil ? [Scalar](repeating: 0, count: T) : []
+        let dm = projected ? Scratch<Scalar>(B * H, zeroed: false) : Scratch(viewing: dh) // (B, H) ∂L/∂(o ⊙ tanh c)
+        let dhNew = Scratch<Scalar>(B * P, zeroed: false)                                // (B, P) scratch
+        let direct = isGRU ? Scratch<Scalar>(B * P, zeroed: true) : nil                  // (B, P) GRU's z ⊙ dh path
+        let recordNorms = onHiddenGradientNorm != nil
+        var squares = [Scalar](repeating: 0, count: recordNorms ? 2 * T : 0)            // per part, per step
+        let dhp = dh.data, dcp = dc.data, dGxp = dGx.data, dGhp = dGh.data, dmp = dm.data, dhNewp = dhNew.data
+        let dhProjectedp = dhProjected?.data, directp = direct?.data
+        let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
 
-        for s in stride(from: T - 1, through: 0, by: -1) {
-            for b in 0..<B where activeAt(s, b) {
-                guard let gOut else { break }
-                let src = gOut + (time(s, b) * B + b) * P, dst = dh.data + b * P
-                for j in 0..<P { dst[j] += src[j] }
+        /// Step s for units [u0, u1): the gate gradients (`gates`), then this part's columns of ∂h_{s-1}
+        /// (`product`), with the barrier between them when a part does both.
+        func backwardStep(_ s: Int, _ u0: Int, _ u1: Int, part: Int, squares: UnsafeMutablePointer<Scalar>?,
+                          gates doGates: Bool = true, product doProduct: Bool = true) {
+            let whole = u0 == 0 && u1 == H, n = u1 - u0
+            let p0 = whole ? 0 : u0, pn = whole ? P : n                          // this part's columns of h
+            if doGates {
+            if let gOut {
+                for b in 0..<B where active(s, b) {
+                    let src = gOut + (time(s, b) * B + b) * P + p0, dst = dhp + b * P + p0
+                    for j in 0..<pn { dst[j] += src[j] }
+                }
             }
-            if onHiddenGradientNorm != nil {
+            if let squares {
                 var sq: Scalar = 0
-                for b in 0..<B where activeAt(s, b) { for j in 0..<P { sq += dh.data[b * P + j] * dh.data[b * P + j] } }
-                norms[reverse ? T - 1 - s : s] = sq.squareRoot()
+                for b in 0..<B where active(s, b) { for j in p0..<(p0 + pn) { sq += dhp[b * P + j] * dhp[b * P + j] } }
+                squares[part * T + (reverse ? T - 1 - s : s)] = sq
             }
-            if let whr = w.weightHR, let dhProjected {
-                for b in 0..<B where activeAt(s, b) {
-                    (dhProjected.data + (s * B + b) * P).update(from: dh.data + b * P, count: P)
+            if let whr, let dhProjectedp {
+                for b in 0..<B where active(s, b) {
+                    (dhProjectedp + (s * B + b) * P).update(from: dhp + b * P, count: P)
                 }
                 // dm = dh · W_hr: (B, P)·(P, H)
-                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: P, alpha: 1, a: dh.data, lda: P,
-                            b: whr.data, ldb: H, beta: 0, c: dm.data, ldc: H)
+                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: P, alpha: 1, a: dhp, lda: P,
+                            b: whr, ldb: H, beta: 0, c: dmp, ldc: H)
             }
-            let hPrev = hs.data + s * B * P
-            for b in 0..<B where activeAt(s, b) {
-                let g = gates.data + (s * B + b) * GH, dgx = dGx.data + (s * B + b) * GH, dgh = dGh.data + (s * B + b) * GH
-                let dmb = dm.data + b * H, hp = hPrev + b * P
+            let hPrev = hsp + s * B * P
+            for b in 0..<B where active(s, b) {
+                let g = gp + (s * B + b) * GH + u0, dgx = dGxp + (s * B + b) * GH + u0, dgh = dGhp + (s * B + b) * GH + u0
+                let dmb = dmp + b * H + u0, hp = hPrev + b * P + u0
                 switch kind {
                 case .rnnTanh:
-                    let y = hs.data + (s + 1) * B * P + b * P
-                    for j in 0..<H { dgx[j] = dmb[j] * (1 - y[j] * y[j]) }
+                    let y = hsp + (s + 1) * B * P + b * P + u0
+                    if isFloat { rnnTanhRowBackward(f32(dmb), f32(y), f32(dgx), n); continue }
+                    for j in 0..<n { dgx[j] = dmb[j] * (1 - y[j] * y[j]) }
                 case .rnnRelu:
-                    let y = hs.data + (s + 1) * B * P + b * P
-                    for j in 0..<H { dgx[j] = y[j] > 0 ? dmb[j] : 0 }
+                    let y = hsp + (s + 1) * B * P + b * P + u0
+                    for j in 0..<n { dgx[j] = y[j] > 0 ? dmb[j] : 0 }
                 case .lstm:
-                    let cp = cs!.data + s * B * H + b * H, tcb = tanhC!.data + (s * B + b) * H
-                    let dcb = dc.data + b * H
-                    if Scalar.self == Float.self {
-                        lstmRowBackward(f32(g), f32(cp), f32(tcb), f32(dmb), f32(dcb), f32(dgx), H)
+                    let cp = csp! + s * B * H + b * H + u0, tcb = tcp! + (s * B + b) * H + u0
+                    let dcb = dcp + b * H + u0
+                    if isFloat {
+                        lstmRowBackward(f32(g), f32(cp), f32(tcb), f32(dmb), f32(dcb), f32(dgx), n, stride: H)
                         continue
                     }
-                    for j in 0..<H {
+                    for j in 0..<n {
                         let i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j]
                         let tc = tcb[j]
                         let dcj = dcb[j] + dmb[j] * o * (1 - tc * tc)
@@ -243,12 +379,16 @@ func fusedRecurrence<Scalar: TensorScalar>(
                         dcb[j] = dcj * f
                     }
                 case .gru, .gruResetBefore:
-                    let hnSaved = aux!.data + (s * B + b) * H, dd = direct!.data + b * P
-                    for j in 0..<H {
-                        let r = g[j], z = g[H + j], n = g[2 * H + j]
+                    let hnSaved = auxp! + (s * B + b) * H + u0, dd = directp! + b * P + u0
+                    if isFloat && kind == .gru {
+                        gruRowBackward(f32(g), f32(dmb), f32(hp), f32(hnSaved), f32(dgx), f32(dgh), f32(dd), n, stride: H)
+                        continue
+                    }
+                    for j in 0..<n {
+                        let r = g[j], z = g[H + j], nn = g[2 * H + j]
                         let dn = dmb[j] * (1 - z)
-                        let dnp = dn * (1 - n * n)
-                        let dzp = dmb[j] * (hp[j] - n) * z * (1 - z)
+                        let dnp = dn * (1 - nn * nn)
+                        let dzp = dmb[j] * (hp[j] - nn) * z * (1 - z)
                         dgx[H + j] = dzp; dgh[H + j] = dzp
                         dgx[2 * H + j] = dnp
                         dd[j] = dmb[j] * z
@@ -264,11 +404,11 @@ func fusedRecurrence<Scalar: TensorScalar>(
             }
             if kind == .gruResetBefore {
                 // ∂L/∂(r ⊙ h) = dn' · W_hn: (B, H)·(H, H); then r's gradient and r's share of dh.
-                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: dGh.data + s * B * GH + 2 * H, lda: GH,
-                            b: whh + 2 * H * P, ldb: P, beta: 0, c: dhNew.data, ldc: P)
-                for b in 0..<B where activeAt(s, b) {
-                    let g = gates.data + (s * B + b) * GH, dgx = dGx.data + (s * B + b) * GH, dgh = dGh.data + (s * B + b) * GH
-                    let drh = dhNew.data + b * P, hp = hPrev + b * P, dd = direct!.data + b * P
+                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: dGhp + s * B * GH + 2 * H, lda: GH,
+                            b: whh + 2 * H * P, ldb: P, beta: 0, c: dhNewp, ldc: P)
+                for b in 0..<B where active(s, b) {
+                    let g = gp + (s * B + b) * GH, dgx = dGxp + (s * B + b) * GH, dgh = dGhp + (s * B + b) * GH
+                    let drh = dhNewp + b * P, hp = hPrev + b * P, dd = directp! + b * P
                     for j in 0..<H {
                         let r = g[j]
                         let drp = drh[j] * hp[j] * r * (1 - r)
@@ -277,173 +417,132 @@ func fusedRecurrence<Scalar: TensorScalar>(
                     }
                 }
             }
-            // ∂L/∂h_{s-1} = dGates_h · W_hh: (B, G·H)·(G·H, P), over the gates that read h directly.
-            let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
-            Scalar.gemm(transA: false, transB: false, m: B, n: P, k: recurrentGates, alpha: 1, a: dGh.data + s * B * GH, lda: GH,
-                        b: whh, ldb: P, beta: 0, c: dhNew.data, ldc: P)
-            for b in 0..<B where activeAt(s, b) {
-                let dst = dh.data + b * P, src = dhNew.data + b * P
-                if let direct {
-                    let dd = direct.data + b * P
-                    for j in 0..<P { dst[j] = src[j] + dd[j] }
+            }
+            if doGates && doProduct && !whole { PairParallel.barrier(part) }  // the product reads both parts' gate gradients
+            guard doProduct else { return }
+            // ∂L/∂h_{s-1} (this part's columns) = dGates_h · W_hh: (B, G·H)·(G·H, P), over the gates that read h directly.
+            Scalar.gemm(transA: false, transB: false, m: B, n: pn, k: recurrentGates, alpha: 1, a: dGhp + s * B * GH, lda: GH,
+                        b: whh + p0, ldb: P, beta: 0, c: dhNewp + p0, ldc: P)
+            for b in 0..<B where active(s, b) {
+                let dst = dhp + b * P + p0, src = dhNewp + b * P + p0
+                if let directp {
+                    let dd = directp + b * P + p0
+                    for j in 0..<pn { dst[j] = src[j] + dd[j] }
                 } else {
-                    dst.update(from: src, count: P)
+                    dst.update(from: src, count: pn)
                 }
             }
         }
-        onHiddenGradientNorm?(norms)
 
-        // ---- Weight and input gradients: single GEMMs over all steps ----
+        squares.withUnsafeMutableBufferPointer { sq in
+            let sqp = recordNorms ? sq.baseAddress : nil
+            if splittable {
+                BLASThreads.singleThreaded {
+                    let concurrent = PairParallel.run { part in
+                        let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                        for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, u0, u1, part: part, squares: sqp) }
+                    }
+                    if !concurrent {                 // the same partition, one part after the other
+                        for s in stride(from: T - 1, through: 0, by: -1) {
+                            backwardStep(s, 0, mid, part: 0, squares: sqp, product: false)
+                            backwardStep(s, mid, H, part: 1, squares: sqp, product: false)
+                            backwardStep(s, 0, mid, part: 0, squares: sqp, gates: false)
+                            backwardStep(s, mid, H, part: 1, squares: sqp, gates: false)
+                        }
+                    }
+                }
+            } else {
+                for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, 0, H, part: 0, squares: sqp) }
+            }
+        }
+        let norms = recordNorms ? (0..<T).map { t in (squares[t] + squares[T + t]).squareRoot() } : []
+
+        return { [hs, gates, aux] in
+        // Phase 2 (on one thread): the callback, and the gradients accumulated into the leaves.
+        onHiddenGradientNorm?(norms)
+        let hsp = hs.data, auxp = aux?.data
+        withExtendedLifetime(gates) {}
+
+        // ---- Weight and input gradients: single GEMMs over all steps, into the leaves' grad ----
         // Input-side gate gradients in time order (T, B, G·H): the layout of x.
         let dGxTime: Scratch<Scalar>
         if uniform {
             dGxTime = dGx
         } else {
             dGxTime = Scratch<Scalar>(T * B * GH, zeroed: true)
-            for s in 0..<T { for b in 0..<B where activeAt(s, b) {
-                (dGxTime.data + (time(s, b) * B + b) * GH).update(from: dGx.data + (s * B + b) * GH, count: GH)
+            for s in 0..<T { for b in 0..<B where active(s, b) {
+                (dGxTime.data + (time(s, b) * B + b) * GH).update(from: dGxp + (s * B + b) * GH, count: GH)
             } }
         }
-        let gx = Tensor<Scalar>(zeros: [T, B, I])      // (T·B, G·H)·(G·H, I)
-        Scalar.gemm(transA: false, transB: false, m: T * B, n: I, k: GH, alpha: 1, a: dGxTime.data, lda: GH,
-                    b: w.weightIH.data, ldb: I, beta: 0, c: gx.data, ldc: I)
-        let gWih = Tensor<Scalar>(zeros: [GH, I])      // (G·H, T·B)·(T·B, I)
-        Scalar.gemm(transA: true, transB: false, m: GH, n: I, k: T * B, alpha: 1, a: dGxTime.data, lda: GH,
-                    b: x.data, ldb: I, beta: 0, c: gWih.data, ldc: I)
-        let gWhh = Tensor<Scalar>(zeros: [GH, P])      // (G·H, T·B)·(T·B, P) against h_{s-1}
-        let directGates = kind == .gruResetBefore ? 2 * H : GH
-        Scalar.gemm(transA: true, transB: false, m: directGates, n: P, k: T * B, alpha: 1, a: dGh.data, lda: GH,
-                    b: hs.data, ldb: P, beta: 0, c: gWhh.data, ldc: P)
-        if kind == .gruResetBefore {                   // W_hn reads r ⊙ h
-            Scalar.gemm(transA: true, transB: false, m: H, n: P, k: T * B, alpha: 1, a: dGh.data + 2 * H, lda: GH,
-                        b: aux!.data, ldb: H, beta: 0, c: gWhh.data + 2 * H * P, ldc: P)
+        let dGxTimep = dGxTime.data
+        // Each product is split in two halves of its rows over the two cores (single-threaded BLAS),
+        // like the steps: OpenBLAS's own threads then never run inside a layer, so they never spin
+        // for work while the pair's threads need the cores.
+        @inline(__always) func halves(_ n: Int, _ body: (Int, Int) -> Void) {
+            guard splittable, n >= 16 else { return body(0, n) }
+            let half = (n / 2 + 7) & ~7
+            BLASThreads.singleThreaded {
+                let concurrent = PairParallel.run { part in part == 0 ? body(0, half) : body(half, n) }
+                if !concurrent { body(0, half); body(half, n) }   // same partition, same arithmetic
+            }
         }
-        var result: [Tensor<Scalar>?] = [gx, dh]
+        var result: [Tensor<Scalar>?] = []
+        result.append(accumulateGradient(x) { gx, beta in                   // (T·B, G·H)·(G·H, I)
+            halves(T * B) { r0, r1 in
+                Scalar.gemm(transA: false, transB: false, m: r1 - r0, n: I, k: GH, alpha: 1, a: dGxTimep + r0 * GH, lda: GH,
+                            b: wih, ldb: I, beta: beta, c: gx + r0 * I, ldc: I)
+            }
+        })
+        result.append(dh)
         if c0 != nil { result.append(dc) }
-        result += [gWih, gWhh]
-        if w.biasIH != nil { result.append(columnSums(dGxTime.data, rows: T * B, width: GH)) }
-        if w.biasHH != nil { result.append(columnSums(dGh.data, rows: T * B, width: GH)) }
-        if let dhProjected {
-            let gWhr = Tensor<Scalar>(zeros: [P, H])   // (P, T·B)·(T·B, H)
-            Scalar.gemm(transA: true, transB: false, m: P, n: H, k: T * B, alpha: 1, a: dhProjected.data, lda: P,
-                        b: aux!.data, ldb: H, beta: 0, c: gWhr.data, ldc: H)
-            result.append(gWhr)
+        result.append(accumulateGradient(w.weightIH) { gW, beta in           // (G·H, T·B)·(T·B, I)
+            halves(GH) { r0, r1 in
+                Scalar.gemm(transA: true, transB: false, m: r1 - r0, n: I, k: T * B, alpha: 1, a: dGxTimep + r0, lda: GH,
+                            b: xp, ldb: I, beta: beta, c: gW + r0 * I, ldc: I)
+            }
+        })
+        result.append(accumulateGradient(w.weightHH) { gW, beta in           // (G·H, T·B)·(T·B, P) against h_{s-1}
+            halves(recurrentGates) { r0, r1 in
+                Scalar.gemm(transA: true, transB: false, m: r1 - r0, n: P, k: T * B, alpha: 1, a: dGhp + r0, lda: GH,
+                            b: hsp, ldb: P, beta: beta, c: gW + r0 * P, ldc: P)
+            }
+            if kind == .gruResetBefore {                                     // W_hn reads r ⊙ h
+                Scalar.gemm(transA: true, transB: false, m: H, n: P, k: T * B, alpha: 1, a: dGhp + 2 * H, lda: GH,
+                            b: auxp!, ldb: H, beta: beta, c: gW + 2 * H * P, ldc: P)
+            }
+        })
+        if let b = w.biasIH {
+            result.append(accumulateGradient(b) { db, beta in
+                halves(GH) { c0, c1 in addColumnSums(dGxTimep + c0, rows: T * B, width: c1 - c0, ld: GH, into: db + c0, beta: beta) }
+            })
         }
+        if let b = w.biasHH {
+            result.append(accumulateGradient(b) { db, beta in
+                halves(GH) { c0, c1 in addColumnSums(dGhp + c0, rows: T * B, width: c1 - c0, ld: GH, into: db + c0, beta: beta) }
+            })
+        }
+        if let weightHR = w.weightHR, let dhProjectedp {
+            result.append(accumulateGradient(weightHR) { gW, beta in         // (P, T·B)·(T·B, H)
+                Scalar.gemm(transA: true, transB: false, m: P, n: H, k: T * B, alpha: 1, a: dhProjectedp, lda: P,
+                            b: auxp!, ldb: H, beta: beta, c: gW, ldc: H)
+            })
+        }
+        // The loops above used raw pointers into these buffers: keep them alive up to here.
+        withExtendedLifetime((dGx, dGh, dGxTime, dhProjected, dm, dhNew, direct)) {}
         return result
-    }
-    return (output, hFinal, cFinal)
-}
-
-/// rows × width matrix += bias on every row.
-@inline(__always)
-func addRowBias<Scalar: TensorScalar>(_ m: UnsafeMutablePointer<Scalar>, rows: Int, _ bias: UnsafePointer<Scalar>, width: Int) {
-    for r in 0..<rows { let row = m + r * width; for j in 0..<width { row[j] += bias[j] } }
-}
-
-/// Sum over the rows of a rows × width matrix, as a (width) tensor.
-func columnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, width: Int) -> Tensor<Scalar> {
-    let out = Tensor<Scalar>(zeros: [width])
-    for r in 0..<rows { let row = m + r * width; for j in 0..<width { out.data[j] += row[j] } }
-    return out
-}
-
-/// Step-indexed scratch memory owned by one fused node (kept alive by its backward closure). Unlike
-/// `Tensor(zeros:)` it is only zero-filled when asked, with one memset.
-final class Scratch<Scalar> {
-    let data: UnsafeMutablePointer<Scalar>
-    private let owned: Bool
-    private let keep: AnyObject?
-
-    @inline(__always)
-    init(_ count: Int, zeroed: Bool) {
-        data = .allocate(capacity: Swift.max(count, 1))
-        if zeroed {
-            UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
         }
-        owned = true
-        keep = nil
     }
-
-    /// Borrows a tensor's memory (keeps the tensor alive).
-    init(viewing t: Tensor<Scalar>) where Scalar: TensorScalar {
-        data = t.data
-        owned = false
-        keep = t
-    }
-
-    deinit { if owned { data.deallocate() } }
+    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw)) {}
+    return FusedSequence(output: output, h: hFinal, c: cFinal, inputs: inputs, walk: walk)
 }
 
-@inline(__always) func f32<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-}
-
-// MARK: Float gate kernels (8 lanes; tails through partial loads)
-
-@inline(__always) func ld(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float8 { n == 8 ? load8(p) : loadPartial(p, n) }
-@inline(__always) func st(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ n: Int) { if n == 8 { store8(v, p) } else { storePartial(v, p, n) } }
-
-/// h = tanh(xr + hr) over H.
-func rnnTanhRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>, _ H: Int) {
-    var j = 0
-    while j < H {
-        let n = Swift.min(8, H - j)
-        st(fastTanh(ld(xr + j, n) + ld(hr + j, n)), hn + j, n)
-        j += 8
-    }
-}
-
-/// LSTM step for one row: gates i, f, g, o from the pre-activations xr + hr (4H); c, tanh c and m = o ⊙ tanh c.
-func lstmRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                    _ cp: UnsafeMutablePointer<Float>, _ cn: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                    _ tc: UnsafeMutablePointer<Float>, _ H: Int) {
-    var j = 0
-    while j < H {
-        let n = Swift.min(8, H - j)
-        let i = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
-        let f = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
-        let gg = fastTanh(ld(xr + 2 * H + j, n) + ld(hr + 2 * H + j, n))
-        let o = fastSigmoid(ld(xr + 3 * H + j, n) + ld(hr + 3 * H + j, n))
-        st(i, g + j, n); st(f, g + H + j, n); st(gg, g + 2 * H + j, n); st(o, g + 3 * H + j, n)
-        let c = f * ld(cp + j, n) + i * gg
-        let t = fastTanh(c)
-        st(c, cn + j, n); st(t, tc + j, n); st(o * t, m + j, n)
-        j += 8
-    }
-}
-
-/// GRU (reset after) step for one row: r, z, n and h; saves W_hn h + b_hn.
-func gruRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ bhn: UnsafeMutablePointer<Float>?,
-                   _ g: UnsafeMutablePointer<Float>, _ hp: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
-                   _ hnSaved: UnsafeMutablePointer<Float>, _ H: Int) {
-    var j = 0
-    while j < H {
-        let n = Swift.min(8, H - j)
-        let r = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
-        let z = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
-        let hnj = bhn.map { ld(hr + 2 * H + j, n) + ld($0 + j, n) } ?? ld(hr + 2 * H + j, n)
-        let nn = fastTanh(ld(xr + 2 * H + j, n) + r * hnj)
-        st(r, g + j, n); st(z, g + H + j, n); st(nn, g + 2 * H + j, n); st(hnj, hnSaved + j, n)
-        st((1 - z) * nn + z * ld(hp + j, n), hn + j, n)
-        j += 8
-    }
-}
-
-/// LSTM backward for one row: pre-activation gradients (4H) from dm = ∂L/∂(o ⊙ tanh c) and the carried dc.
-func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Float>, _ tc: UnsafeMutablePointer<Float>,
-                     _ dm: UnsafeMutablePointer<Float>, _ dc: UnsafeMutablePointer<Float>, _ dgx: UnsafeMutablePointer<Float>, _ H: Int) {
-    var j = 0
-    while j < H {
-        let n = Swift.min(8, H - j)
-        let i = ld(g + j, n), f = ld(g + H + j, n), gg = ld(g + 2 * H + j, n), o = ld(g + 3 * H + j, n)
-        let t = ld(tc + j, n), dmj = ld(dm + j, n)
-        let dcj = ld(dc + j, n) + dmj * o * (1 - t * t)
-        st(dcj * gg * i * (1 - i), dgx + j, n)
-        st(dcj * ld(cp + j, n) * f * (1 - f), dgx + H + j, n)
-        st(dcj * i * (1 - gg * gg), dgx + 2 * H + j, n)
-        st(dmj * t * o * (1 - o), dgx + 3 * H + j, n)
-        st(dcj * f, dc + j, n)
-        j += 8
+/// destination (width) = beta · destination + Σ over the rows of m (rows × width, leading dimension `ld`).
+func addColumnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, width: Int, ld: Int,
+                                         into destination: UnsafeMutablePointer<Scalar>, beta: Scalar) {
+    if beta == 0 { destination.update(repeating: 0, count: width) }
+    for r in 0..<rows {
+        let row = m + r * ld
+        for j in 0..<width { destination[j] += row[j] }
     }
 }
 

@@ -99,18 +99,33 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
 
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
         for layer in 0..<numLayers {
-            var outputs: [Tensor<Scalar>] = []
-            for direction in 0..<D {
-                let index = layer * D + direction
+            func initial(_ index: Int) -> (h0: Tensor<Scalar>, c0: Tensor<Scalar>?) {
                 let h0 = initialState.map { $0.h.slice(axis: 0, index..<(index + 1)).reshaped([B, P]) } ?? Tensor.zeros([B, P])
                 let c0: Tensor<Scalar>? = kind != .lstm ? nil
                     : initialState?.c.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
+                return (h0, c0)
+            }
+            func sequence(_ direction: Int, _ h0: Tensor<Scalar>, _ c0: Tensor<Scalar>?) -> FusedSequence<Scalar> {
+                let index = layer * D + direction
                 let record: (([Scalar]) -> Void)? = recordsHiddenGradientNorms ? { [weak self] norms in self?.hiddenGradientNorms[index] = norms } : nil
-                let (out, h, c) = fusedRecurrence(kind, x: x, h0: h0, c0: c0, weights: weights[index], lengths: lengths,
-                                                  reverse: direction == 1, onHiddenGradientNorm: record)
-                outputs.append(out)
-                finalH.append(h.reshaped([1, B, P]))
-                if let c { finalC.append(c.reshaped([1, B, H])) }
+                return fusedSequence(kind, x: x, h0: h0, c0: c0, weights: weights[index], lengths: lengths,
+                                     reverse: direction == 1, onHiddenGradientNorm: record)
+            }
+            var sequences: [FusedSequence<Scalar>] = []
+            if D == 2, let both = bothDirections(layer: layer, batch: B, initial(layer * 2), initial(layer * 2 + 1), sequence) {
+                sequences = both
+            } else {
+                for direction in 0..<D {
+                    let (h0, c0) = initial(layer * D + direction)
+                    let s = sequence(direction, h0, c0)
+                    s.record("\(kind.rawValue)Sequence")
+                    sequences.append(s)
+                }
+            }
+            let outputs = sequences.map(\.output)
+            for s in sequences {
+                finalH.append(s.h.reshaped([1, B, P]))
+                if let c = s.c { finalC.append(c.reshaped([1, B, H])) }
             }
             let last = layer == numLayers - 1
             x = D == 1 ? outputs[0] : (last ? mergeDirections(outputs[0], outputs[1]) : Tensor.concat(outputs, axis: 2))
@@ -120,6 +135,47 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
         }
         let state = RecurrentState(h: Tensor.concat(finalH, axis: 0), c: finalC.isEmpty ? nil : Tensor.concat(finalC, axis: 0))
         return (batchFirst ? x.transposed(0, 1) : x, state)
+    }
+
+    /// Both directions of one layer at once, one per core (each with single-threaded BLAS), recorded as
+    /// one node whose backward also walks the two directions concurrently: no per-step hand-off between
+    /// cores at all, unlike splitting each direction's steps. When the helper thread is unavailable the
+    /// directions run one after the other the same way. Nil when the steps are too small for a second
+    /// core to pay; the caller then records the directions as separate nodes.
+    func bothDirections(layer: Int, batch B: Int, _ forwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
+                        _ backwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
+                        _ sequence: (Int, Tensor<Scalar>, Tensor<Scalar>?) -> FusedSequence<Scalar>) -> [FusedSequence<Scalar>]? {
+        // Chosen by shape only, and single-threaded BLAS either way, so the arithmetic never depends on
+        // whether the two directions actually ran at the same time (bit-identical reruns).
+        guard B * kind.gateCount * hiddenSize * outputWidth >= fusedSplitMinimumWork else { return nil }
+        var forward: FusedSequence<Scalar>?, backward: FusedSequence<Scalar>?      // one per part: no shared mutable state
+        BLASThreads.singleThreaded {
+            let ran = PairParallel.run { part in
+                if part == 0 { forward = sequence(0, forwardState.h0, forwardState.c0) }
+                else { backward = sequence(1, backwardState.h0, backwardState.c0) }
+            }
+            if ran {
+                fusedConcurrentDirectionsCount += 1
+            } else {
+                forward = sequence(0, forwardState.h0, forwardState.c0)
+                backward = sequence(1, backwardState.h0, backwardState.c0)
+            }
+        }
+        guard let forward, let backward else { return nil }
+        let counts = (forward.outputs.count, backward.outputs.count)
+        let walks = (forward.walk, backward.walk)
+        Tensor.record("\(kind.rawValue)Bidirectional", inputs: forward.inputs + backward.inputs, outputs: forward.outputs + backward.outputs) { grads in
+            let forwardGrads = Array(grads[0..<counts.0]), backwardGrads = Array(grads[counts.0..<(counts.0 + counts.1)])
+            var finishForward: (() -> [Tensor<Scalar>?])?, finishBackward: (() -> [Tensor<Scalar>?])?
+            BLASThreads.singleThreaded {
+                let walked = PairParallel.run { part in
+                    if part == 0 { finishForward = walks.0(forwardGrads) } else { finishBackward = walks.1(backwardGrads) }
+                }
+                if !walked { finishForward = walks.0(forwardGrads); finishBackward = walks.1(backwardGrads) }
+            }
+            return finishForward!() + finishBackward!()
+        }
+        return [forward, backward]
     }
 
     func mergeDirections(_ forward: Tensor<Scalar>, _ backward: Tensor<Scalar>) -> Tensor<Scalar> {

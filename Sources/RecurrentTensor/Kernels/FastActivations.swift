@@ -11,7 +11,9 @@ public typealias Float8 = SIMD8<Float>
 /// no infinities: callers only need sigmoid and tanh).
 @inlinable @inline(__always)
 public func fastExp(_ x: Float8) -> Float8 {
-    let x = x.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.3))
+    // Compare-and-select rather than `clamped`, which stays an out-of-line generic call.
+    var x = x.replacing(with: Float8(repeating: -87.3), where: x .< -87.3)
+    x = x.replacing(with: Float8(repeating: 88.3), where: x .> 88.3)
     // Round x·log2(e) to nearest with the 1.5·2²³ trick; the integer sits in t's low mantissa bits.
     let magic = Float8(repeating: 12_582_912)
     let t = x * 1.442_695_04 + magic

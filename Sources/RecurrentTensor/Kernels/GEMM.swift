@@ -15,6 +15,12 @@ extension Float {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if m == 1, !transA, transB, alpha == 1, beta == 0 || beta == 1 {
+            // One row times a transposed matrix (batch-1 Linear, sampling): the matrix–vector kernel of
+            // GEMV.swift; OpenBLAS 0.3.21's sgemm packs both operands even for a single row.
+            sgemvRows(b, ldw: ldb, a, c, n: n, k: k, accumulate: beta == 1)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -51,5 +57,23 @@ public func gemmNaive<S: TensorScalar>(
             }
             c[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * c[i * ldc + j])
         }
+    }
+}
+
+/// OpenBLAS's thread count, set around regions whose GEMMs run concurrently on several threads of
+/// ours (each must then be single-threaded: OpenBLAS 0.3.21 has no per-call or per-thread count, so
+/// this sets the global one for the duration of `body` and restores it). Accelerate: no effect.
+public enum BLASThreads {
+    @inline(__always)
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let previous = openblas_get_num_threads()
+        if previous == 1 { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+        #endif
     }
 }

@@ -1,9 +1,9 @@
-import Dispatch
+import CRecurrentKernels
 
 // Matrix–vector product for batch-1 steps (sampling, streaming inference). OpenBLAS 0.3.21's sgemm
 // does not forward m = 1 to its gemv and reaches ~5 GFLOP/s there; this SIMD kernel reads each weight
-// once, four rows at a time, and splits the rows over two threads when the matrix is large enough
-// that the split pays for the hand-off. Naive reference: `gemmNaive` with m = 1.
+// once, four rows at a time, and splits the rows over two cores (PairParallel) when the matrix is large
+// enough that the split pays for the hand-off. Naive reference: `gemmNaive` with m = 1.
 
 /// y (N) = W (N, K) · x (K), or y += W · x when `accumulate`. W is row-major with leading dimension `ldw`.
 public func sgemvRows(_ w: UnsafePointer<Float>, ldw: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
@@ -15,20 +15,22 @@ public func sgemvRows(_ w: UnsafePointer<Float>, ldw: Int, _ x: UnsafePointer<Fl
         return
     }
     let rowsPer = ((n + chunks - 1) / chunks + 3) & ~3
-    // Sendable wrappers for the raw pointers (read-only W and x; disjoint rows of y per chunk).
-    let wb = UInt(bitPattern: w), xb = UInt(bitPattern: x), yb = UInt(bitPattern: y)
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = c * rowsPer, hi = Swift.min(n, lo + rowsPer)
-        if lo < hi {
-            gemvRowRange(UnsafePointer(bitPattern: wb)!, ldw, UnsafePointer(bitPattern: xb)!, UnsafeMutablePointer(bitPattern: yb)!,
-                         lo..<hi, k, accumulate)
-        }
+    // Two parts on the pair helper thread (PairParallel.swift); unsplit when it is busy.
+    let split = PairParallel.run { part in
+        let lo = part * rowsPer, hi = Swift.min(n, lo + rowsPer)
+        if lo < hi { gemvRowRange(w, ldw, x, y, lo..<hi, k, accumulate) }
     }
+    if !split { gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate) }
 }
+
+/// Whether the AVX2 + FMA kernel (CRecurrentKernels/GatesAVX2.c) replaces the Swift one below.
+/// Tests turn it off to compare the two.
+nonisolated(unsafe) public var gemvUsesAVX2 = rk_has_avx2_fma() != 0
 
 @inline(__always)
 func gemvRowRange(_ w: UnsafePointer<Float>, _ ldw: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                   _ rows: Range<Int>, _ k: Int, _ accumulate: Bool) {
+    if gemvUsesAVX2 { return rk_sgemv_rows(w, ldw, x, y, rows.lowerBound, rows.upperBound, k, accumulate ? 1 : 0) }
     let k8 = k & ~7
     var r = rows.lowerBound
     while r + 4 <= rows.upperBound {

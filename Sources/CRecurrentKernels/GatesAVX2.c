@@ -1,0 +1,175 @@
+// AVX2 + FMA versions of the Float gate kernels and the batch-1 matrix–vector product, chosen at run
+// time (`rk_has_avx2_fma`). The package builds for the baseline x86-64 target, where Swift's SIMD8<Float>
+// becomes two SSE halves without fused multiply–add; these functions carry their own target attribute,
+// so no build setting changes. Same algorithms as FastActivations.swift / FusedGateKernels.swift / GEMV.swift
+// (Cody–Waite exp with Cephes' polynomial, sigmoid 1/(1+e^-x), tanh by odd polynomial below 0.4 and
+// 1 − 2/(e^{2|x|}+1) above); FMA only changes rounding in the last bit. Swift's versions are the
+// fallback and the reference the tests compare with.
+#include "RecurrentKernels.h"
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define RK_AVX2 __attribute__((target("avx2,fma")))
+
+int rk_has_avx2_fma(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+}
+
+RK_AVX2 static inline __m256 rk_exp(__m256 x) {
+    // Constant first: MINPS/MAXPS return the second operand when one is NaN, so NaN propagates.
+    x = _mm256_max_ps(_mm256_set1_ps(-87.3f), _mm256_min_ps(_mm256_set1_ps(88.3f), x));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504f), magic);
+    __m256 n = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_castps_si256(t);
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(bits, _mm256_set1_epi32(0x4B400000)), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+}
+
+RK_AVX2 static inline __m256 rk_sigmoid(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, rk_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+RK_AVX2 static inline __m256 rk_tanh(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 signMask = _mm256_set1_ps(-0.0f);
+    __m256 a = _mm256_andnot_ps(signMask, x);
+    __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(rk_exp(_mm256_add_ps(a, a)), one)));
+    big = _mm256_or_ps(big, _mm256_and_ps(signMask, x));
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-929569.0f / 638512875.0f);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(21844.0f / 6081075.0f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1382.0f / 155925.0f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(62.0f / 2835.0f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-17.0f / 315.0f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.0f / 15.0f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.0f / 3.0f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(x, x2), p, x);
+    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.4f), _CMP_LT_OQ));
+}
+
+// Loads/stores of n < 8 lanes (tails) through a mask.
+RK_AVX2 static inline __m256i rk_mask(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define RK_LD(p, n, m) ((n) >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), (m)))
+#define RK_ST(p, v, n, m) do { if ((n) >= 8) _mm256_storeu_ps((p), (v)); else _mm256_maskstore_ps((p), (m), (v)); } while (0)
+
+RK_AVX2 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
+                                 long count, long H) {
+    for (long j = 0; j < count; j += 8) {
+        long n = count - j;
+        __m256i mk = rk_mask(n);
+        __m256 i = rk_sigmoid(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk)));
+        __m256 f = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + H + j, n, mk)));
+        __m256 gg = rk_tanh(_mm256_add_ps(RK_LD(xr + 2 * H + j, n, mk), RK_LD(hr + 2 * H + j, n, mk)));
+        __m256 o = rk_sigmoid(_mm256_add_ps(RK_LD(xr + 3 * H + j, n, mk), RK_LD(hr + 3 * H + j, n, mk)));
+        RK_ST(g + j, i, n, mk); RK_ST(g + H + j, f, n, mk); RK_ST(g + 2 * H + j, gg, n, mk); RK_ST(g + 3 * H + j, o, n, mk);
+        __m256 c = _mm256_fmadd_ps(f, RK_LD(cp + j, n, mk), _mm256_mul_ps(i, gg));
+        __m256 t = rk_tanh(c);
+        RK_ST(cn + j, c, n, mk); RK_ST(tc + j, t, n, mk); RK_ST(m + j, _mm256_mul_ps(o, t), n, mk);
+    }
+}
+
+RK_AVX2 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
+                                  long count, long H) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (long j = 0; j < count; j += 8) {
+        long n = count - j;
+        __m256i mk = rk_mask(n);
+        __m256 i = RK_LD(g + j, n, mk), f = RK_LD(g + H + j, n, mk), gg = RK_LD(g + 2 * H + j, n, mk), o = RK_LD(g + 3 * H + j, n, mk);
+        __m256 t = RK_LD(tc + j, n, mk), d = RK_LD(dm + j, n, mk);
+        __m256 dcj = _mm256_fmadd_ps(_mm256_mul_ps(d, o), _mm256_fnmadd_ps(t, t, one), RK_LD(dc + j, n, mk));
+        RK_ST(dgx + j, _mm256_mul_ps(_mm256_mul_ps(dcj, gg), _mm256_mul_ps(i, _mm256_sub_ps(one, i))), n, mk);
+        RK_ST(dgx + H + j, _mm256_mul_ps(_mm256_mul_ps(dcj, RK_LD(cp + j, n, mk)), _mm256_mul_ps(f, _mm256_sub_ps(one, f))), n, mk);
+        RK_ST(dgx + 2 * H + j, _mm256_mul_ps(_mm256_mul_ps(dcj, i), _mm256_fnmadd_ps(gg, gg, one)), n, mk);
+        RK_ST(dgx + 3 * H + j, _mm256_mul_ps(_mm256_mul_ps(d, t), _mm256_mul_ps(o, _mm256_sub_ps(one, o))), n, mk);
+        RK_ST(dc + j, _mm256_mul_ps(dcj, f), n, mk);
+    }
+}
+
+RK_AVX2 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
+                                float *hnSaved, long count, long H) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (long j = 0; j < count; j += 8) {
+        long n = count - j;
+        __m256i mk = rk_mask(n);
+        __m256 r = rk_sigmoid(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk)));
+        __m256 z = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + H + j, n, mk)));
+        __m256 hnj = RK_LD(hr + 2 * H + j, n, mk);
+        if (bhn) hnj = _mm256_add_ps(hnj, RK_LD(bhn + j, n, mk));
+        __m256 nn = rk_tanh(_mm256_fmadd_ps(r, hnj, RK_LD(xr + 2 * H + j, n, mk)));
+        RK_ST(g + j, r, n, mk); RK_ST(g + H + j, z, n, mk); RK_ST(g + 2 * H + j, nn, n, mk); RK_ST(hnSaved + j, hnj, n, mk);
+        RK_ST(hn + j, _mm256_fmadd_ps(z, RK_LD(hp + j, n, mk), _mm256_mul_ps(_mm256_sub_ps(one, z), nn)), n, mk);
+    }
+}
+
+RK_AVX2 void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count) {
+    for (long j = 0; j < count; j += 8) {
+        long n = count - j;
+        __m256i mk = rk_mask(n);
+        RK_ST(hn + j, rk_tanh(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk))), n, mk);
+    }
+}
+
+RK_AVX2 static inline float rk_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+RK_AVX2 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate) {
+    long k8 = k & ~7L;
+    long r = row0;
+    for (; r + 4 <= row1; r += 4) {
+        const float *w0 = w + r * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        long j = 0;
+        for (; j < k8; j += 8) {
+            __m256 xv = _mm256_loadu_ps(x + j);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), xv, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + j), xv, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + j), xv, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + j), xv, a3);
+        }
+        float s0 = rk_hsum(a0), s1 = rk_hsum(a1), s2 = rk_hsum(a2), s3 = rk_hsum(a3);
+        for (; j < k; j++) { s0 += w0[j] * x[j]; s1 += w1[j] * x[j]; s2 += w2[j] * x[j]; s3 += w3[j] * x[j]; }
+        if (accumulate) { y[r] += s0; y[r + 1] += s1; y[r + 2] += s2; y[r + 3] += s3; }
+        else { y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3; }
+    }
+    for (; r < row1; r++) {
+        const float *w0 = w + r * ldw;
+        __m256 a0 = _mm256_setzero_ps();
+        long j = 0;
+        for (; j < k8; j += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + j), _mm256_loadu_ps(x + j), a0);
+        float s0 = rk_hsum(a0);
+        for (; j < k; j++) s0 += w0[j] * x[j];
+        if (accumulate) y[r] += s0; else y[r] = s0;
+    }
+}
+
+#else
+int rk_has_avx2_fma(void) { return 0; }
+void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc, long count, long H) {}
+void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx, long count, long H) {}
+void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn, float *hnSaved, long count, long H) {}
+void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count) {}
+void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate) {}
+#endif

@@ -1,0 +1,145 @@
+// A persistent helper thread and a two-party barrier. The helper spins briefly for new work (a
+// layer's step loop hands it work every few hundred microseconds), then sleeps on a condition
+// variable; the barrier spins with a pause and yields the core after a while, so an oversubscribed
+// machine degrades instead of stalling.
+#include "RecurrentKernels.h"
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RK_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define RK_PAUSE() __asm__ __volatile__("yield")
+#else
+#define RK_PAUSE() ((void)0)
+#endif
+
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static atomic_int claimed;                 // a region is running
+static atomic_ulong generation;            // bumped once per region
+static atomic_ulong finished;              // generation the helper last completed
+static atomic_int sleeping;
+static atomic_long arrivals[2];            // barrier arrivals of each part in the current region
+static rk_pair_task current_task;
+static void *current_context;
+static _Thread_local int inside_region;
+
+// Back-off: part 0 times its barrier waits. When they exceed a third of a region's time the other
+// part was mostly not running (an oversubscribed machine: containers sharing two cores), where a
+// split costs far more than it saves, so the next regions are refused (callers run unsplit, with
+// BLAS's own threads) and the split is retried later.
+static atomic_int adaptive = 1;
+static int refuse_next;                    // regions still to refuse (claimed-thread only)
+static double waited;                      // part 0's barrier waits in the current region, seconds
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+long rk_processor_count(void) {
+    // RECURRENT_NUM_THREADS=1 turns the split off (for instruction-count profiling, or to leave a core free).
+    const char *limit = getenv("RECURRENT_NUM_THREADS");
+    if (limit && atol(limit) > 0 && atol(limit) < 2) return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+static void *helper_main(void *unused) {
+    (void)unused;
+    inside_region = 1;
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load(&generation)) == seen) {
+            if (++spins < 4000) { RK_PAUSE(); continue; }   // ~0.1 ms, then sleep
+            pthread_mutex_lock(&mutex);
+            atomic_store(&sleeping, 1);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &mutex);
+            atomic_store(&sleeping, 0);
+            pthread_mutex_unlock(&mutex);
+            spins = 0;
+        }
+        seen = g;
+        current_task(current_context, 1);
+        atomic_store(&finished, g);
+    }
+    return 0;
+}
+
+static void start_helper(void) {
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_create(&thread, &attributes, helper_main, 0);
+    pthread_attr_destroy(&attributes);
+}
+
+int rk_pair_try_acquire(void) {
+    if (inside_region || rk_processor_count() < 2) return 0;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
+    if (refuse_next > 0 && atomic_load(&adaptive)) {
+        refuse_next--;
+        atomic_store(&claimed, 0);
+        return 0;
+    }
+    pthread_once(&start_once, start_helper);
+    return 1;
+}
+
+void rk_pair_release(void) { atomic_store(&claimed, 0); }
+
+static void wait_until(atomic_ulong *value, unsigned long target) {
+    int spins = 0;
+    while (atomic_load(value) != target) {
+        if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
+    }
+}
+
+void rk_pair_run(rk_pair_task task, void *context) {
+    atomic_store(&arrivals[0], 0);
+    atomic_store(&arrivals[1], 0);
+    current_task = task;
+    current_context = context;
+    unsigned long g = atomic_load(&generation) + 1;
+    atomic_store(&generation, g);
+    if (atomic_load(&sleeping)) {
+        pthread_mutex_lock(&mutex);
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&mutex);
+    }
+    waited = 0;
+    double start = seconds();
+    inside_region = 1;
+    task(context, 0);
+    inside_region = 0;
+    double before = seconds();
+    wait_until(&finished, g);
+    double end = seconds();
+    waited += end - before;
+    if (waited > (end - start) / 3 && end - start > 20e-6) refuse_next = 256;
+}
+
+void rk_pair_set_adaptive(int on) { atomic_store(&adaptive, on); refuse_next = 0; }
+
+void rk_pair_barrier(long part) {
+    long mine = atomic_fetch_add(&arrivals[part], 1) + 1;
+    atomic_long *other = &arrivals[1 - part];
+    if (atomic_load(other) >= mine) return;
+    double start = part == 0 ? seconds() : 0;
+    int spins = 0;
+    while (atomic_load(other) < mine) {
+        if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
+    }
+    if (part == 0) waited += seconds() - start;
+}

@@ -1,0 +1,51 @@
+// C helpers for the recurrent kernels: a persistent second worker thread with a two-party spin
+// barrier (per-step work split over two cores without waking a thread pool every step).
+#ifndef RECURRENT_KERNELS_H
+#define RECURRENT_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A part of a two-part region: `part` is 0 on the calling thread, 1 on the helper thread.
+typedef void (*rk_pair_task)(void *context, long part);
+
+/// Number of online processors (1 means: never split); RECURRENT_NUM_THREADS=1 in the environment makes it 1.
+long rk_processor_count(void);
+
+/// Claims the helper thread for one region. Returns 0 when it is busy (a region is running on
+/// another thread, or this is called from inside a region): the caller then runs unsplit.
+int rk_pair_try_acquire(void);
+/// Releases the claim taken by `rk_pair_try_acquire`.
+void rk_pair_release(void);
+/// Runs task(context, 0) on this thread and task(context, 1) on the helper; returns when both end.
+/// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
+void rk_pair_run(rk_pair_task task, void *context);
+/// Turns the back-off off (tests that must exercise the split) or on (default): after a region in which
+/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
+void rk_pair_set_adaptive(int on);
+/// Two-party barrier inside a region: returns once both parts have called it the same number of times.
+void rk_pair_barrier(long part);
+
+/// 1 when the processor has AVX2 and FMA (x86-64), so the functions below may be called; else 0
+/// (other architectures: the functions below do nothing and must not be used).
+int rk_has_avx2_fma(void);
+/// LSTM step over `count` units of one row (gate blocks `H` apart); FusedGateKernels.swift's lstmRowForward.
+void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
+                         long count, long H);
+/// FusedGateKernels.swift's lstmRowBackward.
+void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
+                          long count, long H);
+/// FusedGateKernels.swift's gruRowForward (`bhn` may be null).
+void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
+                        float *hnSaved, long count, long H);
+/// FusedGateKernels.swift's rnnTanhRowForward.
+void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count);
+/// y[r] (=|+=) W[r, 0..<k] · x for r in [row0, row1); GEMV.swift's gemvRowRange.
+void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
