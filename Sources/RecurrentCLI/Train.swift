@@ -40,8 +40,6 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("eval-every"), help: "Evaluate and checkpoint every N steps.") var evalEvery = 200
         @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
         @Option(help: "Run folder.") var out = "runs/charlm"
-        @Option(name: .customLong("on-nonfinite"), help: "When a batch gives a NaN or infinite loss or gradient (the parameters are never updated from it): stop, or skip the batch and go on.")
-        var onNonFinite = "stop"
         @Flag(help: "Continue the run in --out from its last checkpoint, with its saved options (--steps and --minutes may change); gives the numbers an uninterrupted run gives.")
         var resume = false
         @OptionGroup var update: UpdateRuleOptions
@@ -58,9 +56,6 @@ extension RecurrentCommand.Train {
             guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
             guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
             guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }
-            guard NonFinitePolicy(rawValue: onNonFinite) != nil else {
-                throw ValidationError("--on-nonfinite must be one of \(NonFinitePolicy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(onNonFinite)'")
-            }
         }
 
         func run() throws {
@@ -93,7 +88,7 @@ extension RecurrentCommand.Train {
                 print("charlm: \(corpus.train.count) training and \(corpus.validation.count) validation characters, vocabulary \(corpus.vocabulary.count)")
                 print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch)×\(seqLen), \(options.update.summary) lr \(lr)")
                 let trainer = LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: folder)
-                trainer.onNonFinite = NonFinitePolicy(rawValue: onNonFinite) ?? .stop
+                trainer.onNonFinite = update.nonFinitePolicy
                 // SIGINT/SIGTERM end the run between steps with a checkpoint instead of killing it mid-way.
                 StopSignal.shared.install()
                 trainer.stopRequested = { StopSignal.shared.isRequested }

@@ -94,6 +94,7 @@ extension RecurrentCommand.Train {
                 let trainer = SequenceClassifierTrainer(model: model, data: dataset, options: options, runFolder: folder)
                 let test = try withStopHandling(task: "classify", data: data, out: out) { stop in
                     trainer.stopRequested = stop
+                    trainer.onNonFinite = update.nonFinitePolicy
                     return try trainer.run(resume: resume)
                 }
                 for record in trainer.history {

@@ -95,6 +95,7 @@ extension RecurrentCommand.Train {
                 let started = Date()
                 let result = try withStopHandling(task: "forecast", data: data, out: out) { stop in
                     trainer.stopRequested = stop
+                    trainer.onNonFinite = update.nonFinitePolicy
                     return try trainer.run(resume: resume)
                 }
                 print(String(format: "test one-step-ahead (%d months): model RMSE %.4f MAE %.4f; seasonal naive RMSE %.4f MAE %.4f; best validation RMSE %.4f; %.1f s. Run folder: %@",

@@ -90,6 +90,7 @@ extension RecurrentCommand.Train {
                 let start = Date()
                 let test = try withStopHandling(task: "tag", data: data, out: out) { stop in
                     trainer.stopRequested = stop
+                    trainer.onNonFinite = update.nonFinitePolicy
                     return try trainer.run(resume: resume)
                 }
                 if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }

@@ -92,6 +92,11 @@ public final class AtomicFileWriter {
 ///   - url: The destination, a file URL.
 ///   - body: Writes the new contents; may throw to abandon the write.
 /// - Throws: `AtomicWriteError`, or whatever `body` throws.
+/// Fault injection for tests: with RECURRENT_FAULT_WRITE_DELAY_US set, every atomic write waits that
+/// many microseconds between writing its temporary file and renaming it, so that a test can kill the
+/// process inside that window reliably even on a fast machine. Unset (always, outside tests): no delay.
+let faultInjectionWriteDelay: useconds_t = getenv("RECURRENT_FAULT_WRITE_DELAY_US").flatMap { useconds_t(String(cString: $0)) }.map { min($0, 1_000_000) } ?? 0
+
 public func atomicWrite(to url: URL, _ body: (AtomicFileWriter) throws -> Void) throws {
     let destination = url.standardizedFileURL.path
     let directory = (destination as NSString).deletingLastPathComponent
@@ -106,6 +111,7 @@ public func atomicWrite(to url: URL, _ body: (AtomicFileWriter) throws -> Void) 
     var isOpen = true
     do {
         try body(AtomicFileWriter(fd: fd, temporaryPath: temporary, destinationPath: destination))
+        if faultInjectionWriteDelay > 0 { usleep(faultInjectionWriteDelay) }
         if fsync(fd) != 0 {
             throw AtomicWriteError(step: .sync, path: destination, temporaryPath: temporary, code: errno)
         }

@@ -69,6 +69,10 @@ public final class ForecastTrainer {
     /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
     /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
     public var stopRequested: () -> Bool = { false }
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (default) or be skipped.
+    public var onNonFinite = NonFinitePolicy.stop
+    /// Tests: steps whose loss is made NaN, to exercise `onNonFinite`.
+    var injectNonFiniteLossAtSteps: Set<Int> = []
     /// One label per series value (for reporting), may be empty strings.
     public let labels: [String]
     public private(set) var bestValidationRMSE = Double.infinity
@@ -145,6 +149,7 @@ public final class ForecastTrainer {
         let start = Date().addingTimeInterval(-position.seconds)
         model.train()
         var step = position.step
+        var nonFinite = NonFiniteGuard(policy: onNonFinite)
         for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
             if step >= totalSteps { break }
             var order = Array(data.train)
@@ -157,8 +162,9 @@ public final class ForecastTrainer {
                 step += 1
                 let times = Array(order[first..<min(first + options.batch, order.count)])
                 optimizer.zeroGrad()
-                let loss = self.loss(times)
-                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                var loss = self.loss(times)
+                if injectNonFiniteLossAtSteps.contains(step) { loss = loss * .nan }
+                guard let outcome = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step) else { continue }
                 let value = outcome.loss
                 if outcome.clipped { clipped += 1 }
                 total += value * Double(times.count)

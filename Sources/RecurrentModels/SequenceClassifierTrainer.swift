@@ -59,6 +59,8 @@ public final class SequenceClassifierTrainer {
     /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
     /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
     public var stopRequested: () -> Bool = { false }
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (default) or be skipped.
+    public var onNonFinite = NonFinitePolicy.stop
     public private(set) var history: [ClassifierEpochRecord] = []
     public private(set) var best: ClassificationMetrics?
     public private(set) var bestEpoch = 0
@@ -137,6 +139,7 @@ public final class SequenceClassifierTrainer {
         let start = Date().addingTimeInterval(-position.seconds)
         var step = position.step, tokens = position.tokens
         model.train()
+        var nonFinite = NonFiniteGuard(policy: onNonFinite)
         epochs: for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
             if step >= totalSteps { break }
             var lossSum = 0.0, correct = 0, seen = 0
@@ -147,7 +150,7 @@ public final class SequenceClassifierTrainer {
                 step += 1
                 optimizer.zeroGrad()
                 let (loss, logits) = model.loss(batch)
-                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                guard let outcome = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step) else { continue }
                 let value = outcome.loss
                 if outcome.clipped { clipped += 1 }
                 lossSum += value * Double(batch.batch)

@@ -82,6 +82,8 @@ public final class SequenceTaggerTrainer {
     /// `TrainingError.stopped` (the epoch in progress is lost; `last.safetensors` holds the ones before).
     /// The CLI wires it to `StopSignal` for SIGINT/SIGTERM.
     public var stopRequested: () -> Bool = { false }
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (default) or be skipped.
+    public var onNonFinite = NonFinitePolicy.stop
     public private(set) var bestScore = -Double.infinity
     public private(set) var history: [TaggerEpochRecord] = []
     /// Mean training loss of each batch, in order (of this call of `run`).
@@ -182,6 +184,7 @@ public final class SequenceTaggerTrainer {
         var step = position.step, tokens = position.tokens
         var runningLoss = Double.nan
         model.train()
+        var nonFinite = NonFiniteGuard(policy: onNonFinite)
         for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
             if step >= totalSteps { break }
             var order = Array(train.indices)
@@ -201,7 +204,7 @@ public final class SequenceTaggerTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch)
-                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step)
+                guard let outcome = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm, clipValue: options.update.clipValue, step: step) else { continue }
                 let value = outcome.loss
                 if outcome.clipped { clipped += 1 }
                 batchLosses.append(value)

@@ -168,6 +168,34 @@ final class ResumeTests: XCTestCase {
         try assertSameRun(whole, parts, clockColumns: ["seconds"])
     }
 
+    /// --on-nonfinite for the epoch-based trainers: stop names the step and leaves the parameters as they
+    /// were after the last good step; skip drops the batch and finishes with finite parameters.
+    func testNonFiniteBatchesStopOrAreSkipped() throws {
+        var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
+        series.values = Array(series.values.suffix(100))
+        let data = try ForecastDataset(series: series.values, window: 12)
+        let config = ForecasterConfig(cell: "lstm", hiddenSize: 4, window: 12, scaler: data.scaler)
+        var options = ForecastTrainingOptions()
+        options.epochs = 2; options.batch = 16
+        let stopping = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: options, runFolder: folder.appendingPathComponent("stop"))
+        stopping.injectNonFiniteLossAtSteps = [3]
+        XCTAssertThrowsError(try stopping.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 3)) }
+        var capped = options
+        capped.maxSteps = 2
+        let twoSteps = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: capped, runFolder: folder.appendingPathComponent("two"))
+        try twoSteps.run(progress: false)
+        let last = try Checkpoint.load(from: folder.appendingPathComponent("two/last.safetensors"))
+        for (name, tensor) in stopping.model.stateDict() {
+            XCTAssertEqual((0..<tensor.count).map { tensor.data[$0] }, (0..<tensor.count).map { last.tensors[name]!.data[$0] }, "\(name): as after step 2")
+        }
+        let skipping = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: options, runFolder: folder.appendingPathComponent("skip"))
+        skipping.onNonFinite = .skip
+        skipping.injectNonFiniteLossAtSteps = [3, 4]
+        try skipping.run(progress: false)
+        XCTAssertTrue(skipping.model.stateDict().values.allSatisfy { t in (0..<t.count).allSatisfy { t.data[$0].isFinite } })
+        XCTAssertEqual(skipping.history.count, 2)
+    }
+
     /// Every trainer logs how many updates clipping changed; `diagnose` reads it back per update, not per epoch.
     func testClippingIsCountedInMetrics() throws {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
