@@ -135,8 +135,7 @@ public final class ForecastTrainer {
             history = try ResumeState.decode([ForecastEpochRecord].self, from: position.history)
             bestValidationRMSE = history.map(\.validation.rmse).min() ?? .infinity
             if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
-            position.seconds = previousRows.last.flatMap { $0.count > 1 && $0[1].isFinite ? $0[1] : nil } ?? 0
+            previousRows = try position.completedRows(in: runFolder, secondsColumn: 1)
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
@@ -193,9 +192,7 @@ public final class ForecastTrainer {
             position.tokens = step * options.batch * data.window
             position.generators = ["order": generator]
             position.history = try ResumeState.json(history)
-            var last = checkpoint
-            position.write(into: &last, optimizer: optimizer)
-            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            try position.saveLast(checkpoint, optimizer: optimizer, in: runFolder)
         }
         if progress { reporter.finish() }
         try model.loadParameters(best)

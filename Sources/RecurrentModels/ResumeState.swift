@@ -43,6 +43,21 @@ struct ResumeState {
         checkpoint.extra["history"] = history
     }
 
+    /// Saves `checkpoint` (the model's) with this position and the optimizer's state as the run's last.safetensors.
+    func saveLast<O: Optimizer>(_ checkpoint: Checkpoint, optimizer: O, in runFolder: URL) throws where O.Scalar == Float {
+        var last = checkpoint
+        write(into: &last, optimizer: optimizer)
+        try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
+    }
+
+    /// The metrics.csv rows of the epochs completed so far; sets `seconds` to the training time the
+    /// last of them records in column `secondsColumn` (0 when it is missing or not a number).
+    mutating func completedRows(in runFolder: URL, secondsColumn: Int) throws -> [[Double]] {
+        let rows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(epoch) }
+        seconds = rows.last.flatMap { $0.count > secondsColumn && $0[secondsColumn].isFinite ? $0[secondsColumn] : nil } ?? 0
+        return rows
+    }
+
     /// The model's weights from `checkpoint` (tensors without the optimizer prefix).
     static func modelTensors(_ checkpoint: Checkpoint) -> [String: Tensor<Float>] {
         checkpoint.tensors.filter { !$0.key.hasPrefix(optimizerPrefix) }

@@ -160,8 +160,7 @@ public final class SequenceTaggerTrainer {
             history = try ResumeState.decode([TaggerEpochRecord].self, from: position.history)
             bestScore = history.map(\.validation.score).max() ?? -.infinity
             if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try RunLog.rows(in: runFolder).filter { $0[0] <= Double(position.epoch) }
-            position.seconds = previousRows.last.flatMap { $0.count > 2 && $0[2].isFinite ? $0[2] : nil } ?? 0
+            previousRows = try position.completedRows(in: runFolder, secondsColumn: 2)
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
@@ -237,9 +236,7 @@ public final class SequenceTaggerTrainer {
             (position.epoch, position.step, position.tokens, position.seconds) = (epoch, step, tokens, elapsed)
             position.generators = ["order": generator, "dropout": model.dropout.generator, "rnn_dropout": model.rnn.dropoutGenerator]
             position.history = try ResumeState.json(history)
-            var last = checkpoint
-            position.write(into: &last, optimizer: optimizer)
-            try last.save(to: runFolder.appendingPathComponent("last.safetensors"))
+            try position.saveLast(checkpoint, optimizer: optimizer, in: runFolder)
         }
         if progress { reporter.finish() }
         if let best { try model.loadParameters(best) }
