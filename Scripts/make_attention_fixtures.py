@@ -19,7 +19,8 @@ The architecture (see Sources/RecurrentModels/Seq2Seq): encoder embedding -> nn.
 true lengths; with two directions the outputs are summed and each layer's final states are bridged:
 h = tanh(bridge([h_fwd; h_bwd])), c = bridge_c([c_fwd; c_bwd]). The decoder steps nn.*Cell layers;
 Bahdanau reads the context with the previous top state and feeds [embedding; context] to the cells;
-Luong reads it with the new top state; with attention o = tanh(combine([h; context])), logits = output(o).
+Luong reads it with the new top state (with input feeding the previous o is concatenated to the embedding,
+zeros at the first step); with attention o = tanh(combine([h; context])), logits = output(o).
 
 Parameters are drawn from torch.manual_seed(SEED) and rounded to 4 decimals; everything is float64.
 Usage (from the repository root):  /work/venv/bin/python Scripts/make_attention_fixtures.py
@@ -123,11 +124,11 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, cell, vocab, emb, hidden, layers, attention, attention_size):
+    def __init__(self, cell, vocab, emb, hidden, layers, attention, attention_size, input_feeding=False):
         super().__init__()
         self.embedding = nn.Embedding(vocab, emb, padding_idx=0)
-        self.cell, self.layers, self.kind = cell, layers, attention
-        feeds = attention == "bahdanau"
+        self.cell, self.layers, self.kind, self.input_feeding = cell, layers, attention, input_feeding
+        feeds = attention == "bahdanau" or input_feeding
         for l in range(layers):
             setattr(self, f"cell_l{l}", CELLS[cell](hidden if l > 0 else emb + (hidden if feeds else 0), hidden))
         if attention != "none":
@@ -135,12 +136,15 @@ class Decoder(nn.Module):
             self.combine = nn.Linear(2 * hidden, hidden)
         self.output = nn.Linear(hidden, vocab)
 
-    def step(self, tokens, hs, cs, keys, lengths):
+    def step(self, tokens, hs, cs, keys, lengths, feed=None):
+        """feed: the previous attentional vector (B, H) with input feeding (None: zeros, the first step)."""
         x = self.embedding(tokens)
         weights = None
         if self.kind == "bahdanau":
             context, weights = self.attention(hs[-1], keys, lengths)
             x = torch.cat([x, context], 1)
+        elif self.input_feeding:
+            x = torch.cat([x, feed if feed is not None else torch.zeros(x.shape[0], hs[-1].shape[1], dtype=x.dtype)], 1)
         new_h, new_c = [], []
         for l in range(self.layers):
             cell = getattr(self, f"cell_l{l}")
@@ -155,6 +159,7 @@ class Decoder(nn.Module):
             context, weights = self.attention(x, keys, lengths)
         if self.kind != "none":
             x = torch.tanh(self.combine(torch.cat([x, context], 1)))
+        self.last_attentional = x
         return self.output(x), new_h, (new_c if self.cell == "lstm" else None), weights
 
 
@@ -163,7 +168,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         self.encoder = Encoder(cfg["cell"], cfg["sourceVocabularySize"], cfg["embeddingSize"], cfg["hiddenSize"], cfg["layers"], cfg["bidirectional"])
         self.decoder = Decoder(cfg["cell"], cfg["targetVocabularySize"], cfg["embeddingSize"], cfg["hiddenSize"], cfg["layers"],
-                               cfg["attention"], cfg["attentionSize"])
+                               cfg["attention"], cfg["attentionSize"], cfg.get("inputFeeding", False))
 
     def loss(self, sources, targets, bos=2, eos=3):
         B = len(sources)
@@ -177,9 +182,10 @@ class Seq2Seq(nn.Module):
             tout[: len(t) + 1, b] = torch.tensor(t + [eos])
         lengths = [len(s) for s in sources]
         keys, hs, cs = self.encoder(src, lengths)
-        logits = []
+        logits, feed = [], None
         for t in range(T):
-            out, hs, cs, _ = self.decoder.step(tin[t], hs, cs, keys, lengths)
+            out, hs, cs, _ = self.decoder.step(tin[t], hs, cs, keys, lengths, feed)
+            feed = self.decoder.last_attentional
             logits.append(out)
         logits = torch.stack(logits)
         return F.cross_entropy(logits.reshape(T * B, -1), tout.reshape(-1), ignore_index=0)
@@ -263,16 +269,22 @@ def seq2seq_loss_cases():
     configs = [
         ("lstm", True, 1, "bahdanau"), ("gru", False, 2, "luong-general"), ("lstm", True, 2, "luong-dot"),
         ("rnn", True, 1, "luong-concat"), ("lstm", False, 1, "none"), ("gru", True, 1, "none"),
+        # Luong input feeding (appended, so the random draws of the cases above are unchanged).
+        ("lstm", True, 2, "luong-general+feed"), ("gru", True, 1, "luong-dot+feed"), ("rnn", False, 1, "luong-concat+feed"),
     ]
     for cell, bidirectional, layers, attention in configs:
+        feeding = attention.endswith("+feed")
+        attention = attention.removesuffix("+feed")
         cfg = {"sourceVocabularySize": 8, "targetVocabularySize": 9, "embeddingSize": 3, "hiddenSize": 4, "layers": layers,
                "cell": cell, "bidirectional": bidirectional, "attention": attention, "attentionSize": 3, "dropout": 0.0}
+        if feeding:
+            cfg["inputFeeding"] = True
         model = Seq2Seq(cfg)
         round_parameters(model)
         loss = model.loss(sources, targets)
         loss.backward()
         cases.append({
-            "name": f"{cell}-{'bi' if bidirectional else 'uni'}-{layers}-{attention}", "config": cfg,
+            "name": f"{cell}-{'bi' if bidirectional else 'uni'}-{layers}-{attention}{'-feed' if feeding else ''}", "config": cfg,
             "sources": sources, "targets": targets,
             "parameters": {k: tensor_json(v) for k, v in model.named_parameters()},
             "loss": loss.item(),

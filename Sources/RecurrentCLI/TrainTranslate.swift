@@ -39,6 +39,9 @@ extension RecurrentCommand.Train {
         @Flag(inversion: .prefixedNo, help: "Bidirectional encoder.") var bidirectional = true
         @Option(help: "Attention: none, bahdanau, luong-dot, luong-general or luong-concat.") var attention = "bahdanau"
         @Option(name: .customLong("attention-size"), help: "Hidden width of additive attention (0: --hidden).") var attentionSize = 0
+        @Flag(name: .customLong("input-feeding"), inversion: .prefixedNo,
+              help: "Luong attention: feed the previous attentional vector to the decoder's first cell (no effect with other kinds).")
+        var inputFeeding = true
         @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout = 0.1
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
         @Option(help: "Learning rate.") var lr = 2e-3
@@ -100,7 +103,8 @@ extension RecurrentCommand.Train {
                 let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
                 let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                            embeddingSize: embedding, hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
-                                           attention: attention, attentionSize: attentionSize, dropout: dropout)
+                                           attention: attention, attentionSize: attentionSize, dropout: dropout,
+                                           inputFeeding: inputFeeding && attention.hasPrefix("luong"))
                 try config.validate()
                 let model = Seq2Seq<Float>(config, seed: seed)
                 var options = Seq2SeqTrainingOptions()
@@ -113,7 +117,7 @@ extension RecurrentCommand.Train {
                 options.maxDecodeLength = 2 * longest + 5
                 print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
                       + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")
-                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), attention \(attention), embedding \(embedding), "
+                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), attention \(attention)\(config.inputFeeding ? " with input feeding" : ""), embedding \(embedding), "
                       + "\(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), \(epochs) epochs")
                 try configFile.echo(into: URL(fileURLWithPath: out))
                 let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: URL(fileURLWithPath: out))

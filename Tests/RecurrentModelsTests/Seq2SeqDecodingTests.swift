@@ -68,15 +68,38 @@ final class Seq2SeqDecodingTests: XCTestCase {
         XCTAssertEqual(penalised[0].score, penalised[0].logProbability / lengthPenalty(length: 3, alpha: 2), accuracy: 1e-12)
     }
 
-    func smallModel(attention: String, seed: UInt64 = 5) -> Seq2Seq<Double> {
+    func smallModel(attention: String, inputFeeding: Bool = false, seed: UInt64 = 5) -> Seq2Seq<Double> {
         Seq2Seq<Double>(Seq2SeqConfig(sourceVocabularySize: 9, targetVocabularySize: 10, embeddingSize: 4, hiddenSize: 6, layers: 1,
-                                      attention: attention, dropout: 0), seed: seed)
+                                      attention: attention, dropout: 0, inputFeeding: inputFeeding), seed: seed)
+    }
+
+    /// Every hypothesis of a wide beam carries the log-probability that teacher forcing gives its tokens:
+    /// the beam's states (h, c and the fed attentional vector) follow their parents when hypotheses are reordered.
+    func testBeamHypothesesScoreAsTeacherForcingDoes() {
+        for (attention, feeding) in [("bahdanau", false), ("luong-general", true), ("luong-concat", true), ("none", false)] {
+            let model = smallModel(attention: attention, inputFeeding: feeding, seed: 7)
+            var checked = 0
+            for source in [[3, 4, 5, 6], [7, 2], [8, 8, 3, 5, 6]] {
+                for h in model.beamSearch(source, beamWidth: 4, maxLength: 6, nBest: 4) {
+                    // Teacher forcing on the hypothesis' own tokens; logits (T, 1, V) with T = ids + 1 (the extra step predicts </s>).
+                    let tokens = h.ids.last == model.eos ? Array(h.ids.dropLast()) : h.ids
+                    let batch = Seq2SeqBatch(sources: [source], targets: [tokens], bos: 2, eos: 3)
+                    var unused = RandomGenerator(seed: 0)
+                    let logits = model.logits(batch, generator: &unused)
+                    let V = model.decoder.vocabularySize
+                    let teacherForced = h.ids.indices.reduce(0.0) { sum, t in sum + logSoftmax(logits.data + t * V, V)[h.ids[t]] }
+                    XCTAssertEqual(h.logProbability, teacherForced, accuracy: 1e-9, "\(attention) \(source) \(h.ids)")
+                    checked += 1
+                }
+            }
+            XCTAssertEqual(checked, 12, attention)
+        }
     }
 
     /// Beam width 1 is greedy decoding; the batched greedy decoder gives each row what it gives alone.
     func testBeamOfOneIsGreedyAndBatchingChangesNothing() {
-        for attention in ["none", "bahdanau", "luong-general"] {
-            let model = smallModel(attention: attention)
+        for (attention, feeding) in [("none", false), ("bahdanau", false), ("luong-general", false), ("luong-dot", true)] {
+            let model = smallModel(attention: attention, inputFeeding: feeding)
             let sources = [[3, 4, 5, 6], [7, 2], [8, 8, 3]]
             var rng = RandomGenerator(seed: 0)
             let batch = Seq2SeqBatch(sources: sources, targets: sources.map { _ in [] }, bos: 2, eos: 3)
@@ -132,5 +155,11 @@ final class Seq2SeqDecodingTests: XCTestCase {
         }
         XCTAssertLessThan(generator.loss(labels, targets: targets).item, 0.1 * first)
         XCTAssertEqual(generator.generate(labels, maxLength: 10), targets)
+    }
+
+    func logSoftmax(_ row: UnsafePointer<Double>, _ n: Int) -> [Double] {
+        let m = (0..<n).map { row[$0] }.max()!
+        let lse = m + Foundation.log((0..<n).reduce(0.0) { $0 + Foundation.exp(row[$1] - m) })
+        return (0..<n).map { row[$0] - lse }
     }
 }

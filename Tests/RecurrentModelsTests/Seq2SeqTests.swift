@@ -75,15 +75,52 @@ final class Seq2SeqTests: XCTestCase {
         }
     }
 
+    /// Input feeding: the step's gradients reach the fed attentional vector o_{t−1}, and o_t is part of its output.
+    func testDecoderStepGradientsWithInputFeeding() {
+        for kind in [AttentionKind.luongDot, .luongGeneral, .luongConcat] {
+            for cell in [RecurrentCellKind.lstm, .gru] {
+                var rng = RandomGenerator(seed: 43)
+                let decoder = Decoder<Double>(kind: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
+                                              attentionSize: 3, inputFeeding: true, dropout: 0, seed: 1, generator: &rng)
+                XCTAssertEqual(decoder.cells[0].inputSize, 3 + 4)
+                let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
+                let fed = Tensor<Double>.normal([2, 4], generator: &rng, requiresGrad: true)
+                let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
+                let stateInputs = state.h + (state.c ?? [])
+                let result = gradientCheck([keys, fed] + stateInputs + decoder.parameters()) { v in
+                    let s = DecoderState(h: Array(v[2...3]), c: cell == .lstm ? Array(v[4...5]) : nil, attentional: v[1])
+                    let out = decoder.step([2, 4], state: s, memory: decoder.attention?.memory(keys: v[0], lengths: [3, 2]))
+                    return Tensor.concat([out.logits, out.state.attentional!] + out.state.h + (out.state.c ?? []), axis: 1)
+                }
+                XCTAssertLessThan(result.maxError, 1e-7, "decoder step with input feeding, \(cell), \(kind.rawValue): \(result)")
+            }
+        }
+    }
+
+    func testInputFeedingNeedsLuongAttention() throws {
+        for attention in ["none", "bahdanau"] {
+            let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, attention: attention, inputFeeding: true)
+            XCTAssertThrowsError(try config.validate(), attention)
+        }
+        XCTAssertNoThrow(try Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, attention: "luong-dot", inputFeeding: true).validate())
+        // A config written before input feeding existed reads as without it.
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7))) as! [String: Any]
+        json["inputFeeding"] = nil
+        let old = try JSONDecoder().decode(Seq2SeqConfig.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertFalse(old.inputFeeding)
+        XCTAssertEqual(old, Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7))
+    }
+
     func testTeacherForcedLossGradients() {
-        for (cell, bidirectional, attention) in [("lstm", true, "bahdanau"), ("gru", false, "luong-concat"), ("rnn", true, "none")] {
+        for (cell, bidirectional, attention, feeding) in [("lstm", true, "bahdanau", false), ("gru", false, "luong-concat", false), ("rnn", true, "none", false),
+                                                          ("lstm", true, "luong-general", true), ("gru", false, "luong-dot", true)] {
             let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, embeddingSize: 3, hiddenSize: 3, layers: 1, cell: cell,
-                                       bidirectional: bidirectional, attention: attention, attentionSize: 2, dropout: 0)
+                                       bidirectional: bidirectional, attention: attention, attentionSize: 2, dropout: 0, inputFeeding: feeding)
             let model = Seq2Seq<Double>(config, seed: 3)
             let batch = Seq2SeqBatch(sources: [[3, 4, 5], [2]], targets: [[4, 5], [6, 4, 4]], bos: 2, eos: 3)
             var rng = RandomGenerator(seed: 0)
             let result = gradientCheck(model.parameters()) { _ in model.loss(batch, teacherForcing: 1, generator: &rng) }
-            XCTAssertLessThan(result.maxError, 1e-7, "\(cell) \(attention): \(result)")
+            XCTAssertLessThan(result.maxError, 1e-7, "\(cell) \(attention)\(feeding ? " input feeding" : ""): \(result)")
         }
     }
 

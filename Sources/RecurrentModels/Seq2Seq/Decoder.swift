@@ -6,8 +6,12 @@ import RecurrentTensor
 ///     e_t = dropout(embed(y_{t−1}))
 ///     Bahdanau:   c_t, a_t = attend(h_{t−1}, keys);  h_t = cells([e_t; c_t], h_{t−1})
 ///     Luong:      h_t = cells(e_t, h_{t−1});        c_t, a_t = attend(h_t, keys)
+///       with input feeding:  h_t = cells([e_t; o_{t−1}], h_{t−1})   (o_0 = 0)
 ///     with attention:  o_t = tanh(W_o [h_t; c_t] + b_o)      without: o_t = h_t
 ///     logits_t = W_y dropout(o_t) + b_y
+///
+/// Input feeding (Luong et al. 2015, §3.3) lets the cells see which source words the last step attended
+/// to: without it, Luong attention is read after the cells and no step knows the previous alignment.
 ///
 /// where h is the top of a stack of cells (LSTMCell, GRUCell or RNNCell, one per layer), started from
 /// the encoder's final state (the plain encoder-decoder) or from any vector (one-to-many generation).
@@ -22,6 +26,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     public let combine: Linear<Scalar>?
     public let output: Linear<Scalar>
     public let dropout: Dropout<Scalar>
+    /// Luong attention only: the previous attentional vector o_{t−1} is fed to the first cell with the embedding.
+    public let inputFeeding: Bool
 
     public var vocabularySize: Int { output.outFeatures }
 
@@ -33,13 +39,17 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - layers: stacked cells.
     ///   - attention: the attention kind, nil for none; keys must have width H.
     ///   - attentionSize: A of the additive kinds.
+    ///   - inputFeeding: feed o_{t−1} to the first cell (Luong kinds only).
     public init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
-                attentionSize: Int, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
+                attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         precondition([.lstm, .gru, .rnnTanh].contains(kind), "Decoder: cell \(kind) is not supported")
+        precondition(!inputFeeding || (kindOfAttention.map { !$0.queriesPreviousState } ?? false), "Decoder: input feeding needs Luong attention")
         self.kind = kind
         self.hiddenSize = hiddenSize
+        self.inputFeeding = inputFeeding
         embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
-        let feedsContext = kindOfAttention == .bahdanau
+        // Bahdanau feeds its context, input feeding the attentional vector: either adds H inputs to the first cell.
+        let feedsContext = kindOfAttention == .bahdanau || inputFeeding
         cells = (0..<layers).map { l in
             let inputSize = l > 0 ? hiddenSize : embeddingSize + (feedsContext ? hiddenSize : 0)
             switch kind {
@@ -61,7 +71,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         registerModule("dropout", self.dropout)
     }
 
-    /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself).
+    /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself); o_0 is zero too.
     public func zeroState(batch: Int) -> DecoderState<Scalar> {
         DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: kind == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
     }
@@ -83,6 +93,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         if let attention, attention.kind.queriesPreviousState {
             (context, weights) = attention(state.h[cells.count - 1], memory: memory!) // (B, H), (B, S)
             x = Tensor.concat([x, context!], axis: 1)                           // (B, E + H)
+        } else if inputFeeding {
+            x = Tensor.concat([x, state.attentional ?? Tensor.zeros([b, hiddenSize])], axis: 1)  // (B, E + H)
         }
         var hs: [Tensor<Scalar>] = [], cs: [Tensor<Scalar>] = []
         for (l, cell) in cells.enumerated() {
@@ -104,6 +116,6 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         }
         if let combine, let context { x = combine(Tensor.concat([x, context], axis: 1)).tanh() }  // (B, H)
         let logits = output(dropout(x))                                        // (B, V)
-        return (logits, DecoderState(h: hs, c: kind == .lstm ? cs : nil), weights)
+        return (logits, DecoderState(h: hs, c: kind == .lstm ? cs : nil, attentional: inputFeeding ? x : nil), weights)
     }
 }

@@ -1,19 +1,23 @@
 import RecurrentNN
 import RecurrentTensor
 
-/// The state a decoder steps from: h (and c for LSTM) of every layer, each (B, H).
+/// The state a decoder steps from: h (and c for LSTM) of every layer, each (B, H), and, for Luong
+/// attention with input feeding, the previous step's attentional vector õ (B, H) (nil: zeros, the first step).
 public struct DecoderState<Scalar: TensorScalar> {
     public var h: [Tensor<Scalar>]
     public var c: [Tensor<Scalar>]?
+    public var attentional: Tensor<Scalar>?
 
-    public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>]? = nil) {
+    public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>]? = nil, attentional: Tensor<Scalar>? = nil) {
         self.h = h
         self.c = c
+        self.attentional = attentional
     }
 
     /// The rows `rows` of every tensor (repeats allowed): a beam's states follow their parents.
     public func selecting(rows: [Int]) -> DecoderState {
-        DecoderState(h: h.map { $0.indexSelect(axis: 0, indices: rows) }, c: c?.map { $0.indexSelect(axis: 0, indices: rows) })
+        DecoderState(h: h.map { $0.indexSelect(axis: 0, indices: rows) }, c: c?.map { $0.indexSelect(axis: 0, indices: rows) },
+                     attentional: attentional?.indexSelect(axis: 0, indices: rows))
     }
 }
 

@@ -41,7 +41,8 @@ public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
                           dropout: Scalar(config.dropout), seed: seed, generator: &generator)
         decoder = Decoder(kind: config.cellKind, vocabularySize: config.targetVocabularySize, embeddingSize: config.embeddingSize,
                           hiddenSize: config.hiddenSize, layers: config.layers, attention: config.attentionKind,
-                          attentionSize: config.attentionSize, dropout: Scalar(config.dropout), seed: seed, generator: &generator)
+                          attentionSize: config.attentionSize, inputFeeding: config.inputFeeding, dropout: Scalar(config.dropout),
+                          seed: seed, generator: &generator)
         super.init()
         registerModule("encoder", encoder)
         registerModule("decoder", decoder)

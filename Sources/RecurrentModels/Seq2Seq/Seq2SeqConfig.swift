@@ -17,13 +17,15 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     /// Hidden width of the additive scores (Bahdanau, Luong concat).
     public var attentionSize: Int
     public var dropout: Double
+    /// Luong attention: feed the previous attentional vector to the first decoder cell (absent in older checkpoints: false).
+    public var inputFeeding: Bool
 
     public static let cells = ["lstm", "gru", "rnn"]
     public static let attentions = ["none"] + AttentionKind.allCases.map(\.rawValue)
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1,
                 cell: String = "lstm", bidirectional: Bool = true, attention: String = "bahdanau", attentionSize: Int = 0,
-                dropout: Double = 0.1) {
+                dropout: Double = 0.1, inputFeeding: Bool = false) {
         self.sourceVocabularySize = sourceVocabularySize
         self.targetVocabularySize = targetVocabularySize
         self.embeddingSize = embeddingSize
@@ -34,6 +36,24 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
         self.attention = attention
         self.attentionSize = attentionSize > 0 ? attentionSize : hiddenSize
         self.dropout = dropout
+        self.inputFeeding = inputFeeding
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sourceVocabularySize, targetVocabularySize, embeddingSize, hiddenSize, layers, cell, bidirectional, attention, attentionSize,
+             dropout, inputFeeding
+    }
+
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(sourceVocabularySize: try c.decode(Int.self, forKey: .sourceVocabularySize),
+                  targetVocabularySize: try c.decode(Int.self, forKey: .targetVocabularySize),
+                  embeddingSize: try c.decode(Int.self, forKey: .embeddingSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
+                  layers: try c.decode(Int.self, forKey: .layers), cell: try c.decode(String.self, forKey: .cell),
+                  bidirectional: try c.decode(Bool.self, forKey: .bidirectional), attention: try c.decode(String.self, forKey: .attention),
+                  attentionSize: 0, dropout: try c.decode(Double.self, forKey: .dropout),
+                  inputFeeding: try c.decodeIfPresent(Bool.self, forKey: .inputFeeding) ?? false)
+        attentionSize = try c.decode(Int.self, forKey: .attentionSize)  // kept as stored (validate() checks it)
     }
 
     /// The attention kind, nil for none.
@@ -58,6 +78,9 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
         guard Self.cells.contains(cell) else { throw ModelError.badConfig("cell must be one of \(Self.cells.joined(separator: ", ")), got '\(cell)'") }
         guard Self.attentions.contains(attention) else {
             throw ModelError.badConfig("attention must be one of \(Self.attentions.joined(separator: ", ")), got '\(attention)'")
+        }
+        guard !inputFeeding || attention.hasPrefix("luong") else {
+            throw ModelError.badConfig("input feeding needs Luong attention (luong-dot, luong-general or luong-concat), got '\(attention)'")
         }
         guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
     }
