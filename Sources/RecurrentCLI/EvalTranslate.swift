@@ -33,29 +33,11 @@ extension RecurrentCommand.Eval {
         func run() throws {
             try reportingErrors {
                 let (model, vocabularies, extra) = try Seq2Seq<Float>.load(from: URL(fileURLWithPath: checkpoint))
-                let pairs: [SentencePair]
-                if let name = extra["synthetic"] {
-                    guard let task = SyntheticTask(rawValue: name), let symbols = extra["symbols"].flatMap(Int.init),
-                          let low = extra["min_symbols"].flatMap(Int.init), let high = extra["max_symbols"].flatMap(Int.init), low >= 1, low <= high,
-                          (2...26).contains(symbols), let train = extra["synthetic_train"].flatMap(Int.init),
-                          let count = extra["synthetic_eval"].flatMap(Int.init), let seed = extra["split_seed"].flatMap(UInt64.init) else {
-                        throw ValidationError("the checkpoint's synthetic-task description is incomplete")
-                    }
-                    let corpus = task.corpus(train: train, validation: count, test: count, lengths: low...high, symbols: symbols, seed: seed)
-                    pairs = all ? corpus.train + corpus.validation + corpus.test : (split == "test" ? corpus.test : corpus.validation)
-                } else {
-                    guard let data else { throw ValidationError("--data is needed: the checkpoint was trained on a pair file") }
-                    guard let maxTokens = extra["max_length"].flatMap(Int.init), let maxPairs = extra["max_pairs"].flatMap(Int.init),
-                          let seed = extra["split_seed"].flatMap(UInt64.init) else {
-                        throw ValidationError("the checkpoint records no split seed and filters")
-                    }
-                    let all = try ParallelCorpus.readPairs(path: data, maxLength: maxTokens, maxPairs: maxPairs)
-                    if let recorded = extra["pairs"].flatMap(Int.init), recorded != all.count {
-                        FileHandle.standardError.write(Data("warning: the model was trained on \(recorded) pairs, --data has \(all.count); its test split is not the one held out in training\n".utf8))
-                    }
-                    let corpus = ParallelCorpus(splitting: all, seed: seed)
-                    pairs = self.all ? all : (split == "test" ? corpus.test : corpus.validation)
+                let source = try TranslationData(description: extra, data: data)
+                if let recorded = source.recordedPairs, recorded != source.all.count {
+                    FileHandle.standardError.write(Data("warning: the model was trained on \(recorded) pairs, --data has \(source.all.count); its test split is not the one held out in training\n".utf8))
                 }
+                let pairs = all ? source.all : (split == "test" ? source.corpus.test : source.corpus.validation)
                 guard !pairs.isEmpty else { throw ValidationError("no pairs to score") }
                 let limit = maxLength > 0 ? maxLength : 2 * (pairs.map(\.target.count).max() ?? 10) + 5
                 let start = Date()

@@ -152,12 +152,17 @@ func shellQuoted(_ text: String) -> String {
 /// ends with the message saying how to resume and exit status 128 + signal, keeping `last.safetensors`
 /// (the completed epochs) intact.
 func withStopHandling<T>(task: String, data: String, out: String, _ body: (@escaping () -> Bool) throws -> T) throws -> T {
+    try withStopHandling(arguments: [task, "--data", data, "--out", out, "--resume"], out: out, body)
+}
+
+/// `withStopHandling` for a task whose resume command is `recurrent train` + `arguments`.
+func withStopHandling<T>(arguments: [String], out: String, _ body: (@escaping () -> Bool) throws -> T) throws -> T {
     StopSignal.shared.install()
     do {
         return try body { StopSignal.shared.isRequested }
     } catch TrainingError.stopped(let epoch) {
         let signal = StopSignal.shared.receivedSignal ?? SIGINT
-        let resumeCommand = ["recurrent", "train", task, "--data", data, "--out", out, "--resume"].map(shellQuoted).joined(separator: " ")
+        let resumeCommand = (["recurrent", "train"] + arguments).map(shellQuoted).joined(separator: " ")
         let saved = epoch > 1 ? "epochs 1–\(epoch - 1) are saved in \(URL(fileURLWithPath: out).appendingPathComponent("last.safetensors").path)"
                               : "no epoch was completed, so there is nothing to resume yet"
         FileHandle.standardError.write(Data("""

@@ -52,22 +52,28 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("teacher-forcing"), help: "Probability of feeding the true previous token (1: always).") var teacherForcing = 1.0
         @Option(name: .customLong("teacher-forcing-end"), help: "Scheduled sampling: the ratio decays linearly from --teacher-forcing to this over training.")
         var teacherForcingEnd: Double?
-        @Option(help: "Passes over the training split.") var epochs = 10
+        @Option(help: "Passes over the training split (default 10).") var epochs: Int?
         @Option(help: "Pairs per batch.") var batch = 64
         @Option(name: .customLong("max-batches"), help: "Stop each epoch after N batches (0: all); for quick checks.") var maxBatches = 0
         @Option(help: "Also score the test split with beam search of this width.") var beam = 1
         @Option(name: .customLong("length-penalty"), help: "GNMT length penalty α of that beam search (0: none).") var lengthPenalty = 0.0
         @Option(help: "Random seed of the model and training (same seed, same run).") var seed: UInt64 = 1
         @Option(help: "Run folder.") var out = "runs/translate"
+        @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options, model and data (--epochs may change; a pair-file run needs the same --data); gives the numbers an uninterrupted run gives.")
+        var resume = false
+
+        /// The checkpoint fields that describe the data (what `TranslationData` reads back).
+        static let descriptionKeys: Set<String> = ["synthetic", "symbols", "min_symbols", "max_symbols", "synthetic_train", "synthetic_eval",
+                                                   "split_seed", "max_length", "max_pairs", "pairs"]
 
         func validate() throws {
-            guard (data == nil) != (synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
+            guard (data == nil) != (synthetic == nil) || (resume && synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
             if let synthetic, SyntheticTask(rawValue: synthetic) == nil { throw ValidationError("--synthetic must be reverse or sort, got '\(synthetic)'") }
             guard Seq2SeqConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(Seq2SeqConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard Seq2SeqConfig.attentions.contains(attention) else {
                 throw ValidationError("--attention must be one of \(Seq2SeqConfig.attentions.joined(separator: ", ")), got '\(attention)'")
             }
-            guard hidden > 0, layers > 0, embedding > 0, batch > 0, epochs > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
+            guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs, --min-count, --max-length and --beam must be positive")
             }
             guard (2...26).contains(symbols), minSymbols >= 1, minSymbols <= maxSymbols, syntheticTrain > 0, syntheticEval > 0 else {
@@ -85,45 +91,79 @@ extension RecurrentCommand.Train {
 
         func run() throws {
             try reportingErrors {
+                let folder = URL(fileURLWithPath: out)
                 let corpus: ParallelCorpus
                 var description: [String: String] = [:]
-                if let name = synthetic, let task = SyntheticTask(rawValue: name) {
-                    corpus = task.corpus(train: syntheticTrain, validation: syntheticEval, test: syntheticEval,
-                                         lengths: minSymbols...maxSymbols, symbols: symbols, seed: splitSeed)
-                    description = ["synthetic": name, "symbols": "\(symbols)", "min_symbols": "\(minSymbols)", "max_symbols": "\(maxSymbols)",
-                                   "synthetic_train": "\(syntheticTrain)", "synthetic_eval": "\(syntheticEval)", "split_seed": "\(splitSeed)"]
+                var options = Seq2SeqTrainingOptions()
+                let config: Seq2SeqConfig
+                let vocabularies: Seq2SeqVocabularies
+                if resume {
+                    // The saved options, model and data description, so the continued run is the same run.
+                    options = try readOptions(Seq2SeqTrainingOptions(), folder.appendingPathComponent("options.json"))
+                    try options.validate()
+                    config = try readJSON(Seq2SeqConfig.self, folder.appendingPathComponent("config.json"))
+                    try config.validate()
+                    let last = folder.appendingPathComponent("last.safetensors")
+                    guard FileManager.default.fileExists(atPath: last.path) else {
+                        throw ValidationError("cannot resume: \(last.path) does not exist; start without --resume")
+                    }
+                    let checkpoint = try Checkpoint.load(from: last)
+                    guard checkpoint.extra["task"] == "translate" else {
+                        throw ModelError.wrongTask(expected: "translate", found: checkpoint.extra["task"] ?? "unknown")
+                    }
+                    let source = try TranslationData(description: checkpoint.extra, data: data)
+                    if let recorded = source.recordedPairs, recorded != source.all.count {
+                        throw ValidationError("cannot resume: the run was trained on \(recorded) pairs, --data has \(source.all.count); resume on the same file")
+                    }
+                    corpus = source.corpus
+                    description = checkpoint.extra.filter { Self.descriptionKeys.contains($0.key) }
+                    vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: options.minCount)
                 } else {
-                    let pairs = try ParallelCorpus.readPairs(path: data!, maxLength: maxLength, maxPairs: maxPairs)
-                    corpus = ParallelCorpus(splitting: pairs, seed: splitSeed)
-                    description = ["max_length": "\(maxLength)", "max_pairs": "\(maxPairs)", "split_seed": "\(splitSeed)", "pairs": "\(pairs.count)"]
-                }
-                guard !corpus.train.isEmpty, !corpus.validation.isEmpty, !corpus.test.isEmpty else {
-                    throw ValidationError("too few pairs for a 90/5/5 split: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test")
-                }
-                let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
-                let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
+                    if let name = synthetic, let task = SyntheticTask(rawValue: name) {
+                        corpus = task.corpus(train: syntheticTrain, validation: syntheticEval, test: syntheticEval,
+                                             lengths: minSymbols...maxSymbols, symbols: symbols, seed: splitSeed)
+                        description = ["synthetic": name, "symbols": "\(symbols)", "min_symbols": "\(minSymbols)", "max_symbols": "\(maxSymbols)",
+                                       "synthetic_train": "\(syntheticTrain)", "synthetic_eval": "\(syntheticEval)", "split_seed": "\(splitSeed)"]
+                    } else {
+                        let pairs = try ParallelCorpus.readPairs(path: data!, maxLength: maxLength, maxPairs: maxPairs)
+                        corpus = ParallelCorpus(splitting: pairs, seed: splitSeed)
+                        description = ["max_length": "\(maxLength)", "max_pairs": "\(maxPairs)", "split_seed": "\(splitSeed)", "pairs": "\(pairs.count)"]
+                    }
+                    guard !corpus.train.isEmpty, !corpus.validation.isEmpty, !corpus.test.isEmpty else {
+                        throw ValidationError("too few pairs for a 90/5/5 split: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test")
+                    }
+                    vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
+                    config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                            embeddingSize: embedding, hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
                                            attention: attention, attentionSize: attentionSize, dropout: dropout,
                                            inputFeeding: inputFeeding && attention.hasPrefix("luong"))
-                try config.validate()
-                let model = Seq2Seq<Float>(config, seed: seed)
-                var options = Seq2SeqTrainingOptions()
-                options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
-                options.update = update.rule
-                options.learningRateSchedule = lrSchedule
-                options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
-                options.maxBatchesPerEpoch = maxBatches
-                let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength
-                options.maxDecodeLength = 2 * longest + 5
+                    try config.validate()
+                    options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
+                    options.update = update.rule
+                    options.learningRateSchedule = lrSchedule
+                    options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
+                    options.maxBatchesPerEpoch = maxBatches
+                    options.minCount = minCount
+                    let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength
+                    options.maxDecodeLength = 2 * longest + 5
+                    try configFile.echo(into: folder)
+                }
+                if let epochs { options.epochs = epochs }
+                let model = Seq2Seq<Float>(config, seed: options.seed)
                 print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
                       + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")
-                print("model: \(bidirectional ? "bidirectional " : "")\(cell) \(layers)×\(hidden), attention \(attention)\(config.inputFeeding ? " with input feeding" : ""), embedding \(embedding), "
-                      + "\(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), \(epochs) epochs")
-                try configFile.echo(into: URL(fileURLWithPath: out))
-                let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: URL(fileURLWithPath: out))
+                print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), attention \(config.attention)"
+                      + "\(config.inputFeeding ? " with input feeding" : ""), embedding \(config.embeddingSize), "
+                      + "\(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
+                let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: folder)
                 trainer.dataDescription = description
                 let start = Date()
-                let test = try trainer.run()
+                let resumeArguments = ["translate"] + (data.map { ["--data", $0] } ?? []) + ["--out", out, "--resume"]
+                let test = try withStopHandling(arguments: resumeArguments, out: out) { stop in
+                    trainer.stopRequested = stop
+                    trainer.onNonFinite = update.nonFinitePolicy
+                    return try trainer.run(resume: resume)
+                }
                 let trainSeconds = Date().timeIntervalSince(start)
                 if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }
                 print("test (best model, greedy): \(test.summary)")

@@ -4,7 +4,7 @@ import Foundation
 /// to 4, counts clipped by the largest count in any reference, the brevity penalty from the closest
 /// reference length (ties go to the shorter one), and sacrebleu's default 'exp' smoothing (an order
 /// with no match counts as 1 / (2^k · total), k counting such orders). Scores are in 0...100.
-public struct BLEU: Equatable, Sendable, CustomStringConvertible {
+public struct BLEU: Codable, Equatable, Sendable, CustomStringConvertible {
     /// BLEU × 100.
     public var score: Double
     /// Modified n-gram precisions × 100, orders 1...4.

@@ -128,6 +128,49 @@ final class ResumeTests: XCTestCase {
     }
 
     /// Element-wise clipping clamps before the norm is clipped, and a NaN hidden by the clamp still stops the step.
+    /// Translation: stopped inside epoch 2 and resumed (which repeats epoch 2) equals a run never stopped, with
+    /// dropout in encoder and decoder, scheduled sampling and a cosine schedule all drawing on saved state.
+    func testTranslationResumeEqualsAnUninterruptedRun() throws {
+        let corpus = SyntheticTask.reverse.corpus(train: 96, validation: 8, test: 8, lengths: 3...5, symbols: 4, seed: 1)
+        let vocabularies = try Seq2SeqVocabularies(training: corpus.train)
+        let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
+                                   embeddingSize: 6, hiddenSize: 8, layers: 2, attention: "luong-general", dropout: 0.3, inputFeeding: true)
+        var options = Seq2SeqTrainingOptions()
+        options.epochs = 3; options.batch = 32; options.learningRate = 1e-2; options.maxDecodeLength = 12; options.seed = 5
+        options.learningRateSchedule = "cosine"; options.teacherForcingEnd = 0.5
+        options.update = UpdateRule(optimizer: "rmsprop", momentum: 0.5)
+        func make(_ out: URL) -> Seq2SeqTrainer {
+            let trainer = Seq2SeqTrainer(model: Seq2Seq(config, seed: 5), data: corpus, vocabularies: vocabularies, options: options, runFolder: out)
+            trainer.dataDescription = ["synthetic": "reverse"]
+            return trainer
+        }
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        let uninterrupted = make(whole)
+        let expected = try uninterrupted.run(progress: false)
+
+        let interrupted = make(parts)
+        var polls = 0
+        interrupted.stopRequested = { polls += 1; return polls == 3 + 2 }   // 3 batches per epoch: the second batch of epoch 2
+        XCTAssertThrowsError(try interrupted.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .stopped(epoch: 2)) }
+        XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["epoch"], "1")
+        let resumed = make(parts)
+        let test = try resumed.run(progress: false, resume: true)
+        XCTAssertEqual(test.bleu, expected.bleu)
+        XCTAssertEqual(test.loss, expected.loss)
+        XCTAssertEqual(resumed.history.map(\.epoch), [1, 2, 3])
+        XCTAssertEqual(resumed.history.map(\.trainLoss), uninterrupted.history.map(\.trainLoss))
+        XCTAssertEqual(resumed.bestBLEU, uninterrupted.bestBLEU)
+        try assertSameRun(whole, parts, clockColumns: ["seconds", "tokens_per_second"])
+
+        // Other vocabularies (another data set) are refused with a reason.
+        let otherCorpus = SyntheticTask.reverse.corpus(train: 96, validation: 8, test: 8, lengths: 3...5, symbols: 5, seed: 1)
+        let otherVocabularies = try Seq2SeqVocabularies(training: otherCorpus.train)
+        XCTAssertThrowsError(try Seq2SeqTrainer(model: Seq2Seq(config, seed: 5), data: otherCorpus, vocabularies: otherVocabularies, options: options,
+                                                runFolder: parts).run(progress: false, resume: true)) {
+            XCTAssertTrue("\($0)".contains("vocabularies"), "\($0)")
+        }
+    }
+
     func testClipValueClampsAndNonFiniteGradientsStillStop() throws {
         let w = Tensor<Float>([1, 1, 1], shape: [3], requiresGrad: true)
         let optimizer = SGD(parameters: [w], learningRate: 1)

@@ -88,4 +88,33 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
         XCTAssertNotEqual(badSplit.status, 0)
         XCTAssertTrue(badSplit.error.contains("--split must be test or validation"), badSplit.error)
     }
+
+    /// `train translate --resume` continues a pair-file run after its last epoch: one epoch, then resumed to two, writes
+    /// the checkpoint two epochs in a row write; resuming on other data or without a run fails with a message.
+    func testResumeContinuesARun() throws {
+        let pairs = folder.appendingPathComponent("pairs.tsv")
+        let words = ["cat", "dog", "bird", "fish", "cow", "hen"], french = ["chat", "chien", "oiseau", "poisson", "vache", "poule"]
+        var lines: [String] = []
+        for (i, w) in words.enumerated() { for (j, v) in words.enumerated() { lines.append("the \(w) and the \(v).\tle \(french[i]) et le \(french[j]) .") } }
+        try lines.joined(separator: "\n").write(to: pairs, atomically: true, encoding: .utf8)
+        let common = ["train", "translate", "--data", pairs.path, "--hidden", "8", "--embedding", "4", "--attention", "luong-general",
+                      "--dropout", "0.2", "--batch", "8"]
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        XCTAssertEqual(try run(common + ["--epochs", "2", "--out", whole.path]).status, 0)
+        XCTAssertEqual(try run(common + ["--epochs", "1", "--out", parts.path]).status, 0)
+        let resumed = try run(["train", "translate", "--data", pairs.path, "--out", parts.path, "--resume", "--epochs", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        XCTAssertTrue(resumed.output.contains("attention luong-general with input feeding"), resumed.output)
+        for name in ["last.safetensors", "best.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent(name)), try Data(contentsOf: parts.appendingPathComponent(name)), name)
+        }
+        let fewer = folder.appendingPathComponent("fewer.tsv")
+        try lines.dropLast(3).joined(separator: "\n").write(to: fewer, atomically: true, encoding: .utf8)
+        let otherData = try run(["train", "translate", "--data", fewer.path, "--out", parts.path, "--resume", "--epochs", "3"])
+        XCTAssertEqual(otherData.status, 1)
+        XCTAssertTrue(otherData.error.contains("the run was trained on 36 pairs, --data has 33"), otherData.error)
+        let noRun = try run(["train", "translate", "--data", pairs.path, "--out", folder.appendingPathComponent("none").path, "--resume"])
+        XCTAssertEqual(noRun.status, 1)
+        XCTAssertTrue(noRun.error.contains("does not exist"), noRun.error)
+    }
 }

@@ -24,7 +24,19 @@ public struct Seq2SeqTrainingOptions: Codable, Sendable {
     /// Stop each epoch after this many batches (0: the whole training split); for quick checks.
     public var maxBatchesPerEpoch = 0
     public var seed: UInt64 = 1
+    /// Words seen fewer times in training become `<unk>` (recorded so a resumed run rebuilds the same vocabularies).
+    public var minCount = 1
     public init() {}
+
+    /// Checks options read from a run folder's options.json before they drive the loop.
+    public func validate() throws {
+        guard epochs > 0, batch > 0, learningRate > 0, learningRate.isFinite, clipNorm >= 0, clipNorm.isFinite, maxDecodeLength > 0,
+              maxBatchesPerEpoch >= 0, minCount > 0, ["constant", "cosine"].contains(learningRateSchedule),
+              (0...1).contains(teacherForcing), (0...1).contains(teacherForcingEnd ?? 0) else {
+            throw TrainingError.badOptions("options.json has an out-of-range value (epochs, batch, learningRate, clipNorm, teacherForcing…)")
+        }
+        try update.validate()
+    }
 
     /// The teacher-forcing ratio at `step` of `totalSteps` (1-based).
     public func teacherForcingRatio(step: Int, totalSteps: Int) -> Double {
@@ -36,7 +48,7 @@ public struct Seq2SeqTrainingOptions: Codable, Sendable {
 
 /// Scores of a translation model on a split: teacher-forced loss, corpus BLEU against every
 /// reference of each distinct source, and exact match (the output equals one of the references).
-public struct TranslationEvaluation: Sendable {
+public struct TranslationEvaluation: Codable, Sendable {
     public var loss: Double
     public var bleu: BLEU
     public var exactMatch: Double
@@ -44,6 +56,9 @@ public struct TranslationEvaluation: Sendable {
     /// The distinct sources, their outputs and references, in evaluation order.
     public var sources: [[String]] = []
     public var outputs: [[String]] = []
+
+    /// The scores only (a run's history keeps no sentences).
+    private enum CodingKeys: String, CodingKey { case loss, bleu, exactMatch, sentences }
 
     public var summary: String {
         String(format: "loss %.4f, BLEU %.2f, exact match %.4f (%d sentences)", loss, bleu.score, exactMatch, sentences)
@@ -55,10 +70,21 @@ public struct TranslationEvaluation: Sendable {
     }
 }
 
+/// One epoch of a translation run: the mean training loss and the validation scores (greedy decoding).
+public struct TranslationEpochRecord: Codable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validation: TranslationEvaluation
+
+    /// What picks the best epoch: validation BLEU, exact match breaking ties (BLEU is 0 for every output shorter than 4 tokens).
+    var selectionScore: Double { validation.bleu.score + validation.exactMatch * 1e-3 }
+}
+
 /// Trains a `Seq2Seq` with Adam (or another `UpdateRule`) and global-norm clipping (teacher forcing, optionally scheduled
 /// sampling), evaluating validation BLEU (greedy) after each epoch; writes config.json,
 /// options.json, vocabulary.json, metrics.csv and the best and last checkpoints into the run folder,
-/// then scores the best model on the test split (test.json).
+/// then scores the best model on the test split (test.json). `last.safetensors` also holds the optimizer
+/// state, the generators and the history, so `run(resume: true)` continues a stopped run exactly.
 public final class Seq2SeqTrainer {
     public let model: Seq2Seq<Float>
     public let data: ParallelCorpus
@@ -68,8 +94,14 @@ public final class Seq2SeqTrainer {
     /// Extra checkpoint fields describing the data (split seed, filters, synthetic task), for `eval translate`.
     public var dataDescription: [String: String] = [:]
     public private(set) var bestBLEU = -Double.infinity
-    public private(set) var history: [(epoch: Int, trainLoss: Double, validation: TranslationEvaluation, seconds: Double)] = []
+    public private(set) var history: [TranslationEpochRecord] = []
+    /// Losses of the updates of this process (a resumed run starts empty).
     public private(set) var batchLosses: [Double] = []
+    /// Polled between steps (SIGINT/SIGTERM from the CLI): a stop ends the run with `TrainingError.stopped`,
+    /// the completed epochs saved for `run(resume: true)`.
+    public var stopRequested: () -> Bool = { false }
+    /// What a NaN or infinite loss or gradient does: stop the run, or skip that update.
+    public var onNonFinite = NonFinitePolicy.stop
 
     public init(model: Seq2Seq<Float>, data: ParallelCorpus, vocabularies: Seq2SeqVocabularies, options: Seq2SeqTrainingOptions, runFolder: URL) {
         self.model = model
@@ -130,37 +162,63 @@ public final class Seq2SeqTrainer {
         return results
     }
 
+    /// Names of the generators `last.safetensors` keeps: data order and teacher forcing, and the three dropouts.
+    static let generatorNames = ["order", "encoder_dropout", "encoder_rnn_dropout", "decoder_dropout"]
+
     /// Runs the training loop. Returns the best model's scores on the test split (the best model stays loaded).
+    /// - Parameter resume: continue from the run folder's `last.safetensors` (weights, optimizer state,
+    ///   generators, history) after its last completed epoch, giving the numbers an uninterrupted run gives.
     @discardableResult
-    public func run(progress: Bool = true) throws -> TranslationEvaluation {
+    public func run(progress: Bool = true, resume: Bool = false) throws -> TranslationEvaluation {
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let configJSON = try jsonText(model.config)
+        let parameters = model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
+        var generator = RandomGenerator(seed: options.seed)
+        var position = ResumeState()
+        var best: [String: Tensor<Float>]? = nil
+        var previousRows: [[Double]] = []
+        if resume {
+            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "translate", configJSON: configJSON)
+            guard checkpoint.vocabulary == vocabularies.source.tokens, checkpoint.extra["target_vocabulary"] == vocabularies.target.jsonString() else {
+                throw TrainingError.cannotResume("the data's vocabularies differ from the checkpoint's: resume on the same pairs")
+            }
+            try model.loadParameters(ResumeState.modelTensors(checkpoint))
+            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            generator = position.generators["order"]!
+            model.encoder.dropout.generator = position.generators["encoder_dropout"]!
+            model.encoder.rnn.dropoutGenerator = position.generators["encoder_rnn_dropout"]!
+            model.decoder.dropout.generator = position.generators["decoder_dropout"]!
+            history = try ResumeState.decode([TranslationEpochRecord].self, from: position.history)
+            bestBLEU = history.map(\.selectionScore).max() ?? -.infinity
+            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
+            previousRows = try position.completedRows(in: runFolder, secondsColumn: 2)
+        }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
         let vocabularyJSON = "{\"source\": \(vocabularies.source.jsonString()), \"target\": \(vocabularies.target.jsonString())}"
         try atomicWrite(Data(vocabularyJSON.utf8), to: runFolder.appendingPathComponent("vocabulary.json"))
         let log = try RunLog(folder: runFolder, columns: ["epoch", "step", "seconds", "train_loss", "val_loss", "val_bleu", "val_exact_match",
-                                                          "teacher_forcing", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"])
-        let parameters = model.parameters()
-        _ = ParameterBuffer(parameters)
-        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
-        var generator = RandomGenerator(seed: options.seed)
+                                                          "teacher_forcing", "tokens_per_second", "clipped"], plotted: ["train_loss", "val_loss"],
+                             previousRows: previousRows)
         let train = data.train
         let batchesPerEpoch = (train.count + options.batch - 1) / options.batch
         let perEpoch = options.maxBatchesPerEpoch > 0 ? min(options.maxBatchesPerEpoch, batchesPerEpoch) : batchesPerEpoch
         let totalSteps = options.epochs * perEpoch
         let reporter = ProgressReporter(total: totalSteps)
-        let start = Date()
-        var best: [String: Tensor<Float>]? = nil
-        var step = 0, tokens = 0
+        let start = Date().addingTimeInterval(-position.seconds)
+        var step = position.step, tokens = position.tokens
         var runningLoss = Double.nan, ratio = options.teacherForcing
+        var nonFinite = NonFiniteGuard(policy: onNonFinite)
         model.train()
-        for epoch in 1...options.epochs {
+        for epoch in stride(from: position.epoch + 1, through: options.epochs, by: 1) {
             var order = Array(train.indices)
             order.shuffle(using: &generator)
-            var epochLoss = 0.0
+            var epochLoss = 0.0, updates = 0
             var clipped = 0   // updates clipping changed in this epoch
             for k in 0..<perEpoch {
+                if stopRequested() { throw TrainingError.stopped(epoch: epoch) }
                 step += 1
                 let indices = Array(order[(k * options.batch)..<min((k + 1) * options.batch, order.count)])
                 let batch = Seq2SeqBatch(train, indices: indices, vocabularies: vocabularies)
@@ -170,13 +228,14 @@ public final class Seq2SeqTrainer {
                 }
                 optimizer.zeroGrad()
                 let loss = model.loss(batch, teacherForcing: ratio, generator: &generator)
-                let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm,
-                                                      clipValue: options.update.clipValue, step: step)
+                tokens += batch.targetLengths.reduce(0, +)
+                guard let outcome = try nonFinite.update(loss: loss, optimizer: optimizer, clipNorm: options.clipNorm,
+                                                         clipValue: options.update.clipValue, step: step) else { continue }
                 let value = outcome.loss
                 if outcome.clipped { clipped += 1 }
                 batchLosses.append(value)
                 epochLoss += value
-                tokens += batch.targetLengths.reduce(0, +)
+                updates += 1
                 runningLoss = runningLoss.isNaN ? value : 0.98 * runningLoss + 0.02 * value
                 if progress {
                     reporter.update(step: step, loss: runningLoss, tokensPerSecond: Double(tokens) / Date().timeIntervalSince(start),
@@ -184,9 +243,10 @@ public final class Seq2SeqTrainer {
                 }
             }
             let validation = Self.evaluate(model, data.validation, vocabularies: vocabularies, maxLength: options.maxDecodeLength)
-            let trainLoss = epochLoss / Double(perEpoch)
+            let trainLoss = updates > 0 ? epochLoss / Double(updates) : .nan
             let elapsed = Date().timeIntervalSince(start)
-            history.append((epoch, trainLoss, validation, elapsed))
+            let record = TranslationEpochRecord(epoch: epoch, trainLoss: trainLoss, validation: validation)
+            history.append(record)
             try log.record([Double(epoch), Double(step), elapsed, trainLoss, validation.loss, validation.bleu.score, validation.exactMatch,
                             ratio, Double(tokens) / elapsed, Double(clipped)])
             var extra = dataDescription
@@ -196,20 +256,23 @@ public final class Seq2SeqTrainer {
             extra["val_bleu"] = "\(validation.bleu.score)"
             extra["target_vocabulary"] = vocabularies.target.jsonString()
             let checkpoint = Checkpoint(tensors: model.stateDict(), config: configJSON, vocabulary: vocabularies.source.tokens, extra: extra)
-            try checkpoint.save(to: runFolder.appendingPathComponent("last.safetensors"))
-            // Exact match breaks BLEU ties (BLEU is 0 for every output shorter than 4 tokens).
-            let score = validation.bleu.score + validation.exactMatch * 1e-3
-            if score > bestBLEU {
-                bestBLEU = score
+            // best before last: an interruption between the two repeats this epoch, which rewrites best identically.
+            if record.selectionScore > bestBLEU {
+                bestBLEU = record.selectionScore
                 try checkpoint.save(to: runFolder.appendingPathComponent("best.safetensors"))
                 best = model.stateDict()
             }
+            (position.epoch, position.step, position.tokens, position.seconds) = (epoch, step, tokens, elapsed)
+            position.generators = ["order": generator, "encoder_dropout": model.encoder.dropout.generator,
+                                   "encoder_rnn_dropout": model.encoder.rnn.dropoutGenerator, "decoder_dropout": model.decoder.dropout.generator]
+            position.history = try ResumeState.json(history)
+            try position.saveLast(checkpoint, optimizer: optimizer, in: runFolder)
         }
         if progress { reporter.finish() }
         if let best { try model.loadParameters(best) }
         let test = Self.evaluate(model, data.test, vocabularies: vocabularies, maxLength: options.maxDecodeLength)
         var object = test.json()
-        object["epoch_of_best"] = history.max { $0.validation.bleu.score + $0.validation.exactMatch * 1e-3 < $1.validation.bleu.score + $1.validation.exactMatch * 1e-3 }?.epoch ?? 0
+        object["epoch_of_best"] = history.max { $0.selectionScore < $1.selectionScore }?.epoch ?? 0
         object["seconds"] = Date().timeIntervalSince(start)
         let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try atomicWrite(json, to: runFolder.appendingPathComponent("test.json"))
