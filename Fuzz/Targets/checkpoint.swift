@@ -16,5 +16,6 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = try? Forecaster.load(checkpoint: checkpoint)
     _ = try? SequenceClassifier.load(checkpoint: checkpoint)
     _ = try? SequenceTagger.load(checkpoint: checkpoint)
+    _ = try? Seq2Seq<Float>.load(checkpoint: checkpoint)
     return 0
 }

@@ -104,9 +104,7 @@ extension RecurrentCommand.Train {
                     config = try readJSON(Seq2SeqConfig.self, folder.appendingPathComponent("config.json"))
                     try config.validate()
                     let last = folder.appendingPathComponent("last.safetensors")
-                    guard FileManager.default.fileExists(atPath: last.path) else {
-                        throw ValidationError("cannot resume: \(last.path) does not exist; start without --resume")
-                    }
+                    try config.requireResumable(from: last)     // before a model of config.json's size is built
                     let checkpoint = try Checkpoint.load(from: last)
                     guard checkpoint.extra["task"] == "translate" else {
                         throw ModelError.wrongTask(expected: "translate", found: checkpoint.extra["task"] ?? "unknown")

@@ -31,7 +31,12 @@ public struct ParallelCorpus: Sendable {
     /// have 1...`maxLength` tokens, the first `maxPairs` of them (0: all).
     /// - Throws: `DataError` for a missing or unreadable file, a line without a tab, or no usable pair.
     public static func readPairs(path: String, maxLength: Int = 10, maxPairs: Int = 0, tokenizer: WordTokenizer = WordTokenizer()) throws -> [SentencePair] {
-        let text = try readTextFile(path)
+        try parsePairs(readTextFile(path), path: path, maxLength: maxLength, maxPairs: maxPairs, tokenizer: tokenizer)
+    }
+
+    /// `readPairs` on text already read; `path` names it in errors.
+    public static func parsePairs(_ text: String, path: String, maxLength: Int = 10, maxPairs: Int = 0,
+                                  tokenizer: WordTokenizer = WordTokenizer()) throws -> [SentencePair] {
         var pairs: [SentencePair] = []
         // "\r\n" is one Character in Swift: split on both line ends.
         for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {

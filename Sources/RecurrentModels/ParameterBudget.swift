@@ -64,21 +64,41 @@ extension ForecasterConfig {
     }
 }
 
+extension Seq2SeqConfig {
+    /// Embeddings (Vs + Vt)·E, encoder L·D·G·H², decoder L·G·H², output H·Vt.
+    var minimumParameterCount: Int {
+        let directions = bidirectional ? 2 : 1
+        return (sourceVocabularySize + targetVocabularySize) * embeddingSize + (directions + 1) * layers * recurrentWeights(cell: cell, hidden: hiddenSize)
+            + hiddenSize * targetVocabularySize
+    }
+
+    /// For `--resume`: see `LanguageModelConfig.requireResumable(from:)`.
+    public func requireResumable(from lastCheckpoint: URL) throws {
+        try requireHeldParameters(minimumParameterCount, in: lastCheckpoint)
+    }
+}
+
 extension LanguageModelConfig {
     /// For `--resume`: checks, reading only the header of the run's `last.safetensors`, that the
     /// checkpoint is there and holds enough values for this config (read from the run folder's
     /// config.json), before a model of that size is built.
     /// - Throws: `TrainingError.cannotResume`, `SafetensorsError`, `ModelError.badConfig`.
     public func requireResumable(from lastCheckpoint: URL) throws {
-        guard FileManager.default.fileExists(atPath: lastCheckpoint.path) else {
-            throw TrainingError.cannotResume("\(lastCheckpoint.path) does not exist; start without --resume")
-        }
-        let header = try Safetensors.readHeader(from: lastCheckpoint)
-        let held = header.tensors.reduce(0) { total, info in
-            info.name.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + info.elementCount
-        }
-        guard minimumParameterCount <= held else {
-            throw ModelError.badConfig("config.json describes a model of at least \(minimumParameterCount) parameters but \(lastCheckpoint.lastPathComponent) holds \(held) values; refusing to allocate it")
-        }
+        try requireHeldParameters(minimumParameterCount, in: lastCheckpoint)
+    }
+}
+
+/// Throws unless `lastCheckpoint` exists and its tensors (read from the header only, optimizer state
+/// excluded) hold at least `minimum` values.
+private func requireHeldParameters(_ minimum: Int, in lastCheckpoint: URL) throws {
+    guard FileManager.default.fileExists(atPath: lastCheckpoint.path) else {
+        throw TrainingError.cannotResume("\(lastCheckpoint.path) does not exist; start without --resume")
+    }
+    let header = try Safetensors.readHeader(from: lastCheckpoint)
+    let held = header.tensors.reduce(0) { total, info in
+        info.name.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + info.elementCount
+    }
+    guard minimum <= held else {
+        throw ModelError.badConfig("config.json describes a model of at least \(minimum) parameters but \(lastCheckpoint.lastPathComponent) holds \(held) values; refusing to allocate it")
     }
 }

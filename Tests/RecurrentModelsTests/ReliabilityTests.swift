@@ -174,16 +174,19 @@ final class ReliabilityTests: XCTestCase {
             ("forecast", #"{"hiddenSize":65536,"layers":64,"cell":"lstm","window":100000,"target":"difference","mean":0,"std":1,"column":"x"}"#),
             ("classify", #"{"vocabularySize":10000000,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"cell":"lstm","bidirectional":true,"dropout":0,"classes":2,"pooling":"max"}"#),
             ("tag", #"{"vocabularySize":10000000,"tagCount":3,"intentCount":0,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"dropout":0}"#),
+            ("translate", #"{"sourceVocabularySize":3,"targetVocabularySize":5,"embeddingSize":65536,"hiddenSize":65536,"layers":64,"cell":"lstm","bidirectional":true,"attention":"bahdanau","attentionSize":65536,"dropout":0}"#),
         ]
         for (task, config) in configs {
             let checkpoint = Checkpoint(tensors: tiny, config: config, vocabulary: ["<pad>", "<unk>", "a"],
-                                        extra: ["task": task, "tags": #"["<pad>","O","B-X"]"#])
+                                        extra: ["task": task, "tags": #"["<pad>","O","B-X"]"#,
+                                                "target_vocabulary": #"["<pad>","<unk>","<s>","</s>","a"]"#])
             let started = Date()
             let results: [Error?] = [
                 Result { try LanguageModel.load(checkpoint: checkpoint) }.failure,
                 Result { try Forecaster.load(checkpoint: checkpoint) }.failure,
                 Result { try SequenceClassifier.load(checkpoint: checkpoint) }.failure,
                 Result { try SequenceTagger.load(checkpoint: checkpoint) }.failure,
+                Result { try Seq2Seq<Float>.load(checkpoint: checkpoint) }.failure,
             ]
             XCTAssertTrue(results.allSatisfy { $0 != nil }, task)
             XCTAssertTrue(results.contains { "\($0!)".contains("refusing to allocate") }, "\(task): \(results)")
@@ -225,6 +228,13 @@ final class ReliabilityTests: XCTestCase {
             for intents in [0, 4] {
                 let config = SequenceTaggerConfig(vocabularySize: 13, tagCount: 5, intentCount: intents, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell)
                 XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount, cell)
+            }
+        }
+        for cell in Seq2SeqConfig.cells {
+            for (bidirectional, attention) in [(false, "none"), (true, "luong-dot")] {
+                let config = Seq2SeqConfig(sourceVocabularySize: 7, targetVocabularySize: 9, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell,
+                                           bidirectional: bidirectional, attention: attention)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, Seq2Seq<Float>(config, seed: 1).parameterCount, cell)
             }
         }
     }

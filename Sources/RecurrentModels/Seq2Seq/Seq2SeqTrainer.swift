@@ -290,7 +290,11 @@ extension Seq2Seq where Scalar == Float {
     /// Loads a checkpoint written by `Seq2SeqTrainer`, validating everything that came from the file.
     /// - Returns: the model, its vocabularies, and the checkpoint's extra fields (data description).
     public static func load(from url: URL) throws -> (model: Seq2Seq<Float>, vocabularies: Seq2SeqVocabularies, extra: [String: String]) {
-        let checkpoint = try Checkpoint.load(from: url)
+        try load(checkpoint: Checkpoint.load(from: url))
+    }
+
+    /// `load(from:)` for a checkpoint already read.
+    public static func load(checkpoint: Checkpoint) throws -> (model: Seq2Seq<Float>, vocabularies: Seq2SeqVocabularies, extra: [String: String]) {
         let task = checkpoint.extra["task"] ?? "unknown"
         guard task == "translate" else { throw ModelError.wrongTask(expected: "translate", found: task) }
         let config: Seq2SeqConfig
@@ -310,6 +314,7 @@ extension Seq2Seq where Scalar == Float {
             throw ModelError.badConfig("the vocabularies (\(vocabularies.source.count) source, \(vocabularies.target.count) target tokens) do not match the config (\(config.sourceVocabularySize), \(config.targetVocabularySize))")
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         let model = Seq2Seq<Float>(config, seed: 0)
         try model.loadParameters(checkpoint.tensors)
         return (model, vocabularies, checkpoint.extra)
