@@ -25,8 +25,24 @@ mkdir -p "$BUILD/modules" "$BUILD/artifacts" "$BUILD/logs"
 BLAS_CFLAGS=$(pkg-config --cflags openblas 2>/dev/null || true)
 BLAS_LIBS=$(pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 FLAGS=(-O -wmo -parse-as-library -swift-version 5 -sanitize=fuzzer,address -enable-testing
-       -I "$BUILD/modules" -I Sources/CBLAS)
+       -I "$BUILD/modules" -I Sources/CBLAS -I "$BUILD/cmodules")
 for f in $BLAS_CFLAGS; do FLAGS+=(-Xcc "$f"); done
+
+# The C kernels (CRecurrentKernels): one object, instrumented like the rest; SwiftPM generates the
+# module map of an include/ folder, so this script writes one.
+C_KERNELS="$BUILD/modules/CRecurrentKernels.o"
+mkdir -p "$BUILD/cmodules/CRecurrentKernels"
+printf 'module CRecurrentKernels {\n    header "%s"\n    export *\n}\n' "$PWD/Sources/CRecurrentKernels/include/RecurrentKernels.h" \
+    > "$BUILD/cmodules/CRecurrentKernels/module.modulemap"
+if [ ! -f "$C_KERNELS" ] || [ -n "$(find Sources/CRecurrentKernels -newer "$C_KERNELS" -type f)" ]; then
+    echo "fuzz: compiling CRecurrentKernels"
+    mkdir -p "$BUILD/modules/ckernels"
+    for c in Sources/CRecurrentKernels/*.c; do
+        clang -O2 -g -fsanitize=fuzzer-no-link,address -I Sources/CRecurrentKernels/include -c "$c" -o "$BUILD/modules/ckernels/$(basename "$c" .c).o"
+    done
+    ld -r -o "$C_KERNELS" "$BUILD/modules/ckernels"/*.o
+    rebuilt=1
+fi
 
 # Dependency order: each module imports only those before it.
 MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels)
@@ -42,7 +58,7 @@ for m in "${MODULES[@]}"; do
         -c -o "$obj" "${sources[@]}"
 done
 
-OBJECTS=()
+OBJECTS=("$C_KERNELS")
 for m in "${MODULES[@]}"; do OBJECTS+=("$BUILD/modules/$m.o"); done
 
 # `configfile` fuzzes the CLI's --config reader, which needs ArgumentParser and Yams (with libyaml, C)
@@ -82,7 +98,7 @@ for t in "${TARGETS[@]}"; do
         echo "fuzz: linking $t"
         # shellcheck disable=SC2086
         # (gold warns once per ASan helper symbol that it cannot export: harmless, filtered out)
-        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${extra[@]}" "${OBJECTS[@]}" $BLAS_LIBS -o "$bin" 2>&1 \
+        "$SWIFTC" "${FLAGS[@]}" -module-name "Fuzz_$t" "$src" "${extra[@]}" "${OBJECTS[@]}" $BLAS_LIBS -lpthread -o "$bin" 2>&1 \
             | { grep -v "Cannot export local symbol '__asan" || true; }
         [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
     fi
