@@ -12,10 +12,11 @@ import RecurrentTensor
 // caller's thread takes units [0, mid), the helper thread of `PairParallel` units [mid, H)). Each part
 // computes the pre-activations of its units, runs the gate kernel on them and writes its columns of
 // h_t, c_t and the output; the parts meet at one barrier per step, since the next step's product reads
-// all of h_t. A part's rows of every gate block of W_hh are packed once per forward into one contiguous
-// (G·n, P) matrix (n its unit count; W_hh's rows permuted, part 0's first), so its pre-activations are
-// one single-threaded GEMM per step, (B, P)·(P, G·n) into a (B, G·n) buffer of its own, rather than G
-// GEMMs that each pack h_{t-1} again; the gate kernels read that buffer with its own gate stride n. Backward
+// all of h_t. A part's pre-activations go to a (B, G·n) buffer of its own (n its unit count), which the
+// gate kernels read with its own gate stride n. For long enough sequences with B > 1 (`fusedPackMinimumSteps`)
+// a part's rows of every gate block of W_hh are packed once per forward into one contiguous (G·n, P)
+// matrix (W_hh's rows permuted, part 0's first), so the product is one single-threaded GEMM per step,
+// (B, P)·(P, G·n), rather than G GEMMs that each pack h_{t-1} again and take a call each. Backward
 // is split the same way: each part turns its columns of ∂L/∂h into its units' gate gradients, the
 // parts meet, and each computes its columns of ∂L/∂h_{t-1} = dGates·W_hh. Compared with
 // multi-threaded sgemm per step, the gate pass runs on both cores and there is one hand-off per
@@ -47,6 +48,12 @@ nonisolated(unsafe) var fusedSplitMinimumWork = 1 << 16
 /// Counts of split forwards and of bidirectional layers run one direction per core (tests check that
 /// the paths they mean to cover ran).
 nonisolated(unsafe) var fusedSplitForwardCount = 0, fusedConcurrentDirectionsCount = 0
+
+/// Split steps pack each part's W_hh rows (one GEMM per part and step, not G) when the sequence has at
+/// least this many steps and the batch more than one row: the copy of W_hh, once per call, then costs
+/// less than the per-call work it saves (a batch-1 step is a matrix–vector product: nothing to save).
+/// Tests set it to 0 or Int.max to cover both paths.
+nonisolated(unsafe) var fusedPackMinimumSteps = 8
 
 /// Hidden units of each part: [0, mid) and [mid, H), mid a multiple of 8 (whole SIMD vectors) when H allows.
 @inline(__always)
@@ -129,8 +136,8 @@ func fusedSequence<Scalar: TensorScalar>(
     let hwSecond = (B * G * mid + 15) & ~15                                            // 64-byte apart: no shared line
     let hw = Scratch<Scalar>(splittable ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
     // Split, G > 1: W_hh's rows by part, (G·mid, P) then (G·(H−mid), P), each part's gate blocks in order.
-    // (One gate: a part's rows are already contiguous in W_hh.)
-    let packedHH = splittable && G > 1 ? Scratch<Scalar>(GH * P, zeroed: false) : nil
+    // (One gate: a part's rows are already contiguous in W_hh. Not packed: G products per part and step.)
+    let packedHH = splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
     let output = Tensor<Scalar>(zeros: [T, B, P])                                      // (T, B, P), time-indexed
     hs.data.update(from: h0.data, count: B * P)
     if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
@@ -190,8 +197,15 @@ func fusedSequence<Scalar: TensorScalar>(
         } else if whole {
             productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
         } else {
-            let rows = packedp.map { $0 + G * u0 * P } ?? whh + u0 * P         // (G·n, P)
-            productWithTransposed(m: B, n: G * n, k: P, a: hPrev, lda: P, b: rows, ldb: P, c: hwPart, ldc: G * n)
+            if G == 1 || packedp != nil {
+                let rows = packedp.map { $0 + G * u0 * P } ?? whh + u0 * P     // (G·n, P)
+                productWithTransposed(m: B, n: G * n, k: P, a: hPrev, lda: P, b: rows, ldb: P, c: hwPart, ldc: G * n)
+            } else {
+                for g in 0..<G {
+                    productWithTransposed(m: B, n: n, k: P, a: hPrev, lda: P, b: whh + (g * H + u0) * P, ldb: P,
+                                          c: hwPart + g * n, ldc: G * n)
+                }
+            }
         }
         for b in 0..<B where active(s, b) {
             let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
