@@ -24,19 +24,30 @@ final class BenchAdam {
     /// PyTorch's `zero_grad(set_to_none=True)`.
     func zeroGrad() { for p in parameters { p.grad = nil } }
 
+    /// Element-wise, so it is split over the two cores of `PairParallel` (each part the same half of
+    /// every parameter; same arithmetic per element whether the parts run concurrently or not).
     func update() {
         step += 1
         let c1 = 1 - Float.pow(beta1, Float(step)), c2 = 1 - Float.pow(beta2, Float(step))
         let stepSize = lr / c1, c2root = c2.squareRoot()
-        for (k, p) in parameters.enumerated() {
-            guard let g = p.grad?.data else { continue }
-            let w = p.data, mk = m[k], vk = v[k]
-            for i in 0..<p.count {
-                mk[i] = beta1 * mk[i] + (1 - beta1) * g[i]
-                vk[i] = beta2 * vk[i] + (1 - beta2) * g[i] * g[i]
-                w[i] -= stepSize * mk[i] / (vk[i].squareRoot() / c2root + eps)
+        let (b1, b2, eps) = (beta1, beta2, eps)
+        // Pointers taken once, outside the region (no class-property reads on the helper thread).
+        let slices = parameters.enumerated().compactMap { k, p in
+            p.grad.map { (w: p.data, g: UnsafePointer($0.data), m: m[k], v: v[k], count: p.count) }
+        }
+        func part(_ part: Int) {
+            for s in slices {
+                let half = Swift.min(s.count, (s.count / 2 + 15) & ~15)
+                let (w, g, mk, vk) = (s.w, s.g, s.m, s.v)
+                for i in (part == 0 ? 0..<half : half..<s.count) {
+                    mk[i] = b1 * mk[i] + (1 - b1) * g[i]
+                    vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i]
+                    w[i] -= stepSize * mk[i] / (vk[i].squareRoot() / c2root + eps)
+                }
             }
         }
+        let total = slices.reduce(0) { $0 + $1.count }
+        if total < 1 << 16 || !PairParallel.run(part) { part(0); part(1) }
     }
 }
 

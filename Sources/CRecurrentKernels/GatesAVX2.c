@@ -72,14 +72,14 @@ RK_AVX2 static inline __m256i rk_mask(long n) {
 #define RK_ST(p, v, n, m) do { if ((n) >= 8) _mm256_storeu_ps((p), (v)); else _mm256_maskstore_ps((p), (m), (v)); } while (0)
 
 RK_AVX2 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
-                                 long count, long H) {
+                                 long count, long H, long HS) {
     for (long j = 0; j < count; j += 8) {
         long n = count - j;
         __m256i mk = rk_mask(n);
         __m256 i = rk_sigmoid(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk)));
-        __m256 f = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + H + j, n, mk)));
-        __m256 gg = rk_tanh(_mm256_add_ps(RK_LD(xr + 2 * H + j, n, mk), RK_LD(hr + 2 * H + j, n, mk)));
-        __m256 o = rk_sigmoid(_mm256_add_ps(RK_LD(xr + 3 * H + j, n, mk), RK_LD(hr + 3 * H + j, n, mk)));
+        __m256 f = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + HS + j, n, mk)));
+        __m256 gg = rk_tanh(_mm256_add_ps(RK_LD(xr + 2 * H + j, n, mk), RK_LD(hr + 2 * HS + j, n, mk)));
+        __m256 o = rk_sigmoid(_mm256_add_ps(RK_LD(xr + 3 * H + j, n, mk), RK_LD(hr + 3 * HS + j, n, mk)));
         RK_ST(g + j, i, n, mk); RK_ST(g + H + j, f, n, mk); RK_ST(g + 2 * H + j, gg, n, mk); RK_ST(g + 3 * H + j, o, n, mk);
         __m256 c = _mm256_fmadd_ps(f, RK_LD(cp + j, n, mk), _mm256_mul_ps(i, gg));
         __m256 t = rk_tanh(c);
@@ -105,14 +105,14 @@ RK_AVX2 void rk_lstm_row_backward(const float *g, const float *cp, const float *
 }
 
 RK_AVX2 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
-                                float *hnSaved, long count, long H) {
+                                float *hnSaved, long count, long H, long HS) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (long j = 0; j < count; j += 8) {
         long n = count - j;
         __m256i mk = rk_mask(n);
         __m256 r = rk_sigmoid(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk)));
-        __m256 z = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + H + j, n, mk)));
-        __m256 hnj = RK_LD(hr + 2 * H + j, n, mk);
+        __m256 z = rk_sigmoid(_mm256_add_ps(RK_LD(xr + H + j, n, mk), RK_LD(hr + HS + j, n, mk)));
+        __m256 hnj = RK_LD(hr + 2 * HS + j, n, mk);
         if (bhn) hnj = _mm256_add_ps(hnj, RK_LD(bhn + j, n, mk));
         __m256 nn = rk_tanh(_mm256_fmadd_ps(r, hnj, RK_LD(xr + 2 * H + j, n, mk)));
         RK_ST(g + j, r, n, mk); RK_ST(g + H + j, z, n, mk); RK_ST(g + 2 * H + j, nn, n, mk); RK_ST(hnSaved + j, hnj, n, mk);
@@ -167,9 +167,9 @@ RK_AVX2 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, l
 
 #else
 int rk_has_avx2_fma(void) { return 0; }
-void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc, long count, long H) {}
+void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc, long count, long H, long HS) {}
 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx, long count, long H) {}
-void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn, float *hnSaved, long count, long H) {}
+void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn, float *hnSaved, long count, long H, long HS) {}
 void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count) {}
 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate) {}
 #endif

@@ -7,11 +7,12 @@ import RecurrentTensor
 /// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
 final class FusedSplitTests: XCTestCase {
     static func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
-                                   split: Bool) -> [[Scalar]] {
-        let saved = fusedSplitMinimumWork
+                                   split: Bool, packed: Bool = true) -> [[Scalar]] {
+        let (saved, savedPack) = (fusedSplitMinimumWork, fusedPackMinimumSteps)
         fusedSplitMinimumWork = split ? 0 : Int.max
+        fusedPackMinimumSteps = packed ? 0 : Int.max   // packed W_hh rows per part, or G products per part
         PairParallel.setAdaptive(false)        // split even when this machine is busy
-        defer { fusedSplitMinimumWork = saved; PairParallel.setAdaptive(true) }
+        defer { fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true) }
         let (T, B, I) = (6, 3, 5)
         var rng = RandomGenerator(seed: 21)
         let layer = RecurrentLayer<Scalar>(kind: kind, inputSize: I, hiddenSize: H, numLayers: 2, bias: true, batchFirst: false,
@@ -33,11 +34,12 @@ final class FusedSplitTests: XCTestCase {
         return values
     }
 
-    func compare<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Scalar, file: StaticString = #filePath, line: UInt = #line) {
+    func compare<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Scalar, packed: Bool = true,
+                                       file: StaticString = #filePath, line: UInt = #line) {
         for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
             for (H, bidirectional, lengths) in [(4, false, nil), (20, true, [6, 2, 4] as [Int]?), (37, false, [3, 6, 1])] {
                 let a = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
-                let b = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
+                let b = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true, packed: packed)
                 XCTAssertEqual(a.count, b.count, file: file, line: line)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     XCTAssertEqual(u.count, v.count, file: file, line: line)
@@ -58,17 +60,26 @@ final class FusedSplitTests: XCTestCase {
         }
     }
     func testSplitStepsMatchUnsplitInFloat() { compare(Float.self, tolerance: 1e-5) }
+    /// Split steps without packed W_hh rows (short sequences, batch 1): G products per part and step.
+    func testUnpackedSplitStepsMatchUnsplit() {
+        compare(Double.self, tolerance: 1e-12, packed: false)
+        compare(Float.self, tolerance: 1e-5, packed: false)
+    }
 
     /// Whether the parts of a split ran concurrently or one after the other changes nothing, to the bit
     /// (same-seed runs give identical checkpoints on a busy machine and on a quiet one).
     func testConcurrentAndSequentialPartsAreBitIdentical() {
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
             for (H, bidirectional, lengths) in [(20, true, [6, 2, 4] as [Int]?), (37, false, nil)] {
-                let concurrent = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
-                PairParallel.refuses = true
-                let sequential = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true)
-                PairParallel.refuses = false
-                XCTAssertEqual(concurrent, sequential, "\(kind) H=\(H)")
+                for packed in [true, false] {
+                    let concurrent = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true,
+                                              packed: packed)
+                    PairParallel.refuses = true
+                    let sequential = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true,
+                                              packed: packed)
+                    PairParallel.refuses = false
+                    XCTAssertEqual(concurrent, sequential, "\(kind) H=\(H) packed=\(packed)")
+                }
             }
         }
     }

@@ -30,15 +30,16 @@ void rk_pair_barrier(long part);
 /// 1 when the processor has AVX2 and FMA (x86-64), so the functions below may be called; else 0
 /// (other architectures: the functions below do nothing and must not be used).
 int rk_has_avx2_fma(void);
-/// LSTM step over `count` units of one row (gate blocks `H` apart); FusedGateKernels.swift's lstmRowForward.
+/// LSTM step over `count` units of one row (gate blocks `H` apart in xr and g, `HS` apart in hr);
+/// FusedGateKernels.swift's lstmRowForward.
 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
-                         long count, long H);
+                         long count, long H, long HS);
 /// FusedGateKernels.swift's lstmRowBackward.
 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
                           long count, long H);
-/// FusedGateKernels.swift's gruRowForward (`bhn` may be null).
+/// FusedGateKernels.swift's gruRowForward (`bhn` may be null; gate blocks `HS` apart in hr).
 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
-                        float *hnSaved, long count, long H);
+                        float *hnSaved, long count, long H, long HS);
 /// FusedGateKernels.swift's rnnTanhRowForward.
 void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count);
 /// y[r] (=|+=) W[r, 0..<k] · x for r in [row0, row1); GEMV.swift's gemvRowRange.

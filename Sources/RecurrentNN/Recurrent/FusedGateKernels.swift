@@ -4,7 +4,9 @@ import RecurrentTensor
 // Float gate kernels of the fused layers (8 lanes; tails through partial loads), forward and backward
 // side by side. Each works on `count` consecutive hidden units of one batch row; `stride` is the
 // distance between gate blocks in the gate-wide rows (H: a part of a split step passes pointers
-// offset to its first unit and its own count). Naive references: the scalar loops in
+// offset to its first unit and its own count). The forward kernels read the recurrent product `hr`
+// with a stride of its own, `hStride`: H when it is a row of the whole (B, G·H) product, a part's own
+// unit count when the part computed it alone into its packed (B, G·n) buffer (FusedRecurrence.swift). Naive references: the scalar loops in
 // FusedRecurrence.swift (the Double path), which the tests compare against.
 
 /// Whether the AVX2 + FMA versions (CRecurrentKernels/GatesAVX2.c) run instead of the Swift ones below.
@@ -43,15 +45,15 @@ func rnnTanhRowBackward(_ dh: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePoi
 /// LSTM step: gates i, f, g, o from the pre-activations xr + hr; c, tanh c and m = o ⊙ tanh c.
 func lstmRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                     _ cp: UnsafeMutablePointer<Float>, _ cn: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                    _ tc: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int) {
-    if gateKernelsUseAVX2 { return rk_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H) }
+                    _ tc: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int) {
+    if gateKernelsUseAVX2 { return rk_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H, HS) }
     var j = 0
     while j < count {
         let n = count - j
         let i = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
-        let f = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
-        let gg = fastTanh(ld(xr + 2 * H + j, n) + ld(hr + 2 * H + j, n))
-        let o = fastSigmoid(ld(xr + 3 * H + j, n) + ld(hr + 3 * H + j, n))
+        let f = fastSigmoid(ld(xr + H + j, n) + ld(hr + HS + j, n))
+        let gg = fastTanh(ld(xr + 2 * H + j, n) + ld(hr + 2 * HS + j, n))
+        let o = fastSigmoid(ld(xr + 3 * H + j, n) + ld(hr + 3 * HS + j, n))
         st(i, g + j, n); st(f, g + H + j, n); st(gg, g + 2 * H + j, n); st(o, g + 3 * H + j, n)
         let c = f * ld(cp + j, n) + i * gg
         let t = fastTanh(c)
@@ -83,14 +85,14 @@ func lstmRowBackward(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointe
 /// GRU (reset after) step: r, z, n and h; saves W_hn h + b_hn.
 func gruRowForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ bhn: UnsafeMutablePointer<Float>?,
                    _ g: UnsafeMutablePointer<Float>, _ hp: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
-                   _ hnSaved: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int) {
-    if gateKernelsUseAVX2 { return rk_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H) }
+                   _ hnSaved: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int) {
+    if gateKernelsUseAVX2 { return rk_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H, HS) }
     var j = 0
     while j < count {
         let n = count - j
         let r = fastSigmoid(ld(xr + j, n) + ld(hr + j, n))
-        let z = fastSigmoid(ld(xr + H + j, n) + ld(hr + H + j, n))
-        let hnj = bhn.map { ld(hr + 2 * H + j, n) + ld($0 + j, n) } ?? ld(hr + 2 * H + j, n)
+        let z = fastSigmoid(ld(xr + H + j, n) + ld(hr + HS + j, n))
+        let hnj = bhn.map { ld(hr + 2 * HS + j, n) + ld($0 + j, n) } ?? ld(hr + 2 * HS + j, n)
         let nn = fastTanh(ld(xr + 2 * H + j, n) + r * hnj)
         st(r, g + j, n); st(z, g + H + j, n); st(nn, g + 2 * H + j, n); st(hnj, hnSaved + j, n)
         st((1 - z) * nn + z * ld(hp + j, n), hn + j, n)

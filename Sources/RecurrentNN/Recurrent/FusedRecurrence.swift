@@ -10,9 +10,13 @@ import RecurrentTensor
 //
 // Split steps: when a step is big enough, its work is split over two cores by hidden units (the
 // caller's thread takes units [0, mid), the helper thread of `PairParallel` units [mid, H)). Each part
-// computes the pre-activations of its units (G single-threaded GEMMs against its rows of every gate
-// block of W_hh), runs the gate kernel on them and writes its columns of h_t, c_t and the output;
-// the parts meet at one barrier per step, since the next step's product reads all of h_t. Backward
+// computes the pre-activations of its units, runs the gate kernel on them and writes its columns of
+// h_t, c_t and the output; the parts meet at one barrier per step, since the next step's product reads
+// all of h_t. A part's pre-activations go to a (B, G·n) buffer of its own (n its unit count), which the
+// gate kernels read with its own gate stride n. For long enough sequences with B > 1 (`fusedPackMinimumSteps`)
+// a part's rows of every gate block of W_hh are packed once per forward into one contiguous (G·n, P)
+// matrix (W_hh's rows permuted, part 0's first), so the product is one single-threaded GEMM per step,
+// (B, P)·(P, G·n), rather than G GEMMs that each pack h_{t-1} again and take a call each. Backward
 // is split the same way: each part turns its columns of ∂L/∂h into its units' gate gradients, the
 // parts meet, and each computes its columns of ∂L/∂h_{t-1} = dGates·W_hh. Compared with
 // multi-threaded sgemm per step, the gate pass runs on both cores and there is one hand-off per
@@ -44,6 +48,12 @@ nonisolated(unsafe) var fusedSplitMinimumWork = 1 << 16
 /// Counts of split forwards and of bidirectional layers run one direction per core (tests check that
 /// the paths they mean to cover ran).
 nonisolated(unsafe) var fusedSplitForwardCount = 0, fusedConcurrentDirectionsCount = 0
+
+/// Split steps pack each part's W_hh rows (one GEMM per part and step, not G) when the sequence has at
+/// least this many steps and the batch more than one row: the copy of W_hh, once per call, then costs
+/// less than the per-call work it saves (a batch-1 step is a matrix–vector product: nothing to save).
+/// Tests set it to 0 or Int.max to cover both paths.
+nonisolated(unsafe) var fusedPackMinimumSteps = 8
 
 /// Hidden units of each part: [0, mid) and [mid, H), mid a multiple of 8 (whole SIMD vectors) when H allows.
 @inline(__always)
@@ -122,7 +132,12 @@ func fusedSequence<Scalar: TensorScalar>(
     let gates = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                          // (T, B, G·H) activated gates
     // (T, B, H): GRU: W_hn h + b_hn (reset after) or r ⊙ h (reset before); LSTM with projection: o ⊙ tanh c.
     let aux = (isGRU || projected) ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil
-    let hw = Scratch<Scalar>(B * GH, zeroed: false)                                    // (B, G·H) per-step h·W_hhᵀ
+    // (B, G·H) per-step h·W_hhᵀ; split: part 0's (B, G·mid) then part 1's (B, G·(H−mid)) from `hwSecond`.
+    let hwSecond = (B * G * mid + 15) & ~15                                            // 64-byte apart: no shared line
+    let hw = Scratch<Scalar>(splittable ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
+    // Split, G > 1: W_hh's rows by part, (G·mid, P) then (G·(H−mid), P), each part's gate blocks in order.
+    // (One gate: a part's rows are already contiguous in W_hh. Not packed: G products per part and step.)
+    let packedHH = splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
     let output = Tensor<Scalar>(zeros: [T, B, P])                                      // (T, B, P), time-indexed
     hs.data.update(from: h0.data, count: B * P)
     if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
@@ -140,7 +155,7 @@ func fusedSequence<Scalar: TensorScalar>(
     }
     let xp = x.data, wih = w.weightIH.data, whh = w.weightHH.data, bhh = w.biasHH?.data, whr = w.weightHR?.data
     let xwp = xw.data, hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
-    let hwp = hw.data, outp = output.data
+    let hwp = hw.data, outp = output.data, packedp = packedHH?.data
     let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil               // GRU's b_hn, (H)
     @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
     @inline(__always) func active(_ s: Int, _ b: Int) -> Bool { s < allActive || s < lengths[b] }
@@ -164,21 +179,36 @@ func fusedSequence<Scalar: TensorScalar>(
         }
     }
 
+    /// A part's rows of every gate block of W_hh, packed (see `packedHH`).
+    func packRecurrentWeights(_ u0: Int, _ u1: Int) {
+        guard let packedp else { return }
+        let n = u1 - u0
+        for g in 0..<G { (packedp + (G * u0 + g * n) * P).update(from: whh + (g * H + u0) * P, count: n * P) }
+    }
+
     /// Step s for hidden units [u0, u1) (all of them when unsplit).
     func forwardStep(_ s: Int, _ u0: Int, _ u1: Int) {
         let whole = u0 == 0 && u1 == H, n = u1 - u0
         let hPrev = hsp + s * B * P, hNext = hPrev + B * P
+        // This part's (B, G·n) recurrent pre-activations: row b at `hwPart + b * hwWidth`, gate blocks `hStride` apart.
+        let hwPart = whole ? hwp : hwp + (u0 == 0 ? 0 : hwSecond), hwWidth = whole ? GH : G * n, hStride = whole ? H : n
         if kind == .gruResetBefore {
             productWithTransposed(m: B, n: 2 * H, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
         } else if whole {
             productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
         } else {
-            for g in 0..<G {
-                productWithTransposed(m: B, n: n, k: P, a: hPrev, lda: P, b: whh + (g * H + u0) * P, ldb: P, c: hwp + g * H + u0, ldc: GH)
+            if G == 1 || packedp != nil {
+                let rows = packedp.map { $0 + G * u0 * P } ?? whh + u0 * P     // (G·n, P)
+                productWithTransposed(m: B, n: G * n, k: P, a: hPrev, lda: P, b: rows, ldb: P, c: hwPart, ldc: G * n)
+            } else {
+                for g in 0..<G {
+                    productWithTransposed(m: B, n: n, k: P, a: hPrev, lda: P, b: whh + (g * H + u0) * P, ldb: P,
+                                          c: hwPart + g * n, ldc: G * n)
+                }
             }
         }
         for b in 0..<B where active(s, b) {
-            let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwp + b * GH + u0
+            let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
             let g = gp + (s * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
             let unit = (s * B + b) * H + u0                                  // offset in (T, B, H) buffers
             let cp = csp.map { $0 + s * B * H + b * H + u0 }, cn = csp.map { $0 + (s + 1) * B * H + b * H + u0 }
@@ -189,9 +219,11 @@ func fusedSequence<Scalar: TensorScalar>(
                     rnnTanhRowForward(f32(xr), f32(hr), f32(hn), n); continue
                 case .lstm:
                     let m = projected ? auxp! + unit : hn
-                    lstmRowForward(f32(xr), f32(hr), f32(g), f32(cp!), f32(cn!), f32(m), f32(tcp! + unit), n, stride: H); continue
+                    lstmRowForward(f32(xr), f32(hr), f32(g), f32(cp!), f32(cn!), f32(m), f32(tcp! + unit), n, stride: H, hStride: hStride)
+                    continue
                 case .gru:
-                    gruRowForward(f32(xr), f32(hr), bhn.map { f32($0 + u0) }, f32(g), f32(hp), f32(hn), f32(auxp! + unit), n, stride: H)
+                    gruRowForward(f32(xr), f32(hr), bhn.map { f32($0 + u0) }, f32(g), f32(hp), f32(hn), f32(auxp! + unit), n,
+                                  stride: H, hStride: hStride)
                     continue
                 default: break
                 }
@@ -206,9 +238,9 @@ func fusedSequence<Scalar: TensorScalar>(
                 let m = projected ? auxp! + unit : hn
                 for j in 0..<n {
                     let i = Scalar.sigmoid(xr[j] + hr[j])
-                    let f = Scalar.sigmoid(xr[H + j] + hr[H + j])
-                    let gg = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j])
-                    let o = Scalar.sigmoid(xr[3 * H + j] + hr[3 * H + j])
+                    let f = Scalar.sigmoid(xr[H + j] + hr[hStride + j])
+                    let gg = Scalar.tanh(xr[2 * H + j] + hr[2 * hStride + j])
+                    let o = Scalar.sigmoid(xr[3 * H + j] + hr[3 * hStride + j])
                     g[j] = i; g[H + j] = f; g[2 * H + j] = gg; g[3 * H + j] = o
                     let c = f * cp[j] + i * gg
                     cn[j] = c
@@ -219,8 +251,8 @@ func fusedSequence<Scalar: TensorScalar>(
                 let hnSaved = auxp! + unit
                 for j in 0..<n {
                     let r = Scalar.sigmoid(xr[j] + hr[j])
-                    let z = Scalar.sigmoid(xr[H + j] + hr[H + j])
-                    let hnj = hr[2 * H + j] + (bhn?[u0 + j] ?? 0)
+                    let z = Scalar.sigmoid(xr[H + j] + hr[hStride + j])
+                    let hnj = hr[2 * hStride + j] + (bhn?[u0 + j] ?? 0)
                     let nn = Scalar.tanh(xr[2 * H + j] + r * hnj)
                     g[j] = r; g[H + j] = z; g[2 * H + j] = nn
                     hnSaved[j] = hnj
@@ -275,6 +307,7 @@ func fusedSequence<Scalar: TensorScalar>(
         BLASThreads.singleThreaded {
             let concurrent = PairParallel.run { part in
                 let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                packRecurrentWeights(u0, u1)
                 project(u0, u1)                      // a part's steps read only its own columns of xw
                 for s in 0..<T {
                     forwardStep(s, u0, u1)
@@ -284,6 +317,7 @@ func fusedSequence<Scalar: TensorScalar>(
             if concurrent {
                 fusedSplitForwardCount += 1
             } else {
+                packRecurrentWeights(0, mid); packRecurrentWeights(mid, H)
                 project(0, mid); project(mid, H)
                 for s in 0..<T { forwardStep(s, 0, mid); forwardStep(s, mid, H) }
             }
@@ -532,7 +566,7 @@ func fusedSequence<Scalar: TensorScalar>(
         return result
         }
     }
-    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw)) {}
+    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw, packedHH)) {}
     return FusedSequence(output: output, h: hFinal, c: cFinal, inputs: inputs, walk: walk)
 }
 
