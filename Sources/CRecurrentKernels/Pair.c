@@ -34,9 +34,13 @@ static _Thread_local int inside_region;
 // Back-off: part 0 times its barrier waits. When they exceed a third of a region's time the other
 // part was mostly not running (an oversubscribed machine: containers sharing two cores), where a
 // split costs far more than it saves, so the next regions are refused (callers run unsplit, with
-// BLAS's own threads) and the split is retried later.
+// BLAS's own threads) and the split is retried later. The refusals double with each bad region in
+// a row (4, 8, … 256) and a good region clears them: one hiccup (OpenBLAS's worker threads still
+// spinning after a threaded GEMM, a wake-up late) costs a few regions, not the next 256, while a
+// machine that stays oversubscribed still ends up refusing almost every region.
 static atomic_int adaptive = 1;
 static int refuse_next;                    // regions still to refuse (claimed-thread only)
+static int penalty;                        // refusals after the next bad region; 0 after a good one
 static double waited;                      // part 0's barrier waits in the current region, seconds
 static double seconds(void) {
     struct timespec t;
@@ -127,10 +131,15 @@ void rk_pair_run(rk_pair_task task, void *context) {
     wait_until(&finished, g);
     double end = seconds();
     waited += end - before;
-    if (waited > (end - start) / 3 && end - start > 20e-6) refuse_next = 256;
+    if (waited > (end - start) / 3 && end - start > 20e-6) {
+        penalty = penalty == 0 ? 4 : (penalty < 256 ? 2 * penalty : 256);
+        refuse_next = penalty;
+    } else {
+        penalty = 0;
+    }
 }
 
-void rk_pair_set_adaptive(int on) { atomic_store(&adaptive, on); refuse_next = 0; }
+void rk_pair_set_adaptive(int on) { atomic_store(&adaptive, on); refuse_next = 0; penalty = 0; }
 
 void rk_pair_barrier(long part) {
     long mine = atomic_fetch_add(&arrivals[part], 1) + 1;
