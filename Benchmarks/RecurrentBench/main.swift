@@ -140,6 +140,7 @@ func fmt(_ x: Double, _ width: Int, _ decimals: Int) -> String {
     return s
 }
 
+BLASThreads.relaunchWithShortIdleSpin()   // as the `recurrent` command does (see its documentation)
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 let threads = getenv("OPENBLAS_NUM_THREADS").map { String(cString: $0) } ?? "default"
 if !options.json {

@@ -21,6 +21,7 @@ struct RecurrentCommand: ParsableCommand {
 
     /// Parses the command line after expanding `--config FILE` into the options it holds.
     static func main() {
+        BLASThreads.relaunchWithShortIdleSpin()   // OpenBLAS's idle workers must not take the split steps' core
         let arguments: [String]
         do {
             arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))

@@ -3,6 +3,9 @@ import Accelerate
 #else
 import CBLAS
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The only file that calls BLAS. Every matrix product in the library goes through `gemm` here,
 // so a second backend (a GPU) replaces this file's bodies and nothing else.
@@ -74,6 +77,27 @@ public enum BLASThreads {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(previous) }
         return try body()
+        #endif
+    }
+
+    /// The spin of OpenBLAS's idle worker threads, in log2 cycles, that programs of this package ask for.
+    public static let idleSpinLog2Cycles = "4"
+
+    /// Re-executes the running program with `OPENBLAS_THREAD_TIMEOUT=4` unless that variable is set.
+    ///
+    /// After each threaded call, OpenBLAS's worker threads spin for 2^28 cycles (about 0.1 s) before
+    /// they sleep. On a 2-core machine they then take the core that the split recurrent steps'
+    /// helper thread (`PairParallel`) needs: part 0 waits at each step's barrier, the back-off
+    /// refuses the split, and a layer runs at one core's speed. RNN-256 training measured 82–118k
+    /// tokens/s with the default spin and 134–136k with a spin of 2^4 cycles (docs/BENCHMARKS.md).
+    /// OpenBLAS reads the variable only when it is loaded, hence the re-execution; a value the user
+    /// set is kept. Call it first thing in `main`. Linux with OpenBLAS only; if `execv` fails the
+    /// program simply continues with the default spin.
+    public static func relaunchWithShortIdleSpin() {
+        #if os(Linux) && !canImport(Accelerate)
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", idleSpinLog2Cycles, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
         #endif
     }
 }
