@@ -76,8 +76,9 @@ extension RecurrentCommand.Train {
             guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs, --min-count, --max-length and --beam must be positive")
             }
-            guard (2...26).contains(symbols), minSymbols >= 1, minSymbols <= maxSymbols, syntheticTrain > 0, syntheticEval > 0 else {
-                throw ValidationError("--symbols must be in 2...26, --min-symbols in 1...--max-symbols, and the synthetic sizes positive")
+            guard (2...26).contains(symbols), minSymbols >= 1, minSymbols <= maxSymbols, maxSymbols <= TranslationData.longestSyntheticSequence,
+                  (1...TranslationData.mostSyntheticPairs).contains(syntheticTrain), (1...TranslationData.mostSyntheticPairs).contains(syntheticEval) else {
+                throw ValidationError("--symbols must be in 2...26, --min-symbols in 1...--max-symbols (at most \(TranslationData.longestSyntheticSequence)), and the synthetic sizes in 1...\(TranslationData.mostSyntheticPairs)")
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }

@@ -12,6 +12,9 @@ struct TranslationData {
     /// Pairs the checkpoint says the run read from its file (nil for a synthetic task or an older checkpoint).
     let recordedPairs: Int?
 
+    /// Bounds on a checkpoint's synthetic-task sizes: the fields come from a file, and the pairs are generated in memory.
+    static let mostSyntheticPairs = 10_000_000, longestSyntheticSequence = 10_000
+
     /// - Parameters:
     ///   - description: the checkpoint's extra fields.
     ///   - data: the pair file; needed unless the run was on a synthetic task.
@@ -19,9 +22,11 @@ struct TranslationData {
         if let name = extra["synthetic"] {
             guard let task = SyntheticTask(rawValue: name), let symbols = extra["symbols"].flatMap(Int.init),
                   let low = extra["min_symbols"].flatMap(Int.init), let high = extra["max_symbols"].flatMap(Int.init), low >= 1, low <= high,
-                  (2...26).contains(symbols), let train = extra["synthetic_train"].flatMap(Int.init), train > 0,
-                  let count = extra["synthetic_eval"].flatMap(Int.init), count > 0, let seed = extra["split_seed"].flatMap(UInt64.init) else {
-                throw ValidationError("the checkpoint's synthetic-task description is incomplete")
+                  high <= Self.longestSyntheticSequence, (2...26).contains(symbols),
+                  let train = extra["synthetic_train"].flatMap(Int.init), (1...Self.mostSyntheticPairs).contains(train),
+                  let count = extra["synthetic_eval"].flatMap(Int.init), (1...Self.mostSyntheticPairs).contains(count),
+                  let seed = extra["split_seed"].flatMap(UInt64.init) else {
+                throw ValidationError("the checkpoint's synthetic-task description is incomplete or out of range")
             }
             corpus = task.corpus(train: train, validation: count, test: count, lengths: low...high, symbols: symbols, seed: seed)
             all = corpus.train + corpus.validation + corpus.test

@@ -1,4 +1,5 @@
 import Foundation
+import RecurrentIO
 import XCTest
 
 /// `recurrent train translate`, `translate` and `eval translate` end to end on a tiny synthetic task.
@@ -48,6 +49,14 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(badAttention.error.contains("--attention must be one of"), badAttention.error)
         let both = try run(["train", "translate", "--synthetic", "reverse", "--data", "x.tsv"])
         XCTAssertNotEqual(both.status, 0)
+        // A checkpoint whose synthetic-task sizes would have eval generate 10¹² pairs is refused, not obeyed.
+        var tampered = try Checkpoint.load(from: checkpoint)
+        tampered.extra["synthetic_train"] = "1000000000000"
+        let huge = folder.appendingPathComponent("huge.safetensors")
+        try tampered.save(to: huge)
+        let refused = try run(["eval", "translate", "--checkpoint", huge.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.error.contains("synthetic-task description is incomplete or out of range"), refused.error)
     }
 
     func testAnotherTasksCheckpointIsRefused() throws {
