@@ -45,6 +45,16 @@ void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count
 /// y[r] (=|+=) W[r, 0..<k] · x for r in [row0, row1); GEMV.swift's gemvRowRange.
 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate);
 
+/// Floats `rk_pack_panels` writes for an (n, k) operand: n rounded up to a multiple of 16, times k.
+long rk_packed_panel_size(long n, long k);
+/// Packs the operand B (n, k) of `rk_sgemm_packed`, element (j, p) read at src[j·sj + p·sp], into panels of
+/// 16 rows (SmallGEMMAVX2.c); dst holds `rk_packed_panel_size(n, k)` floats. Needs AVX2 + FMA.
+void rk_pack_panels(const float *src, long sj, long sp, long n, long k, float *dst);
+/// C (m, n; row stride ldc) = bias + A (m, k; row stride lda) · Bᵀ for B packed by `rk_pack_panels`, bias
+/// (n values, added to every row) or null; one thread, overwrites C. Needs AVX2 + FMA.
+void rk_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
+                     float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif

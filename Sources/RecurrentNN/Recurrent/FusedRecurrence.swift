@@ -137,7 +137,19 @@ func fusedSequence<Scalar: TensorScalar>(
     let hw = Scratch<Scalar>(splittable ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
     // Split, G > 1: W_hh's rows by part, (G·mid, P) then (G·(H−mid), P), each part's gate blocks in order.
     // (One gate: a part's rows are already contiguous in W_hh. Not packed: G products per part and step.)
-    let packedHH = splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
+    // Float with AVX2: every step's product on the small-GEMM kernel, W_hh packed into panels once per call
+    // (PanelPackedWeights.swift), per part and gate block when split. Only where the product would run on
+    // one thread anyway (a split part, a direction on its own core, a step too small for two), so the
+    // choice depends on shapes only. GRU with reset before needs W_hn on r ⊙ h mid-step: sgemm.
+    let usesPanels = isFloat && smallGEMMUsesAVX2 && kind != .gruResetBefore && B > 1 && T >= fusedPackMinimumSteps
+        && (splittable || B * GH * P < fusedSplitMinimumWork || BLASThreads.isSingleThreaded)
+    let panels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
+        ? Array(repeating: (mid, P), count: G) + Array(repeating: (H - mid, P), count: G) : [(GH, P)])
+    // The input projection over all steps on the same kernel (it beats sgemm there too: 98 against 89–91
+    // GFLOP/s at (T·B, G·n, I) = (1600, 512, 256)), W_ih packed the same way, the biases added by the kernel.
+    let inputPanels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
+        ? Array(repeating: (mid, I), count: G) + Array(repeating: (H - mid, I), count: G) : [(GH, I)])
+    let packedHH = !usesPanels && splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
     let output = Tensor<Scalar>(zeros: [T, B, P])                                      // (T, B, P), time-indexed
     hs.data.update(from: h0.data, count: B * P)
     if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
@@ -162,6 +174,23 @@ func fusedSequence<Scalar: TensorScalar>(
 
     /// Input projection of units [u0, u1) of every gate, all steps, plus the folded biases.
     func project(_ u0: Int, _ u1: Int) {
+        if let inputPanels {
+            let whole = u0 == 0 && u1 == H, first = u0 == 0 ? 0 : G
+            (bias ?? []).withUnsafeBufferPointer { buffer in
+                let bp = bias == nil ? nil : UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
+                if whole {
+                    inputPanels.pack(0, from: f32(wih), rowStride: I, depthStride: 1)
+                    inputPanels.product(0, m: T * B, a: f32(xp), lda: I, bias: bp, c: f32(xwp), ldc: GH)
+                    return
+                }
+                for g in 0..<G {
+                    inputPanels.pack(first + g, from: f32(wih + (g * H + u0) * I), rowStride: I, depthStride: 1)
+                    inputPanels.product(first + g, m: T * B, a: f32(xp), lda: I, bias: bp.map { $0 + g * H + u0 },
+                                        c: f32(xwp + g * H + u0), ldc: GH)
+                }
+            }
+            return
+        }
         if u0 == 0 && u1 == H {
             productWithTransposed(m: T * B, n: GH, k: I, a: xp, lda: I, b: wih, ldb: I, c: xwp, ldc: GH)
         } else {
@@ -181,8 +210,13 @@ func fusedSequence<Scalar: TensorScalar>(
 
     /// A part's rows of every gate block of W_hh, packed (see `packedHH`).
     func packRecurrentWeights(_ u0: Int, _ u1: Int) {
-        guard let packedp else { return }
         let n = u1 - u0
+        if let panels {                                    // block (part, g): rows g·H + u0 ..< g·H + u1
+            let first = u0 == 0 ? 0 : G
+            for g in 0..<G { panels.pack(first + g, from: f32(whh + (g * H + u0) * P), rowStride: P, depthStride: 1) }
+            return
+        }
+        guard let packedp else { return }
         for g in 0..<G { (packedp + (G * u0 + g * n) * P).update(from: whh + (g * H + u0) * P, count: n * P) }
     }
 
@@ -192,7 +226,14 @@ func fusedSequence<Scalar: TensorScalar>(
         let hPrev = hsp + s * B * P, hNext = hPrev + B * P
         // This part's (B, G·n) recurrent pre-activations: row b at `hwPart + b * hwWidth`, gate blocks `hStride` apart.
         let hwPart = whole ? hwp : hwp + (u0 == 0 ? 0 : hwSecond), hwWidth = whole ? GH : G * n, hStride = whole ? H : n
-        if kind == .gruResetBefore {
+        if let panels {
+            if whole {
+                panels.product(0, m: B, a: f32(hPrev), lda: P, c: f32(hwp), ldc: GH)
+            } else {
+                let first = u0 == 0 ? 0 : G
+                for g in 0..<G { panels.product(first + g, m: B, a: f32(hPrev), lda: P, c: f32(hwPart + g * n), ldc: G * n) }
+            }
+        } else if kind == .gruResetBefore {
             productWithTransposed(m: B, n: 2 * H, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
         } else if whole {
             productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH)
@@ -323,6 +364,7 @@ func fusedSequence<Scalar: TensorScalar>(
             }
         }
     } else {
+        if let panels { panels.pack(0, from: f32(whh), rowStride: P, depthStride: 1) }
         project(0, H)
         for s in 0..<T { forwardStep(s, 0, H) }
     }
@@ -356,6 +398,14 @@ func fusedSequence<Scalar: TensorScalar>(
         let dhp = dh.data, dcp = dc.data, dGxp = dGx.data, dGhp = dGh.data, dmp = dm.data, dhNewp = dhNew.data
         let dhProjectedp = dhProjected?.data, directp = direct?.data
         let recurrentGates = kind == .gruResetBefore ? 2 * H : GH
+        // The ∂h product's operand, W_hh's columns of each part (all P when unsplit) over its gate rows, in
+        // panels for the small-GEMM kernel: block 0 columns [0, mid) (or all), block 1 [mid, H).
+        let backPanels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
+            ? [(mid, recurrentGates), (H - mid, recurrentGates)] : [(P, recurrentGates)])
+        func packBackward(_ part: Int) {
+            let p0 = part == 0 ? 0 : mid
+            backPanels?.pack(part, from: f32(whh + p0), rowStride: 1, depthStride: P)
+        }
 
         /// Step s for units [u0, u1): the gate gradients (`gates`), then this part's columns of ∂h_{s-1}
         /// (`product`), with the barrier between them when a part does both.
@@ -455,8 +505,12 @@ func fusedSequence<Scalar: TensorScalar>(
             if doGates && doProduct && !whole { PairParallel.barrier(part) }  // the product reads both parts' gate gradients
             guard doProduct else { return }
             // ∂L/∂h_{s-1} (this part's columns) = dGates_h · W_hh: (B, G·H)·(G·H, P), over the gates that read h directly.
-            Scalar.gemm(transA: false, transB: false, m: B, n: pn, k: recurrentGates, alpha: 1, a: dGhp + s * B * GH, lda: GH,
-                        b: whh + p0, ldb: P, beta: 0, c: dhNewp + p0, ldc: P)
+            if let backPanels {
+                backPanels.product(whole || u0 == 0 ? 0 : 1, m: B, a: f32(dGhp + s * B * GH), lda: GH, c: f32(dhNewp + p0), ldc: P)
+            } else {
+                Scalar.gemm(transA: false, transB: false, m: B, n: pn, k: recurrentGates, alpha: 1, a: dGhp + s * B * GH, lda: GH,
+                            b: whh + p0, ldb: P, beta: 0, c: dhNewp + p0, ldc: P)
+            }
             for b in 0..<B where active(s, b) {
                 let dst = dhp + b * P + p0, src = dhNewp + b * P + p0
                 if let directp {
@@ -474,9 +528,11 @@ func fusedSequence<Scalar: TensorScalar>(
                 BLASThreads.singleThreaded {
                     let concurrent = PairParallel.run { part in
                         let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
+                        packBackward(part)
                         for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, u0, u1, part: part, squares: sqp) }
                     }
                     if !concurrent {                 // the same partition, one part after the other
+                        packBackward(0); packBackward(1)
                         for s in stride(from: T - 1, through: 0, by: -1) {
                             backwardStep(s, 0, mid, part: 0, squares: sqp, product: false)
                             backwardStep(s, mid, H, part: 1, squares: sqp, product: false)
@@ -486,6 +542,7 @@ func fusedSequence<Scalar: TensorScalar>(
                     }
                 }
             } else {
+                packBackward(0)
                 for s in stride(from: T - 1, through: 0, by: -1) { backwardStep(s, 0, H, part: 0, squares: sqp) }
             }
         }
@@ -562,11 +619,11 @@ func fusedSequence<Scalar: TensorScalar>(
             })
         }
         // The loops above used raw pointers into these buffers: keep them alive up to here.
-        withExtendedLifetime((dGx, dGh, dGxTime, dhProjected, dm, dhNew, direct)) {}
+        withExtendedLifetime((dGx, dGh, dGxTime, dhProjected, dm, dhNew, direct, backPanels?.storage)) {}
         return result
         }
     }
-    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw, packedHH)) {}
+    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw, packedHH, panels?.storage, inputPanels?.storage)) {}
     return FusedSequence(output: output, h: hFinal, c: cFinal, inputs: inputs, walk: walk)
 }
 

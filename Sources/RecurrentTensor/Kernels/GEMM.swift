@@ -80,6 +80,16 @@ public enum BLASThreads {
         #endif
     }
 
+    /// Whether sgemm runs on one thread now (inside `singleThreaded`, or OpenBLAS set to one thread).
+    /// Accelerate: false (it chooses its own threads).
+    public static var isSingleThreaded: Bool {
+        #if canImport(Accelerate)
+        return false
+        #else
+        return openblas_get_num_threads() == 1
+        #endif
+    }
+
     /// The spin of OpenBLAS's idle worker threads, in log2 cycles, that programs of this package ask for.
     public static let idleSpinLog2Cycles = "4"
 

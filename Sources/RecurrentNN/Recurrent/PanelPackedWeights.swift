@@ -1,0 +1,43 @@
+import CRecurrentKernels
+import RecurrentTensor
+
+// The recurrent steps' products on the small-GEMM kernel of CRecurrentKernels/SmallGEMMAVX2.c: the
+// weight operand is packed once per sequence (forward) or per backward walk into 16-row panels, and
+// every step then runs C = A·Bᵀ against it at 91–100 GFLOP/s on one core, where OpenBLAS's sgemm,
+// which packs both operands at every call, runs the same shapes at 63–81 (docs/BENCHMARKS.md).
+
+/// Whether Float recurrent steps may use the small-GEMM kernel (AVX2 + FMA present). Tests turn it off
+/// to compare against the sgemm path.
+nonisolated(unsafe) var smallGEMMUsesAVX2 = rk_has_avx2_fma() != 0
+
+/// Blocks of a weight operand packed for `rk_sgemm_packed`, each block B (n, k) with its own panels.
+struct PanelPackedWeights {
+    let storage: Scratch<Float>
+    /// Start of each block in `storage`, in floats.
+    let offsets: [Int]
+    let sizes: [(n: Int, k: Int)]
+
+    /// Room for blocks of the given (rows, depth); nothing packed yet.
+    init(blocks sizes: [(n: Int, k: Int)]) {
+        var offsets: [Int] = [], total = 0
+        for (n, k) in sizes { offsets.append(total); total += rk_packed_panel_size(n, k) }
+        self.sizes = sizes
+        self.offsets = offsets
+        storage = Scratch<Float>(Swift.max(total, 1), zeroed: false)
+    }
+
+    /// Packs block `index` from `source`, whose element (j, p) (row j of B, depth p) is at
+    /// source[j·rowStride + p·depthStride].
+    func pack(_ index: Int, from source: UnsafePointer<Float>, rowStride: Int, depthStride: Int) {
+        let (n, k) = sizes[index]
+        rk_pack_panels(source, rowStride, depthStride, n, k, storage.data + offsets[index])
+    }
+
+    /// c (m, n; ldc) = bias + a (m, k; lda) · Bᵀ for block `index`; bias: n values added to every row, or nil.
+    @inline(__always)
+    func product(_ index: Int, m: Int, a: UnsafePointer<Float>, lda: Int, bias: UnsafePointer<Float>? = nil,
+                 c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let (n, k) = sizes[index]
+        rk_sgemm_packed(m, n, k, a, lda, storage.data + offsets[index], bias, c, ldc)
+    }
+}
