@@ -115,3 +115,96 @@ final class GateKernelDispatchTests: XCTestCase {
         for (p, q) in zip(y1.scalars, y2.scalars) { let tolerance: Float = 1e-5 * Swift.max(1, Swift.abs(q)); XCTAssertEqual(p, q, accuracy: tolerance) }
     }
 }
+
+/// Inference keeps no per-step history (FusedRecurrence.swift: two slots of state, one step of gates);
+/// what it computes is bit for bit what a forward that records the graph computes, for every kind,
+/// split or not, with variable lengths, both directions and a projection.
+final class InferenceWithoutHistoryTests: XCTestCase {
+    func testForwardWithoutGradEqualsRecordedForward() {
+        let (saved, savedPack) = (fusedSplitMinimumWork, fusedPackMinimumSteps)
+        defer { fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true) }
+        PairParallel.setAdaptive(false)
+        fusedPackMinimumSteps = 0
+        for split in [false, true] {
+            fusedSplitMinimumWork = split ? 0 : Int.max
+            for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru, .gruResetBefore] {
+                for (bidirectional, lengths, projection) in [(false, nil, 0), (true, [9, 4, 7] as [Int]?, 0), (false, [2, 9, 5], 3)] {
+                    if projection > 0 && kind != .lstm { continue }
+                    var rng = RandomGenerator(seed: 3)
+                    let layer = RecurrentLayer<Float>(kind: kind, inputSize: 5, hiddenSize: 20, numLayers: 2, bias: true, batchFirst: false,
+                                                      dropout: 0, bidirectional: bidirectional, merge: .concat, projSize: projection,
+                                                      generator: &rng)
+                    let x = Tensor<Float>.normal([9, 3, 5], generator: &rng)
+                    let (recorded, recordedState) = layer(x, lengths: lengths)
+                    XCTAssertTrue(recorded.requiresGrad)                 // the weights want gradients: history kept
+                    let (inferred, inferredState) = withoutGrad { layer(x, lengths: lengths) }
+                    XCTAssertFalse(inferred.requiresGrad)
+                    let label = "\(kind) split=\(split) bidirectional=\(bidirectional) projection=\(projection)"
+                    XCTAssertEqual(recorded.scalars, inferred.scalars, label)
+                    XCTAssertEqual(recordedState.h.scalars, inferredState.h.scalars, label)
+                    XCTAssertEqual(recordedState.c?.scalars, inferredState.c?.scalars, label)
+                }
+            }
+        }
+    }
+}
+
+/// The small-GEMM kernel of the recurrent steps (CRecurrentKernels/SmallGEMMAVX2.c, PanelPackedWeights.swift)
+/// against the naive product, and layers using it against layers using sgemm.
+final class SmallGEMMTests: XCTestCase {
+    /// Odd shapes: every row-block size 1–6 and the split remainders, partial last panels, odd depths, a
+    /// bias, a strided C, and both ways of reading the packed operand (rows of W, or columns).
+    func testPackedProductMatchesNaiveProduct() throws {
+        guard smallGEMMUsesAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        var rng = RandomGenerator(seed: 9)
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (7, 16, 33), (13, 40, 64), (32, 100, 57), (11, 8, 250)] {
+            for transposedSource in [false, true] {
+                for withBias in [false, true] {
+                    let a = Tensor<Float>.normal([m, k], generator: &rng)
+                    // B (n, k): read from W (n, k) row by row, or from Wᵀ stored (k, n) column by column.
+                    let w = Tensor<Float>.normal(transposedSource ? [k, n] : [n, k], generator: &rng)
+                    let bias = Tensor<Float>.normal([n], generator: &rng)
+                    let packed = PanelPackedWeights(blocks: [(n, k)])
+                    packed.pack(0, from: w.data, rowStride: transposedSource ? 1 : k, depthStride: transposedSource ? n : 1)
+                    let ldc = n + 3
+                    let c = Tensor<Float>.full([m, ldc], 7)      // the 3 extra columns must stay untouched
+                    packed.product(0, m: m, a: a.data, lda: k, bias: withBias ? UnsafePointer(bias.data) : nil, c: c.data, ldc: ldc)
+                    let expected = Tensor<Float>.zeros([m, n])
+                    gemmNaive(transA: false, transB: !transposedSource, m: m, n: n, k: k, alpha: 1, a: a.data, lda: k,
+                              b: w.data, ldb: transposedSource ? n : k, beta: 0, c: expected.data, ldc: n)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            let want = expected.data[i * n + j] + (withBias ? bias.data[j] : 0)
+                            XCTAssertEqual(c.data[i * ldc + j], want, accuracy: 1e-5 * Float(k).squareRoot() * Swift.max(1, abs(want)),
+                                           "m=\(m) n=\(n) k=\(k) (\(i), \(j))")
+                        }
+                        for j in n..<ldc { XCTAssertEqual(c.data[i * ldc + j], 7) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A Float layer's outputs and gradients with the small-GEMM steps agree with the sgemm steps to 1e-5
+    /// relative (long enough sequences to take the packed path, split and unsplit).
+    func testLayersMatchTheSgemmPath() throws {
+        guard smallGEMMUsesAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        let savedPack = fusedPackMinimumSteps
+        defer { smallGEMMUsesAVX2 = true; fusedPackMinimumSteps = savedPack }
+        fusedPackMinimumSteps = 0
+        for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
+            for (H, bidirectional, lengths, split) in [(20, true, [6, 2, 4] as [Int]?, true), (37, false, nil, true), (9, false, [1, 6, 3], false)] {
+                smallGEMMUsesAVX2 = true
+                let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split)
+                smallGEMMUsesAVX2 = false
+                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split)
+                XCTAssertEqual(a.count, b.count)
+                for (i, (u, v)) in zip(a, b).enumerated() {
+                    var worst: Float = 0
+                    for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
+                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(kind) H=\(H) split=\(split) value \(i)")
+                }
+            }
+        }
+    }
+}

@@ -119,6 +119,13 @@ func fusedSequence<Scalar: TensorScalar>(
     // Every row of every step is written when all sequences are full, so scratch needs no zero fill.
     let zeroFill = !lengths.allSatisfy { $0 == T }
     let allActive = lengths.min() ?? T                      // steps below this have every row active
+    // Inference (no node will be recorded, by `Tensor.record`'s own test, so backward never runs): no
+    // per-step history, only what the next step reads: two slots of h and c, one step of gates. Saves
+    // writing (T, B, G·H) of gates nobody reads, and its pages (lstm2-512: 52 MB per layer).
+    let keepsHistory = isGradEnabled && ([x, h0] + (c0.map { [$0] } ?? []) + w.tensors).contains { $0.requiresGrad }
+    let historySteps = keepsHistory ? T : 1
+    @inline(__always) func hist(_ s: Int) -> Int { keepsHistory ? s : 0 }       // step index into gates, tanhC, aux
+    @inline(__always) func slot(_ s: Int) -> Int { keepsHistory ? s : s & 1 }   // state index into hs, cs
     let isFloat = Scalar.self == Float.self
     // Split over two cores when the step is one product plus a unit-wise pass and big enough.
     let splittable = !projected && kind != .gruResetBefore && H >= 2 && B * GH * P >= fusedSplitMinimumWork
@@ -126,12 +133,13 @@ func fusedSequence<Scalar: TensorScalar>(
 
     // Buffers; raw pointers are taken once, outside the loops (no reference counting per step).
     let xw = Scratch<Scalar>(T * B * GH, zeroed: false)                                // (T, B, G·H) x·W_ihᵀ + folded biases
-    let hs = Scratch<Scalar>((T + 1) * B * P, zeroed: zeroFill)                        // (T+1, B, P): hs[s] = h before step s
-    let cs = isLSTM ? Scratch<Scalar>((T + 1) * B * H, zeroed: zeroFill) : nil         // (T+1, B, H)
-    let tanhC = isLSTM ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil            // (T, B, H) tanh(c_t), for backward
-    let gates = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)                          // (T, B, G·H) activated gates
+    let stateSlots = keepsHistory ? T + 1 : 2
+    let hs = Scratch<Scalar>(stateSlots * B * P, zeroed: zeroFill)                     // (T+1, B, P): hs[s] = h before step s
+    let cs = isLSTM ? Scratch<Scalar>(stateSlots * B * H, zeroed: zeroFill) : nil      // (T+1, B, H)
+    let tanhC = isLSTM ? Scratch<Scalar>(historySteps * B * H, zeroed: zeroFill) : nil // (T, B, H) tanh(c_t), for backward
+    let gates = Scratch<Scalar>(historySteps * B * GH, zeroed: zeroFill)               // (T, B, G·H) activated gates
     // (T, B, H): GRU: W_hn h + b_hn (reset after) or r ⊙ h (reset before); LSTM with projection: o ⊙ tanh c.
-    let aux = (isGRU || projected) ? Scratch<Scalar>(T * B * H, zeroed: zeroFill) : nil
+    let aux = (isGRU || projected) ? Scratch<Scalar>(historySteps * B * H, zeroed: zeroFill) : nil
     // (B, G·H) per-step h·W_hhᵀ; split: part 0's (B, G·mid) then part 1's (B, G·(H−mid)) from `hwSecond`.
     let hwSecond = (B * G * mid + 15) & ~15                                            // 64-byte apart: no shared line
     let hw = Scratch<Scalar>(splittable ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
@@ -223,7 +231,7 @@ func fusedSequence<Scalar: TensorScalar>(
     /// Step s for hidden units [u0, u1) (all of them when unsplit).
     func forwardStep(_ s: Int, _ u0: Int, _ u1: Int) {
         let whole = u0 == 0 && u1 == H, n = u1 - u0
-        let hPrev = hsp + s * B * P, hNext = hPrev + B * P
+        let hPrev = hsp + slot(s) * B * P, hNext = hsp + slot(s + 1) * B * P
         // This part's (B, G·n) recurrent pre-activations: row b at `hwPart + b * hwWidth`, gate blocks `hStride` apart.
         let hwPart = whole ? hwp : hwp + (u0 == 0 ? 0 : hwSecond), hwWidth = whole ? GH : G * n, hStride = whole ? H : n
         if let panels {
@@ -250,9 +258,9 @@ func fusedSequence<Scalar: TensorScalar>(
         }
         for b in 0..<B where active(s, b) {
             let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
-            let g = gp + (s * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
-            let unit = (s * B + b) * H + u0                                  // offset in (T, B, H) buffers
-            let cp = csp.map { $0 + s * B * H + b * H + u0 }, cn = csp.map { $0 + (s + 1) * B * H + b * H + u0 }
+            let g = gp + (hist(s) * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
+            let unit = (hist(s) * B + b) * H + u0                            // offset in (T, B, H) buffers
+            let cp = csp.map { $0 + slot(s) * B * H + b * H + u0 }, cn = csp.map { $0 + slot(s + 1) * B * H + b * H + u0 }
             if isFloat {
                 // Float: SIMD gate kernels with the vectorised activations (FusedGateKernels.swift).
                 switch kind {
@@ -310,12 +318,12 @@ func fusedSequence<Scalar: TensorScalar>(
         }
         if kind == .gruResetBefore {
             // n needs W_hn (r ⊙ h): a second GEMM once every row's r is known. Inactive rows of aux are zero.
-            let rh = auxp! + s * B * H
+            let rh = auxp! + hist(s) * B * H
             Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
                         b: whh + 2 * H * P, ldb: P, beta: 0, c: hwp + 2 * H, ldc: GH)
             for b in 0..<B where active(s, b) {
                 let xr = xwp + (time(s, b) * B + b) * GH, hr = hwp + b * GH
-                let g = gp + (s * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
+                let g = gp + (hist(s) * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
                 for j in 0..<H {
                     let nn = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j] + (bhh?[2 * H + j] ?? 0))
                     let z = g[H + j]
@@ -326,7 +334,7 @@ func fusedSequence<Scalar: TensorScalar>(
         }
         if let whr {
             // h = m · W_hrᵀ: (B, H)·(H, P)
-            Scalar.gemm(transA: false, transB: true, m: B, n: P, k: H, alpha: 1, a: auxp! + s * B * H, lda: H,
+            Scalar.gemm(transA: false, transB: true, m: B, n: P, k: H, alpha: 1, a: auxp! + hist(s) * B * H, lda: H,
                         b: whr, ldb: H, beta: 0, c: hNext, ldc: P)
         }
         // Output rows of active sequences; finished ones carry their state.
@@ -336,7 +344,7 @@ func fusedSequence<Scalar: TensorScalar>(
                 (outp + (time(s, b) * B + b) * P + p0).update(from: hNext + b * P + p0, count: pn)
             } else {
                 (hNext + b * P + p0).update(from: hPrev + b * P + p0, count: pn)
-                if let csp { (csp + (s + 1) * B * H + b * H + u0).update(from: csp + s * B * H + b * H + u0, count: n) }
+                if let csp { (csp + slot(s + 1) * B * H + b * H + u0).update(from: csp + slot(s) * B * H + b * H + u0, count: n) }
             }
         }
     }
@@ -370,9 +378,9 @@ func fusedSequence<Scalar: TensorScalar>(
     }
 
     let hFinal = Tensor<Scalar>(zeros: [B, P])
-    hFinal.data.update(from: hsp + T * B * P, count: B * P)
+    hFinal.data.update(from: hsp + slot(T) * B * P, count: B * P)
     let cFinal = csp.map { csp -> Tensor<Scalar> in
-        let c = Tensor<Scalar>(zeros: [B, H]); c.data.update(from: csp + T * B * H, count: B * H); return c
+        let c = Tensor<Scalar>(zeros: [B, H]); c.data.update(from: csp + slot(T) * B * H, count: B * H); return c
     }
 
     let inputs = [x, h0] + (c0.map { [$0] } ?? []) + w.tensors
@@ -380,6 +388,9 @@ func fusedSequence<Scalar: TensorScalar>(
     // pointers below are re-derived from them.
     // (Not xw: backward never reads the input projection, and it is as big as the gates.)
     let walk = { [hs, cs, tanhC, gates, aux] (grads: [Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?] in
+        // No history means no input of this sequence wanted a gradient (only reachable when a bidirectional
+        // layer's node is recorded for the other direction's sake): nothing to compute.
+        guard keepsHistory else { return { [Tensor<Scalar>?](repeating: nil, count: inputs.count) } }
         let hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
         // ---- BPTT: one reverse walk over the steps ----
         let dh = Tensor<Scalar>(zeros: [B, P])                               // (B, P) ∂L/∂h carried backwards
