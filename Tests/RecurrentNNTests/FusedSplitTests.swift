@@ -193,7 +193,9 @@ final class SmallGEMMTests: XCTestCase {
         defer { smallGEMMUsesAVX2 = true; fusedPackMinimumSteps = savedPack }
         fusedPackMinimumSteps = 0
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
-            for (H, bidirectional, lengths, split) in [(20, true, [6, 2, 4] as [Int]?, true), (37, false, nil, true), (9, false, [1, 6, 3], false)] {
+            // Full lengths project each step's rows per step (both directions); variable lengths all at once.
+            for (H, bidirectional, lengths, split) in [(20, true, [6, 2, 4] as [Int]?, true), (37, false, nil, true), (9, false, [1, 6, 3], false),
+                                                       (12, true, nil, true), (10, true, nil, false)] {
                 smallGEMMUsesAVX2 = true
                 let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split)
                 smallGEMMUsesAVX2 = false

@@ -173,6 +173,15 @@ func fusedSequence<Scalar: TensorScalar>(
         if let bhhAll { for j in 0..<foldedHH { b[j] += bhhAll[j] } }
         count = GH
     }
+    // Full-length batches (step s reads the B rows of one time, s or T−1−s) project each step's rows just
+    // before the step, so the gate pass reads them from cache, not from a (T, B, G·H) buffer written long
+    // before (LSTM-256 training +8 %, inference +5 %).
+    let projectsPerStep = inputPanels != nil && !zeroFill
+    let foldedBias = inputPanels == nil ? nil : bias.map { bias -> Scratch<Scalar> in
+        let copy = Scratch<Scalar>(GH, zeroed: false)
+        bias.withUnsafeBufferPointer { copy.data.update(from: $0.baseAddress!, count: GH) }
+        return copy
+    }
     let xp = x.data, wih = w.weightIH.data, whh = w.weightHH.data, bhh = w.biasHH?.data, whr = w.weightHR?.data
     let xwp = xw.data, hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
     let hwp = hw.data, outp = output.data, packedp = packedHH?.data
@@ -181,22 +190,17 @@ func fusedSequence<Scalar: TensorScalar>(
     @inline(__always) func active(_ s: Int, _ b: Int) -> Bool { s < allActive || s < lengths[b] }
 
     /// Input projection of units [u0, u1) of every gate, all steps, plus the folded biases.
+    /// With the small-GEMM kernel: packs W_ih's rows of units [u0, u1), then projects every step at once,
+    /// or nothing yet when each step projects its own rows (`projectsPerStep`).
     func project(_ u0: Int, _ u1: Int) {
         if let inputPanels {
-            let whole = u0 == 0 && u1 == H, first = u0 == 0 ? 0 : G
-            (bias ?? []).withUnsafeBufferPointer { buffer in
-                let bp = bias == nil ? nil : UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
-                if whole {
-                    inputPanels.pack(0, from: f32(wih), rowStride: I, depthStride: 1)
-                    inputPanels.product(0, m: T * B, a: f32(xp), lda: I, bias: bp, c: f32(xwp), ldc: GH)
-                    return
-                }
-                for g in 0..<G {
-                    inputPanels.pack(first + g, from: f32(wih + (g * H + u0) * I), rowStride: I, depthStride: 1)
-                    inputPanels.product(first + g, m: T * B, a: f32(xp), lda: I, bias: bp.map { $0 + g * H + u0 },
-                                        c: f32(xwp + g * H + u0), ldc: GH)
-                }
+            let first = u0 == 0 ? 0 : G
+            if u0 == 0 && u1 == H {
+                inputPanels.pack(0, from: f32(wih), rowStride: I, depthStride: 1)
+            } else {
+                for g in 0..<G { inputPanels.pack(first + g, from: f32(wih + (g * H + u0) * I), rowStride: I, depthStride: 1) }
             }
+            if !projectsPerStep { projectRows(0, T * B, u0, u1) }
             return
         }
         if u0 == 0 && u1 == H {
@@ -213,6 +217,21 @@ func fusedSequence<Scalar: TensorScalar>(
                 let row = xwp + r * GH
                 for g in 0..<G { for j in (g * H + u0)..<(g * H + u1) { row[j] += bp[j] } }
             }
+        }
+    }
+
+    /// Rows [r0, r1) of the (T·B, G·H) input projection, units [u0, u1), biases included (small-GEMM kernel).
+    func projectRows(_ r0: Int, _ r1: Int, _ u0: Int, _ u1: Int) {
+        guard let inputPanels else { return }
+        let bp = foldedBias.map { UnsafePointer(f32($0.data)) }
+        if u0 == 0 && u1 == H {
+            inputPanels.product(0, m: r1 - r0, a: f32(xp + r0 * I), lda: I, bias: bp, c: f32(xwp + r0 * GH), ldc: GH)
+            return
+        }
+        let first = u0 == 0 ? 0 : G
+        for g in 0..<G {
+            inputPanels.product(first + g, m: r1 - r0, a: f32(xp + r0 * I), lda: I, bias: bp.map { $0 + g * H + u0 },
+                                c: f32(xwp + r0 * GH + g * H + u0), ldc: GH)
         }
     }
 
@@ -234,6 +253,10 @@ func fusedSequence<Scalar: TensorScalar>(
         let hPrev = hsp + slot(s) * B * P, hNext = hsp + slot(s + 1) * B * P
         // This part's (B, G·n) recurrent pre-activations: row b at `hwPart + b * hwWidth`, gate blocks `hStride` apart.
         let hwPart = whole ? hwp : hwp + (u0 == 0 ? 0 : hwSecond), hwWidth = whole ? GH : G * n, hStride = whole ? H : n
+        if projectsPerStep {                                             // step s reads the rows of time t
+            let t = reverse ? T - 1 - s : s
+            projectRows(t * B, (t + 1) * B, u0, u1)
+        }
         if let panels {
             if whole {
                 panels.product(0, m: B, a: f32(hPrev), lda: P, c: f32(hwp), ldc: GH)
@@ -634,7 +657,7 @@ func fusedSequence<Scalar: TensorScalar>(
         return result
         }
     }
-    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw, packedHH, panels?.storage, inputPanels?.storage)) {}
+    withExtendedLifetime((xw, hs, cs, tanhC, gates, aux, hw, packedHH, panels?.storage, inputPanels?.storage, foldedBias)) {}
     return FusedSequence(output: output, h: hFinal, c: cFinal, inputs: inputs, walk: walk)
 }
 

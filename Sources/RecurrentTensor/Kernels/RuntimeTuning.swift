@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of the process that the libraries below read only when they load, so a program applies them
+/// by re-executing itself once (`relaunchIfUntuned`, which `recurrent` and `recurrent-bench` call first).
+///
+/// * `OPENBLAS_THREAD_TIMEOUT=4`: OpenBLAS's idle workers spin 2^4 cycles, not 2^28, so they leave the
+///   split steps' second core alone (`BLASThreads.relaunchWithShortIdleSpin`).
+/// * glibc's allocator keeps blocks up to 32 MiB on its heap and up to 1 GiB of freed memory mapped. A
+///   training step frees and reallocates the same multi-megabyte tensors at every step; by default glibc
+///   serves them with fresh mappings and trims the heap, so every step pays page faults and page clearing
+///   again. BiLSTM-256 training, fresh process each run: 67–84 ms per step by default, 58–64 ms with these
+///   settings (docs/BENCHMARKS.md). Resident memory then stays near the peak after a big phase. Setting
+///   the same values with `mallopt` from `main` measured no better than the default, hence the variable.
+public enum RuntimeTuning {
+    /// The variables and values `relaunchIfUntuned` sets where the user has not.
+    public static let environment: [(name: String, value: String)] = [
+        ("OPENBLAS_THREAD_TIMEOUT", "4"),
+        ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"),
+    ]
+
+    /// Re-executes the running program once with every variable of `environment` that is unset; values
+    /// the user set are kept. Linux only; if `execv` fails the program simply continues untuned.
+    public static func relaunchIfUntuned() {
+        #if os(Linux)
+        var changed = false
+        for (name, value) in environment where getenv(name) == nil {
+            setenv(name, value, 1)
+            changed = true
+        }
+        guard changed else { return }
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        #endif
+    }
+}
