@@ -1,4 +1,4 @@
-/// Owned, zero-initialised memory for tensor elements. Several tensors (views, or the parameters
+/// Owned memory for tensor elements, zero-initialised unless a kernel that writes it all asks otherwise. Several tensors (views, or the parameters
 /// packed into one flat buffer by `ParameterBuffer`) may share one storage at different offsets.
 public final class TensorStorage<Scalar>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Scalar>
@@ -7,12 +7,15 @@ public final class TensorStorage<Scalar>: @unchecked Sendable {
     /// Allocates `capacity` elements, all bits zero (0.0 for the IEEE float types tensors hold).
     /// A byte fill rather than `initialize(repeating:)`: this class is not specialised per element
     /// type, and a per-element generic copy costs more than the computation on many tensors.
-    public init(capacity: Int) {
+    /// `zeroed: false` skips the fill, for kernels that write every element before anything reads it.
+    public init(capacity: Int, zeroed: Bool = true) {
         precondition(_isPOD(Scalar.self), "TensorStorage holds trivial scalar types only")
         self.capacity = capacity
         let count = Swift.max(capacity, 1)
         base = .allocate(capacity: count)
-        UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
+        if zeroed {
+            UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
+        }
     }
 
     deinit { base.deallocate() }
@@ -54,6 +57,14 @@ public final class Tensor<Scalar: TensorScalar> {
         storage = TensorStorage(capacity: count)
         offset = 0
         requiresGradLeaf = requiresGrad
+    }
+
+    /// A tensor whose elements the caller writes, every one, before anything reads them: a kernel's output
+    /// that it overwrites entirely (a fused layer's outputs, a weight gradient computed with β = 0). Skips
+    /// the zero fill, which for a large output costs a pass over memory on one thread.
+    public static func uninitialized(_ shape: [Int]) -> Tensor {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
+        return Tensor(shape: shape, storage: TensorStorage(capacity: shape.reduce(1, *), zeroed: false), offset: 0)
     }
 
     /// A tensor over existing storage (a view); used by reshape and parameter packing.

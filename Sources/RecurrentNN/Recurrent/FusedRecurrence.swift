@@ -158,7 +158,8 @@ func fusedSequence<Scalar: TensorScalar>(
     let inputPanels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
         ? Array(repeating: (mid, I), count: G) + Array(repeating: (H - mid, I), count: G) : [(GH, I)])
     let packedHH = !usesPanels && splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
-    let output = Tensor<Scalar>(zeros: [T, B, P])                                      // (T, B, P), time-indexed
+    // (T, B, P), time-indexed; every row is written when all sequences are full (zeros past a length otherwise).
+    let output = zeroFill ? Tensor<Scalar>(zeros: [T, B, P]) : Tensor<Scalar>.uninitialized([T, B, P])
     hs.data.update(from: h0.data, count: B * P)
     if let cs, let c0 { cs.data.update(from: c0.data, count: B * H) }
 

@@ -119,13 +119,13 @@ func accumulateGradient<Scalar: TensorScalar>(
             checkShapes("accumulateGradient", input.shape, existing.shape, existing.count == input.count)
             body(existing.data, 1)
         } else {
-            let g = Tensor<Scalar>(zeros: input.shape)
+            let g = Tensor<Scalar>.uninitialized(input.shape)            // body writes it all (β = 0)
             body(g.data, 0)
             input.grad = g
         }
         return nil
     }
-    let g = Tensor<Scalar>(zeros: input.shape)
+    let g = Tensor<Scalar>.uninitialized(input.shape)
     body(g.data, 0)
     return g
 }

@@ -9,8 +9,9 @@ extension Tensor {
     /// Forward of a broadcasting binary op: a fast path for equal shapes, the general odometer otherwise.
     @inlinable
     static func broadcastMap(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Scalar, Scalar) -> Scalar) -> Tensor {
+        // Outputs are written element by element in full: no zero fill first.
         if a.shape == b.shape {
-            let r = Tensor(zeros: a.shape)
+            let r = Tensor.uninitialized(a.shape)
             let pa = a.data, pb = b.data, pr = r.data
             for i in 0..<a.count { pr[i] = f(pa[i], pb[i]) }
             return r
@@ -18,7 +19,7 @@ extension Tensor {
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("\(op): incompatible shapes \(a.shape) and \(b.shape)")
         }
-        let r = Tensor(zeros: shape)
+        let r = Tensor.uninitialized(shape)
         let pa = a.data, pb = b.data, pr = r.data
         forEachBroadcastIndex(shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)) { o, i, j in
             pr[o] = f(pa[i], pb[j])
@@ -29,7 +30,7 @@ extension Tensor {
     /// Elementwise map without recording.
     @inlinable
     public func map(_ f: (Scalar) -> Scalar) -> Tensor {
-        let r = Tensor(zeros: shape)
+        let r = Tensor.uninitialized(shape)
         let p = data, q = r.data
         for i in 0..<count { q[i] = f(p[i]) }
         return r

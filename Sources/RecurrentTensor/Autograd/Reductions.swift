@@ -4,8 +4,18 @@ extension Tensor {
     /// Sum of all elements (a scalar tensor).
     @_specialize(where Scalar == Float)
     public func sum() -> Tensor {
-        var acc: Scalar = 0
-        for i in 0..<count { acc += data[i] }
+        // Eight running sums, then theirs: eight independent addition chains instead of one, each add
+        // waiting on the last (a 409,600-element loss took 0.55 ms on one thread, the rest of the step idle).
+        let p = data, n = count, n8 = n & ~7
+        var a0: Scalar = 0, a1: Scalar = 0, a2: Scalar = 0, a3: Scalar = 0, a4: Scalar = 0, a5: Scalar = 0, a6: Scalar = 0, a7: Scalar = 0
+        var i = 0
+        while i < n8 {
+            a0 += p[i]; a1 += p[i + 1]; a2 += p[i + 2]; a3 += p[i + 3]
+            a4 += p[i + 4]; a5 += p[i + 5]; a6 += p[i + 6]; a7 += p[i + 7]
+            i += 8
+        }
+        var acc = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        while i < n { acc += p[i]; i += 1 }
         let out = Tensor(scalar: acc)
         return Tensor.record("sum", inputs: [self], output: out) { [shape] g in [Tensor.full(shape, g.item)] }
     }
