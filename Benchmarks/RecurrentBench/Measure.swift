@@ -39,6 +39,7 @@ func median(_ xs: [Double]) -> Double {
 /// Resets the kernel's peak-RSS counter (VmHWM) so each configuration reports its own peak (Linux).
 func resetPeakMemory() {
     #if os(Linux)
+    RuntimeTuning.releaseFreeMemory()     // freed blocks of the previous measurement stay mapped otherwise
     if let f = fopen("/proc/self/clear_refs", "w") { fputs("5", f); fclose(f) }
     #endif
 }

@@ -54,6 +54,8 @@ void rk_pack_panels(const float *src, long sj, long sp, long n, long k, float *d
 /// (n values, added to every row) or null; one thread, overwrites C. Needs AVX2 + FMA.
 void rk_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
                      float *c, long ldc);
+/// glibc: returns the allocator's free memory to the system (malloc_trim(0)); elsewhere nothing.
+void rk_release_free_memory(void);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CRecurrentKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,11 @@ public enum RuntimeTuning {
         ("OPENBLAS_THREAD_TIMEOUT", "4"),
         ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"),
     ]
+
+    /// Returns the memory the allocator keeps mapped after frees to the system (glibc's `malloc_trim`),
+    /// e.g. after training, before a long phase that needs the memory; `recurrent-bench` calls it before
+    /// each measurement so that one's peak does not include what the previous one freed.
+    public static func releaseFreeMemory() { rk_release_free_memory() }
 
     /// Re-executes the running program once with every variable of `environment` that is unset; values
     /// the user set are kept. Linux only; if `execv` fails the program simply continues untuned.
