@@ -24,6 +24,13 @@ import RecurrentTensor
 // unit-wise pass are split (RNN, LSTM without projection, GRU with reset after); a projected LSTM and
 // the reset-before GRU need a second product over all units mid-step and run unsplit.
 //
+// Float on a processor with AVX2 + FMA, B > 1, T ≥ `fusedPackMinimumSteps`: the step products, the input
+// projection and backward's ∂h product run on the small-GEMM kernel (PanelPackedWeights.swift,
+// CRecurrentKernels/SmallGEMMAVX2.c) over W_ih and W_hh packed once per call, 95–97 % of a core's FMA peak
+// where sgemm reaches 68–81 % at these shapes; with full-length batches each step projects its own B rows just
+// before the step (hot in cache for the gate pass) instead of all T·B rows up front. Inference (no gradient
+// recorded) keeps no per-step history: two slots of h and c, one step of gates.
+//
 // Variable lengths: at step s, sequence b is active while s < length_b and reads/writes time
 // t = s (forward) or t = length_b − 1 − s (reverse, so each sequence starts at its own end). An
 // inactive sequence keeps its state and writes zeros, which is exactly what PyTorch's packed
