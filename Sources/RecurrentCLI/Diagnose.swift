@@ -15,16 +15,18 @@ extension RecurrentCommand {
               parameter_gradients.csv  the norm of every parameter's gradient
             and prints how often clipping fired during training when the run's metrics.csv records it.
             Checkpoints: `train adding` and `train copy` (the batch is drawn from the task; --lag can lengthen it),
-            `train forecast` (--data: the series file; the batch is the first training windows) and `train charlm`
+            `train forecast` (--data: the series file; the batch is the first training windows), `train charlm`
             (--data: a text; --batch windows of --lag characters spread evenly over it; the loss is the next-character
-            cross-entropy at the last step).
+            cross-entropy at the last step) and `train classify` (--data: the sentences it was trained on; the batch is
+            the first --batch sentences of the held-out test split, the loss their classification loss, which reads the
+            last step's state with --pooling final, every step's with mean or max).
             Example:
               recurrent diagnose --checkpoint runs/adding-rnn/best.safetensors --out runs/adding-rnn/diagnose
             """
         )
 
-        @Option(help: "A checkpoint written by train adding, copy, forecast or charlm.") var checkpoint: String
-        @Option(help: "The data file (forecast: the series; charlm: a text in the checkpoint's vocabulary).") var data: String?
+        @Option(help: "A checkpoint written by train adding, copy, forecast, charlm or classify.") var checkpoint: String
+        @Option(help: "The data file (forecast: the series; charlm: a text in the checkpoint's vocabulary; classify: its sentences).") var data: String?
         @Option(help: "Sequence length (adding, charlm; default: the trained one, 100 for charlm) or delay (copy) to diagnose at.") var lag: Int?
         @Option(help: "Sequences in the batch.") var batch = 32
         @Option(help: "Seed of the synthetic batch.") var seed: UInt64 = 12345
@@ -89,8 +91,24 @@ extension RecurrentCommand {
                                             targets: Array(sample.targets[((T - 1) * batch)...]))
                     }
                     print("charlm \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), \(T) steps, batch \(batch)")
+                case SequenceClassifier.task:
+                    guard let data else { throw ValidationError("a classify checkpoint needs --data, the sentences it was trained on") }
+                    guard lag == nil else { throw ValidationError("--lag is for adding, copy and charlm checkpoints; a classify batch has its sentences' lengths") }
+                    let (model, vocabulary, extra) = try SequenceClassifier.load(from: url)
+                    let sentences = try ClassificationTSV.load(path: data, classes: model.config.classes)
+                    guard let splitSeed = extra["split_seed"].flatMap({ UInt64($0) }) else {
+                        throw ValidationError("the checkpoint records no split seed, so its test split cannot be rebuilt")
+                    }
+                    let test = try SentenceClassificationData(sentences, classes: model.config.classes, splitSeed: splitSeed, vocabulary: vocabulary).test
+                    guard let sample = test.batches(size: batch, paddingId: 0).first else {
+                        throw ValidationError("the test split of --data is empty")
+                    }
+                    model.eval()
+                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) { model.loss(sample).loss }
+                    print("classify \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), pooling \(model.config.pooling), "
+                          + "\(sample.steps) steps, batch \(sample.batch)")
                 default:
-                    throw ValidationError("diagnose reads adding, copy, forecast and charlm checkpoints; this one is for task '\(task)'")
+                    throw ValidationError("diagnose reads adding, copy, forecast, charlm and classify checkpoints; this one is for task '\(task)'")
                 }
                 let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("diagnose")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -80,4 +80,28 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(flow.output.contains("σ(rnn.weight_hh_l0)"), flow.output)
         try assertFails(["diagnose", "--checkpoint", forecast + "/best.safetensors"], mentioning: "--data")
     }
+
+    /// A sentence classifier: the batch is the start of its held-out test split, the loss the classification loss.
+    func testDiagnoseClassifier() throws {
+        let data = folder.appendingPathComponent("small.tsv")
+        let good = ["a great phone", "works great , love it", "excellent value", "very good"]
+        let bad = ["terrible battery", "it broke , awful", "waste of money", "very bad"]
+        let rows = (0..<10).flatMap { i in good.map { "\($0) \(i)\t1" } + bad.map { "\($0) \(i)\t0" } }
+        try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        let runFolder = folder.appendingPathComponent("classify").path
+        let trained = try run(["train", "classify", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "1",
+                               "--batch", "8", "--pooling", "final", "--out", runFolder])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let diagnosed = try run(["diagnose", "--checkpoint", runFolder + "/best.safetensors", "--data", data.path, "--batch", "4"])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("classify lstm 1×8, pooling final,"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("batch 4"), diagnosed.output)
+        let csv = try String(contentsOfFile: runFolder + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n")
+        // Bidirectional (the default): a column per direction, one row per step of the batch's longest sentence.
+        XCTAssertEqual(csv.first, "t,distance,rnn.l0,rnn.l0_reverse")
+        let steps = diagnosed.output.split(separator: ",").first { $0.hasSuffix(" steps") }.flatMap { Int($0.split(separator: " ").first ?? "") }
+        XCTAssertEqual(csv.count - 1, steps, diagnosed.output)
+        try assertFails(["diagnose", "--checkpoint", runFolder + "/best.safetensors"], mentioning: "--data")
+        try assertFails(["diagnose", "--checkpoint", runFolder + "/best.safetensors", "--data", data.path, "--lag", "3"], mentioning: "--lag")
+    }
 }
