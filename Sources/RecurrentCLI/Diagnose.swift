@@ -19,14 +19,16 @@ extension RecurrentCommand {
             (--data: a text; --batch windows of --lag characters spread evenly over it; the loss is the next-character
             cross-entropy at the last step) and `train classify` (--data: the sentences it was trained on; the batch is
             the first --batch sentences of the held-out test split, the loss their classification loss, which reads the
-            last step's state with --pooling final, every step's with mean or max).
+            last step's state with --pooling final, every step's with mean or max), and `train tag` (--data: its data
+            folder; the batch is the first --batch sentences of the test split, the loss the cross-entropy of each
+            sentence's last tag only).
             Example:
               recurrent diagnose --checkpoint runs/adding-rnn/best.safetensors --out runs/adding-rnn/diagnose
             """
         )
 
-        @Option(help: "A checkpoint written by train adding, copy, forecast, charlm or classify.") var checkpoint: String
-        @Option(help: "The data file (forecast: the series; charlm: a text in the checkpoint's vocabulary; classify: its sentences).") var data: String?
+        @Option(help: "A checkpoint written by train adding, copy, forecast, charlm, classify or tag.") var checkpoint: String
+        @Option(help: "The data (forecast: the series; charlm: a text in the checkpoint's vocabulary; classify: its sentences; tag: its folder).") var data: String?
         @Option(help: "Sequence length (adding, charlm; default: the trained one, 100 for charlm) or delay (copy) to diagnose at.") var lag: Int?
         @Option(help: "Sequences in the batch.") var batch = 32
         @Option(help: "Seed of the synthetic batch.") var seed: UInt64 = 12345
@@ -107,8 +109,26 @@ extension RecurrentCommand {
                     report = GradientFlow.measure(model: model, singularValueCount: singularValues) { model.loss(sample).loss }
                     print("classify \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), pooling \(model.config.pooling), "
                           + "\(sample.steps) steps, batch \(sample.batch)")
+                case "tag":
+                    guard let data else { throw ValidationError("a tag checkpoint needs --data, the data folder it was trained on") }
+                    guard lag == nil else { throw ValidationError("--lag is for adding, copy and charlm checkpoints; a tagging batch has its sentences' lengths") }
+                    let (model, vocabularies) = try SequenceTagger.load(from: url)
+                    let test = try TaggingDataset.load(folder: data).test
+                    guard var sample = TaggingBatch.sequential(test, batch: batch, vocabularies: vocabularies).first else {
+                        throw ValidationError("the test split of --data is empty")
+                    }
+                    // Only each sentence's last tag is a target (and no intent): the loss at the last step, as for the other tasks.
+                    let B = sample.batch
+                    sample.tags = sample.tags.indices.map { i in i / B == sample.lengths[i % B] - 1 ? sample.tags[i] : TaggingBatch.ignoreIndex }
+                    sample.intents = Array(repeating: TaggingBatch.intentIgnoreIndex, count: B)
+                    guard sample.tags.contains(where: { $0 != TaggingBatch.ignoreIndex }) else {
+                        throw ValidationError("no sentence of the batch ends with a tag the model knows")
+                    }
+                    model.eval()
+                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) { model.loss(sample) }
+                    print("tag \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), \(sample.steps) steps, batch \(B)")
                 default:
-                    throw ValidationError("diagnose reads adding, copy, forecast, charlm and classify checkpoints; this one is for task '\(task)'")
+                    throw ValidationError("diagnose reads adding, copy, forecast, charlm, classify and tag checkpoints; this one is for task '\(task)'")
                 }
                 let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("diagnose")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -104,4 +104,24 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         try assertFails(["diagnose", "--checkpoint", runFolder + "/best.safetensors"], mentioning: "--data")
         try assertFails(["diagnose", "--checkpoint", runFolder + "/best.safetensors", "--data", data.path, "--lag", "3"], mentioning: "--lag")
     }
+
+    /// A tagger: the loss is each test sentence's last tag only, so ‖∂L/∂h_t‖ shows how far back that tag's gradient reaches.
+    func testDiagnoseTagger() throws {
+        let data = try TagFixtures.snipsSlice(in: folder, train: 48, other: 12)
+        let out = folder.appendingPathComponent("tagger").path
+        let trained = try run(["train", "tag", "--data", data.path, "--cell", "gru", "--hidden", "8", "--embedding", "8", "--epochs", "1",
+                               "--batch", "16", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let diagnosed = try run(["diagnose", "--checkpoint", out + "/best.safetensors", "--data", data.path, "--batch", "5"])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("tag gru 1×8,"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("batch 5"), diagnosed.output)
+        let csv = try String(contentsOfFile: out + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "t,distance,rnn.l0,rnn.l0_reverse")
+        // The forward direction's last state gets the gradient of the last tags: not zero.
+        let last = csv.last.map { $0.split(separator: ",").compactMap { Double($0) } } ?? []
+        XCTAssertEqual(last.count, 4)
+        XCTAssertGreaterThan(last.count == 4 ? last[2] : 0, 0)
+        try assertFails(["diagnose", "--checkpoint", out + "/best.safetensors"], mentioning: "--data")
+    }
 }
