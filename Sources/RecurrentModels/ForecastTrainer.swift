@@ -128,14 +128,12 @@ public final class ForecastTrainer {
         var best = model.stateDict()
         var previousRows: [[Double]] = []
         if resume {
-            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "forecast", configJSON: configJSON)
-            try model.loadParameters(ResumeState.modelTensors(checkpoint))
-            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: ["order"])
+            let resumed = try ResumedEpochRun<ForecastEpochRecord>(runFolder: runFolder, task: "forecast", configJSON: configJSON, model: model,
+                                                                  optimizer: optimizer, generatorNames: ["order"], secondsColumn: 1)
+            (position, history, previousRows) = (resumed.position, resumed.history, resumed.previousRows)
             generator = position.generators["order"]!
-            history = try ResumeState.decode([ForecastEpochRecord].self, from: position.history)
             bestValidationRMSE = history.map(\.validation.rmse).min() ?? .infinity
-            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try position.completedRows(in: runFolder, secondsColumn: 1)
+            if let weights = resumed.bestWeights { best = weights }
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))

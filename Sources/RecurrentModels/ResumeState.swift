@@ -10,7 +10,7 @@ import RecurrentTensor
 /// that depends on the clock is stored, so two runs with the same seed write identical checkpoints;
 /// the training time so far comes back from metrics.csv instead.
 ///
-/// Epoch-based trainers (classify, tag, forecast) save it after every epoch; a run interrupted inside
+/// Epoch-based trainers (classify, tag, forecast, translate; `ResumedEpochRun` reads it back) save it after every epoch; a run interrupted inside
 /// an epoch repeats that epoch from its start.
 struct ResumeState {
     static let optimizerPrefix = "optimizer."
@@ -116,5 +116,36 @@ struct ResumeState {
         do { return try decoder.decode(type, from: Data(text.utf8)) } catch {
             throw TrainingError.cannotResume("the checkpoint's training history is malformed")
         }
+    }
+}
+
+/// An epoch-based run (classify, tag, forecast, translate) read back for `--resume`: the run folder's
+/// last.safetensors is checked (task, model configuration, then `checkData`), its weights go into the model
+/// and its state into the optimizer; the rest is returned for the trainer to restore: its generators (by
+/// name, in `position`), its epoch history, the best weights so far and the metrics rows already written.
+struct ResumedEpochRun<Record: Decodable> {
+    /// Epoch, step, tokens, generators and seconds so far (from metrics.csv).
+    let position: ResumeState
+    let history: [Record]
+    /// best.safetensors' weights; nil when no epoch had completed.
+    let bestWeights: [String: Tensor<Float>]?
+    /// metrics.csv rows of the completed epochs.
+    let previousRows: [[Double]]
+
+    /// - Parameters:
+    ///   - secondsColumn: metrics.csv's column of the training time so far.
+    ///   - checkData: throws when the checkpoint was trained on other data (vocabularies).
+    init<O: Optimizer>(runFolder: URL, task: String, configJSON: String, model: Module<Float>, optimizer: O,
+                       generatorNames: [String], secondsColumn: Int,
+                       checkData: (Checkpoint) throws -> Void = { _ in }) throws where O.Scalar == Float {
+        let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: task, configJSON: configJSON)
+        try checkData(checkpoint)
+        try model.loadParameters(ResumeState.modelTensors(checkpoint))
+        var position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: generatorNames)
+        history = try ResumeState.decode([Record].self, from: position.history)
+        bestWeights = history.isEmpty ? nil
+            : ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors")))
+        previousRows = try position.completedRows(in: runFolder, secondsColumn: secondsColumn)
+        self.position = position
     }
 }

@@ -111,19 +111,19 @@ public final class SequenceClassifierTrainer {
         var bestState: [String: Tensor<Float>]? = nil
         var previousRows: [[Double]] = []
         if resume {
-            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: SequenceClassifier.task, configJSON: configJSON)
-            guard checkpoint.vocabulary == data.vocabulary.tokens else {
-                throw TrainingError.cannotResume("the data's vocabulary differs from the checkpoint's: resume with the same --data")
+            let resumed = try ResumedEpochRun<ClassifierEpochRecord>(
+                runFolder: runFolder, task: SequenceClassifier.task, configJSON: configJSON, model: model, optimizer: optimizer,
+                generatorNames: Self.generatorNames, secondsColumn: 2
+            ) { checkpoint in
+                guard checkpoint.vocabulary == data.vocabulary.tokens else {
+                    throw TrainingError.cannotResume("the data's vocabulary differs from the checkpoint's: resume with the same --data")
+                }
             }
-            try model.loadParameters(ResumeState.modelTensors(checkpoint))
-            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            (position, history, previousRows, bestState) = (resumed.position, resumed.history, resumed.previousRows, resumed.bestWeights)
             generator = position.generators["order"]!
             model.dropout.generator = position.generators["dropout"]!
             model.rnn.dropoutGenerator = position.generators["rnn_dropout"]!
-            history = try ResumeState.decode([ClassifierEpochRecord].self, from: position.history)
             for record in history where isBetter(record.validation) { (best, bestEpoch) = (record.validation, record.epoch) }
-            if best != nil { bestState = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try position.completedRows(in: runFolder, secondsColumn: 2)
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))

@@ -147,20 +147,20 @@ public final class SequenceTaggerTrainer {
         var best: [String: Tensor<Float>]? = nil
         var previousRows: [[Double]] = []
         if resume {
-            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "tag", configJSON: configJSON)
-            guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
-                  checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
-                throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume with the same --data and --min-count")
+            let resumed = try ResumedEpochRun<TaggerEpochRecord>(
+                runFolder: runFolder, task: "tag", configJSON: configJSON, model: model, optimizer: optimizer,
+                generatorNames: Self.generatorNames, secondsColumn: 2
+            ) { checkpoint in
+                guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
+                      checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
+                    throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume with the same --data and --min-count")
+                }
             }
-            try model.loadParameters(ResumeState.modelTensors(checkpoint))
-            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            (position, history, previousRows, best) = (resumed.position, resumed.history, resumed.previousRows, resumed.bestWeights)
             generator = position.generators["order"]!
             model.dropout.generator = position.generators["dropout"]!
             model.rnn.dropoutGenerator = position.generators["rnn_dropout"]!
-            history = try ResumeState.decode([TaggerEpochRecord].self, from: position.history)
             bestScore = history.map(\.validation.score).max() ?? -.infinity
-            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try position.completedRows(in: runFolder, secondsColumn: 2)
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))

@@ -180,20 +180,20 @@ public final class Seq2SeqTrainer {
         var best: [String: Tensor<Float>]? = nil
         var previousRows: [[Double]] = []
         if resume {
-            let checkpoint = try ResumeState.lastCheckpoint(in: runFolder, task: "translate", configJSON: configJSON)
-            guard checkpoint.vocabulary == vocabularies.source.tokens, checkpoint.extra["target_vocabulary"] == vocabularies.target.jsonString() else {
-                throw TrainingError.cannotResume("the data's vocabularies differ from the checkpoint's: resume on the same pairs")
+            let resumed = try ResumedEpochRun<TranslationEpochRecord>(
+                runFolder: runFolder, task: "translate", configJSON: configJSON, model: model, optimizer: optimizer,
+                generatorNames: Self.generatorNames, secondsColumn: 2
+            ) { checkpoint in
+                guard checkpoint.vocabulary == vocabularies.source.tokens, checkpoint.extra["target_vocabulary"] == vocabularies.target.jsonString() else {
+                    throw TrainingError.cannotResume("the data's vocabularies differ from the checkpoint's: resume on the same pairs")
+                }
             }
-            try model.loadParameters(ResumeState.modelTensors(checkpoint))
-            position = try ResumeState(from: checkpoint, optimizer: optimizer, generatorNames: Self.generatorNames)
+            (position, history, previousRows, best) = (resumed.position, resumed.history, resumed.previousRows, resumed.bestWeights)
             generator = position.generators["order"]!
             model.encoder.dropout.generator = position.generators["encoder_dropout"]!
             model.encoder.rnn.dropoutGenerator = position.generators["encoder_rnn_dropout"]!
             model.decoder.dropout.generator = position.generators["decoder_dropout"]!
-            history = try ResumeState.decode([TranslationEpochRecord].self, from: position.history)
             bestBLEU = history.map(\.selectionScore).max() ?? -.infinity
-            if !history.isEmpty { best = ResumeState.modelTensors(try Checkpoint.load(from: runFolder.appendingPathComponent("best.safetensors"))) }
-            previousRows = try position.completedRows(in: runFolder, secondsColumn: 2)
         }
         try atomicWrite(Data(try jsonText(options).utf8), to: runFolder.appendingPathComponent("options.json"))
         try atomicWrite(Data(configJSON.utf8), to: runFolder.appendingPathComponent("config.json"))
