@@ -3,17 +3,19 @@
 //
 // Why not sgemm: a step's product is small (m = batch, 32–64 rows; n = a part's gate units; k = hidden)
 // and runs T times against the same B. OpenBLAS 0.3.21 packs both operands on every call and reaches
-// 63–81 GFLOP/s on one Zen 3 core at these shapes; this kernel, with B packed once, reaches 91–100
-// GFLOP/s of the core's ~102 FMA peak (Benchmarks/Micro/smallgemm.c, docs/BENCHMARKS.md).
+// 68–81 GFLOP/s on one Zen 3 core at these shapes; this kernel, with B packed once, reaches 97–99
+// GFLOP/s of the core's 102.5 FMA peak (Benchmarks/Micro/smallgemm.c, peak.c, docs/BENCHMARKS.md). The
+// input projection over all steps (m = T·B) also runs here, 96–98 against sgemm's 91–92: A's rows are
+// taken in chunks of about 192 KiB that stay in L2 while every panel passes over them.
 //
 // Layout: B is packed in panels of 16 of its rows (`rk_pack_panels`): panel q holds rows 16q … 16q+15,
 // for each p in 0..<k the 16 values B[16q + j, p] side by side; the last panel is padded with zeros.
 // The micro-kernel keeps an MR × 16 block of C (MR ≤ 6) in 12 ymm registers; each p broadcasts MR
 // values of A and does 2·MR fused multiply–adds against the panel's two vectors.
 //
-// Arithmetic: every element of C is bias[j] + Σ_p A[i, p]·B[j, p] (bias 0 when none) accumulated in p order with FMA, whatever the
-// row block, panel or thread: results depend only on the operands (bit-identical reruns, and the same
-// numbers whether a step is split over two cores or not).
+// Arithmetic: every element of C is bias[j] + Σ_p A[i, p]·B[j, p] (bias 0 when none), accumulated in p
+// order with FMA, whatever the row block, panel or thread: results depend only on the operands
+// (bit-identical reruns, and the same numbers whether a step is split over two cores or not).
 #include "RecurrentKernels.h"
 
 long rk_packed_panel_size(long n, long k) { return ((n + 15) / 16) * 16 * k; }
