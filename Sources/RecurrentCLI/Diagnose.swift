@@ -21,14 +21,17 @@ extension RecurrentCommand {
             the first --batch sentences of the held-out test split, the loss their classification loss, which reads the
             last step's state with --pooling final, every step's with mean or max), and `train tag` (--data: its data
             folder; the batch is the first --batch sentences of the test split, the loss the cross-entropy of each
-            sentence's last tag only).
+            sentence's last tag only), and `train translate` (--data: its pairs, none for a synthetic task; the batch is
+            the first --batch test pairs, the loss that of each pair's last target token </s> under teacher forcing, and
+            the norms are the encoder's, over the source steps: how far into the source the end of decoding reaches).
             Example:
               recurrent diagnose --checkpoint runs/adding-rnn/best.safetensors --out runs/adding-rnn/diagnose
             """
         )
 
-        @Option(help: "A checkpoint written by train adding, copy, forecast, charlm, classify or tag.") var checkpoint: String
-        @Option(help: "The data (forecast: the series; charlm: a text in the checkpoint's vocabulary; classify: its sentences; tag: its folder).") var data: String?
+        @Option(help: "A checkpoint written by train adding, copy, forecast, charlm, classify, tag or translate.") var checkpoint: String
+        @Option(help: "The data (forecast: the series; charlm: a text in the checkpoint's vocabulary; classify: its sentences; tag: its folder; translate: its pairs).")
+        var data: String?
         @Option(help: "Sequence length (adding, charlm; default: the trained one, 100 for charlm) or delay (copy) to diagnose at.") var lag: Int?
         @Option(help: "Sequences in the batch.") var batch = 32
         @Option(help: "Seed of the synthetic batch.") var seed: UInt64 = 12345
@@ -127,8 +130,25 @@ extension RecurrentCommand {
                     model.eval()
                     report = GradientFlow.measure(model: model, singularValueCount: singularValues) { model.loss(sample) }
                     print("tag \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), \(sample.steps) steps, batch \(B)")
+                case "translate":
+                    guard lag == nil else { throw ValidationError("--lag is for adding, copy and charlm checkpoints; a translation batch has its pairs' lengths") }
+                    let (model, vocabularies, extra) = try Seq2Seq<Float>.load(from: url)
+                    let test = try TranslationData(description: extra, data: data).corpus.test
+                    guard !test.isEmpty else { throw ValidationError("the test split is empty") }
+                    let sample = Seq2SeqBatch(test, indices: Array(0..<min(batch, test.count)), vocabularies: vocabularies)
+                    let (B, V) = (sample.batch, model.decoder.vocabularySize)
+                    // Only each pair's last target (</s>) counts: the loss at the last decoder step.
+                    let targets = sample.targetOutput.indices.map { i in i / B == sample.targetLengths[i % B] - 1 ? sample.targetOutput[i] : 0 }
+                    model.eval()
+                    var unused = RandomGenerator(seed: 0)                  // teacher forcing 1 draws nothing
+                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) {
+                        let logits = model.logits(sample, teacherForcing: 1, generator: &unused)
+                        return crossEntropy(logits.reshaped([sample.targetSteps * B, V]), targets: targets, ignoreIndex: 0)
+                    }
+                    print("translate \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), attention \(model.config.attention), "
+                          + "\(sample.sourceSteps) source steps, batch \(B)")
                 default:
-                    throw ValidationError("diagnose reads adding, copy, forecast, charlm, classify and tag checkpoints; this one is for task '\(task)'")
+                    throw ValidationError("diagnose reads adding, copy, forecast, charlm, classify, tag and translate checkpoints; this one is for task '\(task)'")
                 }
                 let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("diagnose")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

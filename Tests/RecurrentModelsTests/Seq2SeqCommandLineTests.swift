@@ -15,6 +15,24 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
         return out.appendingPathComponent("best.safetensors")
     }
 
+    /// `diagnose` on a translation checkpoint: the encoder's ‖∂L/∂h_t‖ over the source steps for the loss of the
+    /// last target token; a synthetic task needs no --data.
+    func testDiagnoseTranslation() throws {
+        let checkpoint = try train()
+        let out = folder.appendingPathComponent("diagnose")
+        let diagnosed = try run(["diagnose", "--checkpoint", checkpoint.path, "--batch", "6", "--out", out.path])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("translate lstm 1×12, attention bahdanau,"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("batch 6"), diagnosed.output)
+        let csv = try String(contentsOf: out.appendingPathComponent("gradient_norms.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "t,distance,encoder.rnn.l0,encoder.rnn.l0_reverse")
+        // Sources of 3–5 symbols: one row per step of the longest.
+        XCTAssertTrue((4...6).contains(csv.count), "\(csv.count) lines")
+        let lag = try run(["diagnose", "--checkpoint", checkpoint.path, "--lag", "3"])
+        XCTAssertNotEqual(lag.status, 0)
+        XCTAssertTrue(lag.error.contains("--lag"), lag.error)
+    }
+
     func testTrainTranslateEvalAndHeatmaps() throws {
         let checkpoint = try train()
         let heatmaps = folder.appendingPathComponent("maps")
