@@ -6,6 +6,19 @@ import RecurrentNN
 import RecurrentTensor
 import XCTest
 
+/// A tiny sentence<TAB>label file for quick end-to-end runs: 80 reviews, 40 of each label, each sentence 10 times
+/// with a numbered suffix.
+enum ClassifyFixtures {
+    static func smallReviews(in folder: URL) throws -> URL {
+        let data = folder.appendingPathComponent("small.tsv")
+        let good = ["a great phone", "works great , love it", "excellent value", "very good"]
+        let bad = ["terrible battery", "it broke , awful", "waste of money", "very bad"]
+        let rows = (0..<10).flatMap { i in good.map { "\($0) \(i)\t1" } + bad.map { "\($0) \(i)\t0" } }
+        try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        return data
+    }
+}
+
 final class ClassifyTests: XCTestCase {
     static let sentiment = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Examples/data/sentiment")
@@ -127,11 +140,7 @@ final class ClassifyCommandLineTests: CommandLineTestCase {
     }
 
     func testTrainEvalPredictAndBadInputs() throws {
-        let data = folder.appendingPathComponent("small.tsv")
-        let good = ["a great phone", "works great , love it", "excellent value", "very good"]
-        let bad = ["terrible battery", "it broke , awful", "waste of money", "very bad"]
-        let rows = (0..<10).flatMap { i in good.map { "\($0) \(i)\t1" } + bad.map { "\($0) \(i)\t0" } }
-        try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        let data = try ClassifyFixtures.smallReviews(in: folder)
         let runFolder = folder.appendingPathComponent("run").path
         let trained = try run(["train", "classify", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "2",
                                "--batch", "8", "--out", runFolder])

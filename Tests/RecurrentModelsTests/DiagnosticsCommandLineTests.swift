@@ -83,11 +83,7 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
 
     /// A sentence classifier: the batch is the start of its held-out test split, the loss the classification loss.
     func testDiagnoseClassifier() throws {
-        let data = folder.appendingPathComponent("small.tsv")
-        let good = ["a great phone", "works great , love it", "excellent value", "very good"]
-        let bad = ["terrible battery", "it broke , awful", "waste of money", "very bad"]
-        let rows = (0..<10).flatMap { i in good.map { "\($0) \(i)\t1" } + bad.map { "\($0) \(i)\t0" } }
-        try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        let data = try ClassifyFixtures.smallReviews(in: folder)
         let runFolder = folder.appendingPathComponent("classify").path
         let trained = try run(["train", "classify", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "1",
                                "--batch", "8", "--pooling", "final", "--out", runFolder])
