@@ -31,7 +31,7 @@ extension RecurrentCommand.Eval {
                     guard let seedText = extra["split_seed"], let splitSeed = UInt64(seedText) else {
                         throw ValidationError("the checkpoint records no split seed; use --all to score every sentence of --data")
                     }
-                    if let recorded = extra["sentences"].flatMap { Int($0) }, recorded != sentences.count {
+                    if let recorded = extra["sentences"].flatMap({ Int($0) }), recorded != sentences.count {
                         FileHandle.standardError.write(Data("warning: the model was trained on \(recorded) sentences, --data has \(sentences.count); its test split is not the one held out in training\n".utf8))
                     }
                     scored = try SentenceClassificationData(sentences, classes: model.config.classes, splitSeed: splitSeed, vocabulary: vocabulary).test

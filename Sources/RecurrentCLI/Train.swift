@@ -25,7 +25,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "UTF-8 text file to learn from.") var data: String
-        @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
         @Option(help: "Hidden units per layer.") var hidden = 256
         @Option(help: "Stacked recurrent layers.") var layers = 2
         @Option(help: "Character embedding size.") var embedding = 64

@@ -21,7 +21,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "A sentence<TAB>label file, or a folder of *_labelled.txt files.") var data: String
-        @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
         @Option(help: "Hidden units per layer and direction.") var hidden = 64
         @Option(help: "Stacked recurrent layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 64

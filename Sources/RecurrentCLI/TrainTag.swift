@@ -23,7 +23,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "Data folder (SNIPS folder format or CoNLL files).") var data: String
-        @Option(help: "Recurrent cell of the bidirectional layer: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Recurrent cell of the bidirectional layer: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
         @Option(help: "Hidden units per direction.") var hidden = 128
         @Option(help: "Stacked bidirectional layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 100

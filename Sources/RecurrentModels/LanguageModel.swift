@@ -22,7 +22,7 @@ public struct LanguageModelConfig: Codable, Equatable, Sendable {
         self.dropout = dropout
     }
 
-    public static let cells = ["lstm", "gru", "rnn"]
+    public static let cells = TaskNetwork.cells
 }
 
 /// One-to-many: embedding → stacked recurrent layer → linear to the vocabulary (char-rnn's model).
@@ -30,7 +30,7 @@ public struct LanguageModelConfig: Codable, Equatable, Sendable {
 public final class LanguageModel: Module<Float> {
     public let config: LanguageModelConfig
     public let embedding: Embedding<Float>
-    public let rnn: RecurrentLayer<Float>
+    public let rnn: any RecurrentNetwork<Float>
     public let head: Linear<Float>
 
     public init(_ config: LanguageModelConfig, seed: UInt64) {
@@ -39,18 +39,12 @@ public final class LanguageModel: Module<Float> {
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(config.vocabularySize, config.embeddingSize, generator: &generator)
         let dropout = Float(config.dropout)
-        switch config.cell {
-        case "gru":
-            rnn = GRU(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
-        case "rnn":
-            rnn = RNN(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
-        default:
-            rnn = LSTM(inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.layers, dropout: dropout, generator: &generator)
-        }
+        rnn = TaskNetwork.make(cell: config.cell, input: config.embeddingSize, hidden: config.hiddenSize, layers: config.layers,
+                               dropout: dropout, bidirectional: false, generator: &generator)
         head = Linear(config.hiddenSize, config.vocabularySize, generator: &generator)
         super.init()
         registerModule("embedding", embedding)
-        registerModule("rnn", rnn)
+        registerModule("rnn", rnn.module)
         registerModule("head", head)
     }
 

@@ -32,7 +32,7 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
         self.pooling = pooling
     }
 
-    public static let cells = ["lstm", "gru", "rnn"]
+    public static let cells = TaskNetwork.cells
     public static let poolings = ["final", "mean", "max"]
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
@@ -56,12 +56,12 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
 public final class SequenceClassifier: Module<Float> {
     public let config: SequenceClassifierConfig
     public let embedding: Embedding<Float>
-    public let rnn: RecurrentLayer<Float>
+    public let rnn: any RecurrentNetwork<Float>
     public let dropout: Dropout<Float>
     public let head: Linear<Float>
 
     /// Width of the pooled features: D·H.
-    public var featureSize: Int { rnn.outputSize }
+    public var featureSize: Int { rnn.outputFeatures }
 
     public init(_ config: SequenceClassifierConfig, seed: UInt64) {
         precondition((try? config.validate()) != nil, "SequenceClassifier: invalid config \(config)")
@@ -69,16 +69,12 @@ public final class SequenceClassifier: Module<Float> {
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
         let (e, h, l, p, bi) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout), config.bidirectional)
-        switch config.cell {
-        case "gru": rnn = GRU(inputSize: e, hiddenSize: h, numLayers: l, dropout: p, bidirectional: bi, generator: &generator)
-        case "rnn": rnn = RNN(inputSize: e, hiddenSize: h, numLayers: l, dropout: p, bidirectional: bi, generator: &generator)
-        default: rnn = LSTM(inputSize: e, hiddenSize: h, numLayers: l, dropout: p, bidirectional: bi, generator: &generator)
-        }
+        rnn = TaskNetwork.make(cell: config.cell, input: e, hidden: h, layers: l, dropout: p, bidirectional: bi, generator: &generator)
         dropout = Dropout(p, seed: generator.next())
-        head = Linear(rnn.outputSize, config.classes, generator: &generator)
+        head = Linear(rnn.outputFeatures, config.classes, generator: &generator)
         super.init()
         registerModule("embedding", embedding)
-        registerModule("rnn", rnn)
+        registerModule("rnn", rnn.module)
         registerModule("dropout", dropout)      // no parameters; registered so that eval() reaches it
         registerModule("head", head)
     }
@@ -88,7 +84,7 @@ public final class SequenceClassifier: Module<Float> {
         let (T, B) = (batch.steps, batch.batch)
         let x = dropout(embedding(batch.ids, shape: [T, B]))                         // (T, B, E)
         let (output, state) = rnn(x, lengths: batch.lengths)                         // (T, B, D·H), h (L·D, B, H)
-        let D = rnn.directions, H = rnn.hiddenSize, L = rnn.numLayers
+        let D = rnn.directions, H = rnn.stateWidth, L = rnn.numLayers
         let features: Tensor<Float>                                                   // (B, D·H)
         switch config.pooling {
         case "final":

@@ -17,7 +17,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     /// The bidirectional layer's cell: one of `cells`.
     public var cell: String
 
-    public static let cells = ["lstm", "gru", "rnn"]
+    public static let cells = TaskNetwork.cells
 
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
                 layers: Int = 1, dropout: Double = 0.3, cell: String = "lstm") {
@@ -65,7 +65,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 public final class SequenceTagger: Module<Float> {
     public let config: SequenceTaggerConfig
     public let embedding: Embedding<Float>
-    public let rnn: RecurrentLayer<Float>
+    public let rnn: any RecurrentNetwork<Float>
     public let dropout: Dropout<Float>
     public let head: Linear<Float>
     public let intentHead: Linear<Float>?
@@ -75,18 +75,14 @@ public final class SequenceTagger: Module<Float> {
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
         let (E, H, L, p) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout))
-        switch config.cell {
-        case "gru": rnn = GRU(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
-        case "rnn": rnn = RNN(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
-        default: rnn = LSTM(inputSize: E, hiddenSize: H, numLayers: L, dropout: p, bidirectional: true, generator: &generator)
-        }
+        rnn = TaskNetwork.make(cell: config.cell, input: E, hidden: H, layers: L, dropout: p, bidirectional: true, generator: &generator)
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(2 * config.hiddenSize, config.tagCount, generator: &generator)
         intentHead = config.intentCount > 0 ? Linear(2 * config.hiddenSize, config.intentCount, generator: &generator) : nil
         super.init()
         registerModule("embedding", embedding)
-        registerModule("rnn", rnn)
+        registerModule("rnn", rnn.module)
         registerModule("dropout", dropout)
         registerModule("head", head)
         if let intentHead { registerModule("intent_head", intentHead) }

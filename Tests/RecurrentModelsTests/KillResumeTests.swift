@@ -35,7 +35,7 @@ final class KillResumeTests: CommandLineTestCase {
         // Every checkpoint write stays visible for 20 ms, so a kill can land inside one on a fast machine too.
         environment["RECURRENT_FAULT_WRITE_DELAY_US"] = "20000"
         process.environment = environment
-        FileManager.default.createFile(atPath: log, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil))
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardInput = FileHandle.nullDevice

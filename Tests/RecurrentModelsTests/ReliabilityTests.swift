@@ -128,7 +128,7 @@ final class ReliabilityTests: XCTestCase {
         let corpus = try corpus()
         try trainer(corpus, steps: 2, out: folder).run(progress: false)
         let url = folder.appendingPathComponent("last.safetensors")
-        var checkpoint = try Checkpoint.load(from: url)
+        let checkpoint = try Checkpoint.load(from: url)
         checkpoint.tensors["head.bias"]!.data[0] = .nan
         try checkpoint.save(to: url)
         XCTAssertThrowsError(try LanguageModel.load(from: url)) { XCTAssertEqual($0 as? ModelError, .nonFiniteParameters("head.bias")) }
@@ -326,7 +326,7 @@ final class ReliabilityTests: XCTestCase {
     func testStaleTemporaryFilesOfKilledWritesAreRemoved() throws {
         let dead = ".last.safetensors.tmp-\(Int32.max - 7)-1f2e", mine = ".last.safetensors.tmp-\(getpid())-ab"
         for name in [dead, mine, "notes.tmp-1-2", ".hidden", "last.safetensors"] {
-            FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data([1]))
+            XCTAssertTrue(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data([1])))
         }
         removeStaleTemporaryFiles(in: folder)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)), [mine, "notes.tmp-1-2", ".hidden", "last.safetensors"])

@@ -175,6 +175,44 @@ final class JordanTests: XCTestCase {
         XCTAssertEqual(out.finalY.shape, [4, 2, 3])
     }
 
+    /// Dropout between stacked layers: in train mode layer 1 reads layer 0's output times the mask drawn from
+    /// `dropoutGenerator` (PyTorch's inverted dropout); in eval mode nothing is dropped. Only a positive
+    /// dropout draws from the caller's generator (one seed, after the weights).
+    func testDropoutBetweenLayers() throws {
+        var rng = RandomGenerator(seed: 31)
+        let net = Jordan<Double>(inputSize: 3, hiddenSize: 5, outputSize: 4, numLayers: 2, dropout: 0.5, bidirectional: true, generator: &rng)
+        let x = Tensor<Double>.normal([6, 2, 3], generator: &rng)
+        // The same two layers as separate networks, to apply the mask by hand.
+        var unused = RandomGenerator(seed: 0)
+        let first = Jordan<Double>(inputSize: 3, hiddenSize: 5, outputSize: 4, bidirectional: true, generator: &unused)
+        let second = Jordan<Double>(inputSize: 8, hiddenSize: 5, outputSize: 4, bidirectional: true, generator: &unused)
+        let named = Dictionary(uniqueKeysWithValues: net.namedParameters().map { ($0.name, $0.tensor) })
+        try first.loadParameters(Dictionary(uniqueKeysWithValues: named.filter { $0.key.contains("_l0") }.map { ($0.key, $0.value) }))
+        try second.loadParameters(Dictionary(uniqueKeysWithValues: named.filter { $0.key.contains("_l1") }
+            .map { ($0.key.replacingOccurrences(of: "_l1", with: "_l0"), $0.value) }))
+
+        var masks = net.dropoutGenerator
+        let trained = net(x, lengths: [6, 4])
+        let mask: Tensor<Double> = dropoutMask([6, 2, 8], p: 0.5, generator: &masks)
+        XCTAssertTrue(mask.scalars.contains(0) && mask.scalars.contains(2), "the mask drops some values and scales the rest by 1/(1 − p)")
+        let hidden = first(x, lengths: [6, 4])
+        let expected = second(hidden.output * mask, lengths: [6, 4])
+        XCTAssertEqual(trained.output.scalars, expected.output.scalars)
+        XCTAssertEqual(trained.finalY.slice(axis: 0, 2..<4).scalars, expected.finalY.scalars)
+
+        net.eval()
+        let evaluated = net(x, lengths: [6, 4])
+        XCTAssertEqual(evaluated.output.scalars, second(hidden.output, lengths: [6, 4]).output.scalars)
+        XCTAssertNotEqual(evaluated.output.scalars, trained.output.scalars)
+
+        var c = RandomGenerator(seed: 8)
+        _ = Jordan<Float>(inputSize: 3, hiddenSize: 4, outputSize: 2, numLayers: 2, dropout: 0.1, generator: &c)
+        var d = RandomGenerator(seed: 8)
+        _ = Jordan<Float>(inputSize: 3, hiddenSize: 4, outputSize: 2, numLayers: 2, generator: &d)
+        _ = d.next()
+        XCTAssertEqual(c.next(), d.next(), "a positive dropout draws one seed, after the weights")
+    }
+
     func testFloatAgreesWithDouble() {
         var rng = RandomGenerator(seed: 26)
         let single = Jordan<Float>(inputSize: 3, hiddenSize: 16, outputSize: 4, numLayers: 2, bidirectional: true, generator: &rng)

@@ -17,6 +17,10 @@ import RecurrentTensor
 public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int
     public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
+    /// Dropout probability on the outputs of every layer but the last, in train mode (as `RecurrentLayer`).
+    public let dropout: Scalar
+    /// Generator of the between-layer dropout masks.
+    public var dropoutGenerator: RandomGenerator
     public let activation: Nonlinearity
     public let outputActivation: OutputActivation
     /// D: 2 when bidirectional, else 1.
@@ -36,21 +40,26 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     ///   - numLayers: stacked layers L.
     ///   - bias: whether bias_ih and bias_ho exist.
     ///   - batchFirst: input and output are (B, T, ·) instead of (T, B, ·).
+    ///   - dropout: probability of zeroing each output of every layer but the last, in train mode. Only a
+    ///     positive dropout draws the masks' seed from `generator` (after the weights), so a network
+    ///     without it takes exactly the same values from `generator` as before the option existed.
     ///   - bidirectional: run a second pass over each sequence in reverse; outputs are concatenated.
     ///   - activation: of the hidden layer, `.tanh` (default) or `.relu`.
     ///   - outputActivation: of y, `.tanh` (default), `.sigmoid` or `.identity`.
     ///   - generator: source of the initial values.
     public init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true,
-                batchFirst: Bool = false, bidirectional: Bool = false,
+                batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false,
                 activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
                 generator: inout RandomGenerator) {
         precondition(numLayers > 0, "Jordan: numLayers must be positive, got \(numLayers)")
+        precondition(dropout >= 0 && dropout < 1, "Jordan: dropout must be in [0, 1), got \(dropout)")
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.outputSize = outputSize
         self.numLayers = numLayers
         hasBias = bias
         self.batchFirst = batchFirst
+        self.dropout = dropout
         self.bidirectional = bidirectional
         self.activation = activation
         self.outputActivation = outputActivation
@@ -61,6 +70,7 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
                               outputSize: outputSize, bias: bias, generator: &generator)
             }
         }
+        dropoutGenerator = RandomGenerator(seed: dropout > 0 ? generator.next() : 0)
         super.init()
         for (k, layer) in weights.enumerated() {
             for (dir, w) in layer.enumerated() {
@@ -109,6 +119,9 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
             let (out, final) = layerForward(k, x, y0, lengths: steps)
             x = out
             finals.append(final)
+            if k < numLayers - 1, isTraining, dropout > 0 {
+                x = x * dropoutMask(x.shape, p: dropout, generator: &dropoutGenerator)
+            }
         }
         let output = batchFirst ? x.transposed(0, 1) : x
         return (output, numLayers == 1 ? finals[0] : Tensor.concat(finals, axis: 0))
