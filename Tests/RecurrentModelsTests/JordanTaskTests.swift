@@ -168,3 +168,48 @@ final class JordanTaskTests: XCTestCase {
         XCTAssertEqual(alone.intents?[0], padded.intents?[1])
     }
 }
+
+/// `--cell jordan` through the command line: each task trains, reports, and its checkpoint is read back by
+/// the commands that use it (sample, eval, predict, diagnose).
+final class JordanCommandLineTests: CommandLineTestCase {
+    func testEveryTaskTakesTheJordanCell() throws {
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question.\n", count: 40).write(to: text, atomically: true, encoding: .utf8)
+        let lm = folder.appendingPathComponent("lm").path
+        let trained = try run(["train", "charlm", "--data", text.path, "--cell", "jordan", "--hidden", "16", "--layers", "2", "--dropout", "0.2",
+                               "--embedding", "8", "--steps", "6", "--eval-every", "3", "--batch", "4", "--seq-len", "16", "--out", lm])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        XCTAssertTrue(trained.output.contains("model: jordan 2×16"), trained.output)
+        let sampled = try run(["sample", "--checkpoint", lm + "/best.safetensors", "--prime", "To be", "--length", "20", "--seed", "2"])
+        XCTAssertEqual(sampled.status, 0, sampled.error)
+        XCTAssertTrue(sampled.output.hasPrefix("To be"))
+        XCTAssertGreaterThanOrEqual(sampled.output.count, 25)
+        let evaluated = try run(["eval", "charlm", "--checkpoint", lm + "/best.safetensors", "--data", text.path])
+        XCTAssertEqual(evaluated.status, 0, evaluated.error)
+        let diagnosed = try run(["diagnose", "--checkpoint", lm + "/best.safetensors", "--data", text.path, "--lag", "30", "--batch", "3",
+                                 "--out", folder.appendingPathComponent("d").path])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("charlm jordan 2×16, 30 steps, batch 3"), diagnosed.output)
+        XCTAssertTrue(diagnosed.output.contains("σ(rnn.weight_yh_l1)"), diagnosed.output)
+
+        let reviews = try ClassifyFixtures.smallReviews(in: folder)
+        let classifier = folder.appendingPathComponent("classify").path
+        let classified = try run(["train", "classify", "--data", reviews.path, "--cell", "jordan", "--hidden", "8", "--embedding", "8",
+                                  "--epochs", "2", "--batch", "8", "--pooling", "final", "--out", classifier])
+        XCTAssertEqual(classified.status, 0, classified.error)
+        XCTAssertTrue(classified.output.contains("bidirectional jordan 1×8"), classified.output)
+        let predicted = try run(["predict", "classify", "--checkpoint", classifier + "/best.safetensors"], input: "a great phone\nvery bad\n")
+        XCTAssertEqual(predicted.status, 0, predicted.error)
+        XCTAssertEqual(predicted.output.split(separator: "\n").count, 2, predicted.output)
+
+        let snips = try TagFixtures.snipsSlice(in: folder, train: 64, other: 16)
+        let tagger = folder.appendingPathComponent("tag").path
+        let tagged = try run(["train", "tag", "--data", snips.path, "--cell", "jordan", "--hidden", "16", "--embedding", "8", "--epochs", "1",
+                              "--batch", "16", "--out", tagger])
+        XCTAssertEqual(tagged.status, 0, tagged.error)
+        XCTAssertTrue(tagged.output.contains("intent accuracy"), tagged.output)
+        let slots = try run(["predict", "tag", "--checkpoint", tagger + "/best.safetensors"], input: "play some jazz on spotify\n")
+        XCTAssertEqual(slots.status, 0, slots.error)
+        XCTAssertEqual(slots.output.split(separator: "\t")[0].split(separator: " ").count, 5, slots.output)
+    }
+}
