@@ -68,6 +68,98 @@ final class Seq2SeqDecodingTests: XCTestCase {
         XCTAssertEqual(penalised[0].score, penalised[0].logProbability / lengthPenalty(length: 3, alpha: 2), accuracy: 1e-12)
     }
 
+    /// Several searches in one batch, each over its own hand-built model (by the source a row descends from),
+    /// give exactly what each gives alone, while finished sources drop their rows from the calls.
+    func testBatchedBeamSearchEqualsEachSearchAlone() {
+        // Source 0: the model above (best B </s>); 1: stops early unless penalised; 2: uniform over A, B, </s>.
+        func distribution(_ source: Int, _ prefix: [Int]) -> [Double] {
+            var p = [Double](repeating: 1e-9, count: 6)
+            switch (source, Array(prefix.dropFirst())) {
+            case (0, []): p[4] = 0.6; p[5] = 0.4
+            case (0, [4]): p[1] = 0.25; p[4] = 0.25; p[5] = 0.2; p[3] = 0.3
+            case (0, [5]): p[3] = 0.9; p[4] = 0.1
+            case (0, _): p[3] = 0.5; p[4] = 0.5
+            case (1, []): p[3] = 0.5; p[4] = 0.45
+            case (1, [4]): p[5] = 0.99
+            case (1, _): p[3] = 0.99
+            default: p[3] = 0.3; p[4] = 0.35; p[5] = 0.35
+            }
+            return p.map { Foundation.log($0) }
+        }
+        struct Rows { var prefixes: [[Int]] = [], origins: [Int] = [], calls: [Int] = [] }
+        func step(_ rows: inout Rows, _ parents: [Int], _ tokens: [Int], alone: Int?) -> (logProbs: [Double], attention: [[Double]]?) {
+            rows.origins = rows.prefixes.isEmpty ? parents.map { alone ?? $0 } : parents.map { rows.origins[$0] }
+            rows.prefixes = zip(parents, tokens).map { p, t in (rows.prefixes.isEmpty ? [] : rows.prefixes[p]) + [t] }
+            rows.calls.append(parents.count)
+            let logProbs = zip(rows.origins, rows.prefixes).flatMap { distribution($0, $1) }
+            return (logProbs, rows.origins.map { [Double($0)] })                     // "attention": the row's source
+        }
+        for alpha in [0.0, 2.0] {
+            var batched = Rows()
+            let together = beamSearch(sources: 3, beamWidth: 3, maxLength: 6, lengthPenalty: alpha, nBest: 3, vocabularySize: 6, bos: 2, eos: 3) {
+                step(&batched, $0, $1, alone: nil)
+            }
+            XCTAssertEqual(together.count, 3)
+            for k in 0..<3 {
+                var single = Rows()
+                let alone = beamSearch(beamWidth: 3, maxLength: 6, lengthPenalty: alpha, nBest: 3, vocabularySize: 6, bos: 2, eos: 3) {
+                    step(&single, $0, $1, alone: k)
+                }
+                XCTAssertEqual(together[k].map(\.ids), alone.map(\.ids), "source \(k), α \(alpha)")
+                XCTAssertEqual(together[k].map(\.logProbability), alone.map(\.logProbability))
+                XCTAssertEqual(together[k].map(\.score), alone.map(\.score))
+                XCTAssertTrue(together[k].allSatisfy { $0.attention.allSatisfy { $0 == [Double(k)] } }, "rows stay with their source")
+            }
+            XCTAssertEqual(together[0][0].ids, [5, 3])
+            XCTAssertEqual(together[1][0].ids, alpha == 0 ? [3] : [4, 5, 3])
+            // Source 1 without a penalty is over after two steps: later calls hold fewer rows than three full beams.
+            XCTAssertEqual(batched.calls.first, 3)
+            XCTAssertLessThan(batched.calls.last!, 9)
+        }
+    }
+
+    /// The bounded selection of the best extensions equals a full sort's prefix, ties included.
+    func testBestExtensionsEqualAFullSortsPrefix() {
+        var rng = RandomGenerator(seed: 12)
+        for _ in 0..<20 {
+            let (rows, V) = (1 + Int(rng.next() % 4), 1 + Int(rng.next() % 9))
+            // Few distinct values, so ties are common; some −∞.
+            let logProbs = (0..<(rows * V)).map { _ -> Double in let k = rng.next() % 5; return k == 0 ? -.infinity : -Double(k) }
+            let base = (0..<rows).map { _ in -Double(rng.next() % 3) }
+            var all: [(row: Int, token: Int, total: Double)] = []
+            for r in 0..<rows { for v in 0..<V { all.append((r, v, base[r] + logProbs[r * V + v])) } }
+            all.sort { ($0.total, -$0.row, -$0.token) > ($1.total, -$1.row, -$1.token) }
+            for count in [1, 3, 6] {
+                let best = logProbs.withUnsafeBufferPointer { Beam.best(count, of: $0, rows: rows, vocabularySize: V, base: base) }
+                let expected = all.prefix(count)
+                XCTAssertEqual(best.map(\.row), expected.map(\.row))
+                XCTAssertEqual(best.map(\.token), expected.map(\.token))
+                XCTAssertEqual(best.map(\.total), expected.map(\.total))
+            }
+        }
+    }
+
+    /// Sentences searched together, as one padded batch, get the hypotheses each gets alone.
+    func testBatchedModelBeamSearchEqualsOneSentenceAtATime() {
+        for (attention, feeding) in [("none", false), ("bahdanau", false), ("luong-general", true)] {
+            let model = smallModel(attention: attention, inputFeeding: feeding, seed: 9)
+            let sources = [[3, 4, 5, 6], [7, 2], [8, 8, 3, 5, 6, 4], [5]]
+            let together = model.beamSearch(sources, beamWidth: 3, maxLength: 7, lengthPenalty: 1, nBest: 3)
+            for (k, source) in sources.enumerated() {
+                let alone = model.beamSearch(source, beamWidth: 3, maxLength: 7, lengthPenalty: 1, nBest: 3)
+                XCTAssertEqual(together[k].map(\.ids), alone.map(\.ids), "\(attention) \(source)")
+                for (a, b) in zip(together[k], alone) {
+                    XCTAssertEqual(a.logProbability, b.logProbability, accuracy: 1e-9)
+                    XCTAssertEqual(a.attention.count, attention == "none" ? 0 : a.ids.count)
+                    for (u, v) in zip(a.attention, b.attention) {
+                        XCTAssertEqual(u.count, source.count)
+                        for (x, y) in zip(u, v) { XCTAssertEqual(x, y, accuracy: 1e-9) }
+                    }
+                }
+            }
+        }
+    }
+
     func smallModel(attention: String, inputFeeding: Bool = false, seed: UInt64 = 5) -> Seq2Seq<Double> {
         Seq2Seq<Double>(Seq2SeqConfig(sourceVocabularySize: 9, targetVocabularySize: 10, embeddingSize: 4, hiddenSize: 6, layers: 1,
                                       attention: attention, dropout: 0, inputFeeding: inputFeeding), seed: seed)

@@ -144,17 +144,28 @@ public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
     ///   - lengthPenalty: α of GNMT's ((5 + |Y|) / 6)^α; 0 ranks by log-probability alone.
     ///   - nBest: hypotheses returned, at most `beamWidth`.
     public func beamSearch(_ source: [Int], beamWidth: Int, maxLength: Int, lengthPenalty: Double = 0, nBest: Int = 1) -> [Translation] {
-        precondition(!source.isEmpty, "beamSearch: empty source")
+        beamSearch([source], beamWidth: beamWidth, maxLength: maxLength, lengthPenalty: lengthPenalty, nBest: nBest)[0]
+    }
+
+    /// Beam search for several source sentences at once: they are encoded as one padded batch and every
+    /// decoder step runs the live hypotheses of all of them together (`beamSearch(sources:…)`); each sentence
+    /// keeps its own beam and stops on its own. Its hypotheses equal those of the sentence searched alone up
+    /// to the last bits of the batched arithmetic (tested).
+    /// - Parameter sources: the source sentences (each at least one id).
+    /// - Returns: per sentence, the `nBest` best hypotheses, best first; attention rows over its own words.
+    public func beamSearch(_ sources: [[Int]], beamWidth: Int, maxLength: Int, lengthPenalty: Double = 0, nBest: Int = 1) -> [[Translation]] {
+        precondition(!sources.isEmpty && sources.allSatisfy { !$0.isEmpty }, "beamSearch: empty source")
         return withoutGrad {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            let (memory0, state0) = encode(source, steps: source.count, batch: 1, lengths: [source.count])
+            let batch = Seq2SeqBatch(sources: sources, targets: sources.map { _ in [] }, bos: bos, eos: eos)
+            let (memory0, state0) = encode(batch.source, steps: batch.sourceSteps, batch: batch.batch, lengths: batch.sourceLengths)
             var memory = memory0, state = state0
-            let V = decoder.vocabularySize, S = source.count
-            return RecurrentModels.beamSearch(beamWidth: beamWidth, maxLength: maxLength, lengthPenalty: lengthPenalty, nBest: nBest,
-                                              vocabularySize: V, bos: bos, eos: eos) { parents, tokens in
-                if parents != Array(0..<state.h[0].shape[0]) {
+            let V = decoder.vocabularySize, S = batch.sourceSteps
+            let results = RecurrentModels.beamSearch(sources: sources.count, beamWidth: beamWidth, maxLength: maxLength,
+                                                     lengthPenalty: lengthPenalty, nBest: nBest, vocabularySize: V, bos: bos, eos: eos) { parents, tokens in
+                if parents != Array(0..<state.h[0].shape[0]) {                 // reordered, or sentences finished
                     state = state.selecting(rows: parents)
                     memory = memory.map { $0.selecting(rows: parents) }
                 }
@@ -165,6 +176,14 @@ public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
                 for r in tokens.indices { logProbs += Self.logSoftmax(out.logits.data + r * V, V) }
                 let attention = out.weights.map { w in tokens.indices.map { r in (0..<S).map { Double(w.data[r * S + $0]) } } }
                 return (logProbs, attention)
+            }
+            // Attention rows span the padded batch: keep each sentence's own positions (the rest are masked zeros).
+            return zip(results, sources).map { hypotheses, source in
+                hypotheses.map { h in
+                    var h = h
+                    h.attention = h.attention.map { Array($0.prefix(source.count)) }
+                    return h
+                }
             }
         }
     }

@@ -144,15 +144,19 @@ public final class Seq2SeqTrainer {
         return evaluation
     }
 
-    /// Translations of tokenized sources (each non-empty), in order: batched greedy decoding when
-    /// `beam` is 1, beam search one sentence at a time otherwise.
+    /// Translations of tokenized sources (each non-empty), in order, `batch` sentences at a time: batched
+    /// greedy decoding when `beam` is 1, batched beam search otherwise.
     public static func translate(_ model: Seq2Seq<Float>, _ sources: [[String]], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
                                  lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> [Translation] {
         let ids = sources.map { s in s.map { vocabularies.source.id($0) ?? 1 } }
-        if beam > 1 {
-            return ids.map { model.beamSearch($0, beamWidth: beam, maxLength: maxLength, lengthPenalty: lengthPenalty)[0] }
-        }
         var results: [Translation] = []
+        if beam > 1 {
+            for start in stride(from: 0, to: ids.count, by: batch) {
+                let chunk = Array(ids[start..<min(start + batch, ids.count)])
+                results += model.beamSearch(chunk, beamWidth: beam, maxLength: maxLength, lengthPenalty: lengthPenalty).map { $0[0] }
+            }
+            return results
+        }
         var unused = RandomGenerator(seed: 0)
         for start in stride(from: 0, to: ids.count, by: batch) {
             let chunk = Array(ids[start..<min(start + batch, ids.count)])
