@@ -52,7 +52,7 @@ extension RecurrentCommand.Train {
             }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
-            guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+            guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
             guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
             guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }

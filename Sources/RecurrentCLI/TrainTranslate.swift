@@ -84,7 +84,7 @@ extension RecurrentCommand.Train {
             guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
             guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw ValidationError("--length-penalty must not be negative") }
-            guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+            guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
                 throw ValidationError("\(name) must be in [0, 1], got \(value)")
             }

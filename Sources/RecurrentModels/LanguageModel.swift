@@ -144,7 +144,7 @@ extension LanguageModelConfig {
                                      ("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64)] where value < 1 || value > limit {
             throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")
         }
-        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+        guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
     }
 }
 

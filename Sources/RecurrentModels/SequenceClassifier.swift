@@ -46,7 +46,7 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
             where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
-        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+        guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
     }
 }
 

@@ -51,7 +51,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
                                           ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64)] where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
-        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+        guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
         guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
     }
 }

@@ -36,6 +36,7 @@ final class CommandLineTests: CommandLineTestCase {
         try assertFails(["train", "charlm", "--data", empty.path], mentioning: "empty")
         try assertFails(["train", "charlm", "--data", text.path, "--cell", "transformer"], mentioning: "--cell")
         try assertFails(["train", "charlm", "--data", text.path, "--lr", "-1"], mentioning: "--lr")
+        try assertFails(["train", "charlm", "--data", text.path, "--dropout", "0.99999999"], mentioning: "--dropout")   // 1 as a Float
         try assertFails(["sample", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
         try assertFails(["sample", "--checkpoint", text.path], mentioning: "error")
         try assertFails(["sample", "--checkpoint", checkpoint, "--prime", "Zebra§"], mentioning: "vocabulary")

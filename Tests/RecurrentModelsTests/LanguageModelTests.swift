@@ -125,6 +125,15 @@ final class LanguageModelTests: XCTestCase {
         XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("huge.safetensors"))) {
             XCTAssertEqual($0 as? ModelError, .badConfig("hiddenSize must be in 1...65536, got 100000000"))
         }
+        // A dropout below 1 as a Double that rounds to 1 as a Float: refused with a message, not a crash in the layer.
+        checkpoint = try Checkpoint.load(from: url)
+        checkpoint.config = checkpoint.config?.replacingOccurrences(of: #""dropout":0"#, with: #""dropout":0.99999999"#)
+            .replacingOccurrences(of: #""dropout" : 0"#, with: #""dropout" : 0.99999999"#)
+        XCTAssertTrue(checkpoint.config?.contains("0.99999999") ?? false, checkpoint.config ?? "no config")
+        try checkpoint.save(to: folder.appendingPathComponent("dropout.safetensors"))
+        XCTAssertThrowsError(try LanguageModel.load(from: folder.appendingPathComponent("dropout.safetensors"))) {
+            XCTAssertEqual($0 as? ModelError, .badConfig("dropout must be in [0, 1) in single precision, got 0.99999999"))
+        }
         checkpoint = try Checkpoint.load(from: url)
         checkpoint.tensors["head.bias"] = Tensor.zeros([3])
         try checkpoint.save(to: folder.appendingPathComponent("shape.safetensors"))

@@ -82,6 +82,6 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
         guard !inputFeeding || attention.hasPrefix("luong") else {
             throw ModelError.badConfig("input feeding needs Luong attention (luong-dot, luong-general or luong-concat), got '\(attention)'")
         }
-        guard dropout >= 0, dropout < 1 else { throw ModelError.badConfig("dropout must be in [0, 1), got \(dropout)") }
+        guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
     }
 }
