@@ -21,7 +21,10 @@ extension RecurrentCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 1
 
         func validate() throws {
-            guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature must be positive, got \(temperature)") }
+            // Checked as the Float the model divides by: 1e-50 is positive as a Double but 0 as a Float.
+            guard Float(temperature) > 0, Float(temperature).isFinite else {
+                throw ValidationError("--temperature must be positive and finite in single precision, got \(temperature)")
+            }
             guard length >= 0 else { throw ValidationError("--length must not be negative") }
             if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1, got \(k)") }
             guard !prime.isEmpty else { throw ValidationError("--prime must not be empty") }

@@ -41,5 +41,7 @@ final class CommandLineTests: CommandLineTestCase {
         try assertFails(["sample", "--checkpoint", text.path], mentioning: "error")
         try assertFails(["sample", "--checkpoint", checkpoint, "--prime", "Zebra§"], mentioning: "vocabulary")
         try assertFails(["sample", "--checkpoint", checkpoint, "--temperature", "0"], mentioning: "--temperature")
+        try assertFails(["sample", "--checkpoint", checkpoint, "--temperature", "1e-50"], mentioning: "--temperature")   // 0 as a Float
+        try assertFails(["sample", "--checkpoint", checkpoint, "--temperature", "1e50"], mentioning: "--temperature")    // ∞ as a Float
     }
 }
