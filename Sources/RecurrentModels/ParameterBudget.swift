@@ -35,14 +35,14 @@ private func recurrentWeights(cell: String, hidden: Int) -> Int {
 
 extension LanguageModelConfig {
     /// Embedding V·E, recurrent L·G·H², head H·V.
-    var minimumParameterCount: Int {
+    public var minimumParameterCount: Int {
         vocabularySize * embeddingSize + layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize * vocabularySize
     }
 }
 
 extension SequenceClassifierConfig {
     /// Embedding V·E, recurrent L·D·G·H², head D·H·classes.
-    var minimumParameterCount: Int {
+    public var minimumParameterCount: Int {
         let directions = bidirectional ? 2 : 1
         return vocabularySize * embeddingSize + layers * directions * recurrentWeights(cell: cell, hidden: hiddenSize)
             + directions * hiddenSize * classes
@@ -51,22 +51,39 @@ extension SequenceClassifierConfig {
 
 extension SequenceTaggerConfig {
     /// Embedding V·E, bidirectional recurrent L·2·G·H², heads 2H·(tags + intents).
-    var minimumParameterCount: Int {
+    public var minimumParameterCount: Int {
         vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: cell, hidden: hiddenSize)
             + 2 * hiddenSize * (tagCount + intentCount)
     }
 }
 
+extension LanguageModelConfig {
+    /// Activations one training batch of `batch` × `steps` characters certainly holds, each with its gradient
+    /// (`MemoryEstimate.trainingBytes` counts two values per activation): per step and sequence, each layer's
+    /// G gate blocks, its state and its output ((G + 2)·H; Jordan's h and y count as two gates), the embedding
+    /// and the logits. The layers keep more (the input projection, c and tanh c for the LSTM), so this is a
+    /// lower bound. (In Double: `batch` and `steps` come from options whose product may not fit an Int.)
+    public func batchActivations(batch: Int, steps: Int) -> Double {
+        let gates = ["lstm": 4, "gru": 3, "jordan": 2][cell] ?? 1
+        return Double(steps) * Double(batch) * Double(layers * (gates + 2) * hiddenSize + embeddingSize + vocabularySize)
+    }
+}
+
+extension MemoryTaskConfig {
+    /// Recurrent L·G·H².
+    public var minimumParameterCount: Int { layers * recurrentWeights(cell: cell, hidden: hiddenSize) }
+}
+
 extension ForecasterConfig {
     /// Recurrent L·G·H² (a Jordan layer feeds back an H-wide output: H² too), head H.
-    var minimumParameterCount: Int {
+    public var minimumParameterCount: Int {
         layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize
     }
 }
 
 extension Seq2SeqConfig {
     /// Embeddings (Vs + Vt)·E, encoder L·D·G·H², decoder L·G·H², output H·Vt.
-    var minimumParameterCount: Int {
+    public var minimumParameterCount: Int {
         let directions = bidirectional ? 2 : 1
         return (sourceVocabularySize + targetVocabularySize) * embeddingSize + (directions + 1) * layers * recurrentWeights(cell: cell, hidden: hiddenSize)
             + hiddenSize * targetVocabularySize

@@ -172,6 +172,8 @@ final class ClassifyCommandLineTests: CommandLineTestCase {
 
         let missing = folder.appendingPathComponent("missing.tsv").path
         try assertFails(["train", "classify", "--data", missing], mentioning: "not found")
+        try assertFails(["train", "classify", "--data", data.path, "--hidden", "65536", "--layers", "64", "--out", folder.appendingPathComponent("big").path],
+                        mentioning: "of memory to train")
         let badRow = folder.appendingPathComponent("bad.tsv")
         try "fine\t1\nno label here\n".write(to: badRow, atomically: true, encoding: .utf8)
         try assertFails(["train", "classify", "--data", badRow.path], mentioning: "bad.tsv, line 2: missing tab")

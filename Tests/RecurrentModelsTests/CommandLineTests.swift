@@ -37,6 +37,9 @@ final class CommandLineTests: CommandLineTestCase {
         try assertFails(["train", "charlm", "--data", text.path, "--cell", "transformer"], mentioning: "--cell")
         try assertFails(["train", "charlm", "--data", text.path, "--lr", "-1"], mentioning: "--lr")
         try assertFails(["train", "charlm", "--data", text.path, "--dropout", "0.99999999"], mentioning: "--dropout")   // 1 as a Float
+        // Runs that cannot fit in memory are refused before anything is allocated (not aborted mid-allocation).
+        try assertFails(["train", "charlm", "--data", text.path, "--batch", "100000000", "--out", folder.appendingPathComponent("big").path],
+                        mentioning: "of memory to train")
         try assertFails(["sample", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
         try assertFails(["sample", "--checkpoint", text.path], mentioning: "error")
         try assertFails(["sample", "--checkpoint", checkpoint, "--prime", "Zebra§"], mentioning: "vocabulary")
