@@ -84,9 +84,9 @@ extension RecurrentCommand.Train {
                 if let epochs { options.steps = max(1, Int((epochs * Double(corpus.train.count) / Double(options.batch * options.seqLen)).rounded(.up))) }
                 options.minutes = minutes ?? (resume ? options.minutes : 0)
                 try config.validate()
-                try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount,
-                                                                        activations: config.batchActivations(batch: options.batch, steps: options.seqLen)),
-                                           for: "a \(config.layers)×\(config.hiddenSize) \(config.cell) with batches of \(options.batch)×\(options.seqLen)")
+                try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount,
+                                                   activations: config.batchActivations(batch: options.batch, steps: options.seqLen),
+                                                   for: "a \(config.layers)×\(config.hiddenSize) \(config.cell) with batches of \(options.batch)×\(options.seqLen)")
                 let model = LanguageModel(config, seed: options.seed)
                 let (cell, layers, hidden, batch, seqLen, lr) = (config.cell, config.layers, config.hiddenSize, options.batch, options.seqLen, options.learningRate)
                 print("charlm: \(corpus.train.count) training and \(corpus.validation.count) validation characters, vocabulary \(corpus.vocabulary.count)")

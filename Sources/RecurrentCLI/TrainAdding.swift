@@ -46,7 +46,7 @@ struct MemoryTrainingArguments: ParsableArguments {
         try options.validate()
         let folder = URL(fileURLWithPath: out)
         try configFile.echo(into: folder)
-        try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount), for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
+        try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
         let model = MemoryTaskModel(config, seed: seed)
         print("\(config.task): \(describe(model.task)); baseline loss \(String(format: "%.4f", model.task.baselineLoss))")
         print("model: \(cell) \(layers)×\(hidden), \(model.parameterCount) parameters; batch \(batch), \(options.update.summary) lr \(lr), "

@@ -89,7 +89,7 @@ extension RecurrentCommand.Train {
                     throw ValidationError("\(data) has \(dataset.sentences.train.count + dataset.sentences.validation.count + dataset.sentences.test.count) sentences; the 80/10/10 split needs at least 10")
                 }
                 try config.validate()
-                try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount), for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
+                try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
                 let model = SequenceClassifier(config, seed: options.seed)
                 print("classify: \(dataset.train.count) training, \(dataset.validation.count) validation and \(dataset.test.count) test sentences, vocabulary \(dataset.vocabulary.count) words")
                 print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), \(config.pooling) pooling, \(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")

@@ -77,15 +77,13 @@ extension RecurrentCommand.Train {
                     guard config.scaler == dataset.scaler else {
                         throw ValidationError("cannot resume: --data differs from the data the run was trained on (its normalisation differs)")
                     }
-                    try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount),
-                                               for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
+                    try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
                     model = Forecaster(config, seed: options.seed)
                 } else {
                     let fresh = ForecasterConfig(cell: cell, hiddenSize: hidden, layers: layers, window: window, target: forecastTarget,
                                                  scaler: dataset.scaler, column: column)
                     config = fresh
-                    try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: fresh.minimumParameterCount),
-                                               for: "a \(fresh.layers)×\(fresh.hiddenSize) \(fresh.cell)")
+                    try MemoryEstimate.requireTraining(parameters: fresh.minimumParameterCount, for: "a \(fresh.layers)×\(fresh.hiddenSize) \(fresh.cell)")
                     model = Forecaster(fresh, seed: options.seed)
                 }
                 let c = model.config

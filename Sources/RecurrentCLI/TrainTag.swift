@@ -81,7 +81,7 @@ extension RecurrentCommand.Train {
                     config.intentCount = vocabularies.intents?.count ?? 0
                 }
                 try config.validate()
-                try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount), for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
+                try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
                 let model = SequenceTagger(config, seed: options.seed)
                 print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))

@@ -149,7 +149,7 @@ extension RecurrentCommand.Train {
                 }
                 if let epochs { options.epochs = epochs }
                 try config.validate()
-                try MemoryEstimate.require(MemoryEstimate.trainingBytes(parameters: config.minimumParameterCount), for: "a \(config.layers)×\(config.hiddenSize) \(config.cell) encoder–decoder")
+                try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell) encoder–decoder")
                 let model = Seq2Seq<Float>(config, seed: options.seed)
                 print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
                       + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")

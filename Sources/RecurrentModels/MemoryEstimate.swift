@@ -21,6 +21,12 @@ public enum MemoryEstimate {
         16 * Double(parameters) + 8 * activations
     }
 
+    /// `require(trainingBytes(parameters:activations:), for:)`: refuses to train a model of (at least)
+    /// `parameters` on batches of (at least) `activations` values that cannot fit.
+    public static func requireTraining(parameters: Int, activations: Double = 0, for what: String) throws {
+        try require(trainingBytes(parameters: parameters, activations: activations), for: what)
+    }
+
     /// Throws `TrainingError.badOptions` naming `what` when `bytes` exceed the physical memory.
     public static func require(_ bytes: Double, for what: String) throws {
         guard let physical = physicalBytes, bytes > physical else { return }
