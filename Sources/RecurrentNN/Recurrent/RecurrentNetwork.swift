@@ -25,7 +25,7 @@ public protocol RecurrentNetwork<Scalar>: AnyObject {
     /// [layer · D + direction][t], filled by the last backward pass while `recordsHiddenGradientNorms`.
     var hiddenGradientNorms: [[Scalar]] { get }
     /// - Parameters:
-    ///   - input: (T, B, I)
+    ///   - input: (T, B, I), or (B, T, I) for a network built batch-first (outputs follow the same layout)
     ///   - initialState: (L·D, B, stateWidth) states (and LSTM's c); zeros when nil.
     ///   - lengths: valid steps of each sequence (B values in 1...T); nil: all T.
     /// - Returns: output (T, B, outputFeatures), zero past each length, and the final state.
