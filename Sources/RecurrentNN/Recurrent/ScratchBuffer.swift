@@ -20,7 +20,7 @@ final class Scratch<Scalar> {
     @inline(__always)
     init(_ count: Int, zeroed: Bool) {
         bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
-        let raw = ScratchPool.shared.take(bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = ScratchPool.shared.allocate(bytes)
         if zeroed { raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         data = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
         keep = nil
@@ -36,24 +36,41 @@ final class Scratch<Scalar> {
     deinit { if keep == nil { ScratchPool.shared.give(UnsafeMutableRawPointer(data), byteCount: bytes) } }
 }
 
-/// Frees the scratch blocks that the fused recurrent layers keep for reuse between calls (at most
-/// 64 MiB, blocks of 64 KiB and more), e.g. after training, before a long phase that needs the memory.
+/// Frees the scratch blocks that the fused recurrent layers keep for reuse between calls (see
+/// `ScratchPool`), e.g. after training, before a long phase that needs the memory.
 public func releaseCachedRecurrentBuffers() { ScratchPool.shared.drain() }
 
-/// A small cache of freed `Scratch` blocks by exact byte size, holding at most `limitBytes` (the most
-/// recently freed win). Blocks below `minimumBytes` go straight back to malloc (which recycles small
-/// blocks itself).
+/// A cache of freed `Scratch` blocks by exact byte size (the most recently freed are reused first).
+/// Blocks below `minimumBytes` go straight back to malloc, which recycles small blocks itself.
+///
+/// How much it may hold: as much scratch memory as was ever live at once (`peakLiveBytes`), and at
+/// least `minimumLimitBytes`. A training step frees and reallocates the same blocks at every step, and
+/// the largest are the largest part of it (lstm2-512-b64-t100: 52 MB of gate history per layer, as much
+/// for their pre-activations and gradients). With a fixed 64 MiB cap those fell out of the cache and came
+/// back from the kernel as fresh pages every step: page faults and page clearing were 6.4 % of that
+/// configuration's training time. Capped by the peak instead, they are all reused.
+///
+/// Why that costs no memory: a request the cache cannot serve (a new shape) first frees the oldest cached
+/// blocks until what is live, what is cached and the new block fit within the limit. So live plus cached
+/// scratch never exceeds the larger of the peak the program reached without any cache and the minimum.
 final class ScratchPool: @unchecked Sendable {
-    static let shared = ScratchPool(limitBytes: 64 << 20)
+    static let shared = ScratchPool(minimumLimitBytes: 64 << 20)
 
-    let limitBytes: Int
+    let minimumLimitBytes: Int
     let minimumBytes = 1 << 16
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var blocks: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []   // oldest first
-    private var cachedBytes = 0
+    /// Bytes of the blocks held for reuse.
+    private(set) var cachedBytes = 0
+    /// Bytes of the pooled-size blocks handed out and not given back yet, and their high-water mark.
+    private(set) var liveBytes = 0
+    private(set) var peakLiveBytes = 0
 
-    init(limitBytes: Int) {
-        self.limitBytes = limitBytes
+    /// The most that live plus cached blocks may take while the cache holds anything.
+    var limitBytes: Int { Swift.max(minimumLimitBytes, peakLiveBytes) }
+
+    init(minimumLimitBytes: Int) {
+        self.minimumLimitBytes = minimumLimitBytes
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -64,34 +81,50 @@ final class ScratchPool: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Frees every cached block.
+    /// Frees every cached block; the high-water mark restarts from what is live now.
     func drain() {
         pthread_mutex_lock(mutex)
         let all = blocks
         blocks = []
         cachedBytes = 0
+        peakLiveBytes = liveBytes
         pthread_mutex_unlock(mutex)
         for block in all { block.pointer.deallocate() }
     }
 
-    /// A cached block of exactly `byteCount` bytes, or nil.
-    func take(_ byteCount: Int) -> UnsafeMutableRawPointer? {
-        guard byteCount >= minimumBytes else { return nil }
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        guard let i = blocks.lastIndex(where: { $0.bytes == byteCount }) else { return nil }
-        cachedBytes -= byteCount
-        return blocks.remove(at: i).pointer
-    }
-
-    /// Keeps `pointer` for reuse, evicting the oldest blocks beyond the limit, or frees it.
-    func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        guard byteCount >= minimumBytes, byteCount <= limitBytes else { return pointer.deallocate() }
+    /// A block of `byteCount` bytes, 64-byte aligned: a cached one of exactly that size when there is one,
+    /// else a new one, after freeing the oldest cached blocks that would take memory above the limit.
+    func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
+        guard byteCount >= minimumBytes else { return .allocate(byteCount: byteCount, alignment: 64) }
         var evicted: [UnsafeMutableRawPointer] = []
         pthread_mutex_lock(mutex)
+        liveBytes += byteCount
+        peakLiveBytes = Swift.max(peakLiveBytes, liveBytes)
+        if let i = blocks.lastIndex(where: { $0.bytes == byteCount }) {
+            cachedBytes -= byteCount
+            let reused = blocks.remove(at: i).pointer
+            pthread_mutex_unlock(mutex)
+            return reused
+        }
+        while !blocks.isEmpty && liveBytes + cachedBytes > limitBytes {
+            let oldest = blocks.removeFirst()
+            cachedBytes -= oldest.bytes
+            evicted.append(oldest.pointer)
+        }
+        pthread_mutex_unlock(mutex)
+        for p in evicted { p.deallocate() }
+        return .allocate(byteCount: byteCount, alignment: 64)
+    }
+
+    /// Takes back a block from `allocate` and keeps it for reuse (or frees it, when small).
+    func give(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        guard byteCount >= minimumBytes else { return pointer.deallocate() }
+        var evicted: [UnsafeMutableRawPointer] = []
+        pthread_mutex_lock(mutex)
+        liveBytes -= byteCount
         blocks.append((byteCount, pointer))
         cachedBytes += byteCount
-        while cachedBytes > limitBytes {
+        while cachedBytes > limitBytes {               // only after `drain` lowered the limit under live blocks
             let oldest = blocks.removeFirst()
             cachedBytes -= oldest.bytes
             evicted.append(oldest.pointer)
