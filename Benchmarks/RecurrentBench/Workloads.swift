@@ -4,53 +4,6 @@ import Recurrent
 // squared outputs, backward to every parameter, one Adam step. Infer: the same forward without
 // gradients. Sample: batch-1 character sampling, one token per call, state carried.
 
-/// Minimal Adam (PyTorch's defaults: lr 1e-3, β 0.9/0.999, ε 1e-8, bias-corrected), private to the
-/// benchmark: the library's optimizers (branch `optim`) had not landed when this was written.
-/// Replace with `Adam` from RecurrentNN/Optimizers once it is merged.
-final class BenchAdam {
-    let parameters: [Tensor<Float>]
-    let m: [UnsafeMutablePointer<Float>], v: [UnsafeMutablePointer<Float>]
-    var step = 0
-    let lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8
-
-    init(_ parameters: [Tensor<Float>]) {
-        self.parameters = parameters
-        m = parameters.map { p in let b = UnsafeMutablePointer<Float>.allocate(capacity: p.count); b.initialize(repeating: 0, count: p.count); return b }
-        v = parameters.map { p in let b = UnsafeMutablePointer<Float>.allocate(capacity: p.count); b.initialize(repeating: 0, count: p.count); return b }
-    }
-
-    deinit { for b in m + v { b.deallocate() } }
-
-    /// PyTorch's `zero_grad(set_to_none=True)`.
-    func zeroGrad() { for p in parameters { p.grad = nil } }
-
-    /// Element-wise, so it is split over the two cores of `PairParallel` (each part the same half of
-    /// every parameter; same arithmetic per element whether the parts run concurrently or not).
-    func update() {
-        step += 1
-        let c1 = 1 - Float.pow(beta1, Float(step)), c2 = 1 - Float.pow(beta2, Float(step))
-        let stepSize = lr / c1, c2root = c2.squareRoot()
-        let (b1, b2, eps) = (beta1, beta2, eps)
-        // Pointers taken once, outside the region (no class-property reads on the helper thread).
-        let slices = parameters.enumerated().compactMap { k, p in
-            p.grad.map { (w: p.data, g: UnsafePointer($0.data), m: m[k], v: v[k], count: p.count) }
-        }
-        func part(_ part: Int) {
-            for s in slices {
-                let half = Swift.min(s.count, (s.count / 2 + 15) & ~15)
-                let (w, g, mk, vk) = (s.w, s.g, s.m, s.v)
-                for i in (part == 0 ? 0..<half : half..<s.count) {
-                    mk[i] = b1 * mk[i] + (1 - b1) * g[i]
-                    vk[i] = b2 * vk[i] + (1 - b2) * g[i] * g[i]
-                    w[i] -= stepSize * mk[i] / (vk[i].squareRoot() / c2root + eps)
-                }
-            }
-        }
-        let total = slices.reduce(0) { $0 + $1.count }
-        if total < 1 << 16 || !PairParallel.run(part) { part(0); part(1) }
-    }
-}
-
 func makeLayer(_ c: BenchConfig, generator g: inout RandomGenerator) -> RecurrentLayer<Float> {
     switch c.kind {
     case .lstm:
@@ -68,22 +21,22 @@ func makeLayer(_ c: BenchConfig, generator g: inout RandomGenerator) -> Recurren
 final class LayerWorkload {
     let layer: RecurrentLayer<Float>
     let x: Tensor<Float>                          // (T, B, I), needs no gradient
-    let adam: BenchAdam
+    let adam: Adam<Float>                         // the library's, as a user trains with it
     var lastLoss: Float = 0
 
     init(_ c: BenchConfig) {
         var g = RandomGenerator(seed: 42)
         layer = makeLayer(c, generator: &g)
         x = .normal([c.steps, c.batch, c.inputSize], generator: &g)
-        adam = BenchAdam(layer.parameters())
+        adam = Adam(parameters: layer.parameters())
     }
 
     func trainStep() {
-        adam.zeroGrad()
+        for p in adam.parameters { p.grad = nil }   // PyTorch's zero_grad(set_to_none=True), its default
         let (out, _) = layer(x)
         let loss = (out * out).mean()
         loss.backward()
-        adam.update()
+        adam.step()
         lastLoss = loss.item
     }
 

@@ -46,6 +46,33 @@ final class OptimizerTests: XCTestCase {
     func testOptimizersMatchPyTorchInDouble() throws { try runTrajectories(Double.self, tolerance: 1e-10) }
     func testOptimizersMatchPyTorchInFloat() throws { try runTrajectories(Float.self, tolerance: 1e-5) }
 
+    /// Adam's update split over two cores (part 0 the first half of every parameter) equals the
+    /// one-core update bit for bit, with each option that changes the per-element arithmetic.
+    func testAdamSplitOverTwoCoresEqualsOneCore() {
+        let saved = adamSplitMinimumElements
+        defer { adamSplitMinimumElements = saved; PairParallel.setAdaptive(true) }
+        PairParallel.setAdaptive(false)
+        let variants: [(weightDecay: Float, amsgrad: Bool, decoupled: Bool)] = [(0, false, false), (0.01, true, false), (0.01, false, true)]
+        for variant in variants {
+            var results: [[Float]] = []
+            for split in [false, true] {
+                adamSplitMinimumElements = split ? 0 : Int.max
+                var rng = RandomGenerator(seed: 17)
+                let ps = [Tensor<Float>.normal([37, 29], generator: &rng), Tensor<Float>.normal([1000], generator: &rng),
+                          Tensor<Float>.normal([3], generator: &rng)]
+                for p in ps { p.requiresGradLeaf = true }
+                let adam = Adam<Float>(parameters: ps, learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                                       weightDecay: variant.weightDecay, amsgrad: variant.amsgrad, decoupled: variant.decoupled)
+                for _ in 0..<3 {
+                    for p in ps { p.grad = Tensor<Float>.normal(p.shape, generator: &rng) }
+                    adam.step()
+                }
+                results.append(ps.flatMap(\.scalars))
+            }
+            XCTAssertEqual(results[0], results[1], "\(variant)")
+        }
+    }
+
     func testStateRoundTripResumesBitIdentically() throws {
         var rng = RandomGenerator(seed: 9)
         let grads = (0..<6).map { _ in Tensor<Float>.normal([7], generator: &rng) }
