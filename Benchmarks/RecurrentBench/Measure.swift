@@ -39,7 +39,10 @@ func median(_ xs: [Double]) -> Double {
 /// Resets the kernel's peak-RSS counter (VmHWM) so each configuration reports its own peak (Linux).
 func resetPeakMemory() {
     #if os(Linux)
-    RuntimeTuning.releaseFreeMemory()     // freed blocks of the previous measurement stay mapped otherwise
+    // Freed blocks of the previous measurement stay mapped otherwise: the fused layers' scratch cache
+    // (up to the peak of the training phase before an inference one) and glibc's free memory.
+    releaseCachedRecurrentBuffers()
+    RuntimeTuning.releaseFreeMemory()
     if let f = fopen("/proc/self/clear_refs", "w") { fputs("5", f); fclose(f) }
     #endif
 }

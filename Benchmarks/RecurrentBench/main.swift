@@ -85,8 +85,7 @@ func run(_ o: Options) -> [Result] {
     for c in selected {
         var jobs: [(mode: String, flops: Double, body: () -> Void)] = []
         var keep: AnyObject
-        releaseCachedRecurrentBuffers()   // each configuration's peak as if it ran alone
-        resetPeakMemory()
+        resetPeakMemory()                 // each configuration's peak as if it ran alone
         if c.workload == .sample {
             let w = SampleWorkload(c)
             keep = w
