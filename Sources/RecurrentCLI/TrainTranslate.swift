@@ -32,7 +32,7 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("max-symbols"), help: "Synthetic task: longest sequence.") var maxSymbols = 40
         @Option(name: .customLong("synthetic-train"), help: "Synthetic task: training pairs.") var syntheticTrain = 10000
         @Option(name: .customLong("synthetic-eval"), help: "Synthetic task: validation and test pairs (each).") var syntheticEval = 500
-        @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Recurrent cell of the encoder and the decoder: lstm, gru, rnn or jordan.") var cell = "lstm"
         @Option(help: "Hidden units (decoder, and each encoder direction).") var hidden = 128
         @Option(help: "Stacked layers of encoder and decoder.") var layers = 1
         @Option(help: "Embedding size.") var embedding = 64

@@ -33,6 +33,47 @@ final class Seq2SeqCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(lag.error.contains("--lag"), lag.error)
     }
 
+    /// `--cell jordan`: a bidirectional Jordan encoder (directions summed like the fused layers' `.sum`) and a
+    /// Jordan decoder whose fed-back output y is its state. It learns to reverse 3–5 symbols (exact match
+    /// 0.97 in 30 epochs when measured; ≥ 0.8 asked), and translate, beam search, eval and diagnose read it.
+    func testJordanEncoderDecoderLearnsAndServes() throws {
+        let out = folder.appendingPathComponent("jordan")
+        let r = try run(["train", "translate", "--synthetic", "reverse", "--symbols", "4", "--min-symbols", "3", "--max-symbols", "5",
+                         "--synthetic-train", "512", "--synthetic-eval", "32", "--hidden", "24", "--embedding", "8", "--epochs", "30",
+                         "--lr", "0.01", "--attention", "bahdanau", "--cell", "jordan", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.error)
+        XCTAssertTrue(r.output.contains("model: bidirectional jordan 1×24, attention bahdanau"), r.output)
+        let line = try XCTUnwrap(r.output.split(separator: "\n").first { $0.hasPrefix("test (best model, greedy)") }, r.output)
+        let exact = try XCTUnwrap(Double(try XCTUnwrap(line.components(separatedBy: "exact match ").last?.split(separator: " ").first)))
+        XCTAssertGreaterThanOrEqual(exact, 0.8, String(line))
+        let checkpoint = out.appendingPathComponent("best.safetensors")
+        let translated = try run(["translate", "--checkpoint", checkpoint.path, "--beam", "3", "a b c d"])
+        XCTAssertEqual(translated.status, 0, translated.error)
+        XCTAssertEqual(translated.output.trimmingCharacters(in: .whitespacesAndNewlines), "d c b a")
+        let eval = try run(["eval", "translate", "--checkpoint", checkpoint.path, "--beam", "2"])
+        XCTAssertEqual(eval.status, 0, eval.error)
+        XCTAssertTrue(eval.output.hasPrefix("test (beam 2): loss"), eval.output)
+        let diagnosed = try run(["diagnose", "--checkpoint", checkpoint.path, "--batch", "4", "--out", folder.appendingPathComponent("d").path])
+        XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
+        XCTAssertTrue(diagnosed.output.contains("translate jordan 1×24"), diagnosed.output)
+    }
+
+    /// A 2-layer Jordan encoder–decoder with dropout between the encoder's layers, stopped after one epoch and
+    /// resumed, writes the same checkpoints as a run never stopped (the Jordan dropout generator is saved).
+    func testJordanResumeEqualsAnUninterruptedRun() throws {
+        let common = ["train", "translate", "--synthetic", "reverse", "--symbols", "4", "--min-symbols", "3", "--max-symbols", "5",
+                      "--synthetic-train", "96", "--synthetic-eval", "8", "--hidden", "8", "--embedding", "4", "--layers", "2",
+                      "--dropout", "0.3", "--attention", "luong-general", "--cell", "jordan", "--batch", "32"]
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        XCTAssertEqual(try run(common + ["--epochs", "2", "--out", whole.path]).status, 0)
+        XCTAssertEqual(try run(common + ["--epochs", "1", "--out", parts.path]).status, 0)
+        let resumed = try run(["train", "translate", "--synthetic", "reverse", "--out", parts.path, "--resume", "--epochs", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        for name in ["last.safetensors", "best.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent(name)), try Data(contentsOf: parts.appendingPathComponent(name)), name)
+        }
+    }
+
     func testTrainTranslateEvalAndHeatmaps() throws {
         let checkpoint = try train()
         let heatmaps = folder.appendingPathComponent("maps")

@@ -49,16 +49,17 @@ enum Seq2SeqFixtures {
 final class Seq2SeqTests: XCTestCase {
     static let kinds: [AttentionKind?] = [nil] + AttentionKind.allCases
 
-    func decoderState(_ kind: RecurrentCellKind, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
+    func decoderState(_ cell: Seq2SeqCell, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
         DecoderState(h: (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) },
-                     c: kind == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : nil)
+                     c: cell == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : nil)
     }
 
+    /// Every cell (a Jordan cell's state is its fed-back output y) with every attention kind.
     func testDecoderStepGradients() {
         for kind in Self.kinds {
-            for cell in [RecurrentCellKind.lstm, .gru, .rnnTanh] {
+            for cell in Seq2SeqCell.allCases {
                 var rng = RandomGenerator(seed: 41)
-                let decoder = Decoder<Double>(kind: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
+                let decoder = Decoder<Double>(cell: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
                                               attentionSize: 3, dropout: 0, seed: 1, generator: &rng)
                 let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
                 let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
@@ -78,11 +79,12 @@ final class Seq2SeqTests: XCTestCase {
     /// Input feeding: the step's gradients reach the fed attentional vector o_{t−1}, and o_t is part of its output.
     func testDecoderStepGradientsWithInputFeeding() {
         for kind in [AttentionKind.luongDot, .luongGeneral, .luongConcat] {
-            for cell in [RecurrentCellKind.lstm, .gru] {
+            for cell in [Seq2SeqCell.lstm, .gru, .jordan] {
                 var rng = RandomGenerator(seed: 43)
-                let decoder = Decoder<Double>(kind: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
+                let decoder = Decoder<Double>(cell: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
                                               attentionSize: 3, inputFeeding: true, dropout: 0, seed: 1, generator: &rng)
-                XCTAssertEqual(decoder.cells[0].inputSize, 3 + 4)
+                let firstInputs = (decoder.cells[0] as? RecurrentCell<Double>)?.inputSize ?? (decoder.cells[0] as? JordanCell<Double>)?.inputSize
+                XCTAssertEqual(firstInputs, 3 + 4)
                 let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
                 let fed = Tensor<Double>.normal([2, 4], generator: &rng, requiresGrad: true)
                 let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
@@ -113,7 +115,8 @@ final class Seq2SeqTests: XCTestCase {
 
     func testTeacherForcedLossGradients() {
         for (cell, bidirectional, attention, feeding) in [("lstm", true, "bahdanau", false), ("gru", false, "luong-concat", false), ("rnn", true, "none", false),
-                                                          ("lstm", true, "luong-general", true), ("gru", false, "luong-dot", true)] {
+                                                          ("lstm", true, "luong-general", true), ("gru", false, "luong-dot", true),
+                                                          ("jordan", true, "bahdanau", false), ("jordan", false, "luong-general", true)] {
             let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, embeddingSize: 3, hiddenSize: 3, layers: 1, cell: cell,
                                        bidirectional: bidirectional, attention: attention, attentionSize: 2, dropout: 0, inputFeeding: feeding)
             let model = Seq2Seq<Double>(config, seed: 3)
@@ -134,10 +137,10 @@ final class Seq2SeqTests: XCTestCase {
     func runDecoderStepCase<S: TensorScalar>(_ c: [String: Any], _: S.Type, tolerance: Double) throws {
         let config = try XCTUnwrap(c["config"] as? [String: Any])
         let name = "decoder step \(c["name"] as? String ?? "?") \(S.self)"
-        let cell = Seq2SeqConfig(sourceVocabularySize: 3, targetVocabularySize: 5, cell: try XCTUnwrap(config["cell"] as? String)).cellKind
+        let cell = Seq2SeqConfig(sourceVocabularySize: 3, targetVocabularySize: 5, cell: try XCTUnwrap(config["cell"] as? String)).seq2seqCell
         let layers = try XCTUnwrap(config["layers"] as? Int)
         var rng = RandomGenerator(seed: 0)
-        let decoder = Decoder<S>(kind: cell, vocabularySize: try XCTUnwrap(config["vocabularySize"] as? Int), embeddingSize: try XCTUnwrap(config["embeddingSize"] as? Int),
+        let decoder = Decoder<S>(cell: cell, vocabularySize: try XCTUnwrap(config["vocabularySize"] as? Int), embeddingSize: try XCTUnwrap(config["embeddingSize"] as? Int),
                                  hiddenSize: try XCTUnwrap(config["hiddenSize"] as? Int), layers: layers,
                                  attention: AttentionKind(rawValue: config["attention"] as? String ?? ""), attentionSize: try XCTUnwrap(config["attentionSize"] as? Int),
                                  dropout: 0, seed: 0, generator: &rng)

@@ -31,7 +31,7 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
         let b = vectors.shape[0], H = decoder.hiddenSize, L = decoder.cells.count
         let all = condition(vectors).tanh()                                   // (B, L·H)
         let h = (0..<L).map { l in all.slice(axis: 1, (l * H)..<((l + 1) * H)) }   // L × (B, H)
-        return DecoderState(h: h, c: decoder.kind == .lstm ? (0..<L).map { _ in Tensor.zeros([b, H]) } : nil)
+        return DecoderState(h: h, c: decoder.cell == .lstm ? (0..<L).map { _ in Tensor.zeros([b, H]) } : nil)
     }
 
     /// Mean cross-entropy of `targets` (ids without `<s>`/`</s>`, padding ignored) with teacher forcing.

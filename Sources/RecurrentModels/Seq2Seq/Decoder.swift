@@ -13,15 +13,18 @@ import RecurrentTensor
 /// Input feeding (Luong et al. 2015, §3.3) lets the cells see which source words the last step attended
 /// to: without it, Luong attention is read after the cells and no step knows the previous alignment.
 ///
-/// where h is the top of a stack of cells (LSTMCell, GRUCell or RNNCell, one per layer), started from
-/// the encoder's final state (the plain encoder-decoder) or from any vector (one-to-many generation).
+/// where h is the top of a stack of cells (LSTMCell, GRUCell, RNNCell or JordanCell, one per layer), started
+/// from the encoder's final state (the plain encoder-decoder) or from any vector (one-to-many generation).
+/// A Jordan cell's state is its fed-back output y (H wide, tanh), which plays the part of h here.
 /// Parameter names: `embedding.weight`, `cell_l0.weight_ih`, `cell_l0.weight_hh`, `cell_l0.bias_ih`,
-/// `cell_l0.bias_hh`, …, `attention.…` (see `Attention`), `combine.weight`, `combine.bias`, `output.weight`, `output.bias`.
+/// `cell_l0.bias_hh` (Jordan: `cell_l0.weight_ih`, `weight_yh`, `weight_ho`, `bias_ih`, `bias_ho`), …,
+/// `attention.…` (see `Attention`), `combine.weight`, `combine.bias`, `output.weight`, `output.bias`.
 public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
-    public let kind: RecurrentCellKind
+    public let cell: Seq2SeqCell
     public let hiddenSize: Int
     public let embedding: Embedding<Scalar>
-    public let cells: [RecurrentCell<Scalar>]
+    /// One per layer: `RecurrentCell`s (LSTM, GRU, Elman) or `JordanCell`s.
+    public let cells: [Module<Scalar>]
     public let attention: Attention<Scalar>?
     public let combine: Linear<Scalar>?
     public let output: Linear<Scalar>
@@ -31,8 +34,18 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
 
     public var vocabularySize: Int { output.outFeatures }
 
+    /// A decoder over cells of `kind` (`.lstm`, `.gru` or `.rnnTanh`).
+    public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
+                            attention kindOfAttention: AttentionKind?, attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar,
+                            seed: UInt64, generator: inout RandomGenerator) {
+        guard let cell = Seq2SeqCell(kind: kind) else { preconditionFailure("Decoder: cell \(kind) is not supported") }
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  attention: kindOfAttention, attentionSize: attentionSize, inputFeeding: inputFeeding, dropout: dropout, seed: seed,
+                  generator: &generator)
+    }
+
     /// - Parameters:
-    ///   - kind: `.lstm`, `.gru` or `.rnnTanh`.
+    ///   - cell: the recurrence of every layer.
     ///   - vocabularySize: target words V (id 0 is `<pad>`).
     ///   - embeddingSize: E.
     ///   - hiddenSize: H of every layer.
@@ -40,11 +53,10 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - attention: the attention kind, nil for none; keys must have width H.
     ///   - attentionSize: A of the additive kinds.
     ///   - inputFeeding: feed o_{t−1} to the first cell (Luong kinds only).
-    public init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
+    public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
                 attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
-        precondition([.lstm, .gru, .rnnTanh].contains(kind), "Decoder: cell \(kind) is not supported")
         precondition(!inputFeeding || (kindOfAttention.map { !$0.queriesPreviousState } ?? false), "Decoder: input feeding needs Luong attention")
-        self.kind = kind
+        self.cell = cell
         self.hiddenSize = hiddenSize
         self.inputFeeding = inputFeeding
         embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
@@ -52,10 +64,11 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         let feedsContext = kindOfAttention == .bahdanau || inputFeeding
         cells = (0..<layers).map { l in
             let inputSize = l > 0 ? hiddenSize : embeddingSize + (feedsContext ? hiddenSize : 0)
-            switch kind {
+            switch cell {
             case .lstm: return LSTMCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
             case .gru: return GRUCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
-            default: return RNNCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
+            case .rnn: return RNNCell(inputSize: inputSize, hiddenSize: hiddenSize, generator: &generator)
+            case .jordan: return JordanCell(inputSize: inputSize, hiddenSize: hiddenSize, outputSize: hiddenSize, generator: &generator)
             }
         }
         attention = kindOfAttention.map { Attention(kind: $0, querySize: hiddenSize, keySize: hiddenSize, attentionSize: attentionSize, generator: &generator) }
@@ -64,7 +77,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         self.dropout = Dropout(dropout, seed: seed &+ 21)
         super.init()
         registerModule("embedding", embedding)
-        for (l, cell) in cells.enumerated() { registerModule("cell_l\(l)", cell) }
+        for (l, layerCell) in cells.enumerated() { registerModule("cell_l\(l)", layerCell) }
         if let attention { registerModule("attention", attention) }
         if let combine { registerModule("combine", combine) }
         registerModule("output", output)
@@ -73,7 +86,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
 
     /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself); o_0 is zero too.
     public func zeroState(batch: Int) -> DecoderState<Scalar> {
-        DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: kind == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
+        DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: cell == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
     }
 
     /// One step for every row of the batch.
@@ -106,6 +119,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
                 hs.append(gru(x, state.h[l]))
             case let rnn as RNNCell<Scalar>:
                 hs.append(rnn(x, state.h[l]))
+            case let jordan as JordanCell<Scalar>:
+                hs.append(jordan(x, state.h[l]).y)                              // y_{t−1} → y_t
             default:
                 preconditionFailure("Decoder: unsupported cell \(type(of: cell))")
             }
@@ -116,6 +131,6 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         }
         if let combine, let context { x = combine(Tensor.concat([x, context], axis: 1)).tanh() }  // (B, H)
         let logits = output(dropout(x))                                        // (B, V)
-        return (logits, DecoderState(h: hs, c: kind == .lstm ? cs : nil, attentional: inputFeeding ? x : nil), weights)
+        return (logits, DecoderState(h: hs, c: cell == .lstm ? cs : nil, attentional: inputFeeding ? x : nil), weights)
     }
 }

@@ -22,41 +22,59 @@ public struct DecoderState<Scalar: TensorScalar> {
 }
 
 /// Encoder of a sequence-to-sequence model: embedding (`<pad>` = 0) → dropout → stacked, optionally
-/// bidirectional recurrent layer over the true lengths.
+/// bidirectional recurrent network over the true lengths (LSTM, GRU, Elman, or a Jordan network whose
+/// fed-back output y is H wide and serves as its state).
 ///
 /// Its outputs are the attention keys: with two directions they are summed, so keys have the
 /// decoder's width H for every attention kind (Luong dot included). Its final states start the
 /// decoder, layer by layer; with two directions the forward and backward states of a layer are
 /// concatenated and bridged to H: h = tanh(W_b [h→; h←] + b_b), c = W_c [c→; c←] + b_c.
-/// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
+/// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …
+/// (a Jordan network's: `rnn.weight_ih_l0`, `rnn.weight_yh_l0`, `rnn.weight_ho_l0`, …),
 /// `bridge.weight`, `bridge.bias`, `bridge_c.weight`, `bridge_c.bias`.
 public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
+    public let cell: Seq2SeqCell
     public let embedding: Embedding<Scalar>
-    public let rnn: RecurrentLayer<Scalar>
+    public let rnn: any RecurrentNetwork<Scalar>
     public let dropout: Dropout<Scalar>
     public let bridge: Linear<Scalar>?
     public let bridgeC: Linear<Scalar>?
 
+    /// An encoder over a fused layer of `kind` (LSTM, GRU, Elman tanh).
+    public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
+                            dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
+        guard let cell = Seq2SeqCell(kind: kind) else { preconditionFailure("Encoder: cell \(kind) is not supported") }
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  bidirectional: bidirectional, dropout: dropout, seed: seed, generator: &generator)
+    }
+
     /// - Parameters:
-    ///   - kind: the recurrence (LSTM, GRU, Elman).
+    ///   - cell: the recurrence (LSTM, GRU, Elman, Jordan).
     ///   - vocabularySize: source words (id 0 is `<pad>`).
     ///   - embeddingSize: E.
     ///   - hiddenSize: H per direction.
     ///   - layers: stacked layers L.
     ///   - bidirectional: whether a reverse direction runs too.
     ///   - dropout: on the embeddings and between layers, in train mode.
-    public init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
+    public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                 dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
+        self.cell = cell
         embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
-        rnn = RecurrentLayer(kind: kind, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, bias: true, batchFirst: false,
-                             dropout: dropout, bidirectional: bidirectional, merge: .sum, projSize: 0, generator: &generator)
+        if let kind = cell.layerKind {
+            rnn = RecurrentLayer(kind: kind, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, bias: true, batchFirst: false,
+                                 dropout: dropout, bidirectional: bidirectional, merge: .sum, projSize: 0, generator: &generator)
+        } else {
+            // Jordan concatenates its directions; callAsFunction sums them as the fused layer's `.sum` does.
+            rnn = Jordan(inputSize: embeddingSize, hiddenSize: hiddenSize, outputSize: hiddenSize, numLayers: layers, dropout: dropout,
+                         bidirectional: bidirectional, generator: &generator)
+        }
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 11)
         self.dropout = Dropout(dropout, seed: seed &+ 12)
         bridge = bidirectional ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
-        bridgeC = bidirectional && kind == .lstm ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
+        bridgeC = bidirectional && cell == .lstm ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
         super.init()
         registerModule("embedding", embedding)
-        registerModule("rnn", rnn)
+        registerModule("rnn", rnn.module)
         registerModule("dropout", self.dropout)
         if let bridge { registerModule("bridge", bridge) }
         if let bridgeC { registerModule("bridge_c", bridgeC) }
@@ -68,8 +86,11 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     /// - Returns: outputs (B, S, H), zero past each length, and the decoder's initial state.
     public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> (outputs: Tensor<Scalar>, state: DecoderState<Scalar>) {
         let x = dropout(embedding(ids, shape: [steps, batch]))               // (S, B, E)
-        let (out, final) = rnn(x, lengths: lengths)                         // (S, B, H), h (L·D, B, H)
-        let H = rnn.hiddenSize, D = rnn.directions
+        var (out, final) = rnn(x, lengths: lengths)                         // (S, B, H or 2H), h (L·D, B, H)
+        let H = rnn.stateWidth, D = rnn.directions
+        if rnn.outputFeatures == 2 * H {                                    // directions concatenated (Jordan): sum them
+            out = out.slice(axis: 2, 0..<H) + out.slice(axis: 2, H..<(2 * H))  // (S, B, H)
+        }
         func layerState(_ t: Tensor<Scalar>, _ l: Int, _ bridge: Linear<Scalar>?, squash: Bool) -> Tensor<Scalar> {
             guard let bridge else { return t.slice(axis: 0, l..<(l + 1)).reshaped([batch, H]) }
             let both = t.slice(axis: 0, (D * l)..<(D * l + 2))                   // (2, B, H)

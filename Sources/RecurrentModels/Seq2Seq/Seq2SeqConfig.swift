@@ -1,5 +1,30 @@
 import RecurrentNN
 
+/// The recurrence of an encoder–decoder's encoder and decoder (`Seq2SeqConfig.cell`).
+public enum Seq2SeqCell: String, CaseIterable, Sendable {
+    case lstm, gru, rnn, jordan
+
+    /// The fused layer's kind for the gated and Elman cells; nil for Jordan (its own `Jordan` / `JordanCell`).
+    public var layerKind: RecurrentCellKind? {
+        switch self {
+        case .lstm: .lstm
+        case .gru: .gru
+        case .rnn: .rnnTanh
+        case .jordan: nil
+        }
+    }
+
+    /// lstm, gru or rnn (tanh) from a layer kind; nil for the kinds an encoder–decoder does not take.
+    public init?(kind: RecurrentCellKind) {
+        switch kind {
+        case .lstm: self = .lstm
+        case .gru: self = .gru
+        case .rnnTanh: self = .rnn
+        default: return nil
+        }
+    }
+}
+
 /// Hyper-parameters of an encoder-decoder; stored in checkpoints as JSON.
 public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     public var sourceVocabularySize: Int
@@ -9,7 +34,7 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     public var hiddenSize: Int
     /// Stacked layers of the encoder and of the decoder (the encoder's final state of layer k starts the decoder's layer k).
     public var layers: Int
-    /// lstm, gru or rnn.
+    /// lstm, gru, rnn or jordan.
     public var cell: String
     public var bidirectional: Bool
     /// none, bahdanau, luong-dot, luong-general or luong-concat.
@@ -20,7 +45,7 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     /// Luong attention: feed the previous attentional vector to the first decoder cell (absent in older checkpoints: false).
     public var inputFeeding: Bool
 
-    public static let cells = ["lstm", "gru", "rnn"]
+    public static let cells = Seq2SeqCell.allCases.map(\.rawValue)
     public static let attentions = ["none"] + AttentionKind.allCases.map(\.rawValue)
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1,
@@ -59,13 +84,8 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     /// The attention kind, nil for none.
     public var attentionKind: AttentionKind? { AttentionKind(rawValue: attention) }
 
-    public var cellKind: RecurrentCellKind {
-        switch cell {
-        case "gru": .gru
-        case "rnn": .rnnTanh
-        default: .lstm
-        }
-    }
+    /// The cell (`validate()` checks the name; an unknown one reads as lstm).
+    public var seq2seqCell: Seq2SeqCell { Seq2SeqCell(rawValue: cell) ?? .lstm }
 
     /// Checks every field before anything is allocated from it (a config may come from a file).
     public func validate() throws {
