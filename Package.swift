@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers of the design are separate modules; each imports only those below it:
-// CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent → RecurrentCLI.
+// CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent
+// → RecurrentBenchmarks → RecurrentCLI.
 
 let package = Package(
     name: "Recurrent",
@@ -44,11 +45,13 @@ let package = Package(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
         ),
+        // The speed benchmark (issue 6): configurations, workloads, timing; run by `recurrent bench` and `recurrent-bench`.
+        .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks"),
         .executableTarget(
             name: "RecurrentCLI",
-            dependencies: ["Recurrent", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
+            dependencies: ["Recurrent", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
         ),
-        .executableTarget(name: "RecurrentBench", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBench"),
+        .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent"], path: "Benchmarks/RecurrentBench"),
 
         // MARK: tests
         .testTarget(name: "RecurrentTensorTests", dependencies: ["RecurrentTensor"]),

@@ -16,7 +16,7 @@ struct RecurrentCommand: ParsableCommand {
           recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
           echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self]
+        subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self, Bench.self]
     )
 
     /// Parses the command line after expanding `--config FILE` into the options it holds.

@@ -4,9 +4,9 @@ import Recurrent
 // batch-1 character-level sampling. Letters: T steps, B batch, I input, H hidden, L layers, D directions.
 
 /// One benchmark configuration.
-struct BenchConfig {
+public struct BenchConfig: Sendable {
     enum Workload { case layer, sample }
-    let name: String
+    public let name: String
     let kind: RecurrentCellKind
     let workload: Workload
     let inputSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool
@@ -34,7 +34,8 @@ struct BenchConfig {
     var tokens: Double { Double(batch * steps) }
 }
 
-let allConfigs: [BenchConfig] = [
+/// Every configuration, in the order of the table (`recurrent bench --config NAME`).
+public let allConfigs: [BenchConfig] = [
     BenchConfig(name: "lstm-256-b32-t50", kind: .lstm, workload: .layer, inputSize: 256, hiddenSize: 256, layers: 1,
                 bidirectional: false, batch: 32, steps: 50, vocabulary: 0),
     BenchConfig(name: "gru-256-b32-t50", kind: .gru, workload: .layer, inputSize: 256, hiddenSize: 256, layers: 1,

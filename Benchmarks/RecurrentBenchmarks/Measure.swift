@@ -9,6 +9,7 @@ import Darwin
 
 /// Which clock `now()` reads: wall time (default), or the process's CPU time (`--cpu-time`: on a shared
 /// machine with OPENBLAS_NUM_THREADS=1 this compares code changes without other jobs' interference).
+/// Set by `runBenchmarks` from its options.
 nonisolated(unsafe) var useCPUClock = false
 
 /// Seconds on the selected clock (monotonic wall time by default).

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+import RecurrentBenchmarks
+
+extension RecurrentCommand {
+    /// `recurrent bench`: the speed benchmark of docs/BENCHMARKS.md on this machine (the runs of `recurrent-bench`).
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure training, inference and sampling speed on this machine (docs/BENCHMARKS.md).",
+            discussion: """
+            For each configuration: tokens/s (median of the timed runs after the warm-up), GFLOP/s of useful work (the weight
+            products), that as a fraction of what OpenBLAS's sgemm reaches on the same GEMM shapes, and peak memory.
+            Configurations: \(allConfigs.map(\.name).joined(separator: ", ")).
+            Threads: OPENBLAS_NUM_THREADS (printed) and the layers' own two-core split; compare with PyTorch side by side with
+            `python Benchmarks/compare_torch.py`, which runs `recurrent-bench`, the same measurements without the other commands.
+            Examples:
+              recurrent bench                                           # every configuration, a table
+              recurrent bench lstm-256-b32-t50 sample-lstm2-512 --repeats 20 --json
+            """
+        )
+
+        @Argument(help: "Configurations to run (all when none).") var names: [String] = []
+        @Option(help: "train, infer or all (layer configurations; sampling has one mode).") var mode = "all"
+        @Option(help: "Timed runs per measurement (the median is reported).") var repeats = 10
+        @Option(help: "Untimed runs before them.") var warmup = 3
+        @Flag(help: "Print JSON instead of a table.") var json = false
+        @Flag(name: .customLong("no-reference"), help: "Skip timing sgemm on the same shapes (no \"of sgemm\" column).") var noReference = false
+        @Flag(name: .customLong("cpu-time"), help: "Time on the process CPU clock instead of the wall clock (A/B runs on a shared machine).")
+        var cpuTime = false
+
+        func validate() throws {
+            let unknown = names.filter { name in !allConfigs.contains { $0.name == name } }
+            guard unknown.isEmpty else {
+                throw ValidationError("unknown configuration \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
+                                      + "known: \(allConfigs.map(\.name).joined(separator: ", "))")
+            }
+            guard ["train", "infer", "all"].contains(mode) else { throw ValidationError("--mode must be train, infer or all, got '\(mode)'") }
+            guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+            guard warmup >= 0 else { throw ValidationError("--warmup must not be negative, got \(warmup)") }
+        }
+
+        func run() throws {
+            var options = BenchmarkOptions()
+            options.configs = names
+            options.modes = mode == "all" ? ["train", "infer"] : [mode]
+            options.repeats = repeats
+            options.warmup = warmup
+            options.reference = !noReference
+            options.cpuTime = cpuTime
+            if !json { print("recurrent bench: " + benchmarkHeader(options)) }
+            let results = runBenchmarks(options) { r in
+                if !json { print(r.line); fflush(stdout) }
+            }
+            if json { print(benchmarkJSON(options, results)) }
+        }
+    }
+}
