@@ -593,7 +593,9 @@ func fusedSequence<Scalar: TensorScalar>(
         if uniform {
             dGxTime = dGx
         } else {
-            dGxTime = Scratch<Scalar>(T * B * GH, zeroed: true)
+            // Rows past a sequence's length must read as zeros; with every sequence full length (a reverse
+            // direction of a full batch) each row is copied below, so no fill.
+            dGxTime = Scratch<Scalar>(T * B * GH, zeroed: zeroFill)
             for s in 0..<T { for b in 0..<B where active(s, b) {
                 (dGxTime.data + (time(s, b) * B + b) * GH).update(from: dGxp + (s * B + b) * GH, count: GH)
             } }
