@@ -46,30 +46,37 @@ final class OptimizerTests: XCTestCase {
     func testOptimizersMatchPyTorchInDouble() throws { try runTrajectories(Double.self, tolerance: 1e-10) }
     func testOptimizersMatchPyTorchInFloat() throws { try runTrajectories(Float.self, tolerance: 1e-5) }
 
-    /// Adam's update split over two cores (part 0 the first half of every parameter) equals the
-    /// one-core update bit for bit, with each option that changes the per-element arithmetic.
-    func testAdamSplitOverTwoCoresEqualsOneCore() {
-        let saved = adamSplitMinimumElements
-        defer { adamSplitMinimumElements = saved; PairParallel.setAdaptive(true) }
+    /// Every optimizer's update split over two cores (`updateElementwise`: part 0 the first half of every
+    /// parameter) equals the one-core update bit for bit, with each option that changes the per-element arithmetic.
+    func testUpdatesSplitOverTwoCoresEqualOneCore() {
+        let saved = optimizerSplitMinimumElements
+        defer { optimizerSplitMinimumElements = saved; PairParallel.setAdaptive(true) }
         PairParallel.setAdaptive(false)
-        let variants: [(weightDecay: Float, amsgrad: Bool, decoupled: Bool)] = [(0, false, false), (0.01, true, false), (0.01, false, true)]
-        for variant in variants {
+        let makers: [(String, ([Tensor<Float>]) -> any Optimizer<Float>)] = [
+            ("adam", { Adam(parameters: $0, learningRate: 0.01) }),
+            ("adam amsgrad l2", { Adam(parameters: $0, learningRate: 0.01, weightDecay: 0.01, amsgrad: true) }),
+            ("adamw", { AdamW(parameters: $0, learningRate: 0.01, weightDecay: 0.01) }),
+            ("sgd nesterov", { SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true) }),
+            ("sgd dampening", { SGD(parameters: $0, learningRate: 0.1, momentum: 0.5, dampening: 0.2) }),
+            ("rmsprop centered momentum", { RMSprop(parameters: $0, learningRate: 0.01, weightDecay: 0.01, momentum: 0.5, centered: true) }),
+            ("adagrad", { Adagrad(parameters: $0, learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.01) }),
+        ]
+        for (name, make) in makers {
             var results: [[Float]] = []
             for split in [false, true] {
-                adamSplitMinimumElements = split ? 0 : Int.max
+                optimizerSplitMinimumElements = split ? 0 : Int.max
                 var rng = RandomGenerator(seed: 17)
                 let ps = [Tensor<Float>.normal([37, 29], generator: &rng), Tensor<Float>.normal([1000], generator: &rng),
                           Tensor<Float>.normal([3], generator: &rng)]
                 for p in ps { p.requiresGradLeaf = true }
-                let adam = Adam<Float>(parameters: ps, learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-                                       weightDecay: variant.weightDecay, amsgrad: variant.amsgrad, decoupled: variant.decoupled)
+                let optimizer = make(ps)
                 for _ in 0..<3 {
                     for p in ps { p.grad = Tensor<Float>.normal(p.shape, generator: &rng) }
-                    adam.step()
+                    optimizer.step()
                 }
                 results.append(ps.flatMap(\.scalars))
             }
-            XCTAssertEqual(results[0], results[1], "\(variant)")
+            XCTAssertEqual(results[0], results[1], name)
         }
     }
 

@@ -30,10 +30,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         state = OptimizerBuffers(amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"], like: parameters)
     }
 
-    /// Element-wise over every parameter, so a large model's update is split over two cores
-    /// (`PairParallel`: part 0 takes the first half of every parameter, part 1 the rest). Each element
-    /// gets the same arithmetic whichever part runs it, so split and unsplit steps agree bit for bit.
-    /// An lstm-256-b32-t50 training step (526 k parameters) takes 27.8 ms with it, 29.0 with the update on one core.
+    /// Element-wise over every parameter, split over two cores for large models (`updateElementwise`).
     @_specialize(where Scalar == Float)
     public func step() {
         state.step += 1
@@ -43,16 +40,17 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         let stepSize = learningRate / biasCorrection1
         let (beta1, beta2, epsilon, weightDecay, amsgrad) = (beta1, beta2, epsilon, weightDecay, amsgrad)
         let decoupled = decoupledWeightDecay, decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
-        // Pointers taken here, outside the region: the helper thread reads no class properties.
         typealias Slice = (w: UnsafeMutablePointer<Scalar>, g: UnsafeMutablePointer<Scalar>, m: UnsafeMutablePointer<Scalar>,
-                           v: UnsafeMutablePointer<Scalar>, vMax: UnsafeMutablePointer<Scalar>, count: Int)
-        let slices: [Slice] = parameters.enumerated().compactMap { index, p in
-            guard let grad = p.grad else { return nil }
+                           v: UnsafeMutablePointer<Scalar>, vMax: UnsafeMutablePointer<Scalar>)
+        var slices: [Slice] = [], counts: [Int] = []
+        for (index, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
             let v = state["exp_avg_sq", index]
-            return (p.data, grad.data, state["exp_avg", index], v, amsgrad ? state["max_exp_avg_sq", index] : v, p.count)
+            slices.append((p.data, grad.data, state["exp_avg", index], v, amsgrad ? state["max_exp_avg_sq", index] : v))
+            counts.append(p.count)
         }
-        func update(_ s: Slice, _ range: Range<Int>) {
-            let (w, g, m, v, vMax) = (s.w, s.g, s.m, s.v, s.vMax)
+        updateElementwise(counts: counts) { k, range in
+            let (w, g, m, v, vMax) = slices[k]
             for i in range {
                 var gi = g[i]
                 if weightDecay != 0 {
@@ -65,25 +63,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
                 w[i] -= stepSize * m[i] / denominator
             }
         }
-        func part(_ part: Int) {
-            for s in slices {
-                let half = Swift.min(s.count, (s.count / 2 + 15) & ~15)       // 64-byte aligned split for Float
-                update(s, part == 0 ? 0..<half : half..<s.count)
-            }
-        }
-        let total = slices.reduce(0) { $0 + $1.count }
-        if total < adamSplitMinimumElements || !PairParallel.run(part) {
-            for s in slices { update(s, 0..<s.count) }
-        }
     }
 
     public func stateTensors() -> [String: Tensor<Scalar>] { state.export() }
     public func loadState(_ s: [String: Tensor<Scalar>]) throws { try state.load(s) }
 }
-
-/// Below this many elements in all, an Adam step runs on one core (waking the helper costs more).
-/// A variable so that tests can force the split.
-nonisolated(unsafe) var adamSplitMinimumElements = 1 << 16
 
 /// AdamW (Loshchilov & Hutter), PyTorch's `torch.optim.AdamW`: Adam with decoupled weight decay.
 public final class AdamW<Scalar: TensorScalar>: Optimizer {

@@ -20,15 +20,24 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         state = OptimizerBuffers(["square_avg"] + (momentum > 0 ? ["momentum_buffer"] : []) + (centered ? ["grad_avg"] : []), like: parameters)
     }
 
+    /// Element-wise over every parameter, split over two cores for large models (`updateElementwise`).
     @_specialize(where Scalar == Float)
     public func step() {
         state.step += 1
+        let (learningRate, alpha, epsilon, weightDecay) = (learningRate, alpha, epsilon, weightDecay)
+        var slices: [(w: UnsafeMutablePointer<Scalar>, g: UnsafeMutablePointer<Scalar>, sq: UnsafeMutablePointer<Scalar>,
+                      buffer: UnsafeMutablePointer<Scalar>?, mean: UnsafeMutablePointer<Scalar>?)] = []
+        var counts: [Int] = []
         for (index, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let w = p.data, g = grad.data, sq = state["square_avg", index]
-            let buffer = momentum > 0 ? state["momentum_buffer", index] : nil
-            let mean = centered ? state["grad_avg", index] : nil
-            for i in 0..<p.count {
+            slices.append((p.data, grad.data, state["square_avg", index], momentum > 0 ? state["momentum_buffer", index] : nil,
+                           centered ? state["grad_avg", index] : nil))
+            counts.append(p.count)
+        }
+        let momentum = momentum
+        updateElementwise(counts: counts) { k, range in
+            let (w, g, sq, buffer, mean) = slices[k]
+            for i in range {
                 let d = g[i] + weightDecay * w[i]
                 sq[i] = sq[i] * alpha + (1 - alpha) * d * d
                 var average: Scalar
@@ -70,14 +79,22 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
         state = OptimizerBuffers(["sum"], like: parameters, initialValue: initialAccumulatorValue)
     }
 
+    /// Element-wise over every parameter, split over two cores for large models (`updateElementwise`).
     @_specialize(where Scalar == Float)
     public func step() {
         state.step += 1
         let clr = learningRate / (1 + Scalar(state.step - 1) * learningRateDecay)
+        let (weightDecay, epsilon) = (weightDecay, epsilon)
+        var slices: [(w: UnsafeMutablePointer<Scalar>, g: UnsafeMutablePointer<Scalar>, sum: UnsafeMutablePointer<Scalar>)] = []
+        var counts: [Int] = []
         for (index, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let w = p.data, g = grad.data, sum = state["sum", index]
-            for i in 0..<p.count {
+            slices.append((p.data, grad.data, state["sum", index]))
+            counts.append(p.count)
+        }
+        updateElementwise(counts: counts) { k, range in
+            let (w, g, sum) = slices[k]
+            for i in range {
                 let d = g[i] + weightDecay * w[i]
                 sum[i] += d * d
                 w[i] -= clr * d / (sum[i].squareRoot() + epsilon)

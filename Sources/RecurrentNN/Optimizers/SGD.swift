@@ -20,15 +20,22 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         state = OptimizerBuffers(momentum != 0 ? ["momentum_buffer"] : [], like: parameters)
     }
 
+    /// Element-wise over every parameter, split over two cores for large models (`updateElementwise`).
     @_specialize(where Scalar == Float)
     public func step() {
         let first = state.step == 0
         state.step += 1
+        let (learningRate, momentum, dampening, weightDecay, nesterov) = (learningRate, momentum, dampening, weightDecay, nesterov)
+        var slices: [(w: UnsafeMutablePointer<Scalar>, g: UnsafeMutablePointer<Scalar>, buffer: UnsafeMutablePointer<Scalar>?)] = []
+        var counts: [Int] = []
         for (index, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let w = p.data, g = grad.data
-            let buffer = momentum != 0 ? state["momentum_buffer", index] : nil
-            for i in 0..<p.count {
+            slices.append((p.data, grad.data, momentum != 0 ? state["momentum_buffer", index] : nil))
+            counts.append(p.count)
+        }
+        updateElementwise(counts: counts) { k, range in
+            let (w, g, buffer) = slices[k]
+            for i in range {
                 var d = g[i] + weightDecay * w[i]
                 if let buffer {
                     buffer[i] = first ? d : momentum * buffer[i] + (1 - dampening) * d
