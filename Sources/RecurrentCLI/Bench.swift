@@ -12,8 +12,9 @@ extension RecurrentCommand {
             For each configuration: tokens/s (median of the timed runs after the warm-up), GFLOP/s of useful work (the weight
             products), that as a fraction of what OpenBLAS's sgemm reaches on the same GEMM shapes, and peak memory.
             Configurations: \(allConfigs.map(\.name).joined(separator: ", ")).
-            Threads: OPENBLAS_NUM_THREADS (printed) and the layers' own two-core split; compare with PyTorch side by side with
-            `python Benchmarks/compare_torch.py`, which runs `recurrent-bench`, the same measurements without the other commands.
+            Threads: OPENBLAS_NUM_THREADS (printed) and the layers' own two-core split (RECURRENT_NUM_THREADS=1 turns it off);
+            compare with PyTorch side by side with `python Benchmarks/compare_torch.py`, which runs `recurrent-bench`, the same
+            measurements without the other commands.
             Examples:
               recurrent bench                                           # every configuration, a table
               recurrent bench lstm-256-b32-t50 sample-lstm2-512 --repeats 20 --json

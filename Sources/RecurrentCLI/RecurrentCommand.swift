@@ -15,6 +15,7 @@ struct RecurrentCommand: ParsableCommand {
           recurrent predict forecast --checkpoint runs/co2/best.safetensors --data Examples/data/co2/co2_mm_mlo.txt --horizon 12
           recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
           echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
+          recurrent bench lstm-256-b32-t50
         """,
         subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self, Bench.self]
     )
