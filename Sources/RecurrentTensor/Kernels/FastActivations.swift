@@ -2,8 +2,8 @@
 // default x86-64 target, NEON on arm64). Float only: the Double path keeps libm, so gradient checks
 // in Double see the exact functions.
 //
-// Accuracy against libm (Double, rounded) over [-20, 20], every 16th Float: exp ≤ 1 ulp, sigmoid ≤ 2 ulp,
-// tanh ≤ 2 ulp (≤ 6e-8 absolute).
+// Accuracy against Double (ActivationAccuracyTests; every third Float, GatesAVX2.c's kernels): sigmoid
+// ≤ 2.5 ulp on [-87, 87] (≤ 9e-8 absolute), tanh ≤ 2 ulp on [-12, 12].
 
 public typealias Float8 = SIMD8<Float>
 
@@ -20,38 +20,75 @@ public func fastExp(_ x: Float8) -> Float8 {
     let n = t - magic
     var r = x - n * 0.693_359_375
     r = r - n * -2.121_944_4e-4
-    var p = Float8(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    p = p * (r * r) + r + 1
-    let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self)
-    let scale = (bits &- 0x4B40_0000 &+ 127) &<< 23
-    return p * unsafeBitCast(scale, to: Float8.self)
+    let r2 = r * r
+    return (expPolynomial(r, r2) * r2 + r + 1) * powerOfTwo(t)
 }
 
-/// 1 / (1 + e^-x)
+// Cephes' expf coefficients: e^r ≈ 1 + r + r²·p(r), p(r) = p5 + p4 r + … + p0 r⁵ on |r| ≤ ln2/2.
+// (Computed properties, not stored globals: they fold to constants inside inlined callers.)
+@inlinable var expP0: Float { 1.987_569_15e-4 }
+@inlinable var expP1: Float { 1.398_199_95e-3 }
+@inlinable var expP2: Float { 8.333_451_9e-3 }
+@inlinable var expP3: Float { 4.166_579_59e-2 }
+@inlinable var expP4: Float { 1.666_666_55e-1 }
+@inlinable var expP5: Float { 5.000_000_12e-1 }
+
+/// p(r) in Estrin's order: (p5 + p4 r) + r² ((p3 + p2 r) + r² (p1 + p0 r)). The same terms as Horner's
+/// order, in three dependent levels instead of five: the gate kernels are bound by the length of each
+/// activation's dependency chain, not by its count of operations (GatesAVX2.c).
+@inlinable @inline(__always)
+func expPolynomial(_ r: Float8, _ r2: Float8) -> Float8 {
+    let q0 = expP4 * r + expP5, q1 = expP2 * r + expP3, q2 = expP0 * r + expP1
+    return (q2 * r2 + q1) * r2 + q0
+}
+
+/// 2ⁿ from t = x·log2(e) + 1.5·2²³, whose low mantissa bits hold n.
+@inlinable @inline(__always)
+func powerOfTwo(_ t: Float8) -> Float8 {
+    let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self)
+    return unsafeBitCast((bits &- (0x4B40_0000 - 127)) &<< 23, to: Float8.self)
+}
+
+/// 1 / (1 + e^-x). e^-x = 2ⁿ·e^r with r = −s, s = x + n·ln 2: the polynomial is evaluated at −s by
+/// negating its odd coefficients, so −x is never formed (the AVX2 kernel's order of operations).
 @inlinable @inline(__always)
 public func fastSigmoid(_ x: Float8) -> Float8 {
-    1 / (1 + fastExp(-x))
+    var x = x.replacing(with: Float8(repeating: -88.3), where: x .< -88.3)
+    x = x.replacing(with: Float8(repeating: 87.3), where: x .> 87.3)
+    let magic = Float8(repeating: 12_582_912)
+    let t = x * -1.442_695_04 + magic                            // n = round(−x·log2 e)
+    let n = t - magic
+    var s = n * 0.693_359_375 + x
+    s = n * -2.121_944_4e-4 + s
+    let s2 = s * s
+    let q0 = -expP4 * s + expP5, q1 = -expP2 * s + expP3, q2 = -expP0 * s + expP1
+    let p = (q2 * s2 + q1) * s2 + q0                             // p(−s)
+    let e = (p * s2 - s + 1) * powerOfTwo(t)
+    return 1 / (1 + e)
 }
 
-/// tanh x: odd Taylor polynomial to x¹⁵ for |x| < 0.4, 1 − 2 / (e^{2|x|} + 1) with the sign above.
+/// tanh x: odd Taylor polynomial to x¹³ for |x| < 0.4, 1 − 2 / (e^{2|x|} + 1) with the sign above.
+/// e^{2a}, a = min(|x|, 9.1): r = 2h, h = a − n·(ln 2)/2, and 1 + r + r² p(r) = 1 + 2 (h + h² P(h)) with
+/// P(h) = 2 p(2h), whose coefficients are p's scaled by powers of two (exact).
 @inlinable @inline(__always)
 public func fastTanh(_ x: Float8) -> Float8 {
-    let a = x.replacing(with: -x, where: x .< 0)             // |x|
-    let big = 1 - 2 / (fastExp(2 * a) + 1)
-    let x2 = x * x
-    var p = Float8(repeating: -929_569.0 / 638_512_875.0)
-    p = p * x2 + 21_844.0 / 6_081_075.0
-    p = p * x2 + -1_382.0 / 155_925.0
-    p = p * x2 + 62.0 / 2_835.0
-    p = p * x2 + -17.0 / 315.0
-    p = p * x2 + 2.0 / 15.0
-    p = p * x2 + -1.0 / 3.0
-    let small = x + x * x2 * p
+    var a = x.replacing(with: -x, where: x .< 0)                 // |x|
+    a = a.replacing(with: Float8(repeating: 9.1), where: a .> 9.1)
+    let magic = Float8(repeating: 12_582_912)
+    let t = a * 2.885_390_08 + magic                             // n = round(2a·log2 e)
+    let n = t - magic
+    var h = a - n * 0.346_679_687_5
+    h = h - n * -1.060_972_2e-4
+    let h2 = h * h
+    let q0 = (4 * expP4) * h + 2 * expP5, q1 = (16 * expP2) * h + 8 * expP3, q2 = (64 * expP0) * h + 32 * expP1
+    let p = (q2 * h2 + q1) * h2 + q0
+    let e = ((p * h2 + h) * 2 + 1) * powerOfTwo(t)
+    let big = 1 - 2 / (e + 1)
+    let x2 = x * x, x4 = x2 * x2
+    let e0 = (2.0 / 15.0) * x2 + -1.0 / 3.0 as Float8
+    let e1 = (62.0 / 2_835.0) * x2 + -17.0 / 315.0 as Float8
+    let e2 = (21_844.0 / 6_081_075.0) * x2 + -1_382.0 / 155_925.0 as Float8
+    let small = x + x * x2 * ((e2 * x4 + e1) * x4 + e0)
     let signedBig = big.replacing(with: -big, where: x .< 0)
     return signedBig.replacing(with: small, where: a .< 0.4)
 }

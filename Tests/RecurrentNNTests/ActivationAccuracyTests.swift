@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+@testable import RecurrentNN
+@testable import RecurrentTensor
+
+/// The Float gate kernels' sigmoid and tanh (FastActivations.swift and their AVX2 + FMA twins in
+/// GatesAVX2.c) against Double references, in units in the last place of the Float result, over a
+/// sweep of evenly spaced bit patterns: both implementations, each at the bounds the sources state.
+/// The sweep takes ± every 251st Float bit pattern (about 8.7 million points per range); the bounds were measured on
+/// every third (Benchmarks/Micro/README.md): sigmoid 2.48 ulp, tanh 1.93.
+final class ActivationAccuracyTests: XCTestCase {
+    /// Distance from `value` to `reference` in ulps of the Float nearest the reference.
+    static func ulps(_ value: Float, _ reference: Double) -> Double {
+        let nearest = Float(reference)
+        let ulp = nearest == 0 ? Double(Float.leastNonzeroMagnitude) : Double(nearest.ulp)
+        return abs(Double(value) - reference) / ulp
+    }
+
+    /// ±m for every `stride`-th Float bit pattern m in [0, limit], through `kernel` (in place); the worst
+    /// error and where.
+    static func sweep(_ limit: Float, stride: UInt32 = 251, kernel: (UnsafeMutablePointer<Float>, Int) -> Void,
+                      reference: (Double) -> Double) -> (ulps: Double, at: Float) {
+        let chunk = 4096
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: chunk), ys = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+        defer { xs.deallocate(); ys.deallocate() }
+        var worst = (ulps: 0.0, at: Float.nan)
+        var bits: UInt32 = 0
+        while bits <= limit.bitPattern {
+            var count = 0
+            while count < chunk && bits <= limit.bitPattern {
+                let m = Float(bitPattern: bits)
+                xs[count] = m; xs[count + 1] = -m
+                count += 2
+                bits += stride
+            }
+            ys.update(from: xs, count: count)
+            kernel(ys, count)
+            for k in 0..<count {
+                let error = ulps(ys[k], reference(Double(xs[k])))
+                if !(error <= worst.ulps) { worst = (error, xs[k]) }
+            }
+        }
+        return worst
+    }
+
+    static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// The gate kernels in use (AVX2 when `gateKernelsUseAVX2`): tanh through the Elman step with a zero
+    /// recurrent term, sigmoid as the LSTM step's input gate.
+    static func tanhKernel(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: count); defer { zeros.deallocate() }
+        zeros.initialize(repeating: 0, count: count)
+        rnnTanhRowForward(p, zeros, p, count)
+    }
+    static func sigmoidKernel(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        // One row of 4 gate blocks of `count` units: x in the input gate's block, zeros elsewhere.
+        let xr = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count), hr = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count)
+        let g = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count), state = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count)
+        defer { xr.deallocate(); hr.deallocate(); g.deallocate(); state.deallocate() }
+        xr.initialize(repeating: 0, count: 4 * count); hr.initialize(repeating: 0, count: 4 * count)
+        state.initialize(repeating: 0, count: 4 * count)
+        xr.update(from: p, count: count)
+        lstmRowForward(xr, hr, g, state, state + count, state + 2 * count, state + 3 * count, count, stride: count, hStride: count)
+        p.update(from: g, count: count)
+    }
+
+    func check(avx2: Bool) throws {
+        let saved = gateKernelsUseAVX2                          // on by default where the processor has AVX2 + FMA
+        if avx2 && !saved { throw XCTSkip("no AVX2 + FMA on this processor") }
+        defer { gateKernelsUseAVX2 = saved }
+        gateKernelsUseAVX2 = avx2
+        let label = avx2 ? "AVX2" : "Swift"
+        let tanhError = Self.sweep(12, kernel: Self.tanhKernel, reference: Foundation.tanh)
+        XCTAssertLessThanOrEqual(tanhError.ulps, 2.0, "\(label) tanh at \(tanhError.at)")
+        let sigmoidError = Self.sweep(87, kernel: Self.sigmoidKernel, reference: Self.sigmoid)
+        XCTAssertLessThanOrEqual(sigmoidError.ulps, 2.5, "\(label) sigmoid at \(sigmoidError.at)")
+        // Far outside: saturated, finite; NaN stays NaN.
+        var special: [Float] = [-.infinity, -1e30, -100, 100, 1e30, .infinity, .nan, -.nan]
+        let count = special.count
+        special.withUnsafeMutableBufferPointer { Self.tanhKernel($0.baseAddress!, count) }
+        XCTAssertEqual(Array(special[0..<6]), [-1, -1, -1, 1, 1, 1], label)
+        XCTAssertTrue(special[6].isNaN && special[7].isNaN, "\(label) tanh(NaN) = \(special[6]), \(special[7])")
+        special = [-.infinity, -1e30, -100, 100, 1e30, .infinity, .nan, -.nan]
+        special.withUnsafeMutableBufferPointer { Self.sigmoidKernel($0.baseAddress!, count) }
+        for (k, v) in special[0..<3].enumerated() { XCTAssertTrue(v >= 0 && v < 1e-37, "\(label) sigmoid → \(v) at \(k)") }
+        XCTAssertEqual(Array(special[3..<6]), [1, 1, 1], label)
+        XCTAssertTrue(special[6].isNaN && special[7].isNaN, "\(label) sigmoid(NaN) = \(special[6]), \(special[7])")
+    }
+
+    func testAVX2Activations() throws { try check(avx2: true) }
+    func testSwiftActivations() throws { try check(avx2: false) }
+
+    /// The sweep itself can fail: correctly rounded values pass, the same values 3 ulps off do not.
+    func testSweepDetectsAnInaccurateTanh() {
+        let exact = Self.sweep(12, stride: 4099, kernel: { p, n in for k in 0..<n { p[k] = Float(Foundation.tanh(Double(p[k]))) } },
+                               reference: Foundation.tanh)
+        XCTAssertLessThanOrEqual(exact.ulps, 0.5)
+        let off = Self.sweep(12, stride: 4099, kernel: { p, n in
+            for k in 0..<n { p[k] = Float(Foundation.tanh(Double(p[k]))).nextUp.nextUp.nextUp }
+        }, reference: Foundation.tanh)
+        XCTAssertGreaterThan(off.ulps, 2.5)
+    }
+}
