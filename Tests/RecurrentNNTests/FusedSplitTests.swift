@@ -7,13 +7,20 @@ import RecurrentTensor
 /// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
 final class FusedSplitTests: XCTestCase {
     static func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
-                                   split: Bool, packed: Bool = true) -> [[Scalar]] {
+                                   split: Bool, packed: Bool = true, batch B: Int = 3, batchSplit: Bool = false,
+                                   inference: Bool = false) -> [[Scalar]] {
         let (saved, savedPack) = (fusedSplitMinimumWork, fusedPackMinimumSteps)
+        let (savedBatchWork, savedBatchRows) = (fusedBatchSplitMaximumWork, fusedBatchSplitMinimumRows)
         fusedSplitMinimumWork = split ? 0 : Int.max
         fusedPackMinimumSteps = packed ? 0 : Int.max   // packed W_hh rows per part, or G products per part
+        fusedBatchSplitMaximumWork = batchSplit ? Int.max : -1
+        fusedBatchSplitMinimumRows = 2
         PairParallel.setAdaptive(false)        // split even when this machine is busy
-        defer { fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true) }
-        let (T, B, I) = (6, 3, 5)
+        defer {
+            fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true)
+            fusedBatchSplitMaximumWork = savedBatchWork; fusedBatchSplitMinimumRows = savedBatchRows
+        }
+        let (T, I) = (6, 5)
         var rng = RandomGenerator(seed: 21)
         let layer = RecurrentLayer<Scalar>(kind: kind, inputSize: I, hiddenSize: H, numLayers: 2, bias: true, batchFirst: false,
                                            dropout: 0, bidirectional: bidirectional, merge: .concat, projSize: 0, generator: &rng)
@@ -24,6 +31,10 @@ final class FusedSplitTests: XCTestCase {
         let w = Tensor<Scalar>.normal([T, B, D * H], generator: &rng)
         let state = RecurrentState(h: h0, c: kind == .lstm ? c0 : nil)
         layer.recordsHiddenGradientNorms = true
+        if inference {                          // no gradient: no history kept, h written into the output
+            let (out, final) = withoutGrad { layer(x, initialState: state, lengths: lengths) }
+            return [out.scalars, final.h.scalars] + (final.c.map { [$0.scalars] } ?? [])
+        }
         let (out, final) = layer(x, initialState: state, lengths: lengths)
         var loss = (out * w).sum() + final.h.sum()
         if let c = final.c { loss = loss + (c * c).sum() }
@@ -82,6 +93,48 @@ final class FusedSplitTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+/// The batch split of the forward (FusedRecurrence.swift, `fusedBatchSplitMaximumWork`: each core runs half
+/// of the sequences through every step, no barrier between steps) gives the unit split's numbers to the bit,
+/// in training (outputs, states, every gradient) and inference, and the unsplit forward's, with variable
+/// lengths, both directions, an odd batch, concurrent or one part after the other.
+final class BatchSplitTests: XCTestCase {
+    func testBatchSplitIsBitIdenticalToUnitSplitAndUnsplit() throws {
+        guard smallGEMMUsesAVX2 else { throw XCTSkip("the batch split runs on the small-GEMM kernel (AVX2 + FMA)") }
+        let splits = fusedSplitForwardCount
+        for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
+            for (H, B, bidirectional, lengths) in [(20, 5, true, [6, 2, 4, 6, 1] as [Int]?), (37, 4, false, nil), (24, 7, false, nil)] {
+                for inference in [false, true] {
+                    let label = "\(kind) H=\(H) B=\(B) inference=\(inference)"
+                    func values(split: Bool, batchSplit: Bool) -> [[Float]] {
+                        FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split,
+                                            batch: B, batchSplit: batchSplit, inference: inference)
+                    }
+                    let batch = values(split: true, batchSplit: true)
+                    XCTAssertNil(Self.difference(batch, values(split: true, batchSplit: false)), "\(label) against the unit split")
+                    // (The unsplit backward sums in another order: training agrees with it to rounding, FusedSplitTests.)
+                    let unsplit = values(split: false, batchSplit: false)
+                    XCTAssertNil(Self.difference(inference ? batch : Array(batch.prefix(2)), inference ? unsplit : Array(unsplit.prefix(2))),
+                                 "\(label) against unsplit")
+                    PairParallel.refuses = true
+                    XCTAssertNil(Self.difference(batch, values(split: true, batchSplit: true)), "\(label) parts one after the other")
+                    PairParallel.refuses = false
+                }
+            }
+        }
+        if PairParallel.isAvailable { XCTAssertGreaterThan(fusedSplitForwardCount, splits) }
+    }
+
+    /// Where two lists of values first differ in any bit, or nil.
+    static func difference(_ a: [[Float]], _ b: [[Float]]) -> String? {
+        guard a.count == b.count else { return "\(a.count) against \(b.count) values" }
+        for (i, (u, v)) in zip(a, b).enumerated() {
+            guard u.count == v.count else { return "value \(i): \(u.count) against \(v.count) elements" }
+            if let j = u.indices.first(where: { u[$0].bitPattern != v[$0].bitPattern }) { return "value \(i)[\(j)]: \(u[j]) against \(v[j])" }
+        }
+        return nil
     }
 }
 

@@ -24,6 +24,12 @@ import RecurrentTensor
 // unit-wise pass are split (RNN, LSTM without projection, GRU with reset after); a projected LSTM and
 // the reset-before GRU need a second product over all units mid-step and run unsplit.
 //
+// Smaller steps (`fusedBatchSplitMaximumWork`, on the small-GEMM kernel) split the forward by batch rows
+// instead: each core runs its half of the sequences through every step with all units, so the parts never
+// meet between steps (one barrier per step costs 1–5 µs of a 200 µs lstm-256 step, more when the machine
+// is busy). Every element is computed by the same kernels in the same order either way: bit-identical.
+// Backward keeps the split by units.
+//
 // Float on a processor with AVX2 + FMA, B > 1, T ≥ `fusedPackMinimumSteps`: the step products, the input
 // projection and backward's ∂h product run on the small-GEMM kernel (PanelPackedWeights.swift,
 // CRecurrentKernels/SmallGEMMAVX2.c) over W_ih and W_hh packed once per call, 95–97 % of a core's FMA peak
@@ -61,6 +67,15 @@ nonisolated(unsafe) var fusedSplitForwardCount = 0, fusedConcurrentDirectionsCou
 /// less than the per-call work it saves (a batch-1 step is a matrix–vector product: nothing to save).
 /// Tests set it to 0 or Int.max to cover both paths.
 nonisolated(unsafe) var fusedPackMinimumSteps = 8
+
+/// Split forwards whose step product (B·G·H·P multiply–adds) is at most this, with a batch of at least
+/// `fusedBatchSplitMinimumRows`, split the batch instead of the units (`forwardStep`'s row range): each core
+/// runs its own sequences through every step, so the parts never meet between steps. Measured on the
+/// small-GEMM kernel: lstm-256's 16 × 1024 × 256 runs at the rate of the units split's 32 × 512 × 256,
+/// while lstm2-512's 32 × 2048 × 512 loses 4 % against 64 × 1024 × 512 (W_hh no longer fits the caches
+/// twice over). Tests set it to -1 or Int.max to cover both splits, and lower the minimum batch.
+nonisolated(unsafe) var fusedBatchSplitMaximumWork = 1 << 24
+nonisolated(unsafe) var fusedBatchSplitMinimumRows = 12
 
 /// Hidden units of each part: [0, mid) and [mid, H), mid a multiple of 8 (whole SIMD vectors) when H allows.
 @inline(__always)
@@ -147,9 +162,6 @@ func fusedSequence<Scalar: TensorScalar>(
     let gates = Scratch<Scalar>(historySteps * B * GH, zeroed: zeroFill)               // (T, B, G·H) activated gates
     // (T, B, H): GRU: W_hn h + b_hn (reset after) or r ⊙ h (reset before); LSTM with projection: o ⊙ tanh c.
     let aux = (isGRU || projected) ? Scratch<Scalar>(historySteps * B * H, zeroed: zeroFill) : nil
-    // (B, G·H) per-step h·W_hhᵀ; split: part 0's (B, G·mid) then part 1's (B, G·(H−mid)) from `hwSecond`.
-    let hwSecond = (B * G * mid + 15) & ~15                                            // 64-byte apart: no shared line
-    let hw = Scratch<Scalar>(splittable ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
     // Split, G > 1: W_hh's rows by part, (G·mid, P) then (G·(H−mid), P), each part's gate blocks in order.
     // (One gate: a part's rows are already contiguous in W_hh. Not packed: G products per part and step.)
     // Float with AVX2: every step's product on the small-GEMM kernel, W_hh packed into panels once per call
@@ -158,13 +170,19 @@ func fusedSequence<Scalar: TensorScalar>(
     // choice depends on shapes only. GRU with reset before needs W_hn on r ⊙ h mid-step: sgemm.
     let usesPanels = isFloat && smallGEMMUsesAVX2 && kind != .gruResetBefore && B > 1 && T >= fusedPackMinimumSteps
         && (splittable || B * GH * P < fusedSplitMinimumWork || BLASThreads.isSingleThreaded)
-    let panels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
+    // Split by batch rows rather than units (`fusedBatchSplitMaximumWork`): whole gate rows per part.
+    let batchSplit = splittable && usesPanels && B >= fusedBatchSplitMinimumRows && B * GH * P <= fusedBatchSplitMaximumWork
+    let unitSplit = splittable && !batchSplit
+    // (B, G·H) per-step h·W_hhᵀ; units split: part 0's (B, G·mid) then part 1's (B, G·(H−mid)) from `hwSecond`.
+    let hwSecond = (B * G * mid + 15) & ~15                                            // 64-byte apart: no shared line
+    let hw = Scratch<Scalar>(unitSplit ? hwSecond + B * G * (H - mid) : B * GH, zeroed: false)
+    let panels = !usesPanels ? nil : PanelPackedWeights(blocks: unitSplit
         ? Array(repeating: (mid, P), count: G) + Array(repeating: (H - mid, P), count: G) : [(GH, P)])
     // The input projection over all steps on the same kernel (it beats sgemm there too: 98 against 89–91
     // GFLOP/s at (T·B, G·n, I) = (1600, 512, 256)), W_ih packed the same way, the biases added by the kernel.
-    let inputPanels = !usesPanels ? nil : PanelPackedWeights(blocks: splittable
+    let inputPanels = !usesPanels ? nil : PanelPackedWeights(blocks: unitSplit
         ? Array(repeating: (mid, I), count: G) + Array(repeating: (H - mid, I), count: G) : [(GH, I)])
-    let packedHH = !usesPanels && splittable && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
+    let packedHH = !usesPanels && unitSplit && G > 1 && B > 1 && T >= fusedPackMinimumSteps ? Scratch<Scalar>(GH * P, zeroed: false) : nil
     // (T, B, P), time-indexed; every row is written when all sequences are full (zeros past a length otherwise).
     let output = zeroFill ? Tensor<Scalar>(zeros: [T, B, P]) : Tensor<Scalar>.uninitialized([T, B, P])
     hs.data.update(from: h0.data, count: B * P)
@@ -189,6 +207,13 @@ func fusedSequence<Scalar: TensorScalar>(
     let hwp = hw.data, outp = output.data, packedp = packedHH?.data
     let bhn = kind == .gru ? bhh.map { $0 + 2 * H } : nil               // GRU's b_hn, (H)
     @inline(__always) func time(_ s: Int, _ b: Int) -> Int { reverse ? lengths[b] - 1 - s : s }
+    // Inference over full-length sequences writes h_t straight into its output row and reads h_{t−1} back
+    // from there (h0 from slot 0): no per-step copy into the output (lstm-256 inference: 0.9 % of the time).
+    let stateInOutput = !keepsHistory && !zeroFill
+    /// (B, P) h before step s: slot s of `hs`, or with `stateInOutput` the output row of step s − 1.
+    @inline(__always) func statePointer(_ s: Int) -> UnsafeMutablePointer<Scalar> {
+        stateInOutput && s > 0 ? outp + (reverse ? T - s : s - 1) * B * P : hsp + slot(s) * B * P
+    }
     @inline(__always) func active(_ s: Int, _ b: Int) -> Bool { s < allActive || s < lengths[b] }
 
     /// Input projection of units [u0, u1) of every gate, all steps, plus the folded biases.
@@ -246,19 +271,20 @@ func fusedSequence<Scalar: TensorScalar>(
         for g in 0..<G { (packedp + (G * u0 + g * n) * P).update(from: whh + (g * H + u0) * P, count: n * P) }
     }
 
-    /// Step s for hidden units [u0, u1) (all of them when unsplit).
-    func forwardStep(_ s: Int, _ u0: Int, _ u1: Int) {
-        let whole = u0 == 0 && u1 == H, n = u1 - u0
-        let hPrev = hsp + slot(s) * B * P, hNext = hsp + slot(s + 1) * B * P
+    /// Step s for hidden units [u0, u1) (all of them when unsplit) of batch rows [b0, b1) (all of them but
+    /// in a batch split, whose parts take all units of their own rows).
+    func forwardStep(_ s: Int, _ u0: Int, _ u1: Int, rows b0: Int = 0, _ b1: Int = B) {
+        let whole = u0 == 0 && u1 == H, n = u1 - u0, rowCount = b1 - b0
+        let hPrev = statePointer(s), hNext = statePointer(s + 1)
         // This part's (B, G·n) recurrent pre-activations: row b at `hwPart + b * hwWidth`, gate blocks `hStride` apart.
         let hwPart = whole ? hwp : hwp + (u0 == 0 ? 0 : hwSecond), hwWidth = whole ? GH : G * n, hStride = whole ? H : n
         if projectsPerStep {                                             // step s reads the rows of time t
             let t = reverse ? T - 1 - s : s
-            projectRows(t * B, (t + 1) * B, u0, u1)
+            projectRows(t * B + b0, t * B + b1, u0, u1)
         }
         if let panels {
             if whole {
-                panels.product(0, m: B, a: f32(hPrev), lda: P, c: f32(hwp), ldc: GH)
+                panels.product(0, m: rowCount, a: f32(hPrev + b0 * P), lda: P, c: f32(hwp + b0 * GH), ldc: GH)
             } else {
                 let first = u0 == 0 ? 0 : G
                 for g in 0..<G { panels.product(first + g, m: B, a: f32(hPrev), lda: P, c: f32(hwPart + g * n), ldc: G * n) }
@@ -278,7 +304,7 @@ func fusedSequence<Scalar: TensorScalar>(
                 }
             }
         }
-        for b in 0..<B where active(s, b) {
+        for b in b0..<b1 where active(s, b) {
             let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
             let g = gp + (hist(s) * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
             let unit = (hist(s) * B + b) * H + u0                            // offset in (T, B, H) buffers
@@ -360,8 +386,9 @@ func fusedSequence<Scalar: TensorScalar>(
                         b: whr, ldb: H, beta: 0, c: hNext, ldc: P)
         }
         // Output rows of active sequences; finished ones carry their state.
+        if stateInOutput { return }
         let p0 = whole ? 0 : u0, pn = whole ? P : n
-        for b in 0..<B {
+        for b in b0..<b1 {
             if active(s, b) {
                 (outp + (time(s, b) * B + b) * P + p0).update(from: hNext + b * P + p0, count: pn)
             } else {
@@ -374,7 +401,38 @@ func fusedSequence<Scalar: TensorScalar>(
     // The partition into parts depends on the shapes only; whether the parts run concurrently depends on
     // the machine (a second core, the helper free, no back-off). Run one after the other, the parts do
     // exactly the same arithmetic, so results never depend on scheduling (bit-identical reruns).
-    if splittable {
+    /// Packs a weight (G·H, depth) as the one block of `weights` (a batch split's whole-row panels).
+    func packWhole(_ weights: PanelPackedWeights?, _ w: UnsafeMutablePointer<Scalar>, _ depth: Int) {
+        weights!.pack(0, from: f32(w), rowStride: depth, depthStride: 1)
+    }
+
+    if batchSplit {
+        // Parts: rows [0, half) and [half, B), every unit, no barrier between steps. Packing and, with
+        // variable lengths (each row reads its own time), the projection of every step are shared: one
+        // part packs W_hh and the other W_ih, each projects half of the rows, with a barrier after each.
+        let half = B / 2
+        BLASThreads.singleThreaded {
+            let concurrent = PairParallel.run { part in
+                if part == 0 { packWhole(panels, whh, P) } else { packWhole(inputPanels, wih, I) }
+                PairParallel.barrier(part)
+                if !projectsPerStep {
+                    let rows = T * B, mid = rows / 2
+                    projectRows(part == 0 ? 0 : mid, part == 0 ? mid : rows, 0, H)
+                    PairParallel.barrier(part)
+                }
+                let (b0, b1) = part == 0 ? (0, half) : (half, B)
+                for s in 0..<T { forwardStep(s, 0, H, rows: b0, b1) }
+            }
+            if concurrent {
+                fusedSplitForwardCount += 1
+            } else {
+                packWhole(panels, whh, P); packWhole(inputPanels, wih, I)
+                if !projectsPerStep { projectRows(0, T * B, 0, H) }
+                for s in 0..<T { forwardStep(s, 0, H, rows: 0, half) }
+                for s in 0..<T { forwardStep(s, 0, H, rows: half, B) }
+            }
+        }
+    } else if splittable {
         BLASThreads.singleThreaded {
             let concurrent = PairParallel.run { part in
                 let (u0, u1) = part == 0 ? (0, mid) : (mid, H)
@@ -400,7 +458,7 @@ func fusedSequence<Scalar: TensorScalar>(
     }
 
     let hFinal = Tensor<Scalar>(zeros: [B, P])
-    hFinal.data.update(from: hsp + slot(T) * B * P, count: B * P)
+    hFinal.data.update(from: statePointer(T), count: B * P)
     let cFinal = csp.map { csp -> Tensor<Scalar> in
         let c = Tensor<Scalar>(zeros: [B, H]); c.data.update(from: csp + slot(T) * B * H, count: B * H); return c
     }
