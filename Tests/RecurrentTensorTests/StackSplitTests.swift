@@ -44,6 +44,25 @@ final class StackSplitTests: XCTestCase {
         XCTAssertEqual(back.scalars, x.scalars)
     }
 
+    /// Big joins copy half their rows on each core: the same values, for every axis, uneven widths and an empty part.
+    func testConcatOnTwoCoresEqualsOneCore() {
+        let saved = concatSplitMinimumElements
+        defer { concatSplitMinimumElements = saved }
+        var rng = RandomGenerator(seed: 4)
+        let parts = [[7, 3, 5], [7, 3, 2], [7, 3, 0], [7, 3, 4]].map { Tensor<Float>.normal($0, generator: &rng) }
+        for axis in [0, 1, 2] {
+            let inputs = parts.map { axis == 2 ? $0 : $0.transposed(axis, 2) }
+            concatSplitMinimumElements = Int.max
+            let one = Tensor.concat(inputs, axis: axis)
+            concatSplitMinimumElements = 0
+            let two = Tensor.concat(inputs, axis: axis)
+            XCTAssertEqual(one.shape, two.shape)
+            XCTAssertEqual(one.scalars, two.scalars, "axis \(axis)")
+        }
+        concatSplitMinimumElements = 0
+        XCTAssertEqual(Array(Tensor.concat([parts[0], parts[1]], axis: 2).scalars[0..<7]), Array(parts[0].scalars[0..<5] + parts[1].scalars[0..<2]))
+    }
+
     func testGradients() {
         let a = randn([2, 3], 1), b = randn([2, 3], 2), c = randn([2, 3], 3)
         for axis in [0, 1, 2, -1] {

@@ -61,6 +61,7 @@ extension Tensor {
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree.
+    /// (Outputs of at least `concatSplitMinimumElements` elements are copied on two cores.)
     @_specialize(where Scalar == Float)
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concat: no tensors")
@@ -75,15 +76,22 @@ extension Tensor {
         let total = tensors.reduce(0) { $0 + $1.shape[ax] }
         var outShape = first.shape
         outShape[ax] = total
-        let out = Tensor(zeros: outShape)
-        var start = 0
-        for t in tensors {
-            let chunk = t.shape[ax] * inner
-            for o in 0..<outer {
-                (out.data + o * total * inner + start * inner).update(from: t.data + o * chunk, count: chunk)
+        let out = Tensor.uninitialized(outShape)                 // every element is written below
+        let sources = tensors.map { UnsafePointer($0.data) }, widths = tensors.map { $0.shape[ax] * inner }
+        let destination = out.data
+        /// Outer rows [o0, o1) of every input into their places.
+        func copyRows(_ o0: Int, _ o1: Int) {
+            var start = 0
+            for (source, chunk) in zip(sources, widths) {
+                for o in o0..<o1 { (destination + o * total * inner + start).update(from: source + o * chunk, count: chunk) }
+                start += chunk
             }
-            start += t.shape[ax]
         }
+        // A big join (a bidirectional layer's (T, B, 2H) output: 3.2 MB for bilstm-256) copies half its rows on
+        // each core; it ran on one while the other waited (1 % of bilstm-256 inference).
+        let split = outer >= 2 && out.count >= concatSplitMinimumElements
+        let copiedOnTwoCores = split && PairParallel.run { part in part == 0 ? copyRows(0, outer / 2) : copyRows(outer / 2, outer) }
+        if !copiedOnTwoCores { copyRows(0, outer) }
         let sizes = tensors.map { $0.shape[ax] }
         return record("concat", inputs: tensors, output: out) { g in
             var begin = 0
@@ -94,3 +102,6 @@ extension Tensor {
         }
     }
 }
+
+/// Concatenations producing at least this many elements split their copying over two cores (tests lower it).
+nonisolated(unsafe) public var concatSplitMinimumElements = 1 << 18
