@@ -2,8 +2,8 @@
 // time (`rk_has_avx2_fma`). The package builds for the baseline x86-64 target, where Swift's SIMD8<Float>
 // becomes two SSE halves without fused multiply–add; these functions carry their own target attribute,
 // so no build setting changes. Same algorithms as FastActivations.swift / FusedGateKernels.swift / GEMV.swift
-// (Cody–Waite exp with Cephes' polynomial, sigmoid 1/(1+e^-x), tanh by odd polynomial below 0.4 and
-// 1 − 2/(e^{2|x|}+1) above, in the same order of operations); FMA only changes rounding in the last bit.
+// (Cody–Waite exp with Cephes' polynomial, sigmoid 1/(1+e^-x), tanh as expm1(2|x|)/(expm1(2|x|)+2), in the
+// same order of operations); FMA only changes rounding in the last bit.
 // Swift's versions are the fallback and the reference the tests compare with.
 #include "RecurrentKernels.h"
 
@@ -25,8 +25,8 @@ int rk_has_avx2_fma(void) {
 // into them. After Cody–Waite reduction x = n·ln 2 + r, |r| ≤ ln2/2, e^r = 1 + r + r²·p(r) with Cephes'
 // expf polynomial p of degree 5, evaluated in Estrin's order rather than Horner's: the same terms, but
 // three levels of fused multiply–adds instead of five, so each activation's dependency chain is shorter.
-// The gate pass is bound by that chain (it keeps too few activations in flight to fill the FMA units),
-// not by the count of operations: 10 % fewer cycles per sigmoid and tanh, the same worst error.
+// The gate pass is bound by that chain (it keeps too few activations in flight to fill the FMA units) as
+// much as by the count of operations: 10 % fewer cycles per sigmoid, the same worst error.
 #define RK_EXP_P0 1.9875691500e-4f     /* r⁵ */
 #define RK_EXP_P1 1.3981999507e-3f
 #define RK_EXP_P2 8.3334519073e-3f
@@ -59,10 +59,13 @@ RK_AVX2 static inline __m256 rk_sigmoid(__m256 x) {
     return _mm256_div_ps(one, _mm256_add_ps(one, e));
 }
 
-// tanh x: for |x| ≥ 0.4, 1 − 2 / (e^{2|x|} + 1) with x's sign; below, the odd Taylor polynomial to x¹³.
-// e^{2a}, a = min(|x|, 9.1) (tanh 9.1 rounds to 1): r = 2a − n ln 2 = 2h with h = a − n·(ln 2)/2, and
-// 1 + r + r² p(r) = 1 + 2 (h + h² P(h)) with P(h) = 2 p(2h), whose coefficients are p's times powers of
-// two (exact), so the doubling costs nothing either.
+// tanh x = E / (E + 2) with x's sign, E = e^{2a} − 1, a = min(|x|, 9.1) (tanh 9.1 rounds to 1). No cancellation
+// anywhere, so no separate polynomial for small |x| and no blend: 13.3 cycles per 8 values against 21.8 for
+// 1 − 2/(e^{2a} + 1) with an odd Taylor series below 0.4 (both computed, then blended), for a worst error of
+// 2.40 ulp against 1.93 (the sigmoid's is 2.48; Benchmarks/Micro/activations.c).
+// e^{2a} = 2ⁿ e^r with r = 2a − n ln 2 = 2h, h = a − n·(ln 2)/2, and e^r − 1 = r + r² p(r) = 2 (h + h² P(h)) = 2z
+// with P(h) = 2 p(2h), whose coefficients are p's times powers of two (exact). Then E = 2ⁿ (1 + 2z) − 1 =
+// fma(2·2ⁿ, z, 2ⁿ − 1): one rounding, and for n = 0 (|x| < 0.17) exactly 2z, the expm1 polynomial itself.
 RK_AVX2 static inline __m256 rk_tanh(__m256 x) {
     const __m256 one = _mm256_set1_ps(1.0f), signMask = _mm256_set1_ps(-0.0f);
     const __m256 magic = _mm256_set1_ps(12582912.0f);
@@ -76,18 +79,11 @@ RK_AVX2 static inline __m256 rk_tanh(__m256 x) {
     __m256 q1 = _mm256_fmadd_ps(_mm256_set1_ps(16 * RK_EXP_P2), h, _mm256_set1_ps(8 * RK_EXP_P3));
     __m256 q2 = _mm256_fmadd_ps(_mm256_set1_ps(64 * RK_EXP_P0), h, _mm256_set1_ps(32 * RK_EXP_P1));
     __m256 p = _mm256_fmadd_ps(_mm256_fmadd_ps(q2, h2, q1), h2, q0);           // P(h)
-    __m256 e = _mm256_fmadd_ps(_mm256_fmadd_ps(p, h2, h), _mm256_set1_ps(2.0f), one);
-    e = _mm256_mul_ps(e, rk_pow2n(t));
-    __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
-    big = _mm256_or_ps(big, _mm256_and_ps(signMask, x));
-    // x + x³ (c1 + c2 x² + … + c6 x¹⁰), Estrin in x⁴. (The x¹⁵ term is below 0.06 ulp at 0.4.)
-    __m256 x2 = _mm256_mul_ps(x, x), x4 = _mm256_mul_ps(x2, x2);
-    __m256 e0 = _mm256_fmadd_ps(_mm256_set1_ps(2.0f / 15.0f), x2, _mm256_set1_ps(-1.0f / 3.0f));
-    __m256 e1 = _mm256_fmadd_ps(_mm256_set1_ps(62.0f / 2835.0f), x2, _mm256_set1_ps(-17.0f / 315.0f));
-    __m256 e2 = _mm256_fmadd_ps(_mm256_set1_ps(21844.0f / 6081075.0f), x2, _mm256_set1_ps(-1382.0f / 155925.0f));
-    __m256 poly = _mm256_fmadd_ps(_mm256_fmadd_ps(e2, x4, e1), x4, e0);
-    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(x, x2), poly, x);
-    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.4f), _CMP_LT_OQ));
+    __m256 z = _mm256_fmadd_ps(p, h2, h);                                      // (e^r − 1) / 2
+    __m256 s = rk_pow2n(t);
+    __m256 e = _mm256_fmadd_ps(_mm256_add_ps(s, s), z, _mm256_sub_ps(s, one));
+    __m256 r = _mm256_div_ps(e, _mm256_add_ps(e, _mm256_set1_ps(2.0f)));
+    return _mm256_or_ps(r, _mm256_and_ps(signMask, x));
 }
 
 // Loads/stores of n < 8 lanes (tails) through a mask.
@@ -108,8 +104,8 @@ RK_AVX2 static inline __m256i rk_mask(long n) {
 // The LSTM step in three passes over the row: (1) the three sigmoids, with g's pre-activation parked in its
 // gate slot; (2) tanh of g and the new cell; (3) tanh c and the output. One pass holds one activation's
 // constants, so the 16 vector registers suffice and nothing is spilled or broadcast again per vector: 32 rows
-// × 128 units take 15.6 µs instead of 17.8 as one pass (Benchmarks/Micro/gatepass.c; 17.5 with the
-// Horner-order activations). Every element gets the
+// × 128 units take 12.6 µs instead of 15.5 as one pass (Benchmarks/Micro/gatepass.c; 17.5 with the
+// previous activations). Every element gets the
 // same operations in the same order as one pass would give it, so the results are bit for bit the same.
 RK_INL void rk_lstm_sigmoids(const float *xr, const float *hr, float *g, long j, long n, long H, long HS) {
     __m256i mk = rk_mask(n);

@@ -7,7 +7,7 @@ import XCTest
 /// GatesAVX2.c) against Double references, in units in the last place of the Float result, over a
 /// sweep of evenly spaced bit patterns: both implementations, each at the bounds the sources state.
 /// The sweep takes ± every 251st Float bit pattern (about 8.7 million points per range); the bounds were measured on
-/// every third (Benchmarks/Micro/README.md): sigmoid 2.48 ulp, tanh 1.93.
+/// every third (and Benchmarks/Micro/activations.c): sigmoid 2.48 ulp (both), tanh 2.40 (AVX2) and 2.43 (Swift).
 final class ActivationAccuracyTests: XCTestCase {
     /// Distance from `value` to `reference` in ulps of the Float nearest the reference.
     static func ulps(_ value: Float, _ reference: Double) -> Double {
@@ -71,7 +71,7 @@ final class ActivationAccuracyTests: XCTestCase {
         gateKernelsUseAVX2 = avx2
         let label = avx2 ? "AVX2" : "Swift"
         let tanhError = Self.sweep(12, kernel: Self.tanhKernel, reference: Foundation.tanh)
-        XCTAssertLessThanOrEqual(tanhError.ulps, 2.0, "\(label) tanh at \(tanhError.at)")
+        XCTAssertLessThanOrEqual(tanhError.ulps, 2.5, "\(label) tanh at \(tanhError.at)")
         let sigmoidError = Self.sweep(87, kernel: Self.sigmoidKernel, reference: Self.sigmoid)
         XCTAssertLessThanOrEqual(sigmoidError.ulps, 2.5, "\(label) sigmoid at \(sigmoidError.at)")
         // Far outside: saturated, finite; NaN stays NaN.
