@@ -154,7 +154,6 @@ func fusedSequence<Scalar: TensorScalar>(
     let mid = splitPoint(H)
 
     // Buffers; raw pointers are taken once, outside the loops (no reference counting per step).
-    let xw = Scratch<Scalar>(T * B * GH, zeroed: false)                                // (T, B, G·H) x·W_ihᵀ + folded biases
     let stateSlots = keepsHistory ? T + 1 : 2
     let hs = Scratch<Scalar>(stateSlots * B * P, zeroed: zeroFill)                     // (T+1, B, P): hs[s] = h before step s
     let cs = isLSTM ? Scratch<Scalar>(stateSlots * B * H, zeroed: zeroFill) : nil      // (T+1, B, H)
@@ -202,6 +201,12 @@ func fusedSequence<Scalar: TensorScalar>(
     // before the step, so the gate pass reads them from cache, not from a (T, B, G·H) buffer written long
     // before (LSTM-256 training +8 %, inference +5 %).
     let projectsPerStep = inputPanels != nil && !zeroFill
+    // (T, B, G·H) x·W_ihᵀ + folded biases. Inference projecting per step keeps only the step's (B, G·H) rows,
+    // one buffer that stays in cache (backward never reads the projection, and without it nothing does).
+    let stepProjection = projectsPerStep && !keepsHistory
+    let xw = Scratch<Scalar>((stepProjection ? B : T * B) * GH, zeroed: false)
+    /// Row of `xw` holding row r of the (T·B, G·H) projection.
+    @inline(__always) func xwRow(_ r: Int) -> Int { stepProjection ? r % B : r }
     let xp = x.data, wih = w.weightIH.data, whh = w.weightHH.data, bhh = w.biasHH?.data, whr = w.weightHR?.data
     let xwp = xw.data, hsp = hs.data, csp = cs?.data, tcp = tanhC?.data, gp = gates.data, auxp = aux?.data
     let hwp = hw.data, outp = output.data, packedp = packedHH?.data
@@ -249,13 +254,13 @@ func fusedSequence<Scalar: TensorScalar>(
         guard let inputPanels else { return }
         let bp = bias.map { UnsafePointer(f32($0.data)) }
         if u0 == 0 && u1 == H {
-            inputPanels.product(0, m: r1 - r0, a: f32(xp + r0 * I), lda: I, bias: bp, c: f32(xwp + r0 * GH), ldc: GH)
+            inputPanels.product(0, m: r1 - r0, a: f32(xp + r0 * I), lda: I, bias: bp, c: f32(xwp + xwRow(r0) * GH), ldc: GH)
             return
         }
         let first = u0 == 0 ? 0 : G
         for g in 0..<G {
             inputPanels.product(first + g, m: r1 - r0, a: f32(xp + r0 * I), lda: I, bias: bp.map { $0 + g * H + u0 },
-                                c: f32(xwp + r0 * GH + g * H + u0), ldc: GH)
+                                c: f32(xwp + xwRow(r0) * GH + g * H + u0), ldc: GH)
         }
     }
 
@@ -305,7 +310,7 @@ func fusedSequence<Scalar: TensorScalar>(
             }
         }
         for b in b0..<b1 where active(s, b) {
-            let xr = xwp + (time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
+            let xr = xwp + xwRow(time(s, b) * B + b) * GH + u0, hr = hwPart + b * hwWidth
             let g = gp + (hist(s) * B + b) * GH + u0, hp = hPrev + b * P + u0, hn = hNext + b * P + u0
             let unit = (hist(s) * B + b) * H + u0                            // offset in (T, B, H) buffers
             let cp = csp.map { $0 + slot(s) * B * H + b * H + u0 }, cn = csp.map { $0 + slot(s + 1) * B * H + b * H + u0 }
@@ -370,7 +375,7 @@ func fusedSequence<Scalar: TensorScalar>(
             Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
                         b: whh + 2 * H * P, ldb: P, beta: 0, c: hwp + 2 * H, ldc: GH)
             for b in 0..<B where active(s, b) {
-                let xr = xwp + (time(s, b) * B + b) * GH, hr = hwp + b * GH
+                let xr = xwp + xwRow(time(s, b) * B + b) * GH, hr = hwp + b * GH
                 let g = gp + (hist(s) * B + b) * GH, hp = hPrev + b * P, hn = hNext + b * P
                 for j in 0..<H {
                     let nn = Scalar.tanh(xr[2 * H + j] + hr[2 * H + j] + (bhh?[2 * H + j] ?? 0))
