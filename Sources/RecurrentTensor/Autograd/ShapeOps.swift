@@ -104,4 +104,4 @@ extension Tensor {
 }
 
 /// Concatenations producing at least this many elements split their copying over two cores (tests lower it).
-nonisolated(unsafe) public var concatSplitMinimumElements = 1 << 18
+nonisolated(unsafe) var concatSplitMinimumElements = 1 << 18
