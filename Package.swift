@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Layers of the design are separate modules; each imports only those below it:
-// CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → Recurrent
-// → RecurrentBenchmarks → RecurrentCLI.
+// CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → RecurrentTraining
+// → Recurrent → RecurrentPresentation, RecurrentBenchmarks → RecurrentCLI.
 
 let package = Package(
     name: "Recurrent",
@@ -41,15 +41,22 @@ let package = Package(
             name: "RecurrentModels",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"]
         ),
+        // The one training loop: Trainer, TrainingTask and the tasks, RunFolder, RunState; prints nothing.
         .target(
-            name: "Recurrent",
+            name: "RecurrentTraining",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
         ),
+        .target(
+            name: "Recurrent",
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining"]
+        ),
+        // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
+        .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
         // The speed benchmark (issue 6): configurations, workloads, timing; run by `recurrent bench` and `recurrent-bench`.
         .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks"),
         .executableTarget(
             name: "RecurrentCLI",
-            dependencies: ["Recurrent", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
+            dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
         ),
         .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent"], path: "Benchmarks/RecurrentBench"),
 
@@ -58,7 +65,7 @@ let package = Package(
         .testTarget(name: "RecurrentNNTests", dependencies: ["RecurrentNN", "RecurrentIO"]),
         .testTarget(name: "RecurrentIOTests", dependencies: ["RecurrentIO"]),
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
-        .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels"]),
+        .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,3 +3,4 @@
 @_exported import RecurrentData
 @_exported import RecurrentIO
 @_exported import RecurrentModels
+@_exported import RecurrentTraining

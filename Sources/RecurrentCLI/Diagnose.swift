@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentPresentation
 
 extension RecurrentCommand {
     /// `recurrent diagnose`: gradient flow through a trained model's recurrences.

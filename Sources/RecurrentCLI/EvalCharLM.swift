@@ -38,7 +38,7 @@ extension RecurrentCommand.Eval {
                 guard ids.count > seqLen else {
                     throw ValidationError("\(all ? data : "the validation split of \(data)") has \(ids.count) characters; --seq-len \(seqLen) needs at least \(seqLen + 1)")
                 }
-                let loss = LanguageModelTrainer.meanLoss(model, on: ids, seqLen: seqLen, streams: streams)
+                let loss = model.meanLoss(on: ids, seqLen: seqLen, streams: streams)
                 print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bits/char, perplexity %.3f",
                              all ? "all" : "validation", ids.count, loss, loss / M_LN2, exp(loss)))
             }

@@ -37,7 +37,7 @@ extension RecurrentCommand.Eval {
                     scored = try SentenceClassificationData(sentences, classes: model.config.classes, splitSeed: splitSeed, vocabulary: vocabulary).test
                 }
                 guard scored.count > 0 else { throw ValidationError("no sentences to score (the test split of --data is empty)") }
-                let metrics = SequenceClassifierTrainer.evaluate(model, on: scored)
+                let metrics = model.evaluate(on: scored)
                 print("\(all ? "all" : "test"): \(metrics.summary)")
                 print("confusion (rows: label, columns: prediction): \(metrics.confusion)")
             }

@@ -32,7 +32,7 @@ extension RecurrentCommand.Eval {
                 if !unknownTags.isEmpty {
                     FileHandle.standardError.write(Data("warning: tags the model was not trained on (never predicted): \(unknownTags.prefix(10).joined(separator: ", "))\n".utf8))
                 }
-                let evaluation = SequenceTaggerTrainer.evaluate(model, sentences, vocabularies: vocabularies)
+                let evaluation = TaggingEvaluation.evaluate(model, sentences, vocabularies: vocabularies)
                 print("\(split) (\(sentences.count) sentences): \(evaluation.summary)")
                 let types = evaluation.chunks.byType.keys.filter { !$0.isEmpty }.sorted()
                 for type in types {

@@ -41,7 +41,7 @@ extension RecurrentCommand.Eval {
                 guard !pairs.isEmpty else { throw ValidationError("no pairs to score") }
                 let limit = maxLength > 0 ? maxLength : 2 * (pairs.map(\.target.count).max() ?? 10) + 5
                 let start = Date()
-                let scores = Seq2SeqTrainer.evaluate(model, pairs, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: limit)
+                let scores = TranslationEvaluation.evaluate(model, pairs, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: limit)
                 let decoding = beam > 1 ? "beam \(beam)" + (lengthPenalty > 0 ? ", length penalty \(lengthPenalty)" : "") : "greedy"
                 print("\(all ? "all" : split) (\(decoding)): \(scores.summary)")
                 print("  \(scores.bleu)")

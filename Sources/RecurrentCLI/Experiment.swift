@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentPresentation
 
 extension RecurrentCommand {
     /// `recurrent experiment`: the benchmark runs behind docs/GRADIENTS.md.
@@ -48,11 +49,11 @@ extension RecurrentCommand.Experiment {
 
         func run() throws {
             try reportingErrors {
-                var training = MemoryTaskOptions()
-                training.steps = steps; training.batch = batch; training.learningRate = lr; training.clipNorm = clipNorm
-                training.evalEvery = evalEvery; training.validationSize = validationSize; training.seed = seed
+                var training = TrainingOptions(schedule: .steps(steps, evaluateEvery: evalEvery), batch: batch, learningRate: lr, clipNorm: clipNorm)
+                training.seed = seed
                 let sweep = MemorySweep(cells: cells.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                                        lags: try integers(lags, "--lags"), hiddenSize: hidden, training: training, folder: URL(fileURLWithPath: out))
+                                        lags: try integers(lags, "--lags"), hiddenSize: hidden, training: training,
+                                        settings: MemoryTaskTraining.Settings(validationSize: validationSize), folder: URL(fileURLWithPath: out))
                 try sweep.validate()
                 let started = Date()
                 _ = try sweep.run()
@@ -85,9 +86,9 @@ extension RecurrentCommand.Experiment {
 
         func run() throws {
             try reportingErrors {
-                var training = MemoryTaskOptions()
-                training.steps = steps; training.batch = batch; training.learningRate = lr; training.update = UpdateRule(optimizer: "sgd")
-                training.evalEvery = max(1, steps / 100); training.seed = seed
+                var training = TrainingOptions(schedule: .steps(steps, evaluateEvery: max(1, steps / 100)), batch: batch, learningRate: lr, clipNorm: 0)
+                training.update = UpdateRule(optimizer: .sgd)
+                training.seed = seed
                 let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: hidden, lag: lag, initRadius: radius)
                 let demo = ClippingDemo(config: config, training: training, clipNorm: clipNorm, folder: URL(fileURLWithPath: out))
                 let (unclipped, clipped) = try demo.run()

@@ -21,7 +21,6 @@ extension RecurrentCommand.Train {
         @Option(help: "Alphabet size K.") var symbols = 8
         @Option(help: "Symbols to remember per sequence.") var length = 10
         @OptionGroup var training: MemoryTrainingArguments
-        @Option(help: "Run folder.") var out = "runs/copy"
 
         func validate() throws {
             guard delay >= 0, delay <= 1_000_000 else { throw ValidationError("--delay must be in 0...1000000, got \(delay)") }
@@ -32,7 +31,8 @@ extension RecurrentCommand.Train {
         func run() throws {
             try reportingErrors {
                 try training.train(MemoryTaskConfig(task: "copy", cell: training.cell, hiddenSize: training.hidden, layers: training.layers,
-                                                    lag: delay, symbols: symbols, copyLength: length, initRadius: training.initRadius), out: out)
+                                                    lag: delay, symbols: symbols, copyLength: length, initRadius: training.initRadius),
+                                   arguments: ["--delay", "\(delay)", "--symbols", "\(symbols)", "--length", "\(length)"])
             }
         }
     }

@@ -15,7 +15,7 @@ extension RecurrentCommand.Train {
               CoNLL:      files named *train*, *dev* (or *valid*) and *test*, one token<TAB>tag per line, blank line between sentences.
             Reports conlleval entity precision/recall/F1 (and intent accuracy) on the validation split after each epoch and on
             the test split with the best model. Writes config.json, options.json, vocabulary.json, metrics.csv, test.json,
-            best.safetensors and last.safetensors into --out.
+            best.safetensors and last.safetensors into --out. Defaults: 8 epochs, batch 32, lr 0.002, clip-norm 5.
             Example:
               recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
               recurrent train tag --data Examples/data/wnut17 --epochs 10 --out runs/wnut17
@@ -30,73 +30,41 @@ extension RecurrentCommand.Train {
         @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.3
         @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk>.") var wordDropout = 0.25
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
-        @Option(help: "Learning rate.") var lr = 2e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
-        @Option(help: "Passes over the training split (default 8).") var epochs: Int?
-        @Option(help: "Stop after this many batches in all (0: no limit).") var steps: Int?
-        @Option(help: "Sentences per batch.") var batch = 32
-        @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
-        @Option(help: "Run folder.") var out = "runs/tag"
-        @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options (--epochs and --steps may change); gives the numbers an uninterrupted run gives.")
-        var resume = false
-        @OptionGroup var update: UpdateRuleOptions
-        @OptionGroup var configFile: ConfigFileOption
+        @OptionGroup var training: TrainingArguments
 
         func validate() throws {
             guard SequenceTaggerConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(SequenceTaggerConfig.cells.joined(separator: ", ")), got '\(cell)'") }
-            guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0 else {
+            guard hidden > 0, layers > 0, embedding > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
-            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
-            guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
             guard wordDropout >= 0, wordDropout < 1 else { throw ValidationError("--word-dropout must be in [0, 1), got \(wordDropout)") }
         }
 
         func run() throws {
             try reportingErrors {
-                let folder = URL(fileURLWithPath: out)
-                var options = SequenceTaggerTrainingOptions()
-                var config: SequenceTaggerConfig
-                if resume {
-                    // The saved options and config, so the continued run is the same run.
-                    options = try readOptions(SequenceTaggerTrainingOptions(), folder.appendingPathComponent("options.json"))
-                    try options.validate()
-                    config = try readJSON(SequenceTaggerConfig.self, folder.appendingPathComponent("config.json"))
-                } else {
-                    try configFile.echo(into: folder)
-                    options.batch = batch; options.learningRate = lr; options.update = update.rule; options.clipNorm = clipNorm
-                    options.minCount = minCount; options.wordDropout = wordDropout; options.seed = seed
-                    config = SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, intentCount: 0, embeddingSize: embedding,
-                                                  hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell)
-                }
-                if let epochs { options.epochs = epochs }
-                if let steps { options.maxSteps = steps }
+                let options = try training.runOptions("tag", defaults: TaggingTask.defaultOptions,
+                                                      settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout))
+                let saved = try training.savedConfig(SequenceTaggerConfig.self, task: "tag") { _ in }
                 let dataset = try TaggingDataset.load(folder: data)
-                let vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.minCount)
-                if !resume {
-                    config.vocabularySize = vocabularies.words.count
-                    config.tagCount = vocabularies.tags.count
-                    config.intentCount = vocabularies.intents?.count ?? 0
-                }
+                let vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount)
+                let config = saved ?? SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
+                                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: embedding,
+                                                           hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell)
                 try config.validate()
                 try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
-                let model = SequenceTagger(config, seed: options.seed)
+                let model = SequenceTagger(config, seed: options.training.seed)
                 print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
-                print("model: bidirectional \(config.cell.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), \(model.parameterCount) parameters; "
-                      + "batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
-                let trainer = SequenceTaggerTrainer(model: model, data: dataset, vocabularies: vocabularies, options: options, runFolder: folder)
+                print("model: bidirectional \(config.cell.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), "
+                      + "\(model.parameterCount) parameters; \(describe(options.training))")
+                let task = try TaggingTask(model: model, data: dataset, vocabularies: vocabularies, settings: options.task,
+                                           evaluationBatch: max(options.training.batch, 64))
                 let start = Date()
-                let test = try withStopHandling(task: "tag", data: data, out: out) { stop in
-                    trainer.stopRequested = stop
-                    trainer.onNonFinite = update.nonFinitePolicy
-                    return try trainer.run(resume: resume)
-                }
-                if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }
+                let (test, trainer) = try training.train(task, options: options.training, resumeArguments: ["tag", "--data", data])
+                if let last = trainer.history.last { print("validation (last epoch): \(last.evaluation.summary)") }
                 print("test (best model): \(test.summary)")
-                print(String(format: "%.0f s. Run folder: %@", Date().timeIntervalSince(start), out))
+                print(String(format: "%.0f s. Run folder: %@", Date().timeIntervalSince(start), trainer.folder.url.path))
             }
         }
     }

@@ -15,7 +15,7 @@ extension RecurrentCommand.Train {
             sequences of --symbols symbols with lengths --min-symbols...--max-symbols.
             Reports validation BLEU (greedy) after each epoch and test BLEU and exact match with the best model (and with beam search
             when --beam > 1). Writes config.json, options.json, vocabulary.json, metrics.csv, loss.svg, test.json, best.safetensors and
-            last.safetensors into --out.
+            last.safetensors into --out. Defaults: 10 epochs, batch 64, lr 0.002, clip-norm 5.
             Example:
               recurrent train translate --data Examples/data/tatoeba-eng-fra/eng-fra.txt --attention bahdanau --epochs 20 --out runs/fra
               recurrent train translate --synthetic reverse --attention luong-general --epochs 6 --out runs/reverse
@@ -44,45 +44,32 @@ extension RecurrentCommand.Train {
         var inputFeeding = true
         @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout = 0.1
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
-        @Option(help: "Learning rate.") var lr = 2e-3
-        @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off).") var clipNorm = 5.0
-        @OptionGroup var update: UpdateRuleOptions
-        @OptionGroup var configFile: ConfigFileOption
-        @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule = "constant"
         @Option(name: .customLong("teacher-forcing"), help: "Probability of feeding the true previous token (1: always).") var teacherForcing = 1.0
         @Option(name: .customLong("teacher-forcing-end"), help: "Scheduled sampling: the ratio decays linearly from --teacher-forcing to this over training.")
         var teacherForcingEnd: Double?
-        @Option(help: "Passes over the training split (default 10).") var epochs: Int?
-        @Option(help: "Pairs per batch.") var batch = 64
         @Option(name: .customLong("max-batches"), help: "Stop each epoch after N batches (0: all); for quick checks.") var maxBatches = 0
         @Option(help: "Also score the test split with beam search of this width.") var beam = 1
         @Option(name: .customLong("length-penalty"), help: "GNMT length penalty α of that beam search (0: none).") var lengthPenalty = 0.0
-        @Option(help: "Random seed of the model and training (same seed, same run).") var seed: UInt64 = 1
-        @Option(help: "Run folder.") var out = "runs/translate"
-        @Flag(help: "Continue the run in --out after its last completed epoch, with its saved options, model and data (--epochs may change; a pair-file run needs the same --data); gives the numbers an uninterrupted run gives.")
-        var resume = false
+        @OptionGroup var training: TrainingArguments
 
         /// The checkpoint fields that describe the data (what `TranslationData` reads back).
         static let descriptionKeys: Set<String> = ["synthetic", "symbols", "min_symbols", "max_symbols", "synthetic_train", "synthetic_eval",
                                                    "split_seed", "max_length", "max_pairs", "pairs"]
 
         func validate() throws {
-            guard (data == nil) != (synthetic == nil) || (resume && synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
+            guard (data == nil) != (synthetic == nil) || (training.resume && synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
             if let synthetic, SyntheticTask(rawValue: synthetic) == nil { throw ValidationError("--synthetic must be reverse or sort, got '\(synthetic)'") }
             guard Seq2SeqConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(Seq2SeqConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard Seq2SeqConfig.attentions.contains(attention) else {
                 throw ValidationError("--attention must be one of \(Seq2SeqConfig.attentions.joined(separator: ", ")), got '\(attention)'")
             }
-            guard hidden > 0, layers > 0, embedding > 0, batch > 0, (epochs ?? 1) > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
+            guard hidden > 0, layers > 0, embedding > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs, --min-count, --max-length and --beam must be positive")
             }
             guard (2...26).contains(symbols), minSymbols >= 1, minSymbols <= maxSymbols, maxSymbols <= TranslationData.longestSyntheticSequence,
                   (1...TranslationData.mostSyntheticPairs).contains(syntheticTrain), (1...TranslationData.mostSyntheticPairs).contains(syntheticEval) else {
                 throw ValidationError("--symbols must be in 2...26, --min-symbols in 1...--max-symbols (at most \(TranslationData.longestSyntheticSequence)), and the synthetic sizes in 1...\(TranslationData.mostSyntheticPairs)")
             }
-            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-            guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
-            guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") }
             guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw ValidationError("--length-penalty must not be negative") }
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             for (name, value) in [("--teacher-forcing", teacherForcing), ("--teacher-forcing-end", teacherForcingEnd ?? 0)] where !(0...1).contains(value) {
@@ -92,21 +79,24 @@ extension RecurrentCommand.Train {
 
         func run() throws {
             try reportingErrors {
-                let folder = URL(fileURLWithPath: out)
+                var settings = TranslationTask.Settings()
+                settings.teacherForcing = teacherForcing
+                settings.teacherForcingEnd = teacherForcingEnd
+                settings.minCount = minCount
+                var defaults = TranslationTask.defaultOptions
+                defaults.schedule = .epochs(10, maxBatchesPerEpoch: maxBatches)
+                var options = try training.runOptions("translate", defaults: defaults, settings: settings)
+                let folder = training.folder("translate")
                 let corpus: ParallelCorpus
                 var description: [String: String] = [:]
-                var options = Seq2SeqTrainingOptions()
                 let config: Seq2SeqConfig
-                let vocabularies: Seq2SeqVocabularies
-                if resume {
-                    // The saved options, model and data description, so the continued run is the same run.
-                    options = try readOptions(Seq2SeqTrainingOptions(), folder.appendingPathComponent("options.json"))
-                    try options.validate()
-                    config = try readJSON(Seq2SeqConfig.self, folder.appendingPathComponent("config.json"))
+                if let saved = try training.savedConfig(Seq2SeqConfig.self, task: "translate", validate: { config in
                     try config.validate()
-                    let last = folder.appendingPathComponent("last.safetensors")
-                    try config.requireResumable(from: last)     // before a model of config.json's size is built
-                    let checkpoint = try Checkpoint.load(from: last)
+                    try config.requireResumable(from: folder.last)     // before a model of config.json's size is built
+                }) {
+                    // The saved model and data description, so the continued run is the same run.
+                    config = saved
+                    let checkpoint = try Checkpoint.load(from: folder.last)
                     guard checkpoint.extra["task"] == "translate" else {
                         throw ModelError.wrongTask(expected: "translate", found: checkpoint.extra["task"] ?? "unknown")
                     }
@@ -116,7 +106,6 @@ extension RecurrentCommand.Train {
                     }
                     corpus = source.corpus
                     description = checkpoint.extra.filter { Self.descriptionKeys.contains($0.key) }
-                    vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: options.minCount)
                 } else {
                     if let name = synthetic, let task = SyntheticTask(rawValue: name) {
                         corpus = task.corpus(train: syntheticTrain, validation: syntheticEval, test: syntheticEval,
@@ -131,52 +120,38 @@ extension RecurrentCommand.Train {
                     guard !corpus.train.isEmpty, !corpus.validation.isEmpty, !corpus.test.isEmpty else {
                         throw ValidationError("too few pairs for a 90/5/5 split: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test")
                     }
-                    vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
+                    let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength
+                    options.task.maxDecodeLength = 2 * longest + 5
+                    let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: minCount)
                     config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                            embeddingSize: embedding, hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
                                            attention: attention, attentionSize: attentionSize, dropout: dropout,
                                            inputFeeding: inputFeeding && attention.hasPrefix("luong"))
-                    try config.validate()
-                    options.batch = batch; options.learningRate = lr; options.clipNorm = clipNorm
-                    options.update = update.rule
-                    options.learningRateSchedule = lrSchedule
-                    options.teacherForcing = teacherForcing; options.teacherForcingEnd = teacherForcingEnd; options.seed = seed
-                    options.maxBatchesPerEpoch = maxBatches
-                    options.minCount = minCount
-                    let longest = (corpus.train + corpus.validation + corpus.test).map(\.target.count).max() ?? maxLength
-                    options.maxDecodeLength = 2 * longest + 5
-                    try configFile.echo(into: folder)
                 }
-                if let epochs { options.epochs = epochs }
+                let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: options.task.minCount)
                 try config.validate()
                 try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell) encoder–decoder")
-                let model = Seq2Seq<Float>(config, seed: options.seed)
+                let model = Seq2Seq<Float>(config, seed: options.training.seed)
                 print("translate: \(corpus.train.count) training, \(corpus.validation.count) validation, \(corpus.test.count) test pairs; "
                       + "\(vocabularies.source.count) source and \(vocabularies.target.count) target tokens")
                 print("model: \(config.bidirectional ? "bidirectional " : "")\(config.cell) \(config.layers)×\(config.hiddenSize), attention \(config.attention)"
                       + "\(config.inputFeeding ? " with input feeding" : ""), embedding \(config.embeddingSize), "
-                      + "\(model.parameterCount) parameters; batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(options.epochs) epochs")
-                let trainer = Seq2SeqTrainer(model: model, data: corpus, vocabularies: vocabularies, options: options, runFolder: folder)
-                trainer.dataDescription = description
+                      + "\(model.parameterCount) parameters; \(describe(options.training))")
+                let task = try TranslationTask(model: model, data: corpus, vocabularies: vocabularies, settings: options.task, dataDescription: description)
                 let start = Date()
-                let resumeArguments = ["translate"] + (data.map { ["--data", $0] } ?? []) + ["--out", out, "--resume"]
-                let test = try withStopHandling(arguments: resumeArguments, out: out) { stop in
-                    trainer.stopRequested = stop
-                    trainer.onNonFinite = update.nonFinitePolicy
-                    return try trainer.run(resume: resume)
-                }
+                let (test, trainer) = try training.train(task, options: options.training, resumeArguments: ["translate"] + (data.map { ["--data", $0] } ?? []))
                 let trainSeconds = Date().timeIntervalSince(start)
-                if let last = trainer.history.last { print("validation (last epoch): \(last.validation.summary)") }
+                if let last = trainer.history.last { print("validation (last epoch): \(last.evaluation.summary)") }
                 print("test (best model, greedy): \(test.summary)")
                 print("  \(test.bleu)")
                 if beam > 1 {
                     let beamStart = Date()
-                    let scored = Seq2SeqTrainer.evaluate(model, corpus.test, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty,
-                                                         maxLength: options.maxDecodeLength)
+                    let scored = TranslationEvaluation.evaluate(model, corpus.test, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty,
+                                                                maxLength: options.task.maxDecodeLength)
                     print(String(format: "test (best model, beam %d, length penalty %.2f): %@ (%.0f s)", beam, lengthPenalty, scored.summary, Date().timeIntervalSince(beamStart)))
                     print("  \(scored.bleu)")
                 }
-                print(String(format: "%.0f s training. Run folder: %@", trainSeconds, out))
+                print(String(format: "%.0f s training. Run folder: %@", trainSeconds, trainer.folder.url.path))
             }
         }
     }

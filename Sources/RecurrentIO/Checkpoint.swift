@@ -112,6 +112,12 @@ public struct Checkpoint {
 
     /// Names (sorted) of the tensors holding a NaN or an infinity: check after `load` to refuse a
     /// checkpoint saved from a diverged run.
+    /// Names of optimizer-state tensors (which last.safetensors carries beside the weights) start with this.
+    public static let optimizerPrefix = "optimizer."
+
+    /// The model's weights: every tensor but the optimizer's state.
+    public var modelTensors: [String: Tensor<Float>] { tensors.filter { !$0.key.hasPrefix(Self.optimizerPrefix) } }
+
     public var nonFiniteTensorNames: [String] {
         tensors.filter { _, t in
             UnsafeBufferPointer(start: t.data, count: t.count).contains { !$0.isFinite }

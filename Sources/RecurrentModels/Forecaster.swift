@@ -148,7 +148,7 @@ extension Forecaster {
         try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = Forecaster(config, seed: 0)
-        try model.loadParameters(ResumeState.modelTensors(checkpoint))  // last.safetensors also holds optimizer state
+        try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
         return model
     }
 }

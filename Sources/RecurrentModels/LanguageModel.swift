@@ -131,7 +131,7 @@ extension LanguageModel {
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = LanguageModel(config, seed: 0)
-        try model.loadParameters(checkpoint.tensors.filter { !$0.key.hasPrefix(LanguageModelTrainer.optimizerPrefix) })
+        try model.loadParameters(checkpoint.modelTensors)
         return (model, vocabulary)
     }
 }

@@ -11,7 +11,7 @@ extension Checkpoint {
     /// Values held by the model's tensors (optimizer state, which `last.safetensors` also carries, excluded).
     var parameterValueCount: Int {
         tensors.reduce(0) { total, entry in
-            entry.key.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + entry.value.count
+            entry.key.hasPrefix(Checkpoint.optimizerPrefix) ? total : total + entry.value.count
         }
     }
 
@@ -109,11 +109,11 @@ extension LanguageModelConfig {
 /// excluded) hold at least `minimum` values.
 private func requireHeldParameters(_ minimum: Int, in lastCheckpoint: URL) throws {
     guard FileManager.default.fileExists(atPath: lastCheckpoint.path) else {
-        throw TrainingError.cannotResume("\(lastCheckpoint.path) does not exist; start without --resume")
+        throw TrainingError.cannotResume("\(lastCheckpoint.path) does not exist; start a new run instead")
     }
     let header = try Safetensors.readHeader(from: lastCheckpoint)
     let held = header.tensors.reduce(0) { total, info in
-        info.name.hasPrefix(LanguageModelTrainer.optimizerPrefix) ? total : total + info.elementCount
+        info.name.hasPrefix(Checkpoint.optimizerPrefix) ? total : total + info.elementCount
     }
     guard minimum <= held else {
         throw ModelError.badConfig("config.json describes a model of at least \(minimum) parameters but \(lastCheckpoint.lastPathComponent) holds \(held) values; refusing to allocate it")

@@ -152,7 +152,7 @@ extension SequenceClassifier {
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = SequenceClassifier(config, seed: 0)
-        try model.loadParameters(ResumeState.modelTensors(checkpoint))  // last.safetensors also holds optimizer state
+        try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
         return (model, vocabulary, checkpoint.extra)
     }
 }

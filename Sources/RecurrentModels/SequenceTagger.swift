@@ -224,7 +224,7 @@ extension SequenceTagger {
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = SequenceTagger(config, seed: 0)
-        try model.loadParameters(ResumeState.modelTensors(checkpoint))  // last.safetensors also holds optimizer state
+        try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
         return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
     }
 }

@@ -1,3 +1,4 @@
+import RecurrentModels
 import Foundation
 import RecurrentNN
 import RecurrentTensor
@@ -8,41 +9,41 @@ import RecurrentTensor
 public enum NonFinitePolicy: String, CaseIterable, Codable, Sendable {
     /// End the run with `TrainingError.nonFiniteLoss` / `.nonFiniteGradient` naming the step (the default).
     case stop
-    /// Warn, drop the batch and go on; after `NonFiniteGuard.maxConsecutiveSkips` bad batches in a
-    /// row the run stops anyway, as the problem is then not one odd batch.
+    /// Drop the batch (reported as `TrainingEvent.skippedBatch`) and go on; after
+    /// `NonFiniteGuard.maxConsecutiveSkips` bad batches in a row the run stops anyway, as the problem is
+    /// then not one odd batch.
     case skip
 }
 
 /// `applyUpdate` under a `NonFinitePolicy`, counting the batches it skipped.
-public struct NonFiniteGuard: Sendable {
-    public static let maxConsecutiveSkips = 20
-    public var policy: NonFinitePolicy
+struct NonFiniteGuard {
+    static let maxConsecutiveSkips = 20
+    var policy: NonFinitePolicy
     /// Steps whose batch was skipped.
-    public private(set) var skippedSteps: [Int] = []
+    private(set) var skippedSteps: [Int] = []
     private var consecutive = 0
 
-    public init(policy: NonFinitePolicy) { self.policy = policy }
+    init(policy: NonFinitePolicy) { self.policy = policy }
 
     /// Backward, clipping and optimizer step for one batch (`applyMeasuredUpdate`). Returns what the
-    /// update did, or nil when the batch was skipped; throws when the policy (or a long run of bad
-    /// batches) says stop.
-    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> UpdateOutcome? where O.Scalar == Float {
+    /// update did, or nil when the batch was skipped (`onSkip` is told why); throws when the policy (or a
+    /// long run of bad batches) says stop.
+    mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int,
+                                       onSkip: (TrainingError) -> Void) throws -> UpdateOutcome? where O.Scalar == Float {
         do {
             let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step)
             consecutive = 0
             return outcome
         } catch let error as TrainingError {
-            let what: String
             switch error {
-            case .nonFiniteLoss: what = "the loss is NaN or infinite"
-            case .nonFiniteGradient: what = "the gradients are NaN or infinite"
+            case .nonFiniteLoss, .nonFiniteGradient: break
             default: throw error
             }
             consecutive += 1
             guard policy == .skip, consecutive <= Self.maxConsecutiveSkips else { throw error }
             skippedSteps.append(step)
             optimizer.zeroGrad()   // whatever the backward left must not leak into the next step
-            FileHandle.standardError.write(Data("warning: step \(step): \(what); batch skipped, parameters unchanged (--on-nonfinite skip)\n".utf8))
+            onSkip(error)
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
 
@@ -7,18 +8,18 @@ import RecurrentTensor
 /// non-finite value reaches the model or a checkpoint.
 /// - Returns: the loss value.
 @discardableResult
-func applyUpdate<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> Double where O.Scalar == Float {
+public func applyUpdate<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int) throws -> Double where O.Scalar == Float {
     try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step).loss
 }
 
 /// What one update did, for trainers that log gradient norms and how often clipping fired.
-struct UpdateOutcome {
-    let loss: Double
+public struct UpdateOutcome: Sendable {
+    public let loss: Double
     /// The global gradient norm before any clipping.
-    let gradientNorm: Double
+    public let gradientNorm: Double
     /// Whether clipping changed the gradients: an element beyond ±clipValue was clamped, or the global
     /// norm was above clipNorm so `clipGradNorm` scaled them down (its coefficient was below 1).
-    let clipped: Bool
+    public let clipped: Bool
 }
 
 /// `applyUpdate`, also reporting the gradient norm and whether clipping fired.

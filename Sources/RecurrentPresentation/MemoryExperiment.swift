@@ -2,7 +2,9 @@ import Foundation
 import RecurrentData
 import RecurrentIO
 import RecurrentNN
+import RecurrentModels
 import RecurrentTensor
+import RecurrentTraining
 
 /// One cell of the memory sweep: a trained model's figures and its gradient flow.
 public struct MemorySweepEntry: Codable, Equatable, Sendable {
@@ -18,7 +20,7 @@ public struct MemorySweepEntry: Codable, Equatable, Sendable {
 /// The long-range memory benchmark: trains every cell on the adding problem at every lag with the same
 /// budget (model size, optimizer, steps, batch, seed), and writes the table and the pictures.
 ///
-/// Into `folder`: one run folder per cell and lag (`<cell>_lag<L>/`, see `MemoryTaskTrainer`), then
+/// Into `folder`: one run folder per cell and lag (`<cell>_lag<L>/`, see `MemoryTaskTraining`), then
 /// results.csv, table.md, mse_vs_lag.svg (validation MSE per cell against the lag, with the 1/6
 /// baseline) and, per lag, gradients_lag<L>.svg (the trained models' normalised ‖∂L/∂h_t‖ against the
 /// distance, log scale) and gradients_init_lag<L>.svg (the same at initialisation).
@@ -26,10 +28,13 @@ public struct MemorySweep {
     public var cells: [String]
     public var lags: [Int]
     public var hiddenSize: Int
-    public var training: MemoryTaskOptions
+    public var training: TrainingOptions
+    public var settings: MemoryTaskTraining.Settings
     public var folder: URL
 
-    public init(cells: [String], lags: [Int], hiddenSize: Int, training: MemoryTaskOptions, folder: URL) {
+    public init(cells: [String], lags: [Int], hiddenSize: Int, training: TrainingOptions,
+                settings: MemoryTaskTraining.Settings = .init(), folder: URL) {
+        self.settings = settings
         self.cells = cells
         self.lags = lags
         self.hiddenSize = hiddenSize
@@ -53,14 +58,13 @@ public struct MemorySweep {
             for cell in cells {
                 let config = MemoryTaskConfig(task: "adding", cell: cell, hiddenSize: hiddenSize, lag: lag)
                 let model = MemoryTaskModel(config, seed: training.seed)
-                let trainer = MemoryTaskTrainer(model: model, options: training, runFolder: folder.appendingPathComponent("\(cell)_lag\(lag)"))
-                let probe = trainer.validationBatch()
+                let run = folder.appendingPathComponent("\(cell)_lag\(lag)")
+                let task = try MemoryTaskTraining(model: model, settings: settings, seed: training.seed)
+                let probe = MemoryTaskTraining.validationBatch(model.task, size: settings.validationSize, seed: training.seed)
                 let atInit = Self.decay(model, probe)
-                do { try trainer.run(progress: false) } catch is TrainingError {
-                    // A diverged run is a result of the benchmark, recorded as such.
-                }
-                let entry = MemorySweepEntry(cell: cell, lag: lag, result: trainer.result, decayAtInit: atInit,
-                                             decayTrained: trainer.result.divergedAtStep == nil ? Self.decay(model, probe) : [])
+                let result = try trainDivergenceIncluded(task, options: training, folder: run)
+                let entry = MemorySweepEntry(cell: cell, lag: lag, result: result, decayAtInit: atInit,
+                                             decayTrained: result.divergedAtStep == nil ? Self.decay(model, probe) : [])
                 entries.append(entry)
                 log(String(format: "%@ lag %d: validation MSE %.4f (baseline %.4f), %.0f s%@", cell, lag, entry.result.validationLoss,
                            AddingProblem.baselineMSE, entry.result.seconds,
@@ -102,10 +106,10 @@ public struct MemorySweep {
                 return e.result.divergedAtStep != nil ? "diverged" : String(format: "%.4f", e.result.validationLoss)
             }.joined(separator: " | ") + " |\n"
         }
-        table += "\nValidation MSE after \(training.steps) steps (baseline: predicting 1 scores 1/6 ≈ 0.1667).\n"
+        table += "\nValidation MSE after \(training.totalSteps) steps (baseline: predicting 1 scores 1/6 ≈ 0.1667).\n"
         try atomicWrite(Data(table.utf8), to: folder.appendingPathComponent("table.md"))
 
-        var mse = LineChart(title: "adding problem: validation MSE after \(training.steps) steps", xLabel: "lag (sequence length T)",
+        var mse = LineChart(title: "adding problem: validation MSE after \(training.totalSteps) steps", xLabel: "lag (sequence length T)",
                             yLabel: "validation MSE", series: cells.map { cell in
                                 (name: cell, points: entries.filter { $0.cell == cell }.map { (x: Double($0.lag), y: $0.result.validationLoss) })
                             } + [(name: "baseline 1/6", points: doneLags.map { (x: Double($0), y: AddingProblem.baselineMSE) })])
@@ -129,11 +133,11 @@ public struct MemorySweep {
 /// twice with plain SGD, without and with global-norm clipping; both runs' losses in one picture.
 public struct ClippingDemo {
     public var config: MemoryTaskConfig
-    public var training: MemoryTaskOptions
+    public var training: TrainingOptions
     public var clipNorm: Double
     public var folder: URL
 
-    public init(config: MemoryTaskConfig, training: MemoryTaskOptions, clipNorm: Double, folder: URL) {
+    public init(config: MemoryTaskConfig, training: TrainingOptions, clipNorm: Double, folder: URL) {
         self.config = config
         self.training = training
         self.clipNorm = clipNorm
@@ -150,17 +154,17 @@ public struct ClippingDemo {
         for clip in [0, clipNorm] {
             var options = training
             options.clipNorm = clip
-            let trainer = MemoryTaskTrainer(model: MemoryTaskModel(config, seed: training.seed), options: options,
-                                            runFolder: folder.appendingPathComponent(clip == 0 ? "unclipped" : "clipped"))
-            do { try trainer.run(progress: false) } catch is TrainingError {}
-            results.append(trainer.result)
-            let losses = trainer.stepLosses, every = 10
+            let task = try MemoryTaskTraining(model: MemoryTaskModel(config, seed: training.seed), seed: training.seed)
+            let trainer = Trainer(task: task, options: options, folder: folder.appendingPathComponent(clip == 0 ? "unclipped" : "clipped"))
+            let result = try trainDivergenceIncluded(trainer)
+            results.append(result)
+            let losses = trainer.updateLosses, every = 10
             let points = stride(from: 0, to: losses.count, by: every).map { first -> (x: Double, y: Double) in
                 let chunk = losses[first..<min(first + every, losses.count)]
                 return (x: Double(first + chunk.count), y: chunk.reduce(0, +) / Double(chunk.count))
             }
             let name = clip > 0 ? String(format: "clip-norm %g", clip) : "no clipping"
-            let end = trainer.result.divergedAtStep.map { " (NaN at step \($0))" } ?? ""
+            let end = result.divergedAtStep.map { " (NaN at step \($0))" } ?? ""
             curves.append((name: name + end, points: points))
         }
         var chart = LineChart(title: "tanh RNN, init radius \(config.initRadius.map { String(format: "%g", $0) } ?? "default"), SGD lr \(training.learningRate)",
@@ -168,5 +172,31 @@ public struct ClippingDemo {
         chart.logScaleY = true
         try atomicWrite(Data(chart.svg().utf8), to: folder.appendingPathComponent("clipping.svg"))
         return (results[0], results[1])
+    }
+}
+
+/// Trains a memory task to its end or its divergence (a result of these experiments, recorded as such);
+/// the result is read back from result.json, which the task writes either way.
+func trainDivergenceIncluded(_ task: MemoryTaskTraining, options: TrainingOptions, folder: URL) throws -> MemoryTaskResult {
+    try trainDivergenceIncluded(Trainer(task: task, options: options, folder: folder))
+}
+
+func trainDivergenceIncluded(_ trainer: Trainer<MemoryTaskTraining>) throws -> MemoryTaskResult {
+    do {
+        if let result = try trainer.run().report { return result }
+    } catch is TrainingError {}
+    let data = try Data(contentsOf: trainer.folder.file("result.json"))
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try decoder.decode(MemoryTaskResult.self, from: data)
+}
+
+extension TrainingOptions {
+    /// The updates a step schedule makes (its count; for epochs, the epoch count).
+    var totalSteps: Int {
+        switch schedule {
+        case let .steps(count, _): count
+        case let .epochs(count, _): count
+        }
     }
 }

@@ -1,27 +1,39 @@
+import RecurrentModels
 import Foundation
 import RecurrentIO
 
-/// What a training run records after each evaluation, in its run folder:
-/// `metrics.csv` (one row per record, rewritten atomically), TensorBoard event files (every column
-/// but the x axis and `seconds`, so `tensorboard --logdir runs` shows the curves) and
-/// `loss_curve.svg` (the columns named in `plotted`, against the x column).
+/// The curves of a run, for whoever draws pictures of them (the library draws none).
+public struct LossCurves: Sendable {
+    public var title: String
+    public var xLabel: String
+    public var series: [(name: String, points: [(x: Double, y: Double)])]
+}
+
+/// What a training run records after each evaluation, in its run folder: `metrics.csv` (one row per
+/// record, rewritten atomically), TensorBoard event files (every column but the x axis and `seconds`, so
+/// `tensorboard --logdir runs` shows the curves), and `loss_curve.svg` when a `drawCurves` is given
+/// (the command line passes its SVG chart).
 public final class RunLog {
     public let folder: URL
     public let columns: [String]
     public let plotted: [String]
     private var csv: String
-    private var rows: [[Double]] = []
+    private(set) var rows: [[Double]] = []
     private let events: TensorBoardEventWriter
+    private let drawCurves: ((LossCurves) -> Data)?
 
     /// - Parameters:
     ///   - columns: CSV header; the first column is the x axis (step or epoch).
-    ///   - plotted: columns drawn in loss_curve.svg (losses on a comparable scale).
+    ///   - plotted: columns handed to `drawCurves` (losses on a comparable scale).
     ///   - previousRows: rows of an earlier part of the same run (when resuming); kept in the CSV and the picture.
-    public init(folder: URL, columns: [String], plotted: [String], previousRows: [[Double]] = []) throws {
+    ///   - drawCurves: turns the curves into the bytes of loss_curve.svg (nil: no picture).
+    public init(folder: URL, columns: [String], plotted: [String], previousRows: [[Double]] = [],
+                drawCurves: ((LossCurves) -> Data)? = nil) throws {
         precondition(!columns.isEmpty && plotted.allSatisfy(columns.contains), "RunLog: plotted columns must be among \(columns)")
         self.folder = folder
         self.columns = columns
         self.plotted = plotted
+        self.drawCurves = drawCurves
         rows = previousRows.filter { $0.count == columns.count }
         csv = ([columns.joined(separator: ",")] + rows.map { $0.map(Self.format).joined(separator: ",") }).joined(separator: "\n") + "\n"
         events = try TensorBoardEventWriter(folder: folder)
@@ -43,11 +55,13 @@ public final class RunLog {
         try atomicWrite(Data(csv.utf8), to: folder.appendingPathComponent("metrics.csv"))
         let scalars = zip(columns, values).dropFirst().filter { $0.0 != "seconds" && !$0.1.isNaN }.map { (tag: $0.0, value: $0.1) }
         try events.addScalars(scalars, step: Int(values[0]))
-        let chart = LineChart(title: folder.lastPathComponent, xLabel: columns[0], yLabel: "loss", series: plotted.map { name in
-            let k = columns.firstIndex(of: name)!
-            return (name: name, points: rows.map { (x: $0[0], y: $0[k]) })
-        })
-        try atomicWrite(chart.svg(), to: folder.appendingPathComponent("loss_curve.svg"))
+        if let drawCurves {
+            let curves = LossCurves(title: folder.lastPathComponent, xLabel: columns[0], series: plotted.map { name in
+                let k = columns.firstIndex(of: name)!
+                return (name: name, points: rows.map { (x: $0[0], y: $0[k]) })
+            })
+            try atomicWrite(drawCurves(curves), to: folder.appendingPathComponent("loss_curve.svg"))
+        }
     }
 
     /// Integers without a decimal point; other values with 6 significant digits or 5 decimals.

@@ -1,0 +1,10 @@
+import ArgumentParser
+import Recurrent
+
+// The library's configuration enums as command-line values: `--optimizer sgd`, `--mode one`…; a value
+// outside the enum is refused by the parser with the list of valid ones.
+extension OptimizerKind: ExpressibleByArgument {}
+extension NonFinitePolicy: ExpressibleByArgument {}
+extension LearningRateScheduleKind: ExpressibleByArgument {}
+extension ForecastTarget: ExpressibleByArgument {}
+extension ForecastMode: ExpressibleByArgument {}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Recurrent
+import RecurrentPresentation
+
+/// The options every `recurrent train` task shares. Where a task has its own default (epochs, batch,
+/// learning rate, clipping: `TrainingTask.defaultOptions`), an absent flag takes it.
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Passes over the training data (default: the task's; charlm converts it to steps, fractions allowed).") var epochs: Double?
+    @Option(name: [.customLong("steps"), .customLong("max-steps")],
+            help: "Updates: the run's length for charlm, adding and copy; for the other tasks a cap (0: none), the epoch it cuts counted as done.")
+    var steps: Int?
+    @Option(help: "Stop after this many minutes of training (0: no limit; with --resume, minutes from now).") var minutes: Double?
+    @Option(help: "Examples (sentences, windows, sequences, pairs) per batch (default: the task's).") var batch: Int?
+    @Option(help: "Learning rate (default: the task's).") var lr: Double?
+    @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule: LearningRateScheduleKind?
+    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off; default: the task's).") var clipNorm: Double?
+    @Option(help: "Random seed of initialisation, dropout and data order (same seed, same run).") var seed: UInt64 = 1
+    @Option(help: "Run folder (default: runs/<task>).") var out: String?
+    @Flag(help: "Continue the run in --out from its last checkpoint (after an epoch or inside one) with its saved options (--epochs, --steps and --minutes may change); gives the numbers an uninterrupted run gives.")
+    var resume = false
+    @OptionGroup var update: UpdateRuleOptions
+    @OptionGroup var configFile: ConfigFileOption
+
+    func validate() throws {
+        guard (batch ?? 1) > 0, (batch ?? 1) <= 1_000_000 else { throw ValidationError("--batch must be in 1...1000000") }
+        guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
+        guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
+        guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
+        if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
+        if let clipNorm { guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") } }
+    }
+
+    func folder(_ task: String) -> RunFolder { RunFolder(URL(fileURLWithPath: out ?? "runs/\(task)")) }
+
+    /// The run's options: with --resume, the run folder's (its schedule extended by --epochs, --steps and
+    /// --minutes); otherwise `defaults` under the flags given, and `settings`. A fresh run copies --config's file into the folder.
+    func runOptions<Settings: Codable>(_ task: String, defaults: TrainingOptions, settings: Settings) throws -> RunOptions<Settings> {
+        let folder = folder(task)
+        var options: RunOptions<Settings>
+        if resume {
+            options = try RunOptions.read(from: folder, defaults: RunOptions(training: defaults, task: settings))
+        } else {
+            try configFile.echo(into: folder.url)
+            options = RunOptions(training: defaults, task: settings)
+            if let batch { options.training.batch = batch }
+            if let lr { options.training.learningRate = lr }
+            if let clipNorm { options.training.clipNorm = clipNorm }
+            if let lrSchedule { options.training.learningRateSchedule = lrSchedule }
+            options.training.update = update.rule
+            options.training.onNonFinite = update.onNonFinite
+            options.training.seed = seed
+        }
+        switch options.training.schedule {
+        case let .epochs(count, cap):
+            if let epochs, epochs.rounded() != epochs { throw ValidationError("--epochs must be a whole number for \(task)") }
+            options.training.schedule = .epochs(epochs.map { Int($0) } ?? count, maxBatchesPerEpoch: cap)
+            if let steps { options.training.maxSteps = steps }
+        case let .steps(count, every):
+            options.training.schedule = .steps(steps ?? count, evaluateEvery: every)
+        }
+        options.training.minutes = minutes ?? (resume ? options.training.minutes : 0)
+        do { try options.training.validate() } catch { throw ValidationError("\(error)") }
+        return options
+    }
+
+    /// config.json of the run folder when resuming (nil for a fresh run), checked by `validate`.
+    func savedConfig<Config: Decodable>(_ type: Config.Type, task: String, validate: (Config) throws -> Void) throws -> Config? {
+        guard resume else { return nil }
+        let url = folder(task).file("config.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw ValidationError("cannot resume: \(url.path) does not exist") }
+        let config: Config
+        do { config = try JSONDecoder().decode(type, from: data) } catch {
+            throw ValidationError("cannot resume: \(url.path) is not a valid \(type) file")
+        }
+        try validate(config)
+        return config
+    }
+
+    /// Trains `task` through the one loop: a progress bar on the terminal, warnings for skipped batches, and
+    /// SIGINT/SIGTERM turned into a saved stop that names the command resuming it (exit status 128 + signal).
+    /// - Parameter resumeArguments: the arguments of `recurrent train` that resume the run (`--resume` is added).
+    func train<Task: TrainingTask>(_ task: Task, options: TrainingOptions, resumeArguments: [String]) throws -> (Task.Report, Trainer<Task>) {
+        let folder = folder(task.name)
+        let trainer = Trainer(task: task, options: options, folder: folder.url)
+        trainer.drawCurves = { Data(LineChart(title: $0.title, xLabel: $0.xLabel, yLabel: "loss", series: $0.series).svg().utf8) }
+        var reporter: ProgressReporter?
+        trainer.onEvent = { event in
+            switch event {
+            case let .step(p):
+                if reporter == nil { reporter = ProgressReporter(total: p.totalSteps) }
+                let epoch = p.epochs > 0 ? "epoch \(p.epoch)/\(p.epochs)" : ""
+                reporter?.update(step: p.step, fraction: p.fraction, loss: p.runningLoss, tokensPerSecond: p.tokensPerSecond,
+                                 extra: [epoch, p.best.isEmpty ? "" : "best " + p.best].filter { !$0.isEmpty }.joined(separator: "  "))
+            case let .skippedBatch(step, cause):
+                let what = cause == .nonFiniteLoss(step: step) ? "the loss is NaN or infinite" : "the gradients are NaN or infinite"
+                FileHandle.standardError.write(Data("warning: step \(step): \(what); batch skipped, parameters unchanged (--on-nonfinite skip)\n".utf8))
+            case .ended:
+                reporter?.finish()
+            case .evaluated:
+                break
+            }
+        }
+        StopSignal.shared.install()
+        trainer.stopRequested = { StopSignal.shared.isRequested }
+        switch try trainer.run(resume: resume) {
+        case let .finished(report):
+            return (report, trainer)
+        case let .stopped(position):
+            let signal = StopSignal.shared.receivedSignal ?? SIGINT
+            let command = (["recurrent", "train"] + resumeArguments + ["--out", out ?? "runs/\(task.name)", "--resume"]).map(shellQuoted).joined(separator: " ")
+            let epoch = position.epoch > 0 ? " (epoch \(position.epoch))" : ""
+            FileHandle.standardError.write(Data("""
+
+                \(StopSignal.name(signal)) received: stopped after step \(position.step)\(epoch); the run is saved in \(folder.last.path).
+                Resume with: \(command)
+
+                """.utf8))
+            throw ExitCode(128 + signal)
+        }
+    }
+}
+
+/// `text` as one shell word (single-quoted unless it is made of safe characters), for commands we print.
+func shellQuoted(_ text: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !text.isEmpty, text.allSatisfy(safe.contains) { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

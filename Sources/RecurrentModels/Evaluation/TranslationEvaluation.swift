@@ -1,0 +1,84 @@
+import Foundation
+import RecurrentData
+import RecurrentTensor
+
+/// Scores of a translation model on a split: teacher-forced loss, corpus BLEU against every
+/// reference of each distinct source, and exact match (the output equals one of the references).
+public struct TranslationEvaluation: Codable, Sendable {
+    public var loss: Double
+    public var bleu: BLEU
+    public var exactMatch: Double
+    public var sentences: Int
+    /// The distinct sources, their outputs and references, in evaluation order.
+    public var sources: [[String]] = []
+    public var outputs: [[String]] = []
+
+    /// The scores only (a run's history keeps no sentences).
+    private enum CodingKeys: String, CodingKey { case loss, bleu, exactMatch, sentences }
+
+    public var summary: String {
+        String(format: "loss %.4f, BLEU %.2f, exact match %.4f (%d sentences)", loss, bleu.score, exactMatch, sentences)
+    }
+
+    public func json() -> [String: Any] {
+        ["loss": loss, "bleu": bleu.score, "bleu_precisions": bleu.precisions, "brevity_penalty": bleu.brevityPenalty,
+         "hypothesis_length": bleu.hypothesisLength, "reference_length": bleu.referenceLength, "exact_match": exactMatch, "sentences": sentences]
+    }
+}
+
+extension TranslationEvaluation {
+    /// Scores `model` on `pairs`: distinct sources are translated (greedy when `beam` is 1, beam search
+    /// otherwise) and compared with all their references.
+    public static func evaluate(_ model: Seq2Seq<Float>, _ pairs: [SentencePair], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
+                                lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> TranslationEvaluation {
+        var order: [[String]] = []
+        var references: [[String]: [[String]]] = [:]
+        for p in pairs {
+            if references[p.source] == nil { order.append(p.source) }
+            references[p.source, default: []].append(p.target)
+        }
+        var totalLoss = 0.0, lossTokens = 0
+        withoutGrad {
+            model.eval()
+            defer { model.train() }
+            for start in stride(from: 0, to: pairs.count, by: batch) {
+                let b = Seq2SeqBatch(pairs, indices: Array(start..<min(start + batch, pairs.count)), vocabularies: vocabularies)
+                let tokens = b.targetLengths.reduce(0, +)
+                totalLoss += Double(model.loss(b).item) * Double(tokens)
+                lossTokens += tokens
+            }
+        }
+        let outputs = translate(model, order, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength, batch: batch)
+            .map { vocabularies.targetTokens($0.ids) }
+        let refs = order.map { references[$0]! }
+        let exact = zip(outputs, refs).filter { o, r in r.contains(o) }.count
+        var evaluation = TranslationEvaluation(loss: lossTokens > 0 ? totalLoss / Double(lossTokens) : .nan,
+                                               bleu: BLEU.corpus(hypotheses: outputs, references: refs),
+                                               exactMatch: order.isEmpty ? 0 : Double(exact) / Double(order.count), sentences: order.count)
+        evaluation.sources = order
+        evaluation.outputs = outputs
+        return evaluation
+    }
+
+    /// Translations of tokenized sources (each non-empty), in order, `batch` sentences at a time: batched
+    /// greedy decoding when `beam` is 1, batched beam search otherwise.
+    public static func translate(_ model: Seq2Seq<Float>, _ sources: [[String]], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
+                                 lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> [Translation] {
+        let ids = sources.map { s in s.map { vocabularies.source.id($0) ?? 1 } }
+        var results: [Translation] = []
+        if beam > 1 {
+            for start in stride(from: 0, to: ids.count, by: batch) {
+                let chunk = Array(ids[start..<min(start + batch, ids.count)])
+                results += model.beamSearch(chunk, beamWidth: beam, maxLength: maxLength, lengthPenalty: lengthPenalty).map { $0[0] }
+            }
+            return results
+        }
+        var unused = RandomGenerator(seed: 0)
+        for start in stride(from: 0, to: ids.count, by: batch) {
+            let chunk = Array(ids[start..<min(start + batch, ids.count)])
+            let b = Seq2SeqBatch(sources: chunk, targets: chunk.map { _ in [] }, bos: vocabularies.bosId, eos: vocabularies.eosId)
+            results += model.decode(b.source, steps: b.sourceSteps, batch: b.batch, lengths: b.sourceLengths, maxLength: maxLength, generator: &unused)
+        }
+        return results
+    }
+}

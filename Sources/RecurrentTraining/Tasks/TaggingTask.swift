@@ -1,0 +1,122 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
+import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+
+/// Sequence labelling, with an optional intent head (`recurrent train tag`): shuffled passes over the
+/// training sentences, words seen once replaced by `<unk>` at random (word dropout); the best epoch has
+/// the highest validation slot F1 (+ intent accuracy), scored on the test split at the end (test.json).
+public final class TaggingTask: TrainingTask {
+    public struct Settings: Codable, Equatable, Sendable {
+        /// Words seen fewer times than this in training become `<unk>`.
+        public var minCount = 1
+        /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
+        public var wordDropout = 0.25
+        public init(minCount: Int = 1, wordDropout: Double = 0.25) {
+            self.minCount = minCount
+            self.wordDropout = wordDropout
+        }
+    }
+
+    public static let defaultOptions = TrainingOptions(schedule: .epochs(8), batch: 32, learningRate: 2e-3, clipNorm: 5)
+
+    public let tagger: SequenceTagger
+    public let data: TaggingDataset
+    public let vocabularies: TaggingVocabularies
+    public let settings: Settings
+    public let configJSON: String
+    /// Evaluation batch size.
+    let evaluationBatch: Int
+    /// Word ids seen once in training (word dropout's candidates).
+    let singletons: Set<Int>
+
+    public init(model: SequenceTagger, data: TaggingDataset, vocabularies: TaggingVocabularies, settings: Settings = Settings(),
+                evaluationBatch: Int = 64) throws {
+        guard settings.wordDropout >= 0, settings.wordDropout < 1, settings.minCount > 0 else {
+            throw TrainingError.badOptions("word dropout must be in [0, 1) and the minimum count positive")
+        }
+        tagger = model
+        self.data = data
+        self.vocabularies = vocabularies
+        self.settings = settings
+        self.evaluationBatch = evaluationBatch
+        configJSON = try RunFolder.prettyJSON(model.config)
+        var counts: [String: Int] = [:]
+        for s in data.train { for w in s.tokens { counts[w, default: 0] += 1 } }
+        singletons = Set(counts.filter { $0.value == 1 }.compactMap { vocabularies.words.id($0.key) }).subtracting([vocabularies.words.unknownId ?? 0])
+    }
+
+    public var name: String { "tag" }
+    public var model: Module<Float> { tagger }
+    public var epochSize: Int? { data.train.count }
+    public var vocabulary: [String]? { vocabularies.words.tokens }
+
+    public func makeBatch(_ indices: ArraySlice<Int>, generator: inout RandomGenerator) -> TaggingBatch {
+        var batch = TaggingBatch(data.train, indices: Array(indices), vocabularies: vocabularies)
+        if settings.wordDropout > 0 {
+            let unk = vocabularies.words.unknownId ?? 0
+            for i in batch.words.indices where singletons.contains(batch.words[i]) && generator.nextUniform(Double.self) < settings.wordDropout {
+                batch.words[i] = unk
+            }
+        }
+        return batch
+    }
+
+    public func loss(_ batch: TaggingBatch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
+        TaskLoss(tagger.loss(batch), tokens: batch.lengths.reduce(0, +))
+    }
+
+    public func evaluate() -> TaggingEvaluation { evaluate(data.validation) }
+
+    func evaluate(_ sentences: [TaggedSentence]) -> TaggingEvaluation {
+        TaggingEvaluation.evaluate(tagger, sentences, vocabularies: vocabularies, batch: evaluationBatch)
+    }
+
+    public func isBetter(_ e: TaggingEvaluation, than best: TaggingEvaluation) -> Bool { e.score > best.score }
+    public func summary(_ e: TaggingEvaluation) -> String { String(format: "val F1 %.3f", e.chunks.f1) }
+
+    public let metricsColumns = ["epoch", "step", "seconds", "train_loss", "val_loss", "val_precision", "val_recall",
+                                 "val_f1", "val_intent_accuracy", "tokens_per_second", "clipped"]
+    public let plottedColumns = ["train_loss", "val_loss"]
+
+    public func metricsRow(_ r: RoundSummary, _ e: TaggingEvaluation) -> [Double] {
+        [Double(r.position.epoch), Double(r.position.step), r.seconds, r.window.meanLoss, e.loss, e.chunks.precision,
+         e.chunks.recall, e.chunks.f1, e.intentAccuracy ?? .nan, r.tokensPerSecond, Double(r.window.clipped)]
+    }
+
+    public func checkpointFields(_ position: RunPosition, _ e: TaggingEvaluation?) -> [String: String] {
+        var fields = ["task": name, "epoch": "\(position.epoch)", "step": "\(position.step)", "tags": vocabularies.tags.jsonString()]
+        if let intents = vocabularies.intents { fields["intents"] = intents.jsonString() }
+        if let e {
+            fields["val_f1"] = "\(e.chunks.f1)"
+            if let a = e.intentAccuracy { fields["val_intent_accuracy"] = "\(a)" }
+        }
+        return fields
+    }
+
+    public func runFiles() throws -> [String: Data] { ["vocabulary.json": Data(vocabularies.jsonString().utf8)] }
+
+    public func checkResumable(_ checkpoint: Checkpoint) throws {
+        guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
+              checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
+            throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume on the same data with the same minimum count")
+        }
+    }
+
+    public var streams: [String: RandomGenerator] {
+        get { ["dropout": tagger.dropout.generator, "rnn_dropout": tagger.rnn.dropoutGenerator] }
+        set { tagger.dropout.generator = newValue["dropout"]!; tagger.rnn.dropoutGenerator = newValue["rnn_dropout"]! }
+    }
+
+    public func finish(_ history: [RoundRecord<TaggingEvaluation>], best: RoundRecord<TaggingEvaluation>?, in folder: RunFolder,
+                       seconds: Double) throws -> TaggingEvaluation {
+        let test = evaluate(data.test)
+        var object = test.json()
+        object["epoch_of_best"] = best?.epoch ?? 0
+        object["seconds"] = seconds
+        try folder.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: "test.json")
+        return test
+    }
+}

@@ -1,0 +1,279 @@
+import RecurrentModels
+import Foundation
+import RecurrentIO
+import RecurrentNN
+import RecurrentTensor
+
+/// How a run ended without an error.
+public enum TrainingOutcome<Report> {
+    /// The schedule (or a step or time limit) ran out; the best weights are loaded and `Report` holds the task's final figures.
+    case finished(Report)
+    /// A stop request ended the run after `position`'s step; last.safetensors holds that step, and
+    /// `run(resume: true)` continues from it exactly.
+    case stopped(RunPosition)
+
+    /// The report of a finished run, nil for a stopped one.
+    public var report: Report? { if case let .finished(report) = self { report } else { nil } }
+}
+
+/// The one training loop of every task: the data order, the updates (backward, clipping, optimizer,
+/// NaN policy), the learning-rate schedule, evaluation rounds, the best and last checkpoints, the
+/// metrics, stop requests and exact resumption — between epochs or inside one. What differs between
+/// tasks is in the `TrainingTask`.
+///
+/// The trainer prints nothing: it reports `TrainingEvent`s to `onEvent`, and polls `stopRequested`
+/// between steps (the command line wires both to the terminal and to SIGINT/SIGTERM).
+public final class Trainer<Task: TrainingTask> {
+    public let task: Task
+    public let options: TrainingOptions
+    public let folder: RunFolder
+    /// Polled before every step; when it returns true the run saves the step it is at and returns `.stopped`.
+    public var stopRequested: () -> Bool = { false }
+    /// Progress, evaluations and skipped batches.
+    public var onEvent: (TrainingEvent) -> Void = { _ in }
+    /// Draws loss_curve.svg from the curves (nil: no picture).
+    public var drawCurves: ((LossCurves) -> Data)?
+    /// Every evaluation of the run (an earlier part's too, after a resume).
+    public private(set) var history: [RoundRecord<Task.Evaluation>] = []
+    /// The evaluation the best checkpoint holds.
+    public private(set) var best: RoundRecord<Task.Evaluation>?
+    /// The loss of every update this process made, in order (+∞ for the one that diverged).
+    public private(set) var updateLosses: [Double] = []
+    /// Steps whose batch was skipped under `NonFinitePolicy.skip`.
+    public private(set) var skippedSteps: [Int] = []
+    /// Tests: steps whose loss is made NaN, to exercise the NaN policy.
+    var injectNonFiniteLossAtSteps: Set<Int> = []
+
+    private var state: RunState
+    private var bestWeights: [String: Tensor<Float>]?
+    private var savedStep = -1
+
+    public init(task: Task, options: TrainingOptions, folder: URL) {
+        self.task = task
+        self.options = options
+        self.folder = RunFolder(folder)
+        state = RunState(seed: options.seed)
+    }
+
+    /// Trains by `options`. With `resume`, continues the run folder's last.safetensors (weights, optimizer
+    /// state, generators, position, history), giving the numbers an uninterrupted run gives.
+    @discardableResult
+    public func run(resume: Bool = false) throws -> TrainingOutcome<Task.Report> {
+        try options.validate()
+        try folder.prepare()
+        let parameters = task.model.parameters()
+        _ = ParameterBuffer(parameters)
+        let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
+        state = RunState(seed: options.seed)
+        state.streams = task.streams
+        var previousRows: [[Double]] = []
+        if resume { previousRows = try restore(optimizer) }
+        try folder.writeJSON(RunOptions(training: options, task: task.settings), to: "options.json")
+        try folder.write(Data(task.configJSON.utf8), to: "config.json")
+        for (name, data) in try task.runFiles() { try folder.write(data, to: name) }
+        let log = try RunLog(folder: folder.url, columns: task.metricsColumns, plotted: task.plottedColumns,
+                             previousRows: previousRows, drawCurves: drawCurves)
+        let seconds = previousRows.last.flatMap { row in task.metricsColumns.firstIndex(of: "seconds").map { row[$0] } }
+        var loop = Loop(trainer: self, optimizer: optimizer, log: log, secondsSoFar: seconds.flatMap { $0.isFinite ? $0 : nil } ?? 0)
+        defer { onEvent(.ended) }
+        if let stopped = try loop.run() { return .stopped(stopped) }
+        if let bestWeights { try task.model.loadParameters(bestWeights) }
+        return .finished(try task.finish(history, best: best, in: folder, seconds: loop.elapsed))
+    }
+
+    /// Reads last.safetensors back into the model, the optimizer and the state; returns the metrics rows to keep.
+    private func restore(_ optimizer: some Optimizer<Float>) throws -> [[Double]] {
+        let checkpoint = try folder.loadLast(task: task.name, configJSON: task.configJSON)
+        try task.checkResumable(checkpoint)
+        state = try RunState(extra: checkpoint.extra, streamNames: Array(task.streams.keys))
+        try task.model.loadParameters(checkpoint.modelTensors)
+        try RunState.restore(optimizer, from: checkpoint)
+        task.streams = state.streams
+        history = try RunState.decode([RoundRecord<Task.Evaluation>].self, from: state.history)
+        for record in history where best.map({ task.isBetter(record.evaluation, than: $0.evaluation) }) ?? true { best = record }
+        if best != nil { bestWeights = try Checkpoint.load(from: folder.best).modelTensors }
+        savedStep = state.step
+        // metrics.csv may have been edited: only whole rows at an integral, reached position are kept.
+        let reached = Double(task.metricsColumns.first == "epoch" ? state.epoch : state.step)
+        return try RunLog.rows(in: folder.url).filter { row in
+            row.count == task.metricsColumns.count && row[0] >= 1 && row[0] <= reached && row[0].rounded() == row[0]
+        }
+    }
+
+    /// The loop's moving parts, for one call of `run`.
+    private struct Loop {
+        let trainer: Trainer
+        let optimizer: any Optimizer<Float>
+        let log: RunLog
+        let start: Date
+        let resumedAt = Date()
+        let batchesPerEpoch: Int?
+        let totalSteps: Int
+        var nonFinite: NonFiniteGuard
+
+        init(trainer: Trainer, optimizer: any Optimizer<Float>, log: RunLog, secondsSoFar: Double) {
+            self.trainer = trainer
+            self.optimizer = optimizer
+            self.log = log
+            start = Date().addingTimeInterval(-secondsSoFar)
+            let options = trainer.options
+            if let size = trainer.task.epochSize {
+                let all = (size + options.batch - 1) / options.batch
+                guard case let .epochs(_, cap) = options.schedule else { preconditionFailure("Trainer: a task with epochs needs an epoch schedule") }
+                batchesPerEpoch = cap > 0 ? min(cap, all) : all
+            } else {
+                batchesPerEpoch = nil
+            }
+            let planned = options.schedule.totalSteps(batchesPerEpoch: batchesPerEpoch)
+            totalSteps = options.maxSteps > 0 ? min(options.maxSteps, planned) : planned
+            nonFinite = NonFiniteGuard(policy: options.onNonFinite)
+        }
+
+        var elapsed: Double { Date().timeIntervalSince(start) }
+        var timeUp: Bool { trainer.options.minutes > 0 && Date().timeIntervalSince(resumedAt) > trainer.options.minutes * 60 }
+
+        /// Trains to the end of the schedule; returns the position a stop request ended it at, or nil.
+        mutating func run() throws -> RunPosition? {
+            trainer.task.model.train()
+            switch trainer.options.schedule {
+            case let .epochs(count, _): return try runEpochs(count)
+            case let .steps(_, every): return try runSteps(evaluateEvery: every)
+            }
+        }
+
+        mutating func runEpochs(_ epochs: Int) throws -> RunPosition? {
+            let batch = trainer.options.batch
+            while trainer.state.epoch < epochs, trainer.state.step < totalSteps {
+                let epoch = trainer.state.epoch + 1
+                let order: [Int]
+                if trainer.state.batchInEpoch == 0 {
+                    trainer.state.epochStart = trainer.state.order
+                    order = trainer.task.epochOrder(&trainer.state.order)
+                } else {
+                    var replay = trainer.state.epochStart   // the order this epoch drew; `order` already moved past it
+                    order = trainer.task.epochOrder(&replay)
+                }
+                while trainer.state.batchInEpoch < batchesPerEpoch!, trainer.state.step < totalSteps, !timeUp {
+                    if trainer.stopRequested() { return try saveOnStop(epoch: epoch) }
+                    let k = trainer.state.batchInEpoch
+                    try step(order[(k * batch)..<min((k + 1) * batch, order.count)], epoch: epoch)
+                    trainer.state.batchInEpoch += 1
+                }
+                // The epoch is over (or cut short by maxSteps or the clock, which then counts it as done).
+                trainer.state.epoch = epoch
+                trainer.state.batchInEpoch = 0
+                try endRound(epoch: epoch)
+                if timeUp { break }
+            }
+            return nil
+        }
+
+        mutating func runSteps(evaluateEvery: Int) throws -> RunPosition? {
+            while trainer.state.step < totalSteps, !timeUp {
+                if trainer.stopRequested() { return try saveOnStop(epoch: 0) }
+                try step(Array(0..<trainer.options.batch)[...], epoch: 0)   // a drawn-afresh batch's indices are its rows
+                if trainer.state.step % evaluateEvery == 0 || trainer.state.step == totalSteps || timeUp { try endRound(epoch: 0) }
+            }
+            return nil
+        }
+
+        /// One update: batch, forward, backward, clipping, optimizer step (or a skipped batch).
+        mutating func step(_ indices: ArraySlice<Int>, epoch: Int) throws {
+            let (task, options) = (trainer.task, trainer.options)
+            trainer.state.step += 1
+            let position = RunPosition(epoch: epoch, step: trainer.state.step, totalSteps: totalSteps)
+            if options.learningRateSchedule != .constant {
+                optimizer.learningRate = Float(options.learningRateSchedule.rate(base: options.learningRate, step: position.step, totalSteps: totalSteps))
+            }
+            let batch = task.makeBatch(indices, generator: &trainer.state.order)
+            optimizer.zeroGrad()
+            var forward = task.loss(batch, at: position, generator: &trainer.state.order)
+            if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward.loss = forward.loss * .nan }
+            let outcome: UpdateOutcome?
+            do {
+                let onEvent = trainer.onEvent
+                outcome = try nonFinite.update(loss: forward.loss, optimizer: optimizer, clipNorm: options.clipNorm,
+                                               clipValue: options.update.clipValue, step: position.step) { cause in
+                    onEvent(.skippedBatch(step: position.step, cause: cause))
+                }
+            } catch {
+                trainer.updateLosses.append(.infinity)
+                try task.diverged(at: position.step, trainer.history, window: trainer.state.window, log: log, seconds: elapsed)
+                throw error
+            }
+            if let outcome {
+                trainer.updateLosses.append(outcome.loss)
+                trainer.state.window.add(outcome, weight: forward.weight, tally: forward.tally)
+                trainer.state.tokens += forward.tokens
+                trainer.state.runningLoss = trainer.state.runningLoss.isNaN ? outcome.loss : 0.98 * trainer.state.runningLoss + 0.02 * outcome.loss
+                if outcome.clipped { trainer.state.clippedTotal += 1 }
+            } else {
+                trainer.skippedSteps.append(position.step)
+            }
+            reportProgress(position)
+        }
+
+        func reportProgress(_ position: RunPosition) {
+            let options = trainer.options
+            var fraction = Double(position.step) / Double(max(totalSteps, 1))
+            if options.minutes > 0 { fraction = max(fraction, Date().timeIntervalSince(resumedAt) / (options.minutes * 60)) }
+            var epochs = 0
+            if case let .epochs(count, _) = options.schedule { epochs = count }
+            trainer.onEvent(.step(TrainingProgress(step: position.step, totalSteps: totalSteps, fraction: min(1, fraction), epoch: position.epoch,
+                                                   epochs: epochs, runningLoss: trainer.state.runningLoss,
+                                                   tokensPerSecond: Double(trainer.state.tokens) / max(elapsed, 1e-9),
+                                                   best: trainer.best.map { trainer.task.summary($0.evaluation) } ?? "")))
+        }
+
+        /// Evaluates, records the metrics row, keeps the best checkpoint and saves the last.
+        mutating func endRound(epoch: Int) throws {
+            let (task, state) = (trainer.task, trainer.state)
+            let position = RunPosition(epoch: epoch, step: state.step, totalSteps: totalSteps)
+            let evaluation = task.evaluate()
+            let seconds = elapsed
+            let summary = RoundSummary(position: position, seconds: seconds, tokensPerSecond: Double(state.tokens) / seconds,
+                                       window: state.window, runningLoss: state.runningLoss)
+            let record = RoundRecord(epoch: epoch, step: state.step, trainLoss: task.trainLoss(summary),
+                                     trainTally: state.window.tally.indices.map(state.window.tallyMean), clipped: state.window.clipped,
+                                     gradientNorm: state.window.meanGradientNorm, evaluation: evaluation)
+            trainer.history.append(record)
+            try log.record(task.metricsRow(summary, evaluation))
+            let checkpoint = trainer.checkpoint(position, evaluation)
+            // best before last: an interruption between the two repeats this round, which rewrites best identically.
+            let improved = trainer.best.map { task.isBetter(evaluation, than: $0.evaluation) } ?? true
+            if improved {
+                trainer.best = record
+                trainer.bestWeights = checkpoint.tensors
+                try checkpoint.save(to: trainer.folder.best)
+            }
+            trainer.state.window = TrainingWindow()
+            trainer.state.history = try RunState.json(trainer.history)
+            try trainer.saveLast(checkpoint, optimizer: optimizer)
+            trainer.onEvent(.evaluated(position: position, summary: task.summary(evaluation), improved: improved))
+        }
+
+        /// Saves the step the run is at (when it is not saved yet) and returns where it stopped.
+        mutating func saveOnStop(epoch: Int) throws -> RunPosition {
+            let position = RunPosition(epoch: epoch, step: trainer.state.step, totalSteps: totalSteps)
+            if trainer.state.step != trainer.savedStep || !FileManager.default.fileExists(atPath: trainer.folder.last.path) {
+                try trainer.saveLast(trainer.checkpoint(position, nil), optimizer: optimizer)
+            }
+            return position
+        }
+    }
+
+    /// The model's checkpoint at `position` (what best.safetensors holds).
+    private func checkpoint(_ position: RunPosition, _ evaluation: Task.Evaluation?) -> Checkpoint {
+        Checkpoint(tensors: task.model.stateDict(), config: task.configJSON, vocabulary: task.vocabulary,
+                   extra: task.checkpointFields(position, evaluation))
+    }
+
+    /// last.safetensors: the model's checkpoint, the optimizer's state and the run state.
+    private func saveLast(_ checkpoint: Checkpoint, optimizer: some Optimizer<Float>) throws {
+        state.streams = task.streams
+        var last = checkpoint
+        state.write(into: &last, optimizer: optimizer)
+        try last.save(to: folder.last)
+        savedStep = state.step
+    }
+}
