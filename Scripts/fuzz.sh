@@ -45,7 +45,7 @@ if [ ! -f "$C_KERNELS" ] || [ -n "$(find Sources/CRecurrentKernels -newer "$C_KE
 fi
 
 # Dependency order: each module imports only those before it.
-MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels)
+MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels RecurrentTraining)
 for m in "${MODULES[@]}"; do
     obj="$BUILD/modules/$m.o"
     mapfile -d '' sources < <(find "Sources/$m" -name '*.swift' -print0 | sort -z)

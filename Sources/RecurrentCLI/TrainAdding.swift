@@ -18,7 +18,7 @@ struct MemoryTrainingArguments: ParsableArguments {
         guard hidden > 0, layers > 0, evalEvery > 0, validationSize > 0 else {
             throw ValidationError("--hidden, --layers, --steps, --batch, --eval-every and --validation-size must be positive")
         }
-        guard hidden <= 65_536, layers <= 64, validationSize <= 1_000_000 else {
+        guard hidden <= 65_536, layers <= 64, (training.batch ?? 1) <= 1_000_000, validationSize <= 1_000_000 else {
             throw ValidationError("--hidden, --layers, --batch or --validation-size is too large")
         }
         if let r = initRadius, !(r > 0 && r <= 1000) { throw ValidationError("--init-radius must be in (0, 1000], got \(r)") }

@@ -23,7 +23,7 @@ struct TrainingArguments: ParsableArguments {
     @OptionGroup var configFile: ConfigFileOption
 
     func validate() throws {
-        guard (batch ?? 1) > 0, (batch ?? 1) <= 1_000_000 else { throw ValidationError("--batch must be in 1...1000000") }
+        guard (batch ?? 1) > 0 else { throw ValidationError("--batch must be positive") }
         guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
         guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
         guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }

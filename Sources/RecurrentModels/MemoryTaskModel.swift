@@ -248,7 +248,7 @@ extension MemoryTaskModel {
         guard config.task == task else { throw ModelError.badConfig("the config's task '\(config.task)' differs from the checkpoint's '\(task)'") }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = MemoryTaskModel(config, seed: 0)
-        try model.loadParameters(checkpoint.tensors)
+        try model.loadParameters(checkpoint.modelTensors)   // last.safetensors also holds optimizer state
         return model
     }
 }

@@ -23,7 +23,7 @@ public final class StopSignal: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "recurrent.stop-signal")
 
-    init() {}
+    public init() {}
 
     /// Starts listening for `signals` (SIGINT and SIGTERM by default). Idempotent per signal.
     public func install(_ signals: [Int32] = [SIGINT, SIGTERM]) {

@@ -101,7 +101,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Checks options that may come from a file or the command line.
     public func validate() throws {
         try schedule.validate()
-        guard batch > 0, batch <= 1_000_000 else { throw TrainingError.badOptions("batch must be in 1...1000000, got \(batch)") }
+        guard batch > 0 else { throw TrainingError.badOptions("batch must be positive, got \(batch)") }
         guard learningRate > 0, learningRate.isFinite else { throw TrainingError.badOptions("learning rate must be a positive number, got \(learningRate)") }
         guard clipNorm >= 0, clipNorm.isFinite else { throw TrainingError.badOptions("clip norm must not be negative (0: off), got \(clipNorm)") }
         guard maxSteps >= 0 else { throw TrainingError.badOptions("max steps must not be negative, got \(maxSteps)") }

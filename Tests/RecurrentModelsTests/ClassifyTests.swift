@@ -4,6 +4,7 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 /// A tiny sentence<TAB>label file for quick end-to-end runs: 80 reviews, 40 of each label, each sentence 10 times
@@ -67,21 +68,18 @@ final class ClassifyTests: XCTestCase {
         }
     }
 
-    func train(_ sentences: [LabelledSentence], epochs: Int, out: URL) throws -> SequenceClassifierTrainer {
+    func train(_ sentences: [LabelledSentence], epochs: Int, out: URL) throws -> Trainer<ClassificationTask> {
         let data = try SentenceClassificationData(sentences, splitSeed: 3)
-        let model = SequenceClassifier(SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 16, hiddenSize: 16,
-                                                                dropout: 0.1), seed: 5)
-        var options = ClassifierTrainingOptions()
-        options.epochs = epochs; options.batch = 16; options.learningRate = 1e-2
-        let trainer = SequenceClassifierTrainer(model: model, data: data, options: options, runFolder: out)
-        try trainer.run(progress: false)
+        let config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 16, hiddenSize: 16, dropout: 0.1)
+        let trainer = try classifierTrainer(config, data: data, seed: 5, epochs: epochs, batch: 16, out: out) { $0.learningRate = 1e-2 }
+        try trainer.run()
         return trainer
     }
 
     /// End to end on 300 real sentences: the run folder's files, learning beyond chance, loading back.
     func testShortTrainingWritesRunFolderAndLearns() throws {
         let trainer = try train(try smallSlice(), epochs: 4, out: folder)
-        XCTAssertEqual(trainer.data.train.count, 240)
+        XCTAssertEqual(trainer.task.data.train.count, 240)
         XCTAssertEqual(trainer.history.count, 4)
         for name in ["config.json", "options.json", "vocabulary.json", "metrics.csv", "best.safetensors", "last.safetensors", "test.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
@@ -89,7 +87,7 @@ final class ClassifyTests: XCTestCase {
         let metrics = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 5)
         XCTAssertTrue(metrics.hasPrefix("epoch,step,seconds,train_loss,train_accuracy,val_loss,val_accuracy,val_f1,val_macro_f1"))
-        let train = SequenceClassifierTrainer.evaluate(trainer.model, on: trainer.data.train)
+        let train = trainer.task.classifier.evaluate(on: trainer.task.data.train)
         XCTAssertGreaterThan(train.accuracy, 0.8, "must fit its training sentences well beyond chance (0.5): \(train.summary)")
         XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss)
 
@@ -97,8 +95,9 @@ final class ClassifyTests: XCTestCase {
         XCTAssertEqual(checkpoint.extra["task"], "classify")
         XCTAssertEqual(checkpoint.extra["split_seed"], "3")
         let (model, vocabulary, _) = try SequenceClassifier.load(from: folder.appendingPathComponent("best.safetensors"))
-        XCTAssertEqual(vocabulary, trainer.data.vocabulary)
-        XCTAssertEqual(SequenceClassifierTrainer.evaluate(model, on: trainer.data.test), trainer.testMetrics)
+        XCTAssertEqual(vocabulary, trainer.task.data.vocabulary)
+        let report = try Data(contentsOf: folder.appendingPathComponent("test.json"))
+        XCTAssertEqual(model.evaluate(on: trainer.task.data.test), try JSONDecoder().decode(ClassificationTask.Report.self, from: report).test)
 
         var wrong = checkpoint
         wrong.extra["task"] = "charlm"

@@ -44,7 +44,7 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         try assertFails(["diagnose", "--checkpoint", checkpoint, "--batch", "0"], mentioning: "--batch")
         try assertFails(["train", "adding", "--lag", "1"], mentioning: "--lag")
         try assertFails(["train", "adding", "--cell", "transformer"], mentioning: "--cell")
-        try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "optimizer must be one of")
+        try assertFails(["train", "adding", "--optimizer", "lbfgs"], mentioning: "'adam', 'adamw', 'sgd', 'rmsprop' or 'adagrad'")
         try assertFails(["train", "adding", "--clip-norm", "-1"], mentioning: "--clip-norm")
         try assertFails(["train", "copy", "--symbols", "0"], mentioning: "--symbols")
         try assertFails(["experiment", "memory", "--lags", "10,x"], mentioning: "--lags")

@@ -3,6 +3,8 @@ import RecurrentData
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+import RecurrentPresentation
+@testable import RecurrentTraining
 import XCTest
 
 /// A recurrent layer (or Jordan network) and a linear head read at the last step: the smallest model
@@ -196,15 +198,14 @@ final class DiagnosticsTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-clip-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = MemoryTaskConfig(task: "copy", cell: "gru", hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)
-        var options = MemoryTaskOptions()
-        options.steps = 6; options.batch = 4; options.evalEvery = 4; options.validationSize = 8
         // (clip-norm, clip-value, clipped updates): a tiny threshold clips every update, a huge one or none clips nothing.
         for (clip, value, expected) in [(1e-4, 0.0, 6), (1e4, 0.0, 0), (0, 1e-6, 6), (0, 0, 0)] {
-            options.clipNorm = clip
-            options.update.clipValue = value
             let run = folder.appendingPathComponent("\(clip)-\(value)")
-            let trainer = MemoryTaskTrainer(model: MemoryTaskModel(config, seed: 1), options: options, runFolder: run)
-            let result = try trainer.run(progress: false)
+            let trainer = try memoryTrainer(config, seed: 1, steps: 6, evaluateEvery: 4, batch: 4, validationSize: 8, out: run) {
+                $0.clipNorm = clip
+                $0.update.clipValue = value
+            }
+            let result = try XCTUnwrap(try trainer.run().report)
             XCTAssertEqual(result.clippedSteps, expected)
             XCTAssertEqual(result.steps, 6)
             XCTAssertNotNil(result.validationAccuracy)
@@ -230,9 +231,8 @@ final class MemoryExperimentTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func testSweepWritesTableCSVAndPictures() throws {
-        var training = MemoryTaskOptions()
-        training.steps = 3; training.batch = 4; training.evalEvery = 3; training.validationSize = 4
-        let sweep = MemorySweep(cells: ["rnn", "jordan"], lags: [4, 6], hiddenSize: 3, training: training, folder: folder)
+        let training = options(MemoryTaskTraining.defaultOptions, .steps(3, evaluateEvery: 3), batch: 4)
+        let sweep = MemorySweep(cells: ["rnn", "jordan"], lags: [4, 6], hiddenSize: 3, training: training, settings: .init(validationSize: 4), folder: folder)
         try sweep.validate()
         var lines: [String] = []
         let entries = try sweep.run { lines.append($0) }
@@ -253,9 +253,10 @@ final class MemoryExperimentTests: XCTestCase {
 
     /// An absurd SGD step diverges without clipping and not with it: the mechanism of the documented demo.
     func testClippingDemoDivergesOnlyWithoutClipping() throws {
-        var training = MemoryTaskOptions()
-        training.steps = 30; training.batch = 8; training.evalEvery = 10; training.validationSize = 8
-        training.update = UpdateRule(optimizer: "sgd"); training.learningRate = 1e4
+        let training = options(MemoryTaskTraining.defaultOptions, .steps(30, evaluateEvery: 10), batch: 8) {
+            $0.update = UpdateRule(optimizer: .sgd)
+            $0.learningRate = 1e4
+        }
         let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: 8, lag: 6, initRadius: 3)
         let (unclipped, clipped) = try ClippingDemo(config: config, training: training, clipNorm: 1e-4, folder: folder).run()
         XCTAssertNotNil(unclipped.divergedAtStep)

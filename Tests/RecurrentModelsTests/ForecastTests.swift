@@ -4,6 +4,7 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 final class ForecastTests: XCTestCase {
@@ -28,14 +29,13 @@ final class ForecastTests: XCTestCase {
         return series
     }
 
-    func train(cell: String, epochs: Int, out: URL, mode: String = "many") throws -> (ForecastTrainer, ForecastEvaluation) {
+    func train(cell: String, epochs: Int, out: URL, mode: ForecastMode = .many) throws -> (Trainer<ForecastTask>, ForecastEvaluation) {
         let series = try co2Slice()
         let data = try ForecastDataset(series: series.values, window: 12)
-        let model = Forecaster(ForecasterConfig(cell: cell, hiddenSize: 16, layers: 1, window: 12, scaler: data.scaler), seed: 2)
-        var options = ForecastTrainingOptions()
-        options.epochs = epochs; options.batch = 16; options.learningRate = 1e-2; options.mode = mode
-        let trainer = ForecastTrainer(model: model, data: data, options: options, runFolder: out, labels: series.labels)
-        return (trainer, try trainer.run(progress: false))
+        let config = ForecasterConfig(cell: cell, hiddenSize: 16, layers: 1, window: 12, scaler: data.scaler)
+        let trainer = try forecastTrainer(config, data: data, seed: 2, epochs: epochs, batch: 16, out: out, settings: .init(mode: mode),
+                                          labels: series.labels) { $0.learningRate = 1e-2 }
+        return (trainer, try XCTUnwrap(try trainer.run().report))
     }
 
     /// End to end on a slice of the real data: the run folder, a falling loss, and a forecast better
@@ -57,14 +57,14 @@ final class ForecastTests: XCTestCase {
         let checkpoint = try Checkpoint.load(from: folder.appendingPathComponent("best.safetensors"))
         XCTAssertEqual(checkpoint.extra["task"], "forecast")
         let config = try checkpoint.decodeConfig(ForecasterConfig.self)
-        XCTAssertEqual(config.mean, trainer.data.scaler.mean, accuracy: 1e-12)
-        XCTAssertEqual(config.std, trainer.data.scaler.std, accuracy: 1e-12)
+        XCTAssertEqual(config.mean, trainer.task.data.scaler.mean, accuracy: 1e-12)
+        XCTAssertEqual(config.std, trainer.task.data.scaler.std, accuracy: 1e-12)
         let loaded = try Forecaster.load(from: folder.appendingPathComponent("best.safetensors"))
-        for (p, q) in zip(loaded.parameters(), trainer.model.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
-        XCTAssertEqual(loaded.predict(trainer.data, times: Array(trainer.data.test)), trainer.model.predict(trainer.data, times: Array(trainer.data.test)))
-        let ahead = loaded.forecast(history: trainer.data.series, horizon: 12)
+        for (p, q) in zip(loaded.parameters(), trainer.task.forecaster.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
+        XCTAssertEqual(loaded.predict(trainer.task.data, times: Array(trainer.task.data.test)), trainer.task.forecaster.predict(trainer.task.data, times: Array(trainer.task.data.test)))
+        let ahead = loaded.forecast(history: trainer.task.data.series, horizon: 12)
         XCTAssertEqual(ahead.count, 12)
-        XCTAssertEqual(ahead[0], loaded.forecast(history: trainer.data.series, horizon: 1)[0])
+        XCTAssertEqual(ahead[0], loaded.forecast(history: trainer.task.data.series, horizon: 1)[0])
         XCTAssertTrue(ahead.allSatisfy { $0 > 415 && $0 < 445 }, "\(ahead)")
     }
 
@@ -74,9 +74,9 @@ final class ForecastTests: XCTestCase {
             XCTAssertTrue(result.model.rmse.isFinite, cell)
             XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss, cell)
         }
-        let (trainer, _) = try train(cell: "lstm", epochs: 3, out: folder.appendingPathComponent("one"), mode: "one")
+        let (trainer, _) = try train(cell: "lstm", epochs: 3, out: folder.appendingPathComponent("one"), mode: .one)
         XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss)
-        let names = Set(trainer.model.namedParameters().map(\.name))
+        let names = Set(trainer.task.forecaster.namedParameters().map(\.name))
         XCTAssertEqual(names, ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "head.weight", "head.bias"])
     }
 

@@ -4,6 +4,7 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 /// Jordan networks in the task models (`--cell jordan`): the character language model, the classifier and
@@ -44,36 +45,34 @@ final class JordanTaskTests: XCTestCase {
         try TextCorpus(text: String(try readTextFile(LanguageModelTests.shakespeare.path).prefix(20_000)))
     }
 
-    func languageModelTrainer(_ corpus: TextCorpus, layers: Int, dropout: Double, steps: Int, out: URL) -> LanguageModelTrainer {
+    func languageModelTrainer(_ corpus: TextCorpus, layers: Int, dropout: Double, steps: Int, out: URL) throws -> Trainer<LanguageModelTask> {
         let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 32, layers: layers,
                                          cell: "jordan", dropout: dropout)
-        var options = LanguageModelTrainingOptions()
-        options.steps = steps; options.batch = 16; options.seqLen = 32; options.evalEvery = steps / 3; options.evalCharacters = 2000
-        options.learningRate = 1e-2
-        return LanguageModelTrainer(model: LanguageModel(config, seed: 3), corpus: corpus, options: options, runFolder: out)
+        return try RecurrentModelsTests.languageModelTrainer(config, corpus: corpus, seed: 3, steps: steps, evaluateEvery: steps / 3, batch: 16,
+                                                             seqLen: 32, evalCharacters: 2000, out: out) { $0.learningRate = 1e-2 }
     }
 
     /// A one-layer Jordan language model learns real text, and its checkpoint loads back and samples.
     func testLanguageModelLearnsAndLoads() throws {
         let corpus = try smallCorpus()
-        let trainer = languageModelTrainer(corpus, layers: 1, dropout: 0, steps: 150, out: folder)
-        try trainer.run(progress: false)
-        let losses = trainer.history.map(\.validationLoss), uniform = log(Double(corpus.vocabulary.count))
+        let trainer = try languageModelTrainer(corpus, layers: 1, dropout: 0, steps: 150, out: folder)
+        try trainer.run()
+        let losses = trainer.history.map(\.evaluation), uniform = log(Double(corpus.vocabulary.count))
         XCTAssertEqual(losses.count, 3)
         XCTAssertGreaterThan(losses[0], losses[2])
         XCTAssertLessThan(losses[2], 2.8, "uniform would be \(uniform)")
 
-        let (model, vocabulary) = try LanguageModel.load(from: folder.appendingPathComponent("last.safetensors"))
+        let (model, vocabulary) = try LanguageModel.load(from: folder.appendingPathComponent("best.safetensors"))   // the trainer ends with the best weights
         XCTAssertEqual(model.config.cell, "jordan")
         XCTAssertTrue(model.rnn is Jordan<Float>)
-        XCTAssertEqual(model.namedParameters().map(\.name), trainer.model.namedParameters().map(\.name))
+        XCTAssertEqual(model.namedParameters().map(\.name), trainer.task.model.namedParameters().map(\.name))
         XCTAssertTrue(model.namedParameters().map(\.name).contains("rnn.weight_yh_l0"))
-        for (p, q) in zip(model.parameters(), trainer.model.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
+        for (p, q) in zip(model.parameters(), trainer.task.model.parameters()) { XCTAssertEqual(p.scalars, q.scalars) }
         var g1 = RandomGenerator(seed: 2), g2 = RandomGenerator(seed: 2)
         let prime = try vocabulary.encode(characters: "ROMEO:")
         let sample = model.sample(prime: prime, length: 40, temperature: 0.8, generator: &g1)
         XCTAssertEqual(sample.count, 40)
-        XCTAssertEqual(sample, trainer.model.sample(prime: prime, length: 40, temperature: 0.8, generator: &g2))
+        XCTAssertEqual(sample, trainer.task.languageModel.sample(prime: prime, length: 40, temperature: 0.8, generator: &g2))
     }
 
     /// Two layers with dropout between them: stopped and resumed equals a run never stopped, bit for bit
@@ -81,18 +80,18 @@ final class JordanTaskTests: XCTestCase {
     func testLanguageModelResumeIsBitIdentical() throws {
         let corpus = try smallCorpus()
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 30, out: whole).run(progress: false)
-        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 15, out: parts).run(progress: false)
-        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 30, out: parts).run(progress: false, resume: true)
+        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 30, out: whole).run()
+        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 15, out: parts).run()
+        try languageModelTrainer(corpus, layers: 2, dropout: 0.3, steps: 30, out: parts).run(resume: true)
         let a = try Checkpoint.load(from: whole.appendingPathComponent("last.safetensors"))
         let b = try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors"))
         XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys))
         for (name, tensor) in a.tensors { XCTAssertEqual(tensor.scalars, b.tensors[name]!.scalars, name) }
-        for key in ["step", "generator", "dropout_generator"] { XCTAssertEqual(a.extra[key], b.extra[key], key) }
+        for key in ["step", "generator.order", "generator.dropout"] { XCTAssertEqual(a.extra[key], b.extra[key], key) }
         // The masks' generator did advance: dropout ran.
         let fresh = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 32, layers: 2,
                                                       cell: "jordan", dropout: 0.3), seed: 3)
-        XCTAssertNotEqual(a.extra["dropout_generator"], fresh.rnn.dropoutGenerator.state.map(String.init).joined(separator: ","))
+        XCTAssertNotEqual(a.extra["generator.dropout"], fresh.rnn.dropoutGenerator.state.map(String.init).joined(separator: ","))
     }
 
     // MARK: classifier
@@ -106,12 +105,11 @@ final class JordanTaskTests: XCTestCase {
         let data = try SentenceClassificationData(Array(yelp.prefix(150)) + Array(amazon.prefix(150)), splitSeed: 3)
         var config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 16, hiddenSize: 16, cell: "jordan",
                                               dropout: 0.1)
-        var options = ClassifierTrainingOptions()
-        options.epochs = 4; options.batch = 16; options.learningRate = 1e-2
-        let learner = SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 5), data: data, options: options,
-                                                runFolder: folder.appendingPathComponent("learn"))
-        try learner.run(progress: false)
-        let fit = SequenceClassifierTrainer.evaluate(learner.model, on: data.train)
+        let learner = try classifierTrainer(config, data: data, seed: 5, epochs: 4, batch: 16, out: folder.appendingPathComponent("learn")) {
+            $0.learningRate = 1e-2
+        }
+        try learner.run()
+        let fit = learner.task.classifier.evaluate(on: data.train)
         XCTAssertGreaterThan(fit.accuracy, 0.8, "must fit its training sentences beyond chance (0.5): \(fit.summary)")
         XCTAssertLessThan(learner.history.last!.trainLoss, learner.history.first!.trainLoss)
         let (loaded, _, _) = try SequenceClassifier.load(from: folder.appendingPathComponent("learn/best.safetensors"))
@@ -119,15 +117,11 @@ final class JordanTaskTests: XCTestCase {
         XCTAssertEqual(loaded.featureSize, 32)
 
         config.layers = 2; config.pooling = "final"; config.dropout = 0.3
-        options.epochs = 3
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let expected = try SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 5), data: data, options: options, runFolder: whole)
-            .run(progress: false)
-        var first = options
-        first.epochs = 1
-        try SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 5), data: data, options: first, runFolder: parts).run(progress: false)
-        let resumed = SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 5), data: data, options: options, runFolder: parts)
-        XCTAssertEqual(try resumed.run(progress: false, resume: true), expected)
+        let make = { (epochs: Int, out: URL) in try classifierTrainer(config, data: data, seed: 5, epochs: epochs, batch: 16, out: out) { $0.learningRate = 1e-2 } }
+        let expected = try make(3, whole).run().report?.test
+        try make(1, parts).run()
+        XCTAssertEqual(try make(3, parts).run(resume: true).report?.test, expected)
         XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent("last.safetensors")),
                        try Data(contentsOf: parts.appendingPathComponent("last.safetensors")))
     }
@@ -141,25 +135,20 @@ final class JordanTaskTests: XCTestCase {
         let config = SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: 8, hiddenSize: 8, layers: 2,
                                           dropout: 0.2, cell: "jordan")
-        var options = SequenceTaggerTrainingOptions()
-        options.epochs = 3; options.batch = 16; options.seed = 3
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let make = { (o: SequenceTaggerTrainingOptions, out: URL) in
-            SequenceTaggerTrainer(model: SequenceTagger(config, seed: 3), data: data, vocabularies: vocabularies, options: o, runFolder: out)
+        let make = { (epochs: Int, out: URL) in
+            try taggerTrainer(config, data: data, vocabularies: vocabularies, seed: 3, dataSeed: 3, epochs: epochs, batch: 16, out: out)
         }
-        let uninterrupted = make(options, whole)
-        let expected = try uninterrupted.run(progress: false)
-        XCTAssertTrue(uninterrupted.model.rnn is Jordan<Float>)
+        let uninterrupted = try make(3, whole)
+        let expected = try XCTUnwrap(try uninterrupted.run().report)
+        XCTAssertTrue(uninterrupted.task.tagger.rnn is Jordan<Float>)
         XCTAssertLessThan(uninterrupted.history.last!.trainLoss, uninterrupted.history.first!.trainLoss)
-        var first = options
-        first.epochs = 2
-        try make(first, parts).run(progress: false)
-        let resumed = make(options, parts)
-        XCTAssertEqual(try resumed.run(progress: false, resume: true).chunks, expected.chunks)
+        try make(2, parts).run()
+        XCTAssertEqual(try make(3, parts).run(resume: true).report?.chunks, expected.chunks)
         XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent("last.safetensors")),
                        try Data(contentsOf: parts.appendingPathComponent("last.safetensors")))
 
-        let model = uninterrupted.model
+        let model = uninterrupted.task.tagger
         let alone = model.predict(TaggingBatch(data.test, indices: [0], vocabularies: vocabularies))
         let longest = data.test.indices.max { data.test[$0].tokens.count < data.test[$1].tokens.count }!
         let padded = model.predict(TaggingBatch(data.test, indices: [longest, 0], vocabularies: vocabularies))

@@ -5,6 +5,8 @@ import Foundation
 import RecurrentData
 import RecurrentIO
 @testable import RecurrentModels
+import RecurrentPresentation
+@testable import RecurrentTraining
 import RecurrentNN
 import RecurrentTensor
 import XCTest
@@ -26,12 +28,14 @@ final class ReliabilityTests: XCTestCase {
         return try TextCorpus(text: String(text.prefix(characters)))
     }
 
-    func trainer(_ corpus: TextCorpus, steps: Int, evalEvery: Int = 2, out: URL, seed: UInt64 = 9, evalCharacters: Int = 400) -> LanguageModelTrainer {
+    func trainer(_ corpus: TextCorpus, steps: Int, evalEvery: Int = 2, out: URL, seed: UInt64 = 9, evalCharacters: Int = 400,
+                 learningRate: Double = 2e-3, onNonFinite: NonFinitePolicy = .stop) throws -> Trainer<LanguageModelTask> {
         let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru"), seed: seed)
-        var options = LanguageModelTrainingOptions()
-        options.steps = steps; options.batch = 4; options.seqLen = 12; options.evalEvery = evalEvery; options.evalCharacters = evalCharacters
-        options.seed = seed
-        return LanguageModelTrainer(model: model, corpus: corpus, options: options, runFolder: out)
+        var options = LanguageModelTask.defaultOptions
+        options.schedule = .steps(steps, evaluateEvery: evalEvery)
+        options.batch = 4; options.seed = seed; options.learningRate = learningRate; options.onNonFinite = onNonFinite
+        let task = try LanguageModelTask(model: model, corpus: corpus, settings: .init(seqLen: 12, evalCharacters: evalCharacters), evaluationStreams: 4)
+        return Trainer(task: task, options: options, folder: out)
     }
 
     // MARK: stopping
@@ -57,66 +61,61 @@ final class ReliabilityTests: XCTestCase {
     /// stopped, and resuming gives the uninterrupted run.
     func testAStopRequestSavesTheCurrentStepAndResumesExactly() throws {
         let corpus = try corpus()
-        let whole = trainer(corpus, steps: 9, evalEvery: 4, out: folder.appendingPathComponent("whole"))
-        try whole.run(progress: false)
+        let whole = try trainer(corpus, steps: 9, evalEvery: 4, out: folder.appendingPathComponent("whole"))
+        try whole.run()
         let parts = folder.appendingPathComponent("parts")
-        let stopped = trainer(corpus, steps: 9, evalEvery: 4, out: parts)
+        let stopped = try trainer(corpus, steps: 9, evalEvery: 4, out: parts)
         var polls = 0
         stopped.stopRequested = { polls += 1; return polls > 6 }   // stop before step 7
-        try stopped.run(progress: false)
-        XCTAssertEqual(stopped.stoppedAtStep, 6)
+        guard case let .stopped(position) = try stopped.run() else { return XCTFail("not stopped") }
+        XCTAssertEqual(position.step, 6)
         XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["step"], "6")
-        let resumed = trainer(corpus, steps: 9, evalEvery: 4, out: parts)
-        try resumed.run(progress: false, resume: true)
-        XCTAssertNil(resumed.stoppedAtStep)
+        let resumed = try trainer(corpus, steps: 9, evalEvery: 4, out: parts)
+        XCTAssertNotNil(try resumed.run(resume: true).report)
         XCTAssertEqual(resumed.history.map(\.step), [4, 8, 9])
-        var a = try Checkpoint.load(from: whole.runFolder.appendingPathComponent("last.safetensors"))
-        var b = try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors"))
-        a.extra["seconds"] = nil; b.extra["seconds"] = nil
-        XCTAssertEqual(try a.encoded(), try b.encoded())
+        let a = try Checkpoint.load(from: whole.folder.last), b = try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(try a.encoded(), try b.encoded(), "nothing clock-dependent in a checkpoint")
     }
 
     // MARK: non-finite numbers
 
     func testNonFiniteLossStopsBeforeTheParametersAreTouched() throws {
-        let run = trainer(try corpus(), steps: 10, out: folder)
+        let run = try trainer(try corpus(), steps: 10, out: folder)
         run.injectNonFiniteLossAtSteps = [5]
-        XCTAssertThrowsError(try run.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 5)) }
+        XCTAssertThrowsError(try run.run()) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 5)) }
         // The model is exactly the state after step 4, which is also the last checkpoint.
         let last = try Checkpoint.load(from: folder.appendingPathComponent("last.safetensors"))
         XCTAssertEqual(last.extra["step"], "4")
         XCTAssertEqual(last.nonFiniteTensorNames, [])
-        for (name, tensor) in run.model.stateDict() { XCTAssertEqual(tensor.scalars, last.tensors[name]?.scalars, name) }
-        XCTAssertTrue(run.model.parameters().allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
+        for (name, tensor) in run.task.model.stateDict() { XCTAssertEqual(tensor.scalars, last.tensors[name]?.scalars, name) }
+        XCTAssertTrue(run.task.model.parameters().allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
     }
 
     func testSkipPolicyDropsTheBadBatchAndGoesOn() throws {
-        let run = trainer(try corpus(), steps: 8, out: folder)
-        run.onNonFinite = .skip
+        let run = try trainer(try corpus(), steps: 8, out: folder, onNonFinite: .skip)
         run.injectNonFiniteLossAtSteps = [3, 6]
-        try run.run(progress: false)
+        var skipped: [Int] = []
+        run.onEvent = { if case let .skippedBatch(step, _) = $0 { skipped.append(step) } }
+        try run.run()
+        XCTAssertEqual(skipped, [3, 6], "each skipped batch is reported")
         XCTAssertEqual(run.skippedSteps, [3, 6])
         XCTAssertEqual(run.history.map(\.step), [2, 4, 6, 8])
-        XCTAssertTrue(run.history.allSatisfy { $0.trainLoss.isFinite && $0.validationLoss.isFinite })
+        XCTAssertTrue(run.history.allSatisfy { $0.trainLoss.isFinite && $0.evaluation.isFinite })
         for name in ["last.safetensors", "best.safetensors"] {
             XCTAssertEqual(try Checkpoint.load(from: folder.appendingPathComponent(name)).nonFiniteTensorNames, [], name)
         }
         // Skipping forever is not an option: a long run of bad batches stops the run.
-        let hopeless = trainer(try corpus(), steps: 40, out: folder.appendingPathComponent("hopeless"))
-        hopeless.onNonFinite = .skip
+        let hopeless = try trainer(try corpus(), steps: 40, out: folder.appendingPathComponent("hopeless"), onNonFinite: .skip)
         hopeless.injectNonFiniteLossAtSteps = Set(2...40)
-        XCTAssertThrowsError(try hopeless.run(progress: false)) {
+        XCTAssertThrowsError(try hopeless.run()) {
             XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 2 + NonFiniteGuard.maxConsecutiveSkips))
         }
     }
 
     /// A learning rate that blows the model up: whatever happens, no NaN or infinity is ever saved.
     func testADivergingRunNeverSavesANonFiniteCheckpoint() throws {
-        let run = trainer(try corpus(), steps: 30, evalEvery: 1, out: folder)
-        var options = run.options
-        options.learningRate = 1e30
-        let diverging = LanguageModelTrainer(model: run.model, corpus: run.corpus, options: options, runFolder: folder)
-        do { try diverging.run(progress: false) } catch let error as TrainingError {
+        let diverging = try trainer(try corpus(), steps: 30, evalEvery: 1, out: folder, learningRate: 1e30)
+        do { try diverging.run() } catch let error as TrainingError {
             XCTAssertTrue([TrainingError.nonFiniteLoss(step: 0), .nonFiniteGradient(step: 0)].contains(error.kind), "\(error)")
         }
         for name in ["last.safetensors", "best.safetensors"] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
@@ -126,13 +125,13 @@ final class ReliabilityTests: XCTestCase {
 
     func testCheckpointsHoldingNaNAreRefusedWithTheTensorNamed() throws {
         let corpus = try corpus()
-        try trainer(corpus, steps: 2, out: folder).run(progress: false)
+        try trainer(corpus, steps: 2, out: folder).run()
         let url = folder.appendingPathComponent("last.safetensors")
         let checkpoint = try Checkpoint.load(from: url)
         checkpoint.tensors["head.bias"]!.data[0] = .nan
         try checkpoint.save(to: url)
         XCTAssertThrowsError(try LanguageModel.load(from: url)) { XCTAssertEqual($0 as? ModelError, .nonFiniteParameters("head.bias")) }
-        XCTAssertThrowsError(try trainer(corpus, steps: 4, out: folder).run(progress: false, resume: true)) {
+        XCTAssertThrowsError(try trainer(corpus, steps: 4, out: folder).run(resume: true)) {
             XCTAssertEqual($0 as? TrainingError, .cannotResume("\(url.path) holds NaN or infinity in 'head.bias'"))
         }
     }
@@ -141,26 +140,38 @@ final class ReliabilityTests: XCTestCase {
     /// odd steps in metrics.csv are dropped, an absurd training position is refused.
     func testResumeSurvivesAnEditedRunFolder() throws {
         let corpus = try corpus()
-        try trainer(corpus, steps: 4, out: folder).run(progress: false)
+        try trainer(corpus, steps: 4, out: folder).run()
         let metrics = folder.appendingPathComponent("metrics.csv")
         let good = try String(contentsOf: metrics, encoding: .utf8)
         try (good + "3,0.5\n-1e300,1,2,3,4,5\nnan,1,2,3,4,5\n2.5,1,2,3,4,5\n").write(to: metrics, atomically: true, encoding: .utf8)
-        let resumed = trainer(corpus, steps: 6, out: folder)
-        try resumed.run(progress: false, resume: true)
+        let resumed = try trainer(corpus, steps: 6, out: folder)
+        try resumed.run(resume: true)
         XCTAssertEqual(resumed.history.map(\.step), [2, 4, 6])
 
         let url = folder.appendingPathComponent("last.safetensors")
         var checkpoint = try Checkpoint.load(from: url)
-        for (key, value) in [("tokens", "\(Int.max)"), ("step", "-3"), ("seconds", "nan")] {
+        for (key, value) in [("tokens", "\(Int.max)"), ("step", "-3"), ("batch_in_epoch", "x")] {
             var edited = checkpoint
             edited.extra[key] = value
             try edited.save(to: url)
-            XCTAssertThrowsError(try trainer(corpus, steps: 8, out: folder).run(progress: false, resume: true), key) {
-                XCTAssertEqual($0 as? TrainingError, .cannotResume("the checkpoint has no training position (step, tokens, running loss)"), key)
+            XCTAssertThrowsError(try trainer(corpus, steps: 8, out: folder).run(resume: true), key) {
+                XCTAssertEqual($0 as? TrainingError, .cannotResume("the checkpoint's training position is malformed ('\(key)')"), key)
             }
         }
-        checkpoint.extra["seconds"] = "1"
+        for (key, value) in [("window", "1,2"), ("running_loss_bits", "nan")] {
+            var edited = checkpoint
+            edited.extra[key] = value
+            try edited.save(to: url)
+            XCTAssertThrowsError(try trainer(corpus, steps: 8, out: folder).run(resume: true), key) {
+                XCTAssertEqual($0 as? TrainingError, .cannotResume("the checkpoint's training position is malformed (running loss, window or history)"), key)
+            }
+        }
+        // A last.safetensors of an earlier version (no run state version) is refused with the reason.
+        checkpoint.extra["run_state_version"] = nil
         try checkpoint.save(to: url)
+        XCTAssertThrowsError(try trainer(corpus, steps: 8, out: folder).run(resume: true)) {
+            XCTAssertTrue("\($0)".contains("written by an earlier version of Recurrent"), "\($0)")
+        }
     }
 
     // MARK: resource limits
@@ -197,14 +208,14 @@ final class ReliabilityTests: XCTestCase {
     /// --resume builds the model from the run folder's config.json: checked against last.safetensors' header first.
     func testResumeChecksConfigSizeAgainstTheCheckpointBeforeBuilding() throws {
         let corpus = try corpus()
-        try trainer(corpus, steps: 2, out: folder).run(progress: false)
+        try trainer(corpus, steps: 2, out: folder).run()
         let last = folder.appendingPathComponent("last.safetensors")
         let genuine = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru")
         XCTAssertNoThrow(try genuine.requireResumable(from: last))
         let absurd = LanguageModelConfig(vocabularySize: 10_000_000, embeddingSize: 65_536, hiddenSize: 65_536, layers: 64)
         XCTAssertThrowsError(try absurd.requireResumable(from: last)) { XCTAssertTrue("\($0)".contains("refusing to allocate"), "\($0)") }
         XCTAssertThrowsError(try genuine.requireResumable(from: folder.appendingPathComponent("none.safetensors"))) {
-            XCTAssertTrue("\($0)".contains("start without --resume"), "\($0)")
+            XCTAssertTrue("\($0)".contains("does not exist; start a new run instead"), "\($0)")
         }
     }
 
@@ -283,22 +294,18 @@ final class ReliabilityTests: XCTestCase {
     /// Same seed, same data, same thread count: the same losses and the same checkpoints, bit for bit.
     func testSameSeedGivesBitIdenticalLossesAndCheckpoints() throws {
         let corpus = try corpus()
-        let a = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("a"))
-        let b = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("b"))
-        try a.run(progress: false)
-        try b.run(progress: false)
+        let a = try trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("a"))
+        let b = try trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("b"))
+        try a.run()
+        try b.run()
         XCTAssertEqual(a.history.count, 4)
         XCTAssertEqual(a.history.map(\.trainLoss.bitPattern), b.history.map(\.trainLoss.bitPattern))
-        XCTAssertEqual(a.history.map(\.validationLoss.bitPattern), b.history.map(\.validationLoss.bitPattern))
-        XCTAssertEqual(try Data(contentsOf: a.runFolder.appendingPathComponent("best.safetensors")),
-                       try Data(contentsOf: b.runFolder.appendingPathComponent("best.safetensors")))
-        var lastA = try Checkpoint.load(from: a.runFolder.appendingPathComponent("last.safetensors"))
-        var lastB = try Checkpoint.load(from: b.runFolder.appendingPathComponent("last.safetensors"))
-        lastA.extra["seconds"] = nil; lastB.extra["seconds"] = nil   // wall-clock time, the one thing allowed to differ
-        XCTAssertEqual(try lastA.encoded(), try lastB.encoded())
+        XCTAssertEqual(a.history.map(\.evaluation.bitPattern), b.history.map(\.evaluation.bitPattern))
+        XCTAssertEqual(try Data(contentsOf: a.folder.best), try Data(contentsOf: b.folder.best))
+        XCTAssertEqual(try Data(contentsOf: a.folder.last), try Data(contentsOf: b.folder.last), "nothing clock-dependent in a checkpoint")
         // And a different seed really is a different run.
-        let c = trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("c"), seed: 10)
-        try c.run(progress: false)
+        let c = try trainer(corpus, steps: 12, evalEvery: 3, out: folder.appendingPathComponent("c"), seed: 10)
+        try c.run()
         XCTAssertNotEqual(a.history.map(\.trainLoss), c.history.map(\.trainLoss))
     }
 
@@ -341,7 +348,6 @@ extension TrainingError {
         case .nonFiniteGradient: .nonFiniteGradient(step: 0)
         case .cannotResume: .cannotResume("")
         case .badOptions: .badOptions("")
-        case .stopped: .stopped(epoch: 0)
         }
     }
 }

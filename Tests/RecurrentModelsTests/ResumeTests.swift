@@ -4,10 +4,11 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
-/// `run(resume: true)` of the epoch-based trainers: a run stopped after k epochs and resumed reaches the
-/// same weights, optimizer state, generators and metrics as a run that was never stopped.
+/// `run(resume: true)` of every task: a run stopped inside an epoch (or between evaluations), or after k
+/// epochs, and resumed reaches the same weights, optimizer state, generators and metrics as a run that was never stopped.
 final class ResumeTests: XCTestCase {
     var folder: URL!
 
@@ -35,139 +36,148 @@ final class ResumeTests: XCTestCase {
         }
     }
 
-    func testClassifierResumeEqualsAnUninterruptedRun() throws {
+    /// Runs `make` three ways into three folders: uninterrupted; stopped by a request before poll
+    /// `stopAtPoll` (inside an epoch) and resumed; and, when `firstEpochs` is given, run to that many
+    /// epochs and resumed with the full schedule. Each resumed run must equal the uninterrupted one bit for bit.
+    func assertResumesExactly<Task: TrainingTask>(_ make: (URL) throws -> Trainer<Task>, stopAtPoll: Int,
+                                                  clockColumns: Set<String> = ["seconds", "tokens_per_second"],
+                                                  shorter: ((URL) throws -> Trainer<Task>)? = nil,
+                                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        let whole = folder.appendingPathComponent("whole"), stopped = folder.appendingPathComponent("stopped")
+        let uninterrupted = try make(whole)
+        try uninterrupted.run()
+        let interrupted = try make(stopped)
+        var polls = 0
+        interrupted.stopRequested = { polls += 1; return polls == stopAtPoll }
+        guard case let .stopped(position) = try interrupted.run() else { return XCTFail("the stop request was not honoured", file: file, line: line) }
+        XCTAssertEqual(position.step, stopAtPoll - 1, file: file, line: line)
+        XCTAssertEqual(try Checkpoint.load(from: stopped.appendingPathComponent("last.safetensors")).extra["step"], "\(stopAtPoll - 1)",
+                       "the stop saves the step it happened at", file: file, line: line)
+        let resumed = try make(stopped)
+        XCTAssertNotNil(try resumed.run(resume: true).report, file: file, line: line)
+        XCTAssertEqual(resumed.history.map(\.step), uninterrupted.history.map(\.step), file: file, line: line)
+        XCTAssertEqual(resumed.history.map(\.trainLoss), uninterrupted.history.map(\.trainLoss), file: file, line: line)
+        try assertSameRun(whole, stopped, clockColumns: clockColumns, file: file, line: line)
+        if let shorter {
+            let parts = folder.appendingPathComponent("parts")
+            try shorter(parts).run()
+            try make(parts).run(resume: true)
+            try assertSameRun(whole, parts, clockColumns: clockColumns, file: file, line: line)
+        }
+    }
+
+    func testClassifierResumesExactlyInsideAndBetweenEpochs() throws {
         let yelp = try ClassificationTSV.read(path: ClassifyTests.sentiment.appendingPathComponent("yelp_labelled.txt").path)
         let data = try SentenceClassificationData(Array(yelp.prefix(100)), classes: 2, splitSeed: 1, minCount: 1)
         let config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 8, hiddenSize: 8, layers: 2, cell: "gru",
                                               bidirectional: true, dropout: 0.3, classes: 2, pooling: "max")
-        var options = ClassifierTrainingOptions()
-        options.epochs = 3; options.batch = 16; options.seed = 4
-        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let uninterrupted = SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 4), data: data, options: options, runFolder: whole)
-        let expected = try uninterrupted.run(progress: false)
-
-        var first = options
-        first.epochs = 1
-        try SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 4), data: data, options: first, runFolder: parts).run(progress: false)
-        let resumed = SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 4), data: data, options: options, runFolder: parts)
-        XCTAssertEqual(try resumed.run(progress: false, resume: true), expected)
-        XCTAssertEqual(resumed.history, uninterrupted.history)
-        XCTAssertEqual(resumed.bestEpoch, uninterrupted.bestEpoch)
-        try assertSameRun(whole, parts, clockColumns: ["seconds", "tokens_per_second"])
+        let make = { (epochs: Int, out: URL) in try classifierTrainer(config, data: data, seed: 4, dataSeed: 4, epochs: epochs, batch: 16, out: out) }
+        // 80 training sentences: 5 batches per epoch; the stop comes before the third batch of epoch 2.
+        try assertResumesExactly({ try make(3, $0) }, stopAtPoll: 8, shorter: { try make(1, $0) })
 
         // Another configuration or another data set is refused with a reason.
         var other = config
         other.hiddenSize = 9
-        XCTAssertThrowsError(try SequenceClassifierTrainer(model: SequenceClassifier(other, seed: 4), data: data, options: options, runFolder: parts)
-            .run(progress: false, resume: true)) {
+        let parts = folder.appendingPathComponent("parts")
+        XCTAssertThrowsError(try classifierTrainer(other, data: data, seed: 4, epochs: 3, batch: 16, out: parts).run(resume: true)) {
             guard case .cannotResume? = $0 as? TrainingError else { return XCTFail("\($0)") }
         }
-        XCTAssertThrowsError(try SequenceClassifierTrainer(model: SequenceClassifier(config, seed: 4), data: data, options: options,
-                                                           runFolder: folder.appendingPathComponent("none")).run(progress: false, resume: true)) {
+        let otherData = try SentenceClassificationData(Array(yelp.prefix(100)), classes: 2, splitSeed: 1, minCount: 2)
+        var smaller = config
+        smaller.vocabularySize = otherData.vocabulary.count
+        XCTAssertThrowsError(try classifierTrainer(config, data: otherData, seed: 4, epochs: 3, batch: 16, out: parts).run(resume: true)) {
+            XCTAssertTrue("\($0)".contains("vocabulary"), "\($0)")
+        }
+        XCTAssertThrowsError(try make(3, folder.appendingPathComponent("none")).run(resume: true)) {
             XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
         }
     }
 
-    func testTaggerResumeEqualsAnUninterruptedRun() throws {
+    func testTaggerResumesExactlyInsideAndBetweenEpochs() throws {
         let data = try TaggingDataset.load(folder: TagFixtures.snipsSlice(in: folder, train: 48, other: 8).path)
         let vocabularies = try TaggingVocabularies(training: data.train)
         let config = SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: 8, hiddenSize: 8, layers: 2, dropout: 0.2)
-        var options = SequenceTaggerTrainingOptions()
-        options.epochs = 3; options.batch = 16; options.seed = 3
-        options.update = UpdateRule(optimizer: "rmsprop", momentum: 0.5)   // two state buffers per parameter
-        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let make = { (o: SequenceTaggerTrainingOptions, out: URL) in
-            SequenceTaggerTrainer(model: SequenceTagger(config, seed: 3), data: data, vocabularies: vocabularies, options: o, runFolder: out)
+        let make = { (epochs: Int, out: URL) in
+            try taggerTrainer(config, data: data, vocabularies: vocabularies, seed: 3, dataSeed: 3, epochs: epochs, batch: 16, out: out) {
+                $0.update = UpdateRule(optimizer: .rmsprop, momentum: 0.5)   // two state buffers per parameter
+            }
         }
-        let uninterrupted = make(options, whole)
-        let expected = try uninterrupted.run(progress: false)
-        var first = options
-        first.epochs = 2
-        try make(first, parts).run(progress: false)
-        let resumed = make(options, parts)
-        let test = try resumed.run(progress: false, resume: true)
-        XCTAssertEqual(test.chunks, expected.chunks)
-        XCTAssertEqual(test.loss, expected.loss)
-        XCTAssertEqual(resumed.history.map(\.epoch), [1, 2, 3])
-        XCTAssertEqual(resumed.history.map(\.trainLoss), uninterrupted.history.map(\.trainLoss))
-        XCTAssertEqual(resumed.bestScore, uninterrupted.bestScore)
-        try assertSameRun(whole, parts, clockColumns: ["seconds", "tokens_per_second"])
+        // 3 batches per epoch; word dropout draws on the order stream inside the epoch.
+        try assertResumesExactly({ try make(3, $0) }, stopAtPoll: 6, shorter: { try make(2, $0) })
     }
 
-    func testForecasterResumeEqualsAnUninterruptedRunAndStepsCapTheRun() throws {
+    func testForecasterResumesExactlyAndStepsCapTheRun() throws {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(120))
         let data = try ForecastDataset(series: series.values, window: 12)
         let config = ForecasterConfig(cell: "lstm", hiddenSize: 8, layers: 1, window: 12, scaler: data.scaler)
-        var options = ForecastTrainingOptions()
-        options.epochs = 4; options.batch = 16
-        options.update = UpdateRule(optimizer: "sgd", momentum: 0.9, clipValue: 0.5)
-        options.learningRate = 0.05
-        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let make = { (o: ForecastTrainingOptions, out: URL) in
-            ForecastTrainer(model: Forecaster(config, seed: 6), data: data, options: o, runFolder: out)
+        let make = { (epochs: Int, out: URL, maxSteps: Int) in
+            try forecastTrainer(config, data: data, seed: 6, epochs: epochs, batch: 16, out: out) {
+                $0.update = UpdateRule(optimizer: .sgd, momentum: 0.9, clipValue: 0.5)
+                $0.learningRate = 0.05
+                $0.maxSteps = maxSteps
+            }
         }
-        let expected = try make(options, whole).run(progress: false)
-        var first = options
-        first.epochs = 3
-        try make(first, parts).run(progress: false)
-        XCTAssertEqual(try make(options, parts).run(progress: false, resume: true), expected)
-        try assertSameRun(whole, parts, clockColumns: ["seconds"])
-
-        // --steps: the run stops after that many batches, and the epoch cut short is still recorded.
-        var capped = options
-        capped.maxSteps = 5
         let batchesPerEpoch = (data.train.count + 15) / 16
         XCTAssertGreaterThan(batchesPerEpoch, 2)
-        let short = make(capped, folder.appendingPathComponent("capped"))
-        try short.run(progress: false)
+        try assertResumesExactly({ try make(4, $0, 0) }, stopAtPoll: batchesPerEpoch + 3, clockColumns: ["seconds"], shorter: { try make(3, $0, 0) })
+
+        // --steps: the run stops after that many batches, and the epoch cut short is still recorded.
+        let short = try make(4, folder.appendingPathComponent("capped"), 5)
+        try short.run()
         XCTAssertEqual(short.history.count, (5 + batchesPerEpoch - 1) / batchesPerEpoch)
         let last = try Checkpoint.load(from: folder.appendingPathComponent("capped/last.safetensors"))
         XCTAssertEqual(last.extra["step"], "5")
     }
 
-    /// Element-wise clipping clamps before the norm is clipped, and a NaN hidden by the clamp still stops the step.
-    /// Translation: stopped inside epoch 2 and resumed (which repeats epoch 2) equals a run never stopped, with
-    /// dropout in encoder and decoder, scheduled sampling and a cosine schedule all drawing on saved state.
-    func testTranslationResumeEqualsAnUninterruptedRun() throws {
+    /// Translation: dropout in encoder and decoder, scheduled sampling (drawing on the order stream) and a
+    /// cosine schedule, stopped inside epoch 2 and resumed, equal a run never stopped.
+    func testTranslationResumesExactlyInsideAnEpoch() throws {
         let corpus = SyntheticTask.reverse.corpus(train: 96, validation: 8, test: 8, lengths: 3...5, symbols: 4, seed: 1)
         let vocabularies = try Seq2SeqVocabularies(training: corpus.train)
         let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                    embeddingSize: 6, hiddenSize: 8, layers: 2, attention: "luong-general", dropout: 0.3, inputFeeding: true)
-        var options = Seq2SeqTrainingOptions()
-        options.epochs = 3; options.batch = 32; options.learningRate = 1e-2; options.maxDecodeLength = 12; options.seed = 5
-        options.learningRateSchedule = "cosine"; options.teacherForcingEnd = 0.5
-        options.update = UpdateRule(optimizer: "rmsprop", momentum: 0.5)
-        func make(_ out: URL) -> Seq2SeqTrainer {
-            let trainer = Seq2SeqTrainer(model: Seq2Seq(config, seed: 5), data: corpus, vocabularies: vocabularies, options: options, runFolder: out)
-            trainer.dataDescription = ["synthetic": "reverse"]
-            return trainer
+        var settings = TranslationTask.Settings()
+        settings.maxDecodeLength = 12
+        settings.teacherForcingEnd = 0.5
+        let make = { (out: URL, corpus: ParallelCorpus, vocabularies: Seq2SeqVocabularies) in
+            try translationTrainer(config, corpus: corpus, vocabularies: vocabularies, seed: 5, dataSeed: 5, epochs: 3, batch: 32, out: out,
+                                   settings: settings, dataDescription: ["synthetic": "reverse"]) {
+                $0.learningRate = 1e-2
+                $0.learningRateSchedule = .cosine
+                $0.update = UpdateRule(optimizer: .rmsprop, momentum: 0.5)
+            }
         }
-        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let uninterrupted = make(whole)
-        let expected = try uninterrupted.run(progress: false)
-
-        let interrupted = make(parts)
-        var polls = 0
-        interrupted.stopRequested = { polls += 1; return polls == 3 + 2 }   // 3 batches per epoch: the second batch of epoch 2
-        XCTAssertThrowsError(try interrupted.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .stopped(epoch: 2)) }
-        XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["epoch"], "1")
-        let resumed = make(parts)
-        let test = try resumed.run(progress: false, resume: true)
-        XCTAssertEqual(test.bleu, expected.bleu)
-        XCTAssertEqual(test.loss, expected.loss)
-        XCTAssertEqual(resumed.history.map(\.epoch), [1, 2, 3])
-        XCTAssertEqual(resumed.history.map(\.trainLoss), uninterrupted.history.map(\.trainLoss))
-        XCTAssertEqual(resumed.bestBLEU, uninterrupted.bestBLEU)
-        try assertSameRun(whole, parts, clockColumns: ["seconds", "tokens_per_second"])
+        try assertResumesExactly({ try make($0, corpus, vocabularies) }, stopAtPoll: 3 + 2)   // 3 batches per epoch
 
         // Other vocabularies (another data set) are refused with a reason.
         let otherCorpus = SyntheticTask.reverse.corpus(train: 96, validation: 8, test: 8, lengths: 3...5, symbols: 5, seed: 1)
         let otherVocabularies = try Seq2SeqVocabularies(training: otherCorpus.train)
-        XCTAssertThrowsError(try Seq2SeqTrainer(model: Seq2Seq(config, seed: 5), data: otherCorpus, vocabularies: otherVocabularies, options: options,
-                                                runFolder: parts).run(progress: false, resume: true)) {
+        XCTAssertThrowsError(try make(folder.appendingPathComponent("stopped"), otherCorpus, otherVocabularies).run(resume: true)) {
             XCTAssertTrue("\($0)".contains("vocabularies"), "\($0)")
+        }
+    }
+
+    /// charlm between two evaluations: the stop saves the step, the resumed run is the uninterrupted one.
+    func testLanguageModelResumesExactlyBetweenEvaluations() throws {
+        let corpus = try TextCorpus(text: String(try readTextFile(LanguageModelTests.shakespeare.path).prefix(8_000)))
+        let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 12, layers: 2, cell: "gru", dropout: 0.2)
+        let make = { (steps: Int, out: URL) in
+            try languageModelTrainer(config, corpus: corpus, seed: 2, steps: steps, evaluateEvery: 4, batch: 4, seqLen: 12, evalCharacters: 300, out: out)
+        }
+        try assertResumesExactly({ try make(10, $0) }, stopAtPoll: 7, shorter: { try make(4, $0) })
+    }
+
+    /// The memory tasks (adding, copy) stop and resume like every other task.
+    func testMemoryTasksResumeExactly() throws {
+        for config in [MemoryTaskConfig(task: "adding", cell: "lstm", hiddenSize: 4, lag: 6),
+                       MemoryTaskConfig(task: "copy", cell: "rnn", hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)] {
+            let make = { (steps: Int, out: URL) in
+                try memoryTrainer(config, seed: 3, steps: steps, evaluateEvery: 3, batch: 4, validationSize: 8, out: out)
+            }
+            try assertResumesExactly({ try make(8, $0) }, stopAtPoll: 5, clockColumns: ["seconds"], shorter: { try make(3, $0) })
+            try FileManager.default.removeItem(at: folder)
         }
     }
 
@@ -189,28 +199,6 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(u.data[0], 1, "parameters untouched")
     }
 
-    /// A stop request (SIGINT/SIGTERM in the CLI) inside an epoch throws `stopped`, keeps the completed
-    /// epochs in last.safetensors, and `--resume` from there equals an uninterrupted run.
-    func testStopRequestInsideAnEpochLosesOnlyThatEpoch() throws {
-        var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
-        series.values = Array(series.values.suffix(120))
-        let data = try ForecastDataset(series: series.values, window: 12)
-        let config = ForecasterConfig(cell: "gru", hiddenSize: 6, window: 12, scaler: data.scaler)
-        var options = ForecastTrainingOptions()
-        options.epochs = 3; options.batch = 16
-        let batchesPerEpoch = (data.train.count + 15) / 16
-        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
-        let expected = try ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: whole).run(progress: false)
-        let interrupted = ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: parts)
-        var polls = 0
-        interrupted.stopRequested = { polls += 1; return polls > batchesPerEpoch + 2 }   // two steps into epoch 2
-        XCTAssertThrowsError(try interrupted.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .stopped(epoch: 2)) }
-        XCTAssertEqual(try Checkpoint.load(from: parts.appendingPathComponent("last.safetensors")).extra["epoch"], "1")
-        let resumed = ForecastTrainer(model: Forecaster(config, seed: 2), data: data, options: options, runFolder: parts)
-        XCTAssertEqual(try resumed.run(progress: false, resume: true), expected)
-        try assertSameRun(whole, parts, clockColumns: ["seconds"])
-    }
-
     /// --on-nonfinite for the epoch-based trainers: stop names the step and leaves the parameters as they
     /// were after the last good step; skip drops the batch and finishes with finite parameters.
     func testNonFiniteBatchesStopOrAreSkipped() throws {
@@ -218,24 +206,22 @@ final class ResumeTests: XCTestCase {
         series.values = Array(series.values.suffix(100))
         let data = try ForecastDataset(series: series.values, window: 12)
         let config = ForecasterConfig(cell: "lstm", hiddenSize: 4, window: 12, scaler: data.scaler)
-        var options = ForecastTrainingOptions()
-        options.epochs = 2; options.batch = 16
-        let stopping = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: options, runFolder: folder.appendingPathComponent("stop"))
+        let make = { (name: String, configure: (inout TrainingOptions) -> Void) in
+            try forecastTrainer(config, data: data, seed: 3, epochs: 2, batch: 16, out: self.folder.appendingPathComponent(name), configure: configure)
+        }
+        let stopping = try make("stop") { _ in }
         stopping.injectNonFiniteLossAtSteps = [3]
-        XCTAssertThrowsError(try stopping.run(progress: false)) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 3)) }
-        var capped = options
-        capped.maxSteps = 2
-        let twoSteps = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: capped, runFolder: folder.appendingPathComponent("two"))
-        try twoSteps.run(progress: false)
+        XCTAssertThrowsError(try stopping.run()) { XCTAssertEqual($0 as? TrainingError, .nonFiniteLoss(step: 3)) }
+        try make("two") { $0.maxSteps = 2 }.run()
         let last = try Checkpoint.load(from: folder.appendingPathComponent("two/last.safetensors"))
-        for (name, tensor) in stopping.model.stateDict() {
+        for (name, tensor) in stopping.task.model.stateDict() {
             XCTAssertEqual((0..<tensor.count).map { tensor.data[$0] }, (0..<tensor.count).map { last.tensors[name]!.data[$0] }, "\(name): as after step 2")
         }
-        let skipping = ForecastTrainer(model: Forecaster(config, seed: 3), data: data, options: options, runFolder: folder.appendingPathComponent("skip"))
-        skipping.onNonFinite = .skip
+        let skipping = try make("skip") { $0.onNonFinite = .skip }
         skipping.injectNonFiniteLossAtSteps = [3, 4]
-        try skipping.run(progress: false)
-        XCTAssertTrue(skipping.model.stateDict().values.allSatisfy { t in (0..<t.count).allSatisfy { t.data[$0].isFinite } })
+        try skipping.run()
+        XCTAssertEqual(skipping.skippedSteps, [3, 4])
+        XCTAssertTrue(skipping.task.model.stateDict().values.allSatisfy { t in (0..<t.count).allSatisfy { t.data[$0].isFinite } })
         XCTAssertEqual(skipping.history.count, 2)
     }
 
@@ -246,10 +232,8 @@ final class ResumeTests: XCTestCase {
         let data = try ForecastDataset(series: series.values, window: 12)
         let config = ForecasterConfig(cell: "rnn", hiddenSize: 4, window: 12, scaler: data.scaler)
         for (clipNorm, expected) in [(1e-4, 1.0), (0, 0.0)] {
-            var options = ForecastTrainingOptions()
-            options.epochs = 2; options.batch = 16; options.clipNorm = clipNorm
             let out = folder.appendingPathComponent("clip\(clipNorm)")
-            try ForecastTrainer(model: Forecaster(config, seed: 1), data: data, options: options, runFolder: out).run(progress: false)
+            try forecastTrainer(config, data: data, seed: 1, epochs: 2, batch: 16, out: out) { $0.clipNorm = clipNorm }.run()
             let history = try XCTUnwrap(try ClippingHistory.read(folder: out))
             XCTAssertEqual(history.totalSteps, 2 * ((data.train.count + 15) / 16), "counted in updates")
             XCTAssertEqual(history.fraction, expected, "clip-norm \(clipNorm)")
@@ -260,17 +244,15 @@ final class ResumeTests: XCTestCase {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(100))
         let data = try ForecastDataset(series: series.values, window: 12)
-        var options = ForecastTrainingOptions()
-        options.epochs = 1
-        let trainer = ForecastTrainer(model: Forecaster(ForecasterConfig(cell: "gru", hiddenSize: 4, window: 12, scaler: data.scaler), seed: 1),
-                                      data: data, options: options, runFolder: folder)
-        try trainer.run(progress: false)
+        let trainer = try forecastTrainer(ForecasterConfig(cell: "gru", hiddenSize: 4, window: 12, scaler: data.scaler), data: data, seed: 1,
+                                          epochs: 1, batch: 32, out: folder)
+        try trainer.run()
         let last = try Checkpoint.load(from: folder.appendingPathComponent("last.safetensors"))
-        XCTAssertTrue(last.tensors.keys.contains { $0.hasPrefix(ResumeState.optimizerPrefix) }, "last.safetensors holds the optimizer state")
+        XCTAssertTrue(last.tensors.keys.contains { $0.hasPrefix(Checkpoint.optimizerPrefix) }, "last.safetensors holds the optimizer state")
         XCTAssertNotNil(last.extra["generator.order"])
         XCTAssertNil(last.extra["seconds"], "nothing clock-dependent in a checkpoint")
         let loaded = try Forecaster.load(from: folder.appendingPathComponent("last.safetensors"))
-        XCTAssertEqual(loaded.stateDict().keys.sorted(), trainer.model.stateDict().keys.sorted())
+        XCTAssertEqual(loaded.stateDict().keys.sorted(), trainer.task.model.stateDict().keys.sorted())
     }
 }
 

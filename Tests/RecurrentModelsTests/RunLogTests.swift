@@ -1,5 +1,7 @@
 import Foundation
 @testable import RecurrentModels
+import RecurrentPresentation
+@testable import RecurrentTraining
 import XCTest
 
 final class RunLogTests: XCTestCase {
@@ -7,7 +9,9 @@ final class RunLogTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-runlog-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let log = try RunLog(folder: folder, columns: ["step", "seconds", "train_loss", "val_loss", "note"], plotted: ["train_loss", "val_loss"])
+        let log = try RunLog(folder: folder, columns: ["step", "seconds", "train_loss", "val_loss", "note"], plotted: ["train_loss", "val_loss"]) {
+            Data(LineChart(title: $0.title, xLabel: $0.xLabel, yLabel: "loss", series: $0.series).svg().utf8)
+        }
         try log.record([100, 1.25, 2.5, 2.25, .nan])
         try log.record([200, 2.5, 1.75, 1.9, 0.5])
         let csv = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)

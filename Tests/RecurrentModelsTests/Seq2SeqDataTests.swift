@@ -3,6 +3,7 @@ import RecurrentData
 import RecurrentIO
 @testable import RecurrentModels
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 /// BLEU against sacrebleu, the parallel corpus reader and split, synthetic tasks, batches, and bad input.
@@ -92,16 +93,16 @@ final class Seq2SeqDataTests: XCTestCase {
         XCTAssertThrowsError(try Seq2SeqVocabularies(source: Vocabulary(tokens: ["<pad>", "<unk>"]), target: Vocabulary(tokens: ["<pad>", "<unk>", "x"])))
     }
 
-    func trainedSynthetic(out: URL) throws -> Seq2SeqTrainer {
+    func trainedSynthetic(out: URL) throws -> Trainer<TranslationTask> {
         let corpus = SyntheticTask.reverse.corpus(train: 256, validation: 16, test: 16, lengths: 3...5, symbols: 4, seed: 1)
         let vocabularies = try Seq2SeqVocabularies(training: corpus.train)
         let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                    embeddingSize: 8, hiddenSize: 16, attention: "luong-general", dropout: 0)
-        var options = Seq2SeqTrainingOptions()
-        options.epochs = 3; options.batch = 32; options.learningRate = 1e-2; options.maxDecodeLength = 12
-        let trainer = Seq2SeqTrainer(model: Seq2Seq(config, seed: 2), data: corpus, vocabularies: vocabularies, options: options, runFolder: out)
-        trainer.dataDescription = ["synthetic": "reverse"]
-        try trainer.run(progress: false)
+        var settings = TranslationTask.Settings()
+        settings.maxDecodeLength = 12
+        let trainer = try translationTrainer(config, corpus: corpus, vocabularies: vocabularies, seed: 2, epochs: 3, batch: 32, out: out,
+                                             settings: settings, dataDescription: ["synthetic": "reverse"]) { $0.learningRate = 1e-2 }
+        try trainer.run()
         return trainer
     }
 
@@ -115,18 +116,18 @@ final class Seq2SeqDataTests: XCTestCase {
         XCTAssertLessThan(losses.last!, 0.8 * losses.first!, "training loss must fall: \(losses)")
         let (model, vocabularies, extra) = try Seq2Seq<Float>.load(from: out.appendingPathComponent("best.safetensors"))
         XCTAssertEqual(extra["synthetic"], "reverse")
-        XCTAssertEqual(vocabularies, trainer.vocabularies)
-        XCTAssertEqual(model.config, trainer.model.config)
-        let sources = trainer.data.test.map(\.source)
-        let a = Seq2SeqTrainer.translate(model, sources, vocabularies: vocabularies, maxLength: 12).map(\.ids)
-        let b = Seq2SeqTrainer.translate(trainer.model, sources, vocabularies: vocabularies, maxLength: 12).map(\.ids)
+        XCTAssertEqual(vocabularies, trainer.task.vocabularies)
+        XCTAssertEqual(model.config, trainer.task.seq2seq.config)
+        let sources = trainer.task.data.test.map(\.source)
+        let a = TranslationEvaluation.translate(model, sources, vocabularies: vocabularies, maxLength: 12).map(\.ids)
+        let b = TranslationEvaluation.translate(trainer.task.seq2seq, sources, vocabularies: vocabularies, maxLength: 12).map(\.ids)
         XCTAssertEqual(a, b, "the best checkpoint is the model the trainer ends with")
     }
 
     func testBadInputToTheTranslator() throws {
         let out = folder.appendingPathComponent("run")
         let trainer = try trainedSynthetic(out: out)
-        let translator = Translator(model: trainer.model, vocabularies: trainer.vocabularies)
+        let translator = Translator(model: trainer.task.seq2seq, vocabularies: trainer.task.vocabularies)
         var rng = RandomGenerator(seed: 1)
         XCTAssertThrowsError(try translator.translate("   ", generator: &rng)) { XCTAssertEqual($0 as? TranslationInputError, .emptySentence) }
         XCTAssertThrowsError(try translator.translate("a b", beam: 2, nBest: 3, generator: &rng)) { error in

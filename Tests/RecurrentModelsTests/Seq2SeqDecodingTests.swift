@@ -3,6 +3,7 @@ import RecurrentData
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+import RecurrentTraining
 import XCTest
 
 /// Decoding: beam search on hand-built models whose best sequences are known, beam width 1 against

@@ -3,6 +3,7 @@ import RecurrentData
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 /// Reads the fixtures of Scripts/make_attention_fixtures.py (Tests/Fixtures/attention/).
@@ -211,7 +212,7 @@ final class Seq2SeqTests: XCTestCase {
         XCTAssertNotEqual(forced, free)
         XCTAssertEqual(free, again)
         XCTAssertEqual(forced, model.loss(batch).item)
-        var options = Seq2SeqTrainingOptions()
+        var options = TranslationTask.Settings()
         options.teacherForcing = 1
         options.teacherForcingEnd = 0.5
         XCTAssertEqual(options.teacherForcingRatio(step: 1, totalSteps: 11), 1)

@@ -4,6 +4,7 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentNN
 import RecurrentTensor
+@testable import RecurrentTraining
 import XCTest
 
 /// Writes small slices of the bundled SNIPS and WNUT-17 data into a folder, for quick end-to-end runs.
@@ -51,15 +52,14 @@ final class TagTests: XCTestCase {
 
     override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
 
-    func trainSmall(_ data: TaggingDataset, epochs: Int, out: URL) throws -> SequenceTaggerTrainer {
+    func trainSmall(_ data: TaggingDataset, epochs: Int, out: URL) throws -> Trainer<TaggingTask> {
         let vocabularies = try TaggingVocabularies(training: data.train)
         let config = SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: 24, hiddenSize: 32, layers: 1, dropout: 0.1)
-        var options = SequenceTaggerTrainingOptions()
-        options.epochs = epochs; options.batch = 16; options.learningRate = 1e-2; options.seed = 5
-        let trainer = SequenceTaggerTrainer(model: SequenceTagger(config, seed: 5), data: data, vocabularies: vocabularies,
-                                            options: options, runFolder: out)
-        try trainer.run(progress: false)
+        let trainer = try taggerTrainer(config, data: data, vocabularies: vocabularies, seed: 5, dataSeed: 5, epochs: epochs, batch: 16, out: out) {
+            $0.learningRate = 1e-2
+        }
+        try trainer.run()
         return trainer
     }
 
@@ -67,7 +67,7 @@ final class TagTests: XCTestCase {
         let data = try TaggingDataset.load(folder: TagFixtures.snipsSlice(in: folder).path)
         let out = folder.appendingPathComponent("run")
         let trainer = try trainSmall(data, epochs: 4, out: out)
-        XCTAssertNotNil(trainer.model.intentHead)
+        XCTAssertNotNil(trainer.task.tagger.intentHead)
         for file in ["config.json", "options.json", "vocabulary.json", "metrics.csv", "best.safetensors", "last.safetensors", "test.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
@@ -76,25 +76,25 @@ final class TagTests: XCTestCase {
         XCTAssertTrue(metrics[0].hasPrefix("epoch,step,seconds,train_loss,val_loss,val_precision,val_recall,val_f1,val_intent_accuracy"))
         let losses = trainer.history.map(\.trainLoss)
         XCTAssertLessThan(losses.last!, 0.6 * losses.first!, "training loss must fall: \(losses)")
-        let firstBatches = trainer.batchLosses.prefix(3).reduce(0, +) / 3, lastBatches = trainer.batchLosses.suffix(3).reduce(0, +) / 3
+        let firstBatches = trainer.updateLosses.prefix(3).reduce(0, +) / 3, lastBatches = trainer.updateLosses.suffix(3).reduce(0, +) / 3
         XCTAssertLessThan(lastBatches, firstBatches)
         let vocabularyJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("vocabulary.json"))) as? [String: [String]]
         XCTAssertEqual(vocabularyJSON?["words"]?.prefix(2), ["<pad>", "<unk>"])
         XCTAssertEqual(vocabularyJSON?["tags"]?.first, "<pad>")
-        XCTAssertEqual(vocabularyJSON?["intents"]?.count, trainer.vocabularies.intents?.count)
+        XCTAssertEqual(vocabularyJSON?["intents"]?.count, trainer.task.vocabularies.intents?.count)
 
         let checkpoint = try Checkpoint.load(from: out.appendingPathComponent("best.safetensors"))
         XCTAssertEqual(checkpoint.extra["task"], "tag")
         let (model, vocabularies) = try SequenceTagger.load(from: out.appendingPathComponent("best.safetensors"))
-        XCTAssertEqual(vocabularies, trainer.vocabularies)
+        XCTAssertEqual(vocabularies, trainer.task.vocabularies)
         // The trainer ends with the best model loaded: the loaded checkpoint predicts the same.
         let batch = TaggingBatch(data.test, indices: Array(0..<8), vocabularies: vocabularies)
-        let a = model.predict(batch, constrainedBy: vocabularies.tags), b = trainer.model.predict(batch, constrainedBy: vocabularies.tags)
+        let a = model.predict(batch, constrainedBy: vocabularies.tags), b = trainer.task.tagger.predict(batch, constrainedBy: vocabularies.tags)
         XCTAssertEqual(a.tags, b.tags)
         XCTAssertEqual(a.intents, b.intents)
         XCTAssertEqual(a.tags.map(\.count), batch.lengths)
         XCTAssertFalse(a.tags.joined().contains(0), "never predicts <pad>")
-        let test = SequenceTaggerTrainer.evaluate(model, data.test, vocabularies: vocabularies)
+        let test = TaggingEvaluation.evaluate(model, data.test, vocabularies: vocabularies)
         XCTAssertGreaterThan(test.intentAccuracy ?? 0, 0.3, "better than chance among 7 intents")
         XCTAssertGreaterThan(test.chunks.tokenAccuracy, 0.5)
     }
@@ -102,13 +102,13 @@ final class TagTests: XCTestCase {
     func testCoNLLTaggerHasNoIntentHeadAndPaddingDoesNotChangeOutputs() throws {
         let data = try TaggingDataset.load(folder: TagFixtures.wnutSlice(in: folder).path)
         let trainer = try trainSmall(data, epochs: 1, out: folder.appendingPathComponent("run"))
-        XCTAssertNil(trainer.model.intentHead)
-        XCTAssertNil(trainer.history.last?.validation.intentAccuracy)
+        XCTAssertNil(trainer.task.tagger.intentHead)
+        XCTAssertNil(trainer.history.last?.evaluation.intentAccuracy)
         // A sentence tagged alone or next to a longer one gets the same tags (lengths mask the padding).
-        let v = trainer.vocabularies
-        let alone = trainer.model.predict(TaggingBatch(data.test, indices: [0], vocabularies: v)).tags[0]
+        let v = trainer.task.vocabularies
+        let alone = trainer.task.tagger.predict(TaggingBatch(data.test, indices: [0], vocabularies: v)).tags[0]
         let longest = data.test.indices.max { data.test[$0].tokens.count < data.test[$1].tokens.count }!
-        let padded = trainer.model.predict(TaggingBatch(data.test, indices: [longest, 0], vocabularies: v)).tags[1]
+        let padded = trainer.task.tagger.predict(TaggingBatch(data.test, indices: [longest, 0], vocabularies: v)).tags[1]
         XCTAssertEqual(alone, padded)
     }
 
