@@ -169,6 +169,19 @@ final class ResumeTests: XCTestCase {
         try assertResumesExactly({ try make(10, $0) }, stopAtPoll: 7, shorter: { try make(4, $0) })
     }
 
+    /// Label-conditioned generation, the task added on the one loop, stops and resumes like the others.
+    func testGenerationResumesExactlyInsideAnEpoch() throws {
+        let yelp = try ClassificationTSV.read(path: ClassifyTests.sentiment.appendingPathComponent("yelp_labelled.txt").path)
+        let settings = GenerationTask.Settings(minCount: 2)
+        let (words, splits) = try GenerationTask.data(Array(yelp.prefix(120)), settings: settings)
+        let config = ConditionedGeneratorConfig(classes: 2, vocabularySize: words.count, embeddingSize: 8, hiddenSize: 12, cell: "gru")
+        let make = { (epochs: Int, out: URL) in
+            Trainer(task: try GenerationTask(model: ConditionedGenerator(config, seed: 2), config: config, sentences: splits, words: words, settings: settings),
+                    options: options(GenerationTask.defaultOptions, .epochs(epochs), batch: 16, seed: 2), folder: out)
+        }
+        try assertResumesExactly({ try make(3, $0) }, stopAtPoll: 9, shorter: { try make(1, $0) })   // 6 batches per epoch
+    }
+
     /// The memory tasks (adding, copy) stop and resume like every other task.
     func testMemoryTasksResumeExactly() throws {
         for config in [MemoryTaskConfig(task: "adding", cell: "lstm", hiddenSize: 4, lag: 6),

@@ -1,3 +1,6 @@
+import Foundation
+import RecurrentData
+import RecurrentIO
 import RecurrentNN
 import RecurrentTensor
 
@@ -52,7 +55,30 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
         return crossEntropy(Tensor.stack(logits, axis: 0).reshaped([T * b, decoder.vocabularySize]), targets: outputs, ignoreIndex: 0)
     }
 
-    /// Greedy generation from each vector (B, C) until `</s>` or `maxLength` tokens; ids without `</s>`.
+    /// A sentence drawn from each vector (B, C), token by token from softmax(logits / temperature) until
+    /// `</s>` or `maxLength` tokens; ids without `</s>`.
+    public func sample(_ vectors: Tensor<Scalar>, maxLength: Int, temperature: Double, generator: inout RandomGenerator) -> [[Int]] {
+        withoutGrad {
+            let b = vectors.shape[0], V = decoder.vocabularySize
+            var state = initialState(vectors)
+            var tokens = [Int](repeating: bos, count: b), results = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
+            for _ in 0..<maxLength where !done.allSatisfy({ $0 }) {
+                let out = decoder.step(tokens, state: state, memory: nil)
+                state = out.state
+                for r in 0..<b where !done[r] {
+                    var logProbs = Seq2Seq<Scalar>.logSoftmax(out.logits.data + r * V, V)
+                    for never in 0..<bos + 1 { logProbs[never] = -.infinity }   // <pad>, <unk>, <s>
+                    let next = Seq2Seq<Scalar>.sample(logProbs, temperature: temperature, topK: 0, generator: &generator)
+                    if next == eos { done[r] = true } else { results[r].append(next) }
+                    tokens[r] = next
+                }
+            }
+            return results
+        }
+    }
+
+    /// Greedy generation from each vector (B, C) until `</s>` or `maxLength` tokens; ids without `</s>`. Neither this nor
+    /// `sample` emits `<pad>`, `<unk>` or `<s>`.
     public func generate(_ vectors: Tensor<Scalar>, maxLength: Int) -> [[Int]] {
         withoutGrad {
             let b = vectors.shape[0], V = decoder.vocabularySize
@@ -62,12 +88,83 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
                 let out = decoder.step(tokens, state: state, memory: nil)
                 state = out.state
                 for r in 0..<b where !done[r] {
-                    let next = Seq2Seq<Scalar>.argmax(out.logits.data + r * V, V)
+                    let row = out.logits.data + r * V
+                    var next = eos   // the most likely token but <pad>, <unk> and <s>
+                    for i in eos..<V where row[i] > row[next] { next = i }
                     if next == eos { done[r] = true } else { results[r].append(next) }
                     tokens[r] = next
                 }
             }
             return results
         }
+    }
+}
+
+/// Hyper-parameters of a label-conditioned generator (`recurrent train generate`); stored in checkpoints as JSON.
+public struct ConditionedGeneratorConfig: Codable, Equatable, Sendable {
+    /// Labels 0..<classes, each a one-hot conditioning vector.
+    public var classes: Int
+    /// V, with `<pad>` 0, `<unk>` 1, `<s>` 2, `</s>` 3.
+    public var vocabularySize: Int
+    public var embeddingSize: Int
+    public var hiddenSize: Int
+    public var layers: Int
+    /// lstm, gru or rnn (the decoder's cells).
+    public var cell: String
+
+    public init(classes: Int, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1, cell: String = "lstm") {
+        (self.classes, self.vocabularySize, self.embeddingSize) = (classes, vocabularySize, embeddingSize)
+        (self.hiddenSize, self.layers, self.cell) = (hiddenSize, layers, cell)
+    }
+
+    /// The decoder's cell kind; nil for the cells the generator does not take.
+    var kind: RecurrentCellKind? { Seq2SeqCell(rawValue: cell)?.layerKind }
+
+    /// Checks sizes before anything is allocated from them (a config may come from a file).
+    public func validate() throws {
+        guard kind != nil else { throw ModelError.badConfig("the generator's cell must be lstm, gru or rnn, got '\(cell)'") }
+        for (name, value, low, limit) in [("classes", classes, 2, 100_000), ("vocabularySize", vocabularySize, 5, 10_000_000),
+                                          ("embeddingSize", embeddingSize, 1, 65_536), ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64)]
+            where value < low || value > limit {
+            throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
+        }
+    }
+}
+
+extension ConditionedGenerator where Scalar == Float {
+    public static let task = "generate"
+
+    /// - Precondition: `config.validate()` passed.
+    public convenience init(_ config: ConditionedGeneratorConfig, seed: UInt64) {
+        self.init(conditionSize: config.classes, vocabularySize: config.vocabularySize, embeddingSize: config.embeddingSize,
+                  hiddenSize: config.hiddenSize, layers: config.layers, cell: config.kind!, seed: seed)
+    }
+
+    /// One-hot vectors (B, C) of `labels`.
+    public func oneHot(_ labels: [Int]) -> Tensor<Float> {
+        var values = [Float](repeating: 0, count: labels.count * conditionSize)
+        for (r, label) in labels.enumerated() { values[r * conditionSize + label] = 1 }
+        return Tensor(values, shape: [labels.count, conditionSize])
+    }
+
+    /// Loads a checkpoint written by `recurrent train generate`, validating everything that came from the file.
+    public static func load(from url: URL) throws -> (model: ConditionedGenerator<Float>, config: ConditionedGeneratorConfig, vocabulary: Vocabulary) {
+        let checkpoint = try Checkpoint.load(from: url)
+        let found = checkpoint.extra["task"] ?? "unknown"
+        guard found == task else { throw ModelError.wrongTask(expected: task, found: found) }
+        let config: ConditionedGeneratorConfig
+        do { config = try checkpoint.decodeConfig(ConditionedGeneratorConfig.self) } catch {
+            throw ModelError.badConfig("the config is not a generator config (\(error))")
+        }
+        try config.validate()
+        guard let tokens = checkpoint.vocabulary, let vocabulary = try? Vocabulary(tokens: tokens), vocabulary.count == config.vocabularySize,
+              vocabulary.id(Vocabulary.bos) == 2, vocabulary.id(Vocabulary.eos) == 3 else {
+            throw ModelError.badConfig("the checkpoint's vocabulary does not match its config (\(config.vocabularySize) tokens, <s> 2, </s> 3)")
+        }
+        if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        try checkpoint.requireParameters(atLeast: config.vocabularySize * config.embeddingSize)
+        let model = ConditionedGenerator(config, seed: 0)
+        try model.loadParameters(checkpoint.modelTensors)
+        return (model, config, vocabulary)
     }
 }
