@@ -58,28 +58,25 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
     /// A sentence drawn from each vector (B, C), token by token from softmax(logits / temperature) until
     /// `</s>` or `maxLength` tokens; ids without `</s>`.
     public func sample(_ vectors: Tensor<Scalar>, maxLength: Int, temperature: Double, generator: inout RandomGenerator) -> [[Int]] {
-        withoutGrad {
-            let b = vectors.shape[0], V = decoder.vocabularySize
-            var state = initialState(vectors)
-            var tokens = [Int](repeating: bos, count: b), results = [[Int]](repeating: [], count: b), done = [Bool](repeating: false, count: b)
-            for _ in 0..<maxLength where !done.allSatisfy({ $0 }) {
-                let out = decoder.step(tokens, state: state, memory: nil)
-                state = out.state
-                for r in 0..<b where !done[r] {
-                    var logProbs = Seq2Seq<Scalar>.logSoftmax(out.logits.data + r * V, V)
-                    for never in 0..<bos + 1 { logProbs[never] = -.infinity }   // <pad>, <unk>, <s>
-                    let next = Seq2Seq<Scalar>.sample(logProbs, temperature: temperature, topK: 0, generator: &generator)
-                    if next == eos { done[r] = true } else { results[r].append(next) }
-                    tokens[r] = next
-                }
-            }
-            return results
+        decode(vectors, maxLength: maxLength) { row, V in
+            var logProbs = Seq2Seq<Scalar>.logSoftmax(row, V)
+            for never in 0..<bos + 1 { logProbs[never] = -.infinity }   // <pad>, <unk>, <s>
+            return Seq2Seq<Scalar>.sample(logProbs, temperature: temperature, topK: 0, generator: &generator)
         }
     }
 
-    /// Greedy generation from each vector (B, C) until `</s>` or `maxLength` tokens; ids without `</s>`. Neither this nor
-    /// `sample` emits `<pad>`, `<unk>` or `<s>`.
+    /// Greedy generation from each vector (B, C) until `</s>` or `maxLength` tokens; ids without `</s>`.
     public func generate(_ vectors: Tensor<Scalar>, maxLength: Int) -> [[Int]] {
+        decode(vectors, maxLength: maxLength) { row, V in
+            var next = eos   // the most likely token but <pad>, <unk> and <s>
+            for i in eos..<V where row[i] > row[next] { next = i }
+            return next
+        }
+    }
+
+    /// The decoding loop of `sample` and `generate`: `pick` chooses each row's next token from its logits (V);
+    /// neither picks `<pad>`, `<unk>` or `<s>`.
+    private func decode(_ vectors: Tensor<Scalar>, maxLength: Int, pick: (UnsafePointer<Scalar>, Int) -> Int) -> [[Int]] {
         withoutGrad {
             let b = vectors.shape[0], V = decoder.vocabularySize
             var state = initialState(vectors)
@@ -88,9 +85,7 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
                 let out = decoder.step(tokens, state: state, memory: nil)
                 state = out.state
                 for r in 0..<b where !done[r] {
-                    let row = out.logits.data + r * V
-                    var next = eos   // the most likely token but <pad>, <unk> and <s>
-                    for i in eos..<V where row[i] > row[next] { next = i }
+                    let next = pick(out.logits.data + r * V, V)
                     if next == eos { done[r] = true } else { results[r].append(next) }
                     tokens[r] = next
                 }
