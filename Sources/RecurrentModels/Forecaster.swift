@@ -70,7 +70,7 @@ public final class Forecaster: Module<Float> {
             jordan = Jordan<Float>(inputSize: 1, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
         default: recurrent = LSTM<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
         }
-        head = Linear(H, 1, generator: &generator)
+        head = Linear(inputSize: H, outputSize: 1, generator: &generator)
         super.init()
         if let recurrent { registerModule("rnn", recurrent) }
         if let jordan { registerModule("rnn", jordan) }

@@ -164,7 +164,7 @@ public final class MemoryTaskModel: Module<Float> {
         case "rnn": recurrent = RNN<Float>(inputSize: I, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
         default: recurrent = LSTM<Float>(inputSize: I, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
         }
-        head = Linear(H, task.outputSize, generator: &generator)
+        head = Linear(inputSize: H, outputSize: task.outputSize, generator: &generator)
         super.init()
         if let recurrent { registerModule("rnn", recurrent) }
         if let jordan { registerModule("rnn", jordan) }

@@ -18,7 +18,7 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
                 cell: RecurrentCellKind = .lstm, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         self.conditionSize = conditionSize
-        condition = Linear(conditionSize, layers * hiddenSize, generator: &generator)
+        condition = Linear(inputSize: conditionSize, outputSize: layers * hiddenSize, generator: &generator)
         decoder = Decoder(kind: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
                           attention: nil, attentionSize: hiddenSize, dropout: 0, seed: seed, generator: &generator)
         super.init()

@@ -23,7 +23,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     public let cell: Seq2SeqCell
     public let hiddenSize: Int
     public let embedding: Embedding<Scalar>
-    /// One per layer: `RecurrentCell`s (LSTM, GRU, Elman) or `JordanCell`s.
+    /// One per layer: `LSTMCell`, `GRUCell`, `RNNCell` or `JordanCell` (each a `RecurrentCell`).
     public let cells: [Module<Scalar>]
     public let attention: Attention<Scalar>?
     public let combine: Linear<Scalar>?
@@ -32,7 +32,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     /// Luong attention only: the previous attentional vector o_{t−1} is fed to the first cell with the embedding.
     public let inputFeeding: Bool
 
-    public var vocabularySize: Int { output.outFeatures }
+    public var vocabularySize: Int { output.outputSize }
 
     /// A decoder over cells of `kind` (`.lstm`, `.gru` or `.rnnTanh`).
     public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
@@ -59,7 +59,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         self.cell = cell
         self.hiddenSize = hiddenSize
         self.inputFeeding = inputFeeding
-        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, paddingIndex: 0, generator: &generator)
         // Bahdanau feeds its context, input feeding the attentional vector: either adds H inputs to the first cell.
         let feedsContext = kindOfAttention == .bahdanau || inputFeeding
         cells = (0..<layers).map { l in
@@ -72,8 +72,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
             }
         }
         attention = kindOfAttention.map { Attention(kind: $0, querySize: hiddenSize, keySize: hiddenSize, attentionSize: attentionSize, generator: &generator) }
-        combine = kindOfAttention == nil ? nil : Linear(2 * hiddenSize, hiddenSize, generator: &generator)
-        output = Linear(hiddenSize, vocabularySize, generator: &generator)
+        combine = kindOfAttention == nil ? nil : Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator)
+        output = Linear(inputSize: hiddenSize, outputSize: vocabularySize, generator: &generator)
         self.dropout = Dropout(dropout, seed: seed &+ 21)
         super.init()
         registerModule("embedding", embedding)
@@ -113,14 +113,14 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         for (l, cell) in cells.enumerated() {
             switch cell {
             case let lstm as LSTMCell<Scalar>:
-                let s = lstm(x, state: (state.h[l], state.c![l]))
+                let s = lstm(x, state: LSTMState(h: state.h[l], c: state.c![l]))
                 hs.append(s.h); cs.append(s.c)
             case let gru as GRUCell<Scalar>:
-                hs.append(gru(x, state.h[l]))
+                hs.append(gru(x, state: state.h[l]))
             case let rnn as RNNCell<Scalar>:
-                hs.append(rnn(x, state.h[l]))
+                hs.append(rnn(x, state: state.h[l]))
             case let jordan as JordanCell<Scalar>:
-                hs.append(jordan(x, state.h[l]).y)                              // y_{t−1} → y_t
+                hs.append(jordan(x, state: state.h[l]))                         // y_{t−1} → y_t
             default:
                 preconditionFailure("Decoder: unsupported cell \(type(of: cell))")
             }

@@ -59,7 +59,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                 dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         self.cell = cell
-        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, paddingIndex: 0, generator: &generator)
         if let kind = cell.layerKind {
             rnn = RecurrentLayer(kind: kind, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, bias: true, batchFirst: false,
                                  dropout: dropout, bidirectional: bidirectional, merge: .sum, projSize: 0, generator: &generator)
@@ -70,8 +70,8 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
         }
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 11)
         self.dropout = Dropout(dropout, seed: seed &+ 12)
-        bridge = bidirectional ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
-        bridgeC = bidirectional && cell == .lstm ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
+        bridge = bidirectional ? Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator) : nil
+        bridgeC = bidirectional && cell == .lstm ? Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator) : nil
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)
@@ -82,7 +82,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
 
     /// - Parameters:
     ///   - ids: (S, B) source ids, row-major, 0 past each length.
-    ///   - lengths: (B) valid steps, in 1...S.
+    ///   - lengths: (B) valid steps, in 0...S (the layers' rule, RecurrentNN's RecurrentState.swift).
     /// - Returns: outputs (B, S, H), zero past each length, and the decoder's initial state.
     public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> (outputs: Tensor<Scalar>, state: DecoderState<Scalar>) {
         let x = dropout(embedding(ids, shape: [steps, batch]))               // (S, B, E)
@@ -101,7 +101,8 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
         }
         let L = rnn.numLayers
         let h = (0..<L).map { layerState(final.h, $0, bridge, squash: true) }
-        let c = final.c.map { c in (0..<L).map { layerState(c, $0, bridgeC, squash: false) } }
+        var c: [Tensor<Scalar>]? = nil
+        if case let .lstm(s) = final { c = (0..<L).map { layerState(s.c, $0, bridgeC, squash: false) } }
         return (out.transposed(0, 1), DecoderState(h: h, c: c))             // (B, S, H)
     }
 }
