@@ -82,7 +82,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
 
     /// - Parameters:
     ///   - ids: (S, B) source ids, row-major, 0 past each length.
-    ///   - lengths: (B) valid steps, in 0...S (the layers' rule, RecurrentNN's RecurrentState.swift).
+    ///   - lengths: (B) valid steps, in 1...S (attention needs at least one key per row).
     /// - Returns: outputs (B, S, H), zero past each length, and the decoder's initial state.
     public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> (outputs: Tensor<Scalar>, state: DecoderState<Scalar>) {
         let x = dropout(embedding(ids, shape: [steps, batch]))               // (S, B, E)

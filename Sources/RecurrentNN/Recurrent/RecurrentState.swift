@@ -53,6 +53,12 @@ public enum RecurrentState<Scalar: TensorScalar> {
         }
     }
 
+    /// The LSTM's h and c; nil for the other kinds.
+    public var lstmState: LSTMState<Scalar>? {
+        guard case let .lstm(s) = self else { return nil }
+        return s
+    }
+
     /// The one tensor of an Elman RNN's, a GRU's or a Jordan network's state; traps on an LSTM's state
     /// (a programmer error: the state came from another network).
     func hiddenTensor(_ op: String) -> Tensor<Scalar> {
