@@ -200,4 +200,27 @@ final class CellLayerConventionTests: XCTestCase {
             XCTAssertLessThan(result.maxError, 1e-7, "\(kind) \(result)")
         }
     }
+
+    /// A length-0 row on the fused engine's other paths (the split over two cores, the batch split): the
+    /// same numbers as the serial loop, and a zero output row.
+    func testZeroLengthOnEveryFusedPath() throws {
+        let (T, B, H) = (6, 5, 20), lengths = [6, 0, 4, 6, 1]
+        for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
+            let serial = FusedSplitTests.run(kind, Double.self, hidden: H, bidirectional: true, lengths: lengths, split: false, batch: B)
+            let split = FusedSplitTests.run(kind, Double.self, hidden: H, bidirectional: true, lengths: lengths, split: true, batch: B)
+            XCTAssertEqual(serial.count, split.count)
+            for (u, v) in zip(serial, split) {
+                for (p, q) in zip(u, v) { XCTAssertEqual(p, q, accuracy: 1e-12 * Swift.max(1, abs(q)), "\(kind) split") }
+            }
+            for t in 0..<T { XCTAssertTrue(serial[0][((t * B + 1) * 2 * H)..<((t * B + 2) * 2 * H)].allSatisfy { $0 == 0 }, "\(kind) t=\(t)") }
+            guard smallGEMMUsesAVX2 else { continue }
+            for inference in [false, true] {
+                let rows = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: true, lengths: lengths, split: true, batch: B,
+                                               batchSplit: true, inference: inference)
+                let units = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: true, lengths: lengths, split: true, batch: B,
+                                                inference: inference)
+                XCTAssertEqual(rows, units, "\(kind) batch split, inference \(inference)")
+            }
+        }
+    }
 }
