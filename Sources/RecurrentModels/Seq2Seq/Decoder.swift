@@ -53,6 +53,9 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - attention: the attention kind, nil for none; keys must have width H.
     ///   - attentionSize: A of the additive kinds.
     ///   - inputFeeding: feed o_{t−1} to the first cell (Luong kinds only).
+    ///   - dropout: on the embeddings and before the output layer, in train mode.
+    ///   - seed: seeds the dropout masks.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
     public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
                 attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         precondition(!inputFeeding || (kindOfAttention.map { !$0.queriesPreviousState } ?? false), "Decoder: input feeding needs Luong attention")
@@ -82,6 +85,17 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         if let combine { registerModule("combine", combine) }
         registerModule("output", output)
         registerModule("dropout", self.dropout)
+    }
+
+    /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
+    /// also seeds the dropout masks.
+    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+                            attention kindOfAttention: AttentionKind? = nil, attentionSize: Int, inputFeeding: Bool = false,
+                            dropout: Scalar = 0, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  attention: kindOfAttention, attentionSize: attentionSize, inputFeeding: inputFeeding, dropout: dropout, seed: seed,
+                  generator: &generator)
     }
 
     /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself); o_0 is zero too.

@@ -56,6 +56,8 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - layers: stacked layers L.
     ///   - bidirectional: whether a reverse direction runs too.
     ///   - dropout: on the embeddings and between layers, in train mode.
+    ///   - seed: seeds the dropout masks.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
     public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                 dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         self.cell = cell
@@ -78,6 +80,15 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
         registerModule("dropout", self.dropout)
         if let bridge { registerModule("bridge", bridge) }
         if let bridgeC { registerModule("bridge_c", bridgeC) }
+    }
+
+    /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
+    /// also seeds the dropout masks, as `Seq2Seq(config, seed:)` builds its encoder.
+    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+                            bidirectional: Bool = false, dropout: Scalar = 0, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  bidirectional: bidirectional, dropout: dropout, seed: seed, generator: &generator)
     }
 
     /// - Parameters:
