@@ -98,9 +98,15 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
                   generator: &generator)
     }
 
-    /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself); o_0 is zero too.
+    /// A zero state for `batch` rows; o_0 is zero too.
     public func zeroState(batch: Int) -> DecoderState<Scalar> {
-        DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: cell == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
+        DecoderState(layers: cells.map { _ in layerState(h: Tensor.zeros([batch, hiddenSize])) })
+    }
+
+    /// A layer's state in this decoder's cell type from its h (B, H), c starting at zero for LSTM: a state
+    /// set from a vector (`ConditionedGenerator`).
+    public func layerState(h: Tensor<Scalar>) -> RecurrentState<Scalar> {
+        cell == .lstm ? .lstm(LSTMState(h: h, c: Tensor.zeros(h.shape))) : .hidden(h)
     }
 
     /// One step for every row of the batch.
@@ -113,8 +119,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         -> (logits: Tensor<Scalar>, state: DecoderState<Scalar>, weights: Tensor<Scalar>?) {
         let b = tokens.count
         precondition(attention == nil || memory?.batch == b, "Decoder.step: attention needs a memory of \(b) rows")
-        precondition(state.h.count == cells.count && state.h.allSatisfy { $0.shape == [b, hiddenSize] },
-                     "Decoder.step: state must hold \(cells.count) tensors (\(b), \(hiddenSize))")
+        precondition(state.layers.count == cells.count && state.h.allSatisfy { $0.shape == [b, hiddenSize] },
+                     "Decoder.step: state must hold \(cells.count) layers of (\(b), \(hiddenSize))")
         var x = dropout(embedding(tokens, shape: [b]))                            // (B, E)
         var context: Tensor<Scalar>?, weights: Tensor<Scalar>?
         if let attention, attention.kind.queriesPreviousState {
@@ -123,28 +129,29 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         } else if inputFeeding {
             x = Tensor.concat([x, state.attentional ?? Tensor.zeros([b, hiddenSize])], axis: 1)  // (B, E + H)
         }
-        var hs: [Tensor<Scalar>] = [], cs: [Tensor<Scalar>] = []
+        var next: [RecurrentState<Scalar>] = []
         for (l, cell) in cells.enumerated() {
+            let previous = state.layers[l]
             switch cell {
             case let lstm as LSTMCell<Scalar>:
-                let s = lstm(x, state: LSTMState(h: state.h[l], c: state.c![l]))
-                hs.append(s.h); cs.append(s.c)
+                guard let s = previous.lstmState else { preconditionFailure("Decoder.step: layer \(l) is an LSTM; its state must be .lstm") }
+                next.append(.lstm(lstm(x, state: s)))
             case let gru as GRUCell<Scalar>:
-                hs.append(gru(x, state: state.h[l]))
+                next.append(.hidden(gru(x, state: previous.h)))
             case let rnn as RNNCell<Scalar>:
-                hs.append(rnn(x, state: state.h[l]))
+                next.append(.hidden(rnn(x, state: previous.h)))
             case let jordan as JordanCell<Scalar>:
-                hs.append(jordan(x, state: state.h[l]))                         // y_{t−1} → y_t
+                next.append(.hidden(jordan(x, state: previous.h)))              // y_{t−1} → y_t
             default:
                 preconditionFailure("Decoder: unsupported cell \(type(of: cell))")
             }
-            x = hs[l]                                                           // (B, H)
+            x = next[l].h                                                       // (B, H)
         }
         if let attention, !attention.kind.queriesPreviousState {
             (context, weights) = attention(x, memory: memory!)                  // (B, H), (B, S)
         }
         if let combine, let context { x = combine(Tensor.concat([x, context], axis: 1)).tanh() }  // (B, H)
         let logits = output(dropout(x))                                        // (B, V)
-        return (logits, DecoderState(h: hs, c: cell == .lstm ? cs : nil, attentional: inputFeeding ? x : nil), weights)
+        return (logits, DecoderState(layers: next, attentional: inputFeeding ? x : nil), weights)
     }
 }

@@ -1,22 +1,29 @@
 import RecurrentNN
 import RecurrentTensor
 
-/// The state a decoder steps from: h (and c for LSTM) of every layer, each (B, H), and, for Luong
-/// attention with input feeding, the previous step's attentional vector õ (B, H) (nil: zeros, the first step).
+/// The state a decoder steps from: the state of every layer's cell, each in its cell's state type
+/// (`.lstm(LSTMState)` for LSTM, `.hidden(h)` for GRU and Elman, `.hidden(y)` for Jordan; tensors (B, H)),
+/// and, for Luong attention with input feeding, the previous step's attentional vector õ (B, H) (nil: zeros,
+/// the first step).
 public struct DecoderState<Scalar: TensorScalar> {
-    public var h: [Tensor<Scalar>]
-    public var c: [Tensor<Scalar>]?
+    /// One per layer, bottom first.
+    public var layers: [RecurrentState<Scalar>]
     public var attentional: Tensor<Scalar>?
 
-    public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>]? = nil, attentional: Tensor<Scalar>? = nil) {
-        self.h = h
-        self.c = c
+    /// - Parameters:
+    ///   - layers: each layer's cell state, tensors (B, H).
+    ///   - attentional: õ_{t−1} (B, H), or nil for zeros.
+    public init(layers: [RecurrentState<Scalar>], attentional: Tensor<Scalar>? = nil) {
+        self.layers = layers
         self.attentional = attentional
     }
 
+    /// Every layer's h (B, H) (a Jordan cell's y): what attention queries and the next layer reads.
+    public var h: [Tensor<Scalar>] { layers.map(\.h) }
+
     /// The rows `rows` of every tensor (repeats allowed): a beam's states follow their parents.
     public func selecting(rows: [Int]) -> DecoderState {
-        DecoderState(h: h.map { $0.indexSelect(axis: 0, indices: rows) }, c: c?.map { $0.indexSelect(axis: 0, indices: rows) },
+        DecoderState(layers: layers.map { $0.map { $0.indexSelect(axis: 0, indices: rows) } },
                      attentional: attentional?.indexSelect(axis: 0, indices: rows))
     }
 }
@@ -111,9 +118,10 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
             return squash ? y.tanh() : y
         }
         let L = rnn.numLayers
-        let h = (0..<L).map { layerState(final.h, $0, bridge, squash: true) }
-        var c: [Tensor<Scalar>]? = nil
-        if case let .lstm(s) = final { c = (0..<L).map { layerState(s.c, $0, bridgeC, squash: false) } }
-        return (out.transposed(0, 1), DecoderState(h: h, c: c))             // (B, S, H)
+        let layers: [RecurrentState<Scalar>] = (0..<L).map { l in
+            let h = layerState(final.h, l, bridge, squash: true)
+            return final.lstmState.map { .lstm(LSTMState(h: h, c: layerState($0.c, l, bridgeC, squash: false))) } ?? .hidden(h)
+        }
+        return (out.transposed(0, 1), DecoderState(layers: layers))         // (B, S, H)
     }
 }

@@ -35,13 +35,13 @@ public struct LSTMState<Scalar: TensorScalar> {
     }
 }
 
-/// The state of a recurrent network whose kind is chosen at run time (`RecurrentNetwork`,
-/// `RecurrentLayer(kind:…)`): the one-tensor state of an Elman RNN, a GRU or a Jordan network, or an
-/// LSTM's (h, c). Shapes are a layer's, (L·D, B, ·); see `LSTMState`.
+/// The state of a recurrence whose kind is chosen at run time (`RecurrentNetwork`, `RecurrentLayer(kind:…)`,
+/// a decoder's stack of cells): the one-tensor state of an Elman RNN, a GRU or a Jordan network, or an
+/// LSTM's (h, c). A layer's shapes, (L·D, B, ·), or a cell's, (B, ·); see `LSTMState`.
 public enum RecurrentState<Scalar: TensorScalar> {
-    /// h of an Elman RNN or a GRU, y of a Jordan network: (L·D, B, stateWidth).
+    /// h of an Elman RNN or a GRU, y of a Jordan network: (L·D, B, stateWidth), or (B, stateWidth) for a cell.
     case hidden(Tensor<Scalar>)
-    /// h (L·D, B, P) and c (L·D, B, H) of an LSTM.
+    /// h (L·D, B, P) and c (L·D, B, H) of an LSTM, or (B, H) each for a cell.
     case lstm(LSTMState<Scalar>)
 
     /// The part every kind has: h (Elman, GRU, LSTM) or y (Jordan), (L·D, B, stateWidth). The final
@@ -66,13 +66,16 @@ public enum RecurrentState<Scalar: TensorScalar> {
         return h
     }
 
-    /// The same values cut from the graph: carry a state into the next chunk of truncated BPTT.
-    public func detached() -> RecurrentState {
+    /// The same kind of state with `transform` applied to each of its tensors (e.g. selecting rows).
+    public func map(_ transform: (Tensor<Scalar>) -> Tensor<Scalar>) -> RecurrentState {
         switch self {
-        case let .hidden(h): .hidden(h.detached())
-        case let .lstm(s): .lstm(s.detached())
+        case let .hidden(h): .hidden(transform(h))
+        case let .lstm(s): .lstm(LSTMState(h: transform(s.h), c: transform(s.c)))
         }
     }
+
+    /// The same values cut from the graph: carry a state into the next chunk of truncated BPTT.
+    public func detached() -> RecurrentState { map { $0.detached() } }
 }
 
 // MARK: lengths
