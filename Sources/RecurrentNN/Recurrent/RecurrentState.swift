@@ -44,8 +44,8 @@ public enum RecurrentState<Scalar: TensorScalar> {
     /// h (L·D, B, P) and c (L·D, B, H) of an LSTM, or (B, H) each for a cell.
     case lstm(LSTMState<Scalar>)
 
-    /// The part every kind has: h (Elman, GRU, LSTM) or y (Jordan), (L·D, B, stateWidth). The final
-    /// states a classifier or a tagger reads.
+    /// The part every kind has: h (Elman, GRU, LSTM) or y (Jordan), (L·D, B, stateWidth) (a cell's:
+    /// (B, stateWidth)). The final states a classifier or a tagger reads.
     public var h: Tensor<Scalar> {
         switch self {
         case let .hidden(h): h
@@ -84,7 +84,7 @@ public enum RecurrentState<Scalar: TensorScalar> {
 // 0...T. A sequence of length n reads steps 0..<n (the reverse direction starts at step n − 1, as PyTorch's
 // packed sequences); its outputs past n are zero and its final state is the one after its last valid step.
 // A length of 0 runs no step: that row's output is zero everywhere and its final state is its initial
-// state (zeros when none is given), as TensorFlow's `sequence_length` and Keras masking do.
+// state (zeros when none is given), as with TensorFlow's `dynamic_rnn(sequence_length:)`.
 //
 // PyTorch's `pack_padded_sequence` requires 1...T (it rejects 0); every batch PyTorch accepts is accepted
 // here with the same results, and a length of 0 is allowed on top.
