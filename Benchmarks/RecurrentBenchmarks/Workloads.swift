@@ -60,10 +60,10 @@ final class SampleWorkload {
 
     init(_ c: BenchConfig) {
         var g = RandomGenerator(seed: 42)
-        embedding = Embedding(c.vocabulary, c.inputSize, generator: &g)
+        embedding = Embedding(vocabularySize: c.vocabulary, dimension: c.inputSize, generator: &g)
         rnn = makeLayer(BenchConfig(name: c.name, kind: c.kind, workload: .layer, inputSize: c.inputSize, hiddenSize: c.hiddenSize,
                                     layers: c.layers, bidirectional: false, batch: 1, steps: 1, vocabulary: 0), generator: &g)
-        head = Linear(c.hiddenSize, c.vocabulary, generator: &g)
+        head = Linear(inputSize: c.hiddenSize, outputSize: c.vocabulary, generator: &g)
         rnn.eval()
         steps = c.steps
         vocabulary = c.vocabulary
@@ -76,7 +76,7 @@ final class SampleWorkload {
             var state: RecurrentState<Float>? = nil
             for _ in 0..<steps {
                 let e = embedding([token], shape: [1, 1])                  // (1, 1, I)
-                let (out, next) = rnn(e, initialState: state)              // (1, 1, H)
+                let (out, next) = rnn(e, state: state)                     // (1, 1, H)
                 state = next
                 let probs = head(out.reshaped([1, hidden])).softmax(axis: -1)   // (1, V)
                 token = sampleCategorical(probs.data, count: vocabulary, generator: &generator)

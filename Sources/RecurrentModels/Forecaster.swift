@@ -52,8 +52,8 @@ public struct ForecasterConfig: Codable, Equatable, Sendable {
 /// Parameter names: `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
 public final class Forecaster: Module<Float> {
     public let config: ForecasterConfig
-    let recurrent: RecurrentLayer<Float>?
-    let jordan: Jordan<Float>?
+    /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
+    let rnn: any RecurrentNetwork<Float>
     public let head: Linear<Float>
 
     public init(_ config: ForecasterConfig, seed: UInt64) {
@@ -61,26 +61,17 @@ public final class Forecaster: Module<Float> {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         let (H, L) = (config.hiddenSize, config.layers)
-        switch config.cell {
-        case "gru": recurrent = GRU<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        case "rnn": recurrent = RNN<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        case "jordan":
-            // The fed-back output y is H wide (tanh), and the head reads it like any hidden state.
-            recurrent = nil
-            jordan = Jordan<Float>(inputSize: 1, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
-        default: recurrent = LSTM<Float>(inputSize: 1, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        }
-        head = Linear(H, 1, generator: &generator)
+        rnn = TaskNetwork.make(cell: config.cell, input: 1, hidden: H, layers: L, dropout: 0, bidirectional: false, generator: &generator)
+        head = Linear(inputSize: H, outputSize: 1, generator: &generator)
         super.init()
-        if let recurrent { registerModule("rnn", recurrent) }
-        if let jordan { registerModule("rnn", jordan) }
+        registerModule("rnn", rnn.module)
         registerModule("head", head)
     }
 
     /// - Parameter x: (T, B, 1) normalised features.
     /// - Returns: (T, B, 1): the prediction of the next normalised feature after every step.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-        let h = recurrent.map { $0(x).output } ?? jordan!(x).output     // (T, B, H)
+        let h = rnn(x).output                                           // (T, B, H)
         return head(h)
     }
 

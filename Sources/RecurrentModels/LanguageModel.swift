@@ -37,11 +37,11 @@ public final class LanguageModel: Module<Float> {
         precondition(LanguageModelConfig.cells.contains(config.cell), "LanguageModel: unknown cell \(config.cell)")
         self.config = config
         var generator = RandomGenerator(seed: seed)
-        embedding = Embedding(config.vocabularySize, config.embeddingSize, generator: &generator)
+        embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, generator: &generator)
         let dropout = Float(config.dropout)
         rnn = TaskNetwork.make(cell: config.cell, input: config.embeddingSize, hidden: config.hiddenSize, layers: config.layers,
                                dropout: dropout, bidirectional: false, generator: &generator)
-        head = Linear(config.hiddenSize, config.vocabularySize, generator: &generator)
+        head = Linear(inputSize: config.hiddenSize, outputSize: config.vocabularySize, generator: &generator)
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)
@@ -53,7 +53,7 @@ public final class LanguageModel: Module<Float> {
     /// - Returns: logits (T, B, V) and the final recurrent state.
     public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, state: RecurrentState<Float>? = nil) -> (logits: Tensor<Float>, state: RecurrentState<Float>) {
         let x = embedding(ids, shape: [steps, batch])                 // (T, B, E)
-        let (h, newState) = rnn(x, initialState: state)              // (T, B, H)
+        let (h, newState) = rnn(x, state: state)              // (T, B, H)
         return (head(h), newState)                                   // (T, B, V)
     }
 

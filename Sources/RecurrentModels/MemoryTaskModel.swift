@@ -143,8 +143,8 @@ public struct MemoryTaskBatch: Sendable {
 public final class MemoryTaskModel: Module<Float> {
     public let config: MemoryTaskConfig
     public let task: MemoryTask
-    let recurrent: RecurrentLayer<Float>?
-    let jordan: Jordan<Float>?
+    /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
+    let rnn: any RecurrentNetwork<Float>
     public let head: Linear<Float>
     /// The class id that `crossEntropy` skips (steps with nothing to recall).
     public static let ignored = -1
@@ -155,19 +155,10 @@ public final class MemoryTaskModel: Module<Float> {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         let (I, H, L) = (task.inputSize, config.hiddenSize, config.layers)
-        switch config.cell {
-        case "jordan":
-            // y is H wide (tanh) and fed back; the head reads it like a hidden state.
-            recurrent = nil
-            jordan = Jordan<Float>(inputSize: I, hiddenSize: H, outputSize: H, numLayers: L, generator: &generator)
-        case "gru": recurrent = GRU<Float>(inputSize: I, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        case "rnn": recurrent = RNN<Float>(inputSize: I, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        default: recurrent = LSTM<Float>(inputSize: I, hiddenSize: H, numLayers: L, generator: &generator); jordan = nil
-        }
-        head = Linear(H, task.outputSize, generator: &generator)
+        rnn = TaskNetwork.make(cell: config.cell, input: I, hidden: H, layers: L, dropout: 0, bidirectional: false, generator: &generator)
+        head = Linear(inputSize: H, outputSize: task.outputSize, generator: &generator)
         super.init()
-        if let recurrent { registerModule("rnn", recurrent) }
-        if let jordan { registerModule("rnn", jordan) }
+        registerModule("rnn", rnn.module)
         registerModule("head", head)
         if let radius = config.initRadius {
             // Square recurrent blocks only: (G·H, H) for RNN/LSTM/GRU, (H, H) for Jordan's weight_yh.
@@ -181,7 +172,7 @@ public final class MemoryTaskModel: Module<Float> {
     /// - Parameter x: (T, B, I)
     /// - Returns: (T, B, O): the head applied at every step.
     public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-        let h = recurrent.map { $0(x).output } ?? jordan!(x).output     // (T, B, H)
+        let h = rnn(x).output                                           // (T, B, H)
         return head(h)
     }
 
@@ -192,7 +183,7 @@ public final class MemoryTaskModel: Module<Float> {
         switch task {
         case .adding:
             let x = Tensor(batch.inputs, shape: [T, B, task.inputSize])
-            let h = recurrent.map { $0(x).output } ?? jordan!(x).output     // (T, B, H)
+            let h = rnn(x).output                                           // (T, B, H)
             let last = h.slice(axis: 0, (T - 1)..<T).reshaped([B, config.hiddenSize])
             return mseLoss(head(last).reshaped([B]), Tensor(batch.sums, shape: [B]))
         case .copy:

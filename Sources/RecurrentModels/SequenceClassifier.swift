@@ -67,11 +67,11 @@ public final class SequenceClassifier: Module<Float> {
         precondition((try? config.validate()) != nil, "SequenceClassifier: invalid config \(config)")
         self.config = config
         var generator = RandomGenerator(seed: seed)
-        embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, paddingIndex: 0, generator: &generator)
         let (e, h, l, p, bi) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout), config.bidirectional)
         rnn = TaskNetwork.make(cell: config.cell, input: e, hidden: h, layers: l, dropout: p, bidirectional: bi, generator: &generator)
         dropout = Dropout(p, seed: generator.next())
-        head = Linear(rnn.outputFeatures, config.classes, generator: &generator)
+        head = Linear(inputSize: rnn.outputFeatures, outputSize: config.classes, generator: &generator)
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)

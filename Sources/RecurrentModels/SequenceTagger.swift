@@ -73,13 +73,13 @@ public final class SequenceTagger: Module<Float> {
     public init(_ config: SequenceTaggerConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
-        embedding = Embedding(config.vocabularySize, config.embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, paddingIndex: 0, generator: &generator)
         let (E, H, L, p) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout))
         rnn = TaskNetwork.make(cell: config.cell, input: E, hidden: H, layers: L, dropout: p, bidirectional: true, generator: &generator)
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
-        head = Linear(2 * config.hiddenSize, config.tagCount, generator: &generator)
-        intentHead = config.intentCount > 0 ? Linear(2 * config.hiddenSize, config.intentCount, generator: &generator) : nil
+        head = Linear(inputSize: 2 * config.hiddenSize, outputSize: config.tagCount, generator: &generator)
+        intentHead = config.intentCount > 0 ? Linear(inputSize: 2 * config.hiddenSize, outputSize: config.intentCount, generator: &generator) : nil
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)

@@ -8,13 +8,25 @@ public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
     public var vocabularySize: Int { weight.shape[0] }
     public var dimension: Int { weight.shape[1] }
 
-    public init(_ vocabularySize: Int, _ dimension: Int, paddingIndex: Int? = nil, generator: inout RandomGenerator) {
+    /// - Parameters:
+    ///   - vocabularySize: rows V (token ids 0..<V).
+    ///   - dimension: features D of each vector.
+    ///   - paddingIndex: the id whose vector stays zero and gets no gradient (PyTorch's `padding_idx`).
+    ///   - generator: source of the N(0, 1) initial values, shared with the modules built after this one.
+    public init(vocabularySize: Int, dimension: Int, paddingIndex: Int? = nil, generator: inout RandomGenerator) {
+        precondition(vocabularySize > 0 && dimension > 0, "Embedding: sizes must be positive, got vocabulary \(vocabularySize), dimension \(dimension)")
         precondition(paddingIndex.map { $0 >= 0 && $0 < vocabularySize } ?? true, "Embedding: padding index \(paddingIndex!) outside 0..<\(vocabularySize)")
         weight = .normal([vocabularySize, dimension], generator: &generator)
         self.paddingIndex = paddingIndex
         super.init()
         if let pad = paddingIndex { (weight.data + pad * dimension).update(repeating: 0, count: dimension) }
         registerParameter("weight", weight)
+    }
+
+    /// PyTorch's default initialisation, N(0, 1), from a generator seeded with `seed`.
+    public convenience init(vocabularySize: Int, dimension: Int, paddingIndex: Int? = nil, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(vocabularySize: vocabularySize, dimension: dimension, paddingIndex: paddingIndex, generator: &generator)
     }
 
     /// - Parameters:

@@ -7,7 +7,10 @@ public final class LayerNorm<Scalar: TensorScalar>: UnaryModule<Scalar> {
     public let bias: Tensor<Scalar>
     public let epsilon: Scalar
 
-    public init(_ features: Int, epsilon: Scalar = 1e-5) {
+    /// - Parameters:
+    ///   - features: F, the width of the last axis (PyTorch's `normalized_shape`); weight starts at 1, bias at 0.
+    ///   - epsilon: added to the variance.
+    public init(features: Int, epsilon: Scalar = 1e-5) {
         weight = .ones([features])
         bias = .zeros([features])
         self.epsilon = epsilon

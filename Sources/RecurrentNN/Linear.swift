@@ -1,24 +1,37 @@
 import RecurrentTensor
 
-/// y = x·Wᵀ + b over the last axis. Parameters `weight` (out, in) and `bias` (out), as PyTorch.
-/// Initialisation as PyTorch's: U(−1/√in, 1/√in) for both (kaiming_uniform with a = √5).
+/// y = x·Wᵀ + b over the last axis. Parameters `weight` (O, I) and `bias` (O), as PyTorch.
+/// Initialisation as PyTorch's: U(−1/√I, 1/√I) for both (kaiming_uniform with a = √5).
 public final class Linear<Scalar: TensorScalar>: UnaryModule<Scalar> {
     public let weight: Tensor<Scalar>
     public let bias: Tensor<Scalar>?
-    public let inFeatures: Int, outFeatures: Int
+    /// Features I of x and O of y.
+    public let inputSize: Int, outputSize: Int
 
-    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        let bound = Scalar(1) / Scalar(inFeatures).squareRoot()
-        weight = .uniform([outFeatures, inFeatures], low: -bound, high: bound, generator: &generator)
-        self.bias = bias ? .uniform([outFeatures], low: -bound, high: bound, generator: &generator) : nil
+    /// - Parameters:
+    ///   - inputSize: features I of x.
+    ///   - outputSize: features O of y.
+    ///   - bias: whether `bias` exists.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
+    public init(inputSize: Int, outputSize: Int, bias: Bool = true, generator: inout RandomGenerator) {
+        precondition(inputSize > 0 && outputSize > 0, "Linear: sizes must be positive, got input \(inputSize), output \(outputSize)")
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        let bound = Scalar(1) / Scalar(inputSize).squareRoot()
+        weight = .uniform([outputSize, inputSize], low: -bound, high: bound, generator: &generator)
+        self.bias = bias ? .uniform([outputSize], low: -bound, high: bound, generator: &generator) : nil
         super.init()
         registerParameter("weight", weight)
         if let b = self.bias { registerParameter("bias", b) }
     }
 
-    /// - Parameter x: (…, in) → (…, out)
+    /// PyTorch's default initialisation from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, outputSize: Int, bias: Bool = true, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, outputSize: outputSize, bias: bias, generator: &generator)
+    }
+
+    /// - Parameter x: (…, I) → (…, O)
     public override func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let y = x.matmul(weight, transposeOther: true)
         return bias.map { y + $0 } ?? y

@@ -5,6 +5,13 @@ import RecurrentTensor
 /// Parameter names are PyTorch's: a child's parameters are prefixed with its name and a dot
 /// (`encoder.weight_ih_l0`), so a PyTorch `state_dict()` maps onto `namedParameters()` one to one.
 /// Subclasses register their parameters and children in `init`; registration order is iteration order.
+///
+/// Initial values: every module with random initial values has two constructors with the same labelled
+/// sizes. `generator: &g` draws from a generator the caller shares across a model's modules, in a fixed
+/// order, so a seeded model is reproducible. Leaving it out (`seed: UInt64 = 0`) gives the default
+/// initialisation (PyTorch's, e.g. U(−1/√H, 1/√H) for recurrent weights) from a generator of its own: the
+/// same seed gives the same values, so give independent modules different seeds, or overwrite the values
+/// with `loadParameters`.
 open class Module<Scalar: TensorScalar> {
     public private(set) var ownParameters: [(name: String, tensor: Tensor<Scalar>)] = []
     public private(set) var children: [(name: String, module: Module<Scalar>)] = []

@@ -24,7 +24,7 @@ private final class Probe: Module<Double> {
             jordan = Jordan(inputSize: input, hiddenSize: hidden + 1, outputSize: hidden, numLayers: layers, bidirectional: bidirectional,
                             generator: &generator)
         }
-        head = Linear(hidden * (bidirectional ? 2 : 1), 2, generator: &generator)
+        head = Linear(inputSize: hidden * (bidirectional ? 2 : 1), outputSize: 2, generator: &generator)
         super.init()
         if let layer { registerModule("rnn", layer) }
         if let jordan { registerModule("rnn", jordan) }
@@ -62,18 +62,18 @@ final class DiagnosticsTests: XCTestCase {
             case .lstm?:
                 let cell = LSTMCell<Double>(inputSize: I, hiddenSize: H, generator: &rng)
                 for (p, q) in zip(cell.parameters(), model.layer!.parameters()) { p.copy(from: q) }
-                step = { xt, s in let r = cell(xt, state: s.map { ($0.h, $0.c!) }); return (r.h, r.c) }
+                step = { xt, s in let r = cell(xt, state: s.map { LSTMState(h: $0.h, c: $0.c!) }); return (r.h, r.c) }
             case .gru?:
                 let cell = GRUCell<Double>(inputSize: I, hiddenSize: H, generator: &rng)
                 for (p, q) in zip(cell.parameters(), model.layer!.parameters()) { p.copy(from: q) }
-                step = { xt, s in (cell(xt, s?.h), nil) }
+                step = { xt, s in (cell(xt, state: s?.h), nil) }
             case .rnnTanh?:
                 let cell = RNNCell<Double>(inputSize: I, hiddenSize: H, generator: &rng)
                 for (p, q) in zip(cell.parameters(), model.layer!.parameters()) { p.copy(from: q) }
-                step = { xt, s in (cell(xt, s?.h), nil) }
+                step = { xt, s in (cell(xt, state: s?.h), nil) }
             default:
                 let cell = model.jordan!.cell(layer: 0)
-                step = { xt, s in (cell(xt, s?.h).y, nil) }
+                step = { xt, s in (cell(xt, state: s?.h), nil) }
             }
             let xs = (0..<T).map { x.slice(axis: 0, $0..<($0 + 1)).reshaped([B, I]) }
             func lossFrom(_ t: Int, _ state: State) -> Double {

@@ -8,7 +8,7 @@ import RecurrentTensor
 import XCTest
 
 /// Jordan networks in the task models (`--cell jordan`): the character language model, the classifier and
-/// the tagger. The state a Jordan network carries is its fed-back output y, through `RecurrentState.h`.
+/// the tagger. The state a Jordan network carries is its fed-back output y, through `RecurrentState.hidden`.
 final class JordanTaskTests: XCTestCase {
     var folder: URL!
 
@@ -35,7 +35,7 @@ final class JordanTaskTests: XCTestCase {
             for v in 0..<7 { XCTAssertEqual(step.logits.data[v], whole.data[t * 7 + v], accuracy: 1e-5, "step \(t)") }
         }
         XCTAssertEqual(state?.h.shape, [2, 1, 6])
-        XCTAssertNil(state?.c)
+        XCTAssertNil(state?.lstmState)                                  // a Jordan network's state is .hidden(y)
         // Without the carried state the next step's logits differ: the state matters.
         let fresh = model([4], steps: 1, batch: 1).logits
         XCTAssertNotEqual(fresh.scalars, model([4], steps: 1, batch: 1, state: state).logits.scalars)

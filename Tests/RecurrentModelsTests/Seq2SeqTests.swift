@@ -50,9 +50,20 @@ enum Seq2SeqFixtures {
 final class Seq2SeqTests: XCTestCase {
     static let kinds: [AttentionKind?] = [nil] + AttentionKind.allCases
 
+    /// Each layer's state from its h and (LSTM) c.
+    static func layers<S: TensorScalar>(_ cell: Seq2SeqCell, h: [Tensor<S>], c: [Tensor<S>]) -> [RecurrentState<S>] {
+        cell == .lstm ? zip(h, c).map { .lstm(LSTMState(h: $0, c: $1)) } : h.map { .hidden($0) }
+    }
+
+    /// Every h, then (LSTM) every c: the state's tensors as the gradient checks list them.
+    static func tensors(_ state: DecoderState<Double>) -> [Tensor<Double>] {
+        state.h + state.layers.compactMap { $0.lstmState?.c }
+    }
+
     func decoderState(_ cell: Seq2SeqCell, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
-        DecoderState(h: (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) },
-                     c: cell == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : nil)
+        let h = (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) }
+        let c = cell == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : []
+        return DecoderState(layers: Self.layers(cell, h: h, c: c))
     }
 
     /// Every cell (a Jordan cell's state is its fed-back output y) with every attention kind.
@@ -65,12 +76,12 @@ final class Seq2SeqTests: XCTestCase {
                 let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
                 let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
                 let lengths = [3, 2]
-                let stateInputs = state.h + (state.c ?? [])
+                let stateInputs = Self.tensors(state)
                 let result = gradientCheck([keys] + stateInputs + decoder.parameters()) { v in
-                    let s = DecoderState(h: Array(v[1...2]), c: cell == .lstm ? Array(v[3...4]) : nil)
+                    let s = DecoderState(layers: Self.layers(cell, h: Array(v[1...2]), c: cell == .lstm ? Array(v[3...4]) : []))
                     let memory = decoder.attention?.memory(keys: v[0], lengths: lengths)
                     let out = decoder.step([2, 4], state: s, memory: memory)
-                    return Tensor.concat([out.logits] + out.state.h + (out.state.c ?? []) + (out.weights.map { [$0] } ?? []), axis: 1)
+                    return Tensor.concat([out.logits] + Self.tensors(out.state) + (out.weights.map { [$0] } ?? []), axis: 1)
                 }
                 XCTAssertLessThan(result.maxError, 1e-7, "decoder step, \(cell), attention \(kind?.rawValue ?? "none"): \(result)")
             }
@@ -84,16 +95,16 @@ final class Seq2SeqTests: XCTestCase {
                 var rng = RandomGenerator(seed: 43)
                 let decoder = Decoder<Double>(cell: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
                                               attentionSize: 3, inputFeeding: true, dropout: 0, seed: 1, generator: &rng)
-                let firstInputs = (decoder.cells[0] as? RecurrentCell<Double>)?.inputSize ?? (decoder.cells[0] as? JordanCell<Double>)?.inputSize
+                let firstInputs = (decoder.cells[0] as? any RecurrentCell)?.inputSize
                 XCTAssertEqual(firstInputs, 3 + 4)
                 let state = decoderState(cell, layers: 2, batch: 2, hidden: 4, generator: &rng)
                 let fed = Tensor<Double>.normal([2, 4], generator: &rng, requiresGrad: true)
                 let keys = Tensor<Double>.normal([2, 3, 4], generator: &rng, requiresGrad: true)
-                let stateInputs = state.h + (state.c ?? [])
+                let stateInputs = Self.tensors(state)
                 let result = gradientCheck([keys, fed] + stateInputs + decoder.parameters()) { v in
-                    let s = DecoderState(h: Array(v[2...3]), c: cell == .lstm ? Array(v[4...5]) : nil, attentional: v[1])
+                    let s = DecoderState(layers: Self.layers(cell, h: Array(v[2...3]), c: cell == .lstm ? Array(v[4...5]) : []), attentional: v[1])
                     let out = decoder.step([2, 4], state: s, memory: decoder.attention?.memory(keys: v[0], lengths: [3, 2]))
-                    return Tensor.concat([out.logits, out.state.attentional!] + out.state.h + (out.state.c ?? []), axis: 1)
+                    return Tensor.concat([out.logits, out.state.attentional!] + Self.tensors(out.state), axis: 1)
                 }
                 XCTAssertLessThan(result.maxError, 1e-7, "decoder step with input feeding, \(cell), \(kind.rawValue): \(result)")
             }
@@ -147,14 +158,14 @@ final class Seq2SeqTests: XCTestCase {
                                  dropout: 0, seed: 0, generator: &rng)
         try decoder.loadParameters(Seq2SeqFixtures.tensors(c["parameters"], S.self))
         let inputs = try Seq2SeqFixtures.tensors(c["inputs"], S.self, requiresGrad: true)
-        let state = DecoderState(h: try (0..<layers).map { try XCTUnwrap(inputs["h\($0)"]) },
-                                 c: cell == .lstm ? try (0..<layers).map { try XCTUnwrap(inputs["c\($0)"]) } : nil)
+        let state = DecoderState(layers: Self.layers(cell, h: try (0..<layers).map { try XCTUnwrap(inputs["h\($0)"]) },
+                                                     c: cell == .lstm ? try (0..<layers).map { try XCTUnwrap(inputs["c\($0)"]) } : []))
         let memory = decoder.attention!.memory(keys: try XCTUnwrap(inputs["keys"]), lengths: try XCTUnwrap(c["lengths"] as? [Int]))
         let out = decoder.step(try XCTUnwrap(c["tokens"] as? [Int]), state: state, memory: memory)
         var outputs = ["logits": out.logits, "weights": try XCTUnwrap(out.weights)]
         for l in 0..<layers {
             outputs["h\(l)"] = out.state.h[l]
-            if let cs = out.state.c { outputs["c\(l)"] = cs[l] }
+            if let s = out.state.layers[l].lstmState { outputs["c\(l)"] = s.c }
         }
         let expected = try XCTUnwrap(c["outputs"] as? [String: Any])
         XCTAssertEqual(Set(outputs.keys), Set(expected.keys), name)

@@ -26,7 +26,7 @@ final class CellTests: XCTestCase {
                     let inputs = [x] + (withState ? [h0] : []) + cell.parameters()
                     let result = gradientCheck(inputs) { v in
                         var h: Tensor<Double>? = withState ? v[1] : nil
-                        return self.unroll(v[0]) { xt in h = cell(xt, h); return h! }
+                        return self.unroll(v[0]) { xt in h = cell(xt, state: h); return h! }
                     }
                     XCTAssertLessThan(result.maxError, 1e-7, "RNNCell \(nonlinearity) bias \(bias) state \(withState): \(result)")
                 }
@@ -45,7 +45,7 @@ final class CellTests: XCTestCase {
                 let inputs = [x] + (withState ? [h0, c0] : []) + cell.parameters()
                 // Both outputs of every step.
                 let both = gradientCheck(inputs) { v in
-                    var state: (h: Tensor<Double>, c: Tensor<Double>)? = withState ? (v[1], v[2]) : nil
+                    var state: LSTMState<Double>? = withState ? LSTMState(h: v[1], c: v[2]) : nil
                     return self.unroll(v[0]) { xt in
                         let s = cell(xt, state: state)
                         state = s
@@ -55,7 +55,7 @@ final class CellTests: XCTestCase {
                 XCTAssertLessThan(both.maxError, 1e-7, "LSTMCell bias \(bias) state \(withState): \(both)")
                 // Only the last h: the last c′ gets no gradient (a nil output gradient in the node).
                 let lastH = gradientCheck(inputs) { v in
-                    var state: (h: Tensor<Double>, c: Tensor<Double>)? = withState ? (v[1], v[2]) : nil
+                    var state: LSTMState<Double>? = withState ? LSTMState(h: v[1], c: v[2]) : nil
                     for t in 0..<3 { state = cell(v[0].slice(axis: 0, t..<(t + 1)).reshaped([2, 3]), state: state) }
                     return state!.h
                 }
@@ -75,7 +75,7 @@ final class CellTests: XCTestCase {
                     let inputs = [x] + (withState ? [h0] : []) + cell.parameters()
                     let result = gradientCheck(inputs) { v in
                         var h: Tensor<Double>? = withState ? v[1] : nil
-                        return self.unroll(v[0]) { xt in h = cell(xt, h); return h! }
+                        return self.unroll(v[0]) { xt in h = cell(xt, state: h); return h! }
                     }
                     XCTAssertLessThan(result.maxError, 1e-7, "GRUCell resetAfter \(resetAfter) bias \(bias) state \(withState): \(result)")
                 }
@@ -90,7 +90,7 @@ final class CellTests: XCTestCase {
         var rng2 = RandomGenerator(seed: 14)
         let before = GRUCell<Double>(inputSize: 3, hiddenSize: 4, resetAfter: false, generator: &rng2)
         let x = Tensor<Double>.normal([2, 3], generator: &rng), h = Tensor<Double>.normal([2, 4], generator: &rng)
-        let difference = zip(after(x, h).scalars, before(x, h).scalars).map { abs($0 - $1) }.max()!
+        let difference = zip(after(x, state: h).scalars, before(x, state: h).scalars).map { abs($0 - $1) }.max()!
         XCTAssertGreaterThan(difference, 1e-3)
     }
 
@@ -118,7 +118,7 @@ final class CellTests: XCTestCase {
             cell.weightHH.requiresGrad = false
             let x = Tensor<Double>.normal([2, 3], generator: &rng, requiresGrad: true)
             let h = Tensor<Double>.normal([2, 4], generator: &rng)
-            cell(x, h).sum().backward()
+            cell(x, state: h).sum().backward()
             XCTAssertNil(cell.biasIH!.grad)
             XCTAssertNil(cell.weightHH.grad)
             XCTAssertNotNil(cell.weightIH.grad)
@@ -136,7 +136,7 @@ final class CellTests: XCTestCase {
         let cell = LSTMCell<Double>(inputSize: 3, hiddenSize: 2, generator: &rng)
         let x = Tensor<Double>.normal([4, 3], generator: &rng)
         let h = Tensor<Double>.normal([4, 2], generator: &rng), c = Tensor<Double>.normal([4, 2], generator: &rng)
-        let fused = cell(x, state: (h, c))
+        let fused = cell(x, state: LSTMState(h: h, c: c))
         let gates = x.matmul(cell.weightIH, transposeOther: true) + cell.biasIH! + h.matmul(cell.weightHH, transposeOther: true) + cell.biasHH!
         func block(_ k: Int) -> Tensor<Double> { gates.slice(axis: 1, (2 * k)..<(2 * k + 2)) }
         let cNext = block(1).sigmoid() * c + block(0).sigmoid() * block(2).tanh()
@@ -154,8 +154,8 @@ final class CellTests: XCTestCase {
         do {
             let x = Tensor<Double>.normal([2, 3], generator: &rng, requiresGrad: true)
             let s = lstm(x, state: nil)
-            let g = gru(x, s.h)
-            let r = rnn(x, g)
+            let g = gru(x, state: s.h)
+            let r = rnn(x, state: g)
             for t in [s.h, s.c, g, r] { weakRefs += [WeakReference(t), WeakReference(t.gradFn)] }
             r.backward(Tensor.ones([2, 2]))
             XCTAssertNotNil(x.grad)
@@ -196,12 +196,12 @@ final class CellTests: XCTestCase {
             let cell = RNNCell<S>(inputSize: inputSize, hiddenSize: hidden, bias: bias, nonlinearity: nonlinearity, generator: &rng)
             try cell.loadParameters(CellFixtures.tensors(c["parameters"], S.self, requiresGrad: false))
             var h = inputs["h0"]
-            outputs["h"] = Tensor.concat((0..<t).map { s in h = cell(step(s), h); return h!.reshaped([1, b, hidden]) }, axis: 0)
+            outputs["h"] = Tensor.concat((0..<t).map { s in h = cell(step(s), state: h); return h!.reshaped([1, b, hidden]) }, axis: 0)
             module = cell
         case "lstm_cell":
             let cell = LSTMCell<S>(inputSize: inputSize, hiddenSize: hidden, bias: bias, generator: &rng)
             try cell.loadParameters(CellFixtures.tensors(c["parameters"], S.self, requiresGrad: false))
-            var state = inputs["h0"].map { ($0, inputs["c0"]!) }
+            var state = inputs["h0"].map { LSTMState(h: $0, c: inputs["c0"]!) }
             var hs: [Tensor<S>] = [], cs: [Tensor<S>] = []
             for s in 0..<t {
                 let next = cell(step(s), state: state)
@@ -217,7 +217,7 @@ final class CellTests: XCTestCase {
             let cell = GRUCell<S>(inputSize: inputSize, hiddenSize: hidden, bias: bias, resetAfter: resetAfter, generator: &rng)
             try cell.loadParameters(CellFixtures.tensors(c["parameters"], S.self, requiresGrad: false))
             var h = inputs["h0"]
-            outputs["h"] = Tensor.concat((0..<t).map { s in h = cell(step(s), h); return h!.reshaped([1, b, hidden]) }, axis: 0)
+            outputs["h"] = Tensor.concat((0..<t).map { s in h = cell(step(s), state: h); return h!.reshaped([1, b, hidden]) }, axis: 0)
             module = cell
         }
         try CellFixtures.compareOutputsAndGradients(outputs, inputs: inputs, parameters: module.namedParameters(), case: c,

@@ -11,7 +11,7 @@ final class FusedCellAgreementTests: XCTestCase {
         var rng = RandomGenerator(seed: 8)
         let layer = RecurrentLayer<Double>(kind: kind, inputSize: I, hiddenSize: H, numLayers: 1, bias: true, batchFirst: false,
                                            dropout: 0, bidirectional: false, merge: .concat, projSize: 0, generator: &rng)
-        let cell: RecurrentCell<Double>
+        let cell: RNNCellBase<Double>
         switch kind {
         case .rnnTanh, .rnnRelu: cell = RNNCell(inputSize: I, hiddenSize: H, nonlinearity: kind == .rnnTanh ? .tanh : .relu, generator: &rng)
         case .lstm: cell = LSTMCell(inputSize: I, hiddenSize: H, generator: &rng)
@@ -32,9 +32,9 @@ final class FusedCellAgreementTests: XCTestCase {
             let xt = x.slice(axis: 0, t..<(t + 1)).reshaped([B, I])
             switch cell {
             case let lstm as LSTMCell<Double>:
-                let s = lstm(xt, state: h.map { ($0, c!) }); (h, c) = (s.h, s.c)
-            case let rnn as RNNCell<Double>: h = rnn(xt, h)
-            case let gru as GRUCell<Double>: h = gru(xt, h)
+                let s = lstm(xt, state: h.map { LSTMState(h: $0, c: c!) }); (h, c) = (s.h, s.c)
+            case let rnn as RNNCell<Double>: h = rnn(xt, state: h)
+            case let gru as GRUCell<Double>: h = gru(xt, state: h)
             default: XCTFail("unknown cell")
             }
             steps.append(h!.reshaped([1, B, H]))

@@ -29,18 +29,18 @@ final class FusedSplitTests: XCTestCase {
         let h0 = Tensor<Scalar>.normal([2 * D, B, H], std: 0.5, generator: &rng, requiresGrad: true)
         let c0 = Tensor<Scalar>.normal([2 * D, B, H], std: 0.5, generator: &rng, requiresGrad: true)
         let w = Tensor<Scalar>.normal([T, B, D * H], generator: &rng)
-        let state = RecurrentState(h: h0, c: kind == .lstm ? c0 : nil)
+        let state: RecurrentState<Scalar> = kind == .lstm ? .lstm(LSTMState(h: h0, c: c0)) : .hidden(h0)
         layer.recordsHiddenGradientNorms = true
         if inference {                          // no gradient: no history kept, h written into the output
-            let (out, final) = withoutGrad { layer(x, initialState: state, lengths: lengths) }
-            return [out.scalars, final.h.scalars] + (final.c.map { [$0.scalars] } ?? [])
+            let (out, final) = withoutGrad { layer(x, state: state, lengths: lengths) }
+            return [out.scalars, final.h.scalars] + (final.lstmState.map { [$0.c.scalars] } ?? [])
         }
-        let (out, final) = layer(x, initialState: state, lengths: lengths)
+        let (out, final) = layer(x, state: state, lengths: lengths)
         var loss = (out * w).sum() + final.h.sum()
-        if let c = final.c { loss = loss + (c * c).sum() }
+        if let c = final.lstmState?.c { loss = loss + (c * c).sum() }
         loss.backward()
         var values = [out.scalars, final.h.scalars, x.grad!.scalars, h0.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
-        if kind == .lstm { values += [final.c!.scalars, c0.grad!.scalars] }
+        if kind == .lstm { values += [final.lstmState!.c.scalars, c0.grad!.scalars] }
         values += layer.hiddenGradientNorms
         return values
     }
@@ -195,7 +195,7 @@ final class InferenceWithoutHistoryTests: XCTestCase {
                     let label = "\(kind) split=\(split) bidirectional=\(bidirectional) projection=\(projection)"
                     XCTAssertEqual(recorded.scalars, inferred.scalars, label)
                     XCTAssertEqual(recordedState.h.scalars, inferredState.h.scalars, label)
-                    XCTAssertEqual(recordedState.c?.scalars, inferredState.c?.scalars, label)
+                    XCTAssertEqual(recordedState.lstmState?.c.scalars, inferredState.lstmState?.c.scalars, label)
                 }
             }
         }

@@ -37,8 +37,8 @@ final class JordanTests: XCTestCase {
     }
 
     /// Output and final y as one tensor, for `gradientCheck`.
-    func flat(_ r: (output: Tensor<Double>, finalY: Tensor<Double>)) -> Tensor<Double> {
-        Tensor.concat([r.output.reshaped([-1]), r.finalY.reshaped([-1])], axis: 0)
+    func flat(_ r: (output: Tensor<Double>, state: Tensor<Double>)) -> Tensor<Double> {
+        Tensor.concat([r.output.reshaped([-1]), r.state.reshaped([-1])], axis: 0)
     }
 
     // MARK: gradient checks
@@ -54,7 +54,7 @@ final class JordanTests: XCTestCase {
                 let result = gradientCheck([x, y0] + cell.parameters()) { v in
                     var y: Tensor<Double>? = v[1]
                     return Tensor.concat((0..<3).map { t in
-                        let step = cell(v[0].slice(axis: 0, t..<(t + 1)).reshaped([2, 3]), y)
+                        let step = cell.step(v[0].slice(axis: 0, t..<(t + 1)).reshaped([2, 3]), state: y)
                         y = step.y
                         return Tensor.concat([step.h, step.y], axis: 1)
                     }, axis: 0)
@@ -69,7 +69,7 @@ final class JordanTests: XCTestCase {
             let (net, x, y0) = make(c, seed: 22)
             let inputs = [x] + (c.initialY ? [y0] : []) + net.parameters()
             let result = gradientCheck(inputs) { v in
-                self.flat(net(v[0], initialY: c.initialY ? v[1] : nil, lengths: c.lengths))
+                self.flat(net(v[0], state: c.initialY ? v[1] : nil, lengths: c.lengths))
             }
             XCTAssertLessThan(result.maxError, 1e-7, "Jordan [\(name)]: \(result)")
         }
@@ -80,7 +80,7 @@ final class JordanTests: XCTestCase {
     /// The network written as loops over `JordanCell`s (sharing the layer's parameters), one sequence
     /// at a time over its valid steps, padded with zeros: no batching, no masking.
     func loopReference(_ net: Jordan<Double>, _ input: Tensor<Double>, initialY: Tensor<Double>?, lengths: [Int]?)
-        -> (output: Tensor<Double>, finalY: Tensor<Double>) {
+        -> (output: Tensor<Double>, state: Tensor<Double>) {
         let x = net.batchFirst ? input.transposed(0, 1) : input           // (T, B, I)
         let (t, b) = (x.shape[0], x.shape[1])
         let (d, o) = (net.directions, net.outputSize)
@@ -98,7 +98,7 @@ final class JordanTests: XCTestCase {
                     var ys = [Tensor<Double>?](repeating: nil, count: n)
                     for step in 0..<n {
                         let time = dir == 1 ? n - 1 - step : step
-                        y = cell(seq[time], y).y
+                        y = cell(seq[time], state: y)
                         ys[time] = y
                     }
                     finals[k * d + dir].append(y ?? Tensor.zeros([1, o]))
@@ -121,15 +121,15 @@ final class JordanTests: XCTestCase {
             let leaves = [x, y0] + net.parameters()
             var rng = RandomGenerator(seed: 24)
 
-            func run(_ f: () -> (output: Tensor<Double>, finalY: Tensor<Double>)) -> (values: [Double], grads: [[Double]]) {
+            func run(_ f: () -> (output: Tensor<Double>, state: Tensor<Double>)) -> (values: [Double], grads: [[Double]]) {
                 for l in leaves { l.grad = nil }
                 let r = f()
-                let wOut = Tensor<Double>.normal(r.output.shape, generator: &rng), wFinal = Tensor<Double>.normal(r.finalY.shape, generator: &rng)
-                ((r.output * wOut).sum() + (r.finalY * wFinal).sum()).backward()
-                return (r.output.scalars + r.finalY.scalars, leaves.map { $0.grad?.scalars ?? [Double](repeating: 0, count: $0.count) })
+                let wOut = Tensor<Double>.normal(r.output.shape, generator: &rng), wFinal = Tensor<Double>.normal(r.state.shape, generator: &rng)
+                ((r.output * wOut).sum() + (r.state * wFinal).sum()).backward()
+                return (r.output.scalars + r.state.scalars, leaves.map { $0.grad?.scalars ?? [Double](repeating: 0, count: $0.count) })
             }
             let saved = rng
-            let fused = run { net(x, initialY: y0Used, lengths: c.lengths) }
+            let fused = run { net(x, state: y0Used, lengths: c.lengths) }
             rng = saved
             let loop = run { loopReference(net, x, initialY: y0Used, lengths: c.lengths) }
             XCTAssertEqual(fused.values.count, loop.values.count, name)
@@ -141,7 +141,7 @@ final class JordanTests: XCTestCase {
             }
             // Lengths: outputs past a sequence's end are zero.
             if let lengths = c.lengths {
-                let out = net(x, initialY: y0Used, lengths: lengths).output
+                let out = net(x, state: y0Used, lengths: lengths).output
                 let tb = c.batchFirst ? out : out.transposed(0, 1)       // (B, T, D·O)
                 for (row, n) in lengths.enumerated() where n < c.steps {
                     XCTAssertTrue(tb.slice(axis: 0, row..<(row + 1)).slice(axis: 1, n..<c.steps).scalars.allSatisfy { $0 == 0 }, name)
@@ -172,7 +172,7 @@ final class JordanTests: XCTestCase {
 
         let out = net(Tensor<Float>.ones([7, 2, 5]))
         XCTAssertEqual(out.output.shape, [7, 2, 6])
-        XCTAssertEqual(out.finalY.shape, [4, 2, 3])
+        XCTAssertEqual(out.state.shape, [4, 2, 3])
     }
 
     /// Dropout between stacked layers: in train mode layer 1 reads layer 0's output times the mask drawn from
@@ -198,7 +198,7 @@ final class JordanTests: XCTestCase {
         let hidden = first(x, lengths: [6, 4])
         let expected = second(hidden.output * mask, lengths: [6, 4])
         XCTAssertEqual(trained.output.scalars, expected.output.scalars)
-        XCTAssertEqual(trained.finalY.slice(axis: 0, 2..<4).scalars, expected.finalY.scalars)
+        XCTAssertEqual(trained.state.slice(axis: 0, 2..<4).scalars, expected.state.scalars)
 
         net.eval()
         let evaluated = net(x, lengths: [6, 4])
@@ -221,7 +221,7 @@ final class JordanTests: XCTestCase {
         let xd = Tensor<Double>.normal([10, 3, 3], generator: &rng)
         let xf = Tensor<Float>(xd.scalars.map(Float.init), shape: xd.shape)
         let a = single(xf, lengths: [10, 7, 3]), b = double(xd, lengths: [10, 7, 3])
-        for (u, v) in zip(a.output.scalars + a.finalY.scalars, b.output.scalars + b.finalY.scalars) {
+        for (u, v) in zip(a.output.scalars + a.state.scalars, b.output.scalars + b.state.scalars) {
             XCTAssertEqual(Double(u), v, accuracy: 1e-5)
         }
     }
@@ -234,7 +234,7 @@ final class JordanTests: XCTestCase {
         do {
             let x = Tensor<Double>.normal([5, 2, 3], generator: &rng, requiresGrad: true)
             let r = net(x, lengths: [5, 3])
-            refs = [WeakReference(r.output), WeakReference(r.finalY), WeakReference(r.output.gradFn)]
+            refs = [WeakReference(r.output), WeakReference(r.state), WeakReference(r.output.gradFn)]
             r.output.backward(Tensor.ones(r.output.shape))
             XCTAssertNotNil(x.grad)
         }
@@ -265,8 +265,8 @@ final class JordanTests: XCTestCase {
                             generator: &rng)
         try net.loadParameters(CellFixtures.tensors(c["parameters"], S.self, requiresGrad: false))
         let inputs = try CellFixtures.tensors(c["inputs"], S.self, requiresGrad: true)
-        let r = net(try XCTUnwrap(inputs["input"]), initialY: inputs["initialY"], lengths: config["lengths"] as? [Int])
-        try CellFixtures.compareOutputsAndGradients(["output": r.output, "finalY": r.finalY], inputs: inputs,
+        let r = net(try XCTUnwrap(inputs["input"]), state: inputs["initialY"], lengths: config["lengths"] as? [Int])
+        try CellFixtures.compareOutputsAndGradients(["output": r.output, "finalY": r.state], inputs: inputs,
                                                     parameters: net.namedParameters(), case: c, name: name, tolerance: tolerance)
     }
 }

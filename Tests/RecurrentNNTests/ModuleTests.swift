@@ -5,7 +5,7 @@ import RecurrentTensor
 final class ModuleTests: XCTestCase {
     func testDottedNamesAndLoading() throws {
         var rng = RandomGenerator(seed: 1)
-        let model = Sequential<Float>([Linear(3, 4, generator: &rng), Activation(.tanh), Linear(4, 2, bias: false, generator: &rng)])
+        let model = Sequential<Float>([Linear(inputSize: 3, outputSize: 4, generator: &rng), Activation(.tanh), Linear(inputSize: 4, outputSize: 2, bias: false, generator: &rng)])
         XCTAssertEqual(model.namedParameters().map(\.name), ["0.weight", "0.bias", "2.weight"])
         XCTAssertEqual(model.parameterCount, 3 * 4 + 4 + 4 * 2)
         var state = model.stateDict()
@@ -25,7 +25,7 @@ final class ModuleTests: XCTestCase {
 
     func testLinearInitialisationBound() {
         var rng = RandomGenerator(seed: 2)
-        let layer = Linear<Double>(16, 32, generator: &rng)
+        let layer = Linear<Double>(inputSize: 16, outputSize: 32, generator: &rng)
         let bound = 0.25
         XCTAssertTrue(layer.weight.scalars.allSatisfy { abs($0) <= bound })
         XCTAssertGreaterThan(layer.weight.scalars.map(abs).max()!, 0.9 * bound)
@@ -34,13 +34,13 @@ final class ModuleTests: XCTestCase {
     func testGradientsOfModules() {
         var rng = RandomGenerator(seed: 3)
         let x = Tensor<Double>.normal([2, 3, 5], generator: &rng, requiresGrad: true)
-        let linear = Linear<Double>(5, 4, generator: &rng)
+        let linear = Linear<Double>(inputSize: 5, outputSize: 4, generator: &rng)
         XCTAssertLessThan(gradientCheck([x] + linear.parameters()) { linear($0[0]) }.maxError, 1e-7)
-        let norm = LayerNorm<Double>(5)
+        let norm = LayerNorm<Double>(features: 5)
         norm.weight.copy(from: Tensor.normal([5], generator: &rng))
         norm.bias.copy(from: Tensor.normal([5], generator: &rng))
         XCTAssertLessThan(gradientCheck([x] + norm.parameters()) { norm($0[0]) }.maxError, 1e-7)
-        let embedding = Embedding<Double>(6, 3, paddingIndex: 0, generator: &rng)
+        let embedding = Embedding<Double>(vocabularySize: 6, dimension: 3, paddingIndex: 0, generator: &rng)
         XCTAssertEqual(Array(embedding.weight.scalars[0..<3]), [0, 0, 0])
         XCTAssertLessThan(gradientCheck([embedding.weight]) { _ in embedding([1, 3, 5, 1], shape: [2, 2]) }.maxError, 1e-7)
         let ids = [0, 2]
@@ -62,7 +62,7 @@ final class ModuleTests: XCTestCase {
 
     func testParameterBufferIsOneBlockAndSharesWithModule() {
         var rng = RandomGenerator(seed: 4)
-        let model = Sequential<Float>([Linear(3, 4, generator: &rng), Linear(4, 2, generator: &rng)])
+        let model = Sequential<Float>([Linear(inputSize: 3, outputSize: 4, generator: &rng), Linear(inputSize: 4, outputSize: 2, generator: &rng)])
         let before = model.parameters().flatMap(\.scalars)
         let buffer = ParameterBuffer(model)
         XCTAssertEqual(Array(buffer.values), before)

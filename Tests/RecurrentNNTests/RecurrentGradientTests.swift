@@ -26,10 +26,10 @@ final class RecurrentGradientTests: XCTestCase {
         var inputs = [x] + layer.parameters()
         if c.initialState { inputs += c.kind == .lstm ? [h0, c0] : [h0] }
         let result = gradientCheck(inputs) { _ in
-            let state = c.initialState ? RecurrentState(h: h0, c: c.kind == .lstm ? c0 : nil) : nil
-            let (out, s) = layer(x, initialState: state, lengths: c.lengths)
+            let state: RecurrentState<Double>? = c.initialState ? (c.kind == .lstm ? .lstm(LSTMState(h: h0, c: c0)) : .hidden(h0)) : nil
+            let (out, s) = layer(x, state: state, lengths: c.lengths)
             var parts = [out.reshaped([-1]), s.h.reshaped([-1])]
-            if let cn = s.c { parts.append(cn.reshaped([-1])) }
+            if let cn = s.lstmState?.c { parts.append(cn.reshaped([-1])) }
             return Tensor.concat(parts, axis: 0)
         }
         XCTAssertLessThan(result.maxError, 1e-7, "\(c.kind) \(result)", file: file, line: line)

@@ -58,16 +58,16 @@ final class RecurrentPyTorchParityTests: XCTestCase {
             var initial: RecurrentState<Float>? = nil
             if let h0 = t["h0"] {
                 h0.requiresGrad = true; t["c0"]?.requiresGrad = true
-                initial = RecurrentState(h: h0, c: t["c0"])
+                initial = t["c0"].map { .lstm(LSTMState(h: h0, c: $0)) } ?? .hidden(h0)
             }
             let lengths = t["lengths"].map { $0.scalars.map { Int($0) } }
-            let (output, final) = layer(x, initialState: initial, lengths: lengths)
+            let (output, final) = layer(x, state: initial, lengths: lengths)
             assertClose(output, t["output"]!, "\(name) output")
             assertClose(final.h, t["h_n"]!, "\(name) h_n")
-            if let cn = t["c_n"] { assertClose(final.c!, cn, "\(name) c_n") }
+            if let cn = t["c_n"] { assertClose(final.lstmState!.c, cn, "\(name) c_n") }
 
             var loss = (output * t["w_out"]!).sum() + (final.h * t["w_h"]!).sum()
-            if let wc = t["w_c"] { loss = loss + (final.c! * wc).sum() }
+            if let wc = t["w_c"] { loss = loss + (final.lstmState!.c * wc).sum() }
             loss.backward()
             assertClose(x.grad!, t["grad.input"]!, "\(name) ∂input")
             if let g = t["grad.h0"] { assertClose(t["h0"]!.grad!, g, "\(name) ∂h0") }

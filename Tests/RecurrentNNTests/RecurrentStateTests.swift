@@ -10,16 +10,16 @@ final class RecurrentStateTests: XCTestCase {
         let x = Tensor<Double>.normal([10, 2, 3], generator: &rng)
         let (full, fullState) = lstm(x)
         XCTAssertEqual(truncatedChunks(totalSteps: 10, chunk: 4), [0..<4, 4..<8, 8..<10])
-        var state: RecurrentState<Double>? = nil
+        var state: LSTMState<Double>? = nil
         var pieces: [Tensor<Double>] = []
         for range in truncatedChunks(totalSteps: 10, chunk: 4) {
-            let (out, next) = lstm(x.slice(axis: 0, range), initialState: state)
+            let (out, next) = lstm(x.slice(axis: 0, range), state: state)
             pieces.append(out)
             state = next.detached()
             XCTAssertFalse(state!.h.requiresGrad)
         }
         for (a, b) in zip(Tensor.concat(pieces, axis: 0).scalars, full.scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
-        for (a, b) in zip(state!.c!.scalars, fullState.c!.scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        for (a, b) in zip(state!.c.scalars, fullState.c.scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
     }
 
     /// ‖∂L/∂h_t‖ recorded by the fused backward equals the norms autograd gives for the cell loop's h_t.
@@ -36,7 +36,7 @@ final class RecurrentStateTests: XCTestCase {
             out.slice(axis: 0, (T - 1)..<T).sum().backward()
             let recorded = layer.hiddenGradientNorms[0]
 
-            let cell: RecurrentCell<Double> = switch kind {
+            let cell: RNNCellBase<Double> = switch kind {
             case .lstm: LSTMCell(inputSize: I, hiddenSize: H, generator: &rng)
             case .gru: GRUCell(inputSize: I, hiddenSize: H, generator: &rng)
             default: RNNCell(inputSize: I, hiddenSize: H, generator: &rng)
@@ -46,9 +46,9 @@ final class RecurrentStateTests: XCTestCase {
             for t in 0..<T {
                 let xt = x.slice(axis: 0, t..<(t + 1)).reshaped([B, I])
                 switch cell {
-                case let lstm as LSTMCell<Double>: let s = lstm(xt, state: h.map { ($0, c!) }); (h, c) = (s.h, s.c)
-                case let gru as GRUCell<Double>: h = gru(xt, h)
-                case let rnn as RNNCell<Double>: h = rnn(xt, h)
+                case let lstm as LSTMCell<Double>: let s = lstm(xt, state: h.map { LSTMState(h: $0, c: c!) }); (h, c) = (s.h, s.c)
+                case let gru as GRUCell<Double>: h = gru(xt, state: h)
+                case let rnn as RNNCell<Double>: h = rnn(xt, state: h)
                 default: break
                 }
                 h!.retainGrad()

@@ -21,7 +21,7 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
                 cell: RecurrentCellKind = .lstm, seed: UInt64) {
         var generator = RandomGenerator(seed: seed)
         self.conditionSize = conditionSize
-        condition = Linear(conditionSize, layers * hiddenSize, generator: &generator)
+        condition = Linear(inputSize: conditionSize, outputSize: layers * hiddenSize, generator: &generator)
         decoder = Decoder(kind: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
                           attention: nil, attentionSize: hiddenSize, dropout: 0, seed: seed, generator: &generator)
         super.init()
@@ -31,10 +31,9 @@ public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
 
     /// The decoder's initial state from the vectors (B, C).
     public func initialState(_ vectors: Tensor<Scalar>) -> DecoderState<Scalar> {
-        let b = vectors.shape[0], H = decoder.hiddenSize, L = decoder.cells.count
+        let H = decoder.hiddenSize, L = decoder.cells.count
         let all = condition(vectors).tanh()                                   // (B, L·H)
-        let h = (0..<L).map { l in all.slice(axis: 1, (l * H)..<((l + 1) * H)) }   // L × (B, H)
-        return DecoderState(h: h, c: decoder.cell == .lstm ? (0..<L).map { _ in Tensor.zeros([b, H]) } : nil)
+        return DecoderState(layers: (0..<L).map { l in decoder.layerState(h: all.slice(axis: 1, (l * H)..<((l + 1) * H))) })
     }
 
     /// Mean cross-entropy of `targets` (ids without `<s>`/`</s>`, padding ignored) with teacher forcing.

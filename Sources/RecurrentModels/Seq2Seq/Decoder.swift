@@ -23,7 +23,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     public let cell: Seq2SeqCell
     public let hiddenSize: Int
     public let embedding: Embedding<Scalar>
-    /// One per layer: `RecurrentCell`s (LSTM, GRU, Elman) or `JordanCell`s.
+    /// One per layer: `LSTMCell`, `GRUCell`, `RNNCell` or `JordanCell` (each a `RecurrentCell`).
     public let cells: [Module<Scalar>]
     public let attention: Attention<Scalar>?
     public let combine: Linear<Scalar>?
@@ -32,7 +32,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     /// Luong attention only: the previous attentional vector o_{t−1} is fed to the first cell with the embedding.
     public let inputFeeding: Bool
 
-    public var vocabularySize: Int { output.outFeatures }
+    public var vocabularySize: Int { output.outputSize }
 
     /// A decoder over cells of `kind` (`.lstm`, `.gru` or `.rnnTanh`).
     public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
@@ -53,13 +53,16 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - attention: the attention kind, nil for none; keys must have width H.
     ///   - attentionSize: A of the additive kinds.
     ///   - inputFeeding: feed o_{t−1} to the first cell (Luong kinds only).
+    ///   - dropout: on the embeddings and before the output layer, in train mode.
+    ///   - seed: seeds the dropout masks.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
     public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
                 attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         precondition(!inputFeeding || (kindOfAttention.map { !$0.queriesPreviousState } ?? false), "Decoder: input feeding needs Luong attention")
         self.cell = cell
         self.hiddenSize = hiddenSize
         self.inputFeeding = inputFeeding
-        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, paddingIndex: 0, generator: &generator)
         // Bahdanau feeds its context, input feeding the attentional vector: either adds H inputs to the first cell.
         let feedsContext = kindOfAttention == .bahdanau || inputFeeding
         cells = (0..<layers).map { l in
@@ -72,8 +75,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
             }
         }
         attention = kindOfAttention.map { Attention(kind: $0, querySize: hiddenSize, keySize: hiddenSize, attentionSize: attentionSize, generator: &generator) }
-        combine = kindOfAttention == nil ? nil : Linear(2 * hiddenSize, hiddenSize, generator: &generator)
-        output = Linear(hiddenSize, vocabularySize, generator: &generator)
+        combine = kindOfAttention == nil ? nil : Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator)
+        output = Linear(inputSize: hiddenSize, outputSize: vocabularySize, generator: &generator)
         self.dropout = Dropout(dropout, seed: seed &+ 21)
         super.init()
         registerModule("embedding", embedding)
@@ -84,9 +87,26 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         registerModule("dropout", self.dropout)
     }
 
-    /// A zero state for `batch` rows (or a state set from a vector: fill `h` yourself); o_0 is zero too.
+    /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
+    /// also seeds the dropout masks.
+    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+                            attention kindOfAttention: AttentionKind? = nil, attentionSize: Int, inputFeeding: Bool = false,
+                            dropout: Scalar = 0, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  attention: kindOfAttention, attentionSize: attentionSize, inputFeeding: inputFeeding, dropout: dropout, seed: seed,
+                  generator: &generator)
+    }
+
+    /// A zero state for `batch` rows; o_0 is zero too.
     public func zeroState(batch: Int) -> DecoderState<Scalar> {
-        DecoderState(h: cells.map { _ in Tensor.zeros([batch, hiddenSize]) }, c: cell == .lstm ? cells.map { _ in Tensor.zeros([batch, hiddenSize]) } : nil)
+        DecoderState(layers: cells.map { _ in layerState(h: Tensor.zeros([batch, hiddenSize])) })
+    }
+
+    /// A layer's state in this decoder's cell type from its h (B, H), c starting at zero for LSTM: a state
+    /// set from a vector (`ConditionedGenerator`).
+    public func layerState(h: Tensor<Scalar>) -> RecurrentState<Scalar> {
+        cell == .lstm ? .lstm(LSTMState(h: h, c: Tensor.zeros(h.shape))) : .hidden(h)
     }
 
     /// One step for every row of the batch.
@@ -99,8 +119,8 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         -> (logits: Tensor<Scalar>, state: DecoderState<Scalar>, weights: Tensor<Scalar>?) {
         let b = tokens.count
         precondition(attention == nil || memory?.batch == b, "Decoder.step: attention needs a memory of \(b) rows")
-        precondition(state.h.count == cells.count && state.h.allSatisfy { $0.shape == [b, hiddenSize] },
-                     "Decoder.step: state must hold \(cells.count) tensors (\(b), \(hiddenSize))")
+        precondition(state.layers.count == cells.count && state.h.allSatisfy { $0.shape == [b, hiddenSize] },
+                     "Decoder.step: state must hold \(cells.count) layers of (\(b), \(hiddenSize))")
         var x = dropout(embedding(tokens, shape: [b]))                            // (B, E)
         var context: Tensor<Scalar>?, weights: Tensor<Scalar>?
         if let attention, attention.kind.queriesPreviousState {
@@ -109,28 +129,29 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
         } else if inputFeeding {
             x = Tensor.concat([x, state.attentional ?? Tensor.zeros([b, hiddenSize])], axis: 1)  // (B, E + H)
         }
-        var hs: [Tensor<Scalar>] = [], cs: [Tensor<Scalar>] = []
+        var next: [RecurrentState<Scalar>] = []
         for (l, cell) in cells.enumerated() {
+            let previous = state.layers[l]
             switch cell {
             case let lstm as LSTMCell<Scalar>:
-                let s = lstm(x, state: (state.h[l], state.c![l]))
-                hs.append(s.h); cs.append(s.c)
+                guard let s = previous.lstmState else { preconditionFailure("Decoder.step: layer \(l) is an LSTM; its state must be .lstm") }
+                next.append(.lstm(lstm(x, state: s)))
             case let gru as GRUCell<Scalar>:
-                hs.append(gru(x, state.h[l]))
+                next.append(.hidden(gru(x, state: previous.h)))
             case let rnn as RNNCell<Scalar>:
-                hs.append(rnn(x, state.h[l]))
+                next.append(.hidden(rnn(x, state: previous.h)))
             case let jordan as JordanCell<Scalar>:
-                hs.append(jordan(x, state.h[l]).y)                              // y_{t−1} → y_t
+                next.append(.hidden(jordan(x, state: previous.h)))              // y_{t−1} → y_t
             default:
                 preconditionFailure("Decoder: unsupported cell \(type(of: cell))")
             }
-            x = hs[l]                                                           // (B, H)
+            x = next[l].h                                                       // (B, H)
         }
         if let attention, !attention.kind.queriesPreviousState {
             (context, weights) = attention(x, memory: memory!)                  // (B, H), (B, S)
         }
         if let combine, let context { x = combine(Tensor.concat([x, context], axis: 1)).tanh() }  // (B, H)
         let logits = output(dropout(x))                                        // (B, V)
-        return (logits, DecoderState(h: hs, c: cell == .lstm ? cs : nil, attentional: inputFeeding ? x : nil), weights)
+        return (logits, DecoderState(layers: next, attentional: inputFeeding ? x : nil), weights)
     }
 }

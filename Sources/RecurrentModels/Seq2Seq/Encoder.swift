@@ -1,22 +1,29 @@
 import RecurrentNN
 import RecurrentTensor
 
-/// The state a decoder steps from: h (and c for LSTM) of every layer, each (B, H), and, for Luong
-/// attention with input feeding, the previous step's attentional vector õ (B, H) (nil: zeros, the first step).
+/// The state a decoder steps from: the state of every layer's cell, each in its cell's state type
+/// (`.lstm(LSTMState)` for LSTM, `.hidden(h)` for GRU and Elman, `.hidden(y)` for Jordan; tensors (B, H)),
+/// and, for Luong attention with input feeding, the previous step's attentional vector õ (B, H) (nil: zeros,
+/// the first step).
 public struct DecoderState<Scalar: TensorScalar> {
-    public var h: [Tensor<Scalar>]
-    public var c: [Tensor<Scalar>]?
+    /// One per layer, bottom first.
+    public var layers: [RecurrentState<Scalar>]
     public var attentional: Tensor<Scalar>?
 
-    public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>]? = nil, attentional: Tensor<Scalar>? = nil) {
-        self.h = h
-        self.c = c
+    /// - Parameters:
+    ///   - layers: each layer's cell state, tensors (B, H).
+    ///   - attentional: õ_{t−1} (B, H), or nil for zeros.
+    public init(layers: [RecurrentState<Scalar>], attentional: Tensor<Scalar>? = nil) {
+        self.layers = layers
         self.attentional = attentional
     }
 
+    /// Every layer's h (B, H) (a Jordan cell's y): what attention queries and the next layer reads.
+    public var h: [Tensor<Scalar>] { layers.map(\.h) }
+
     /// The rows `rows` of every tensor (repeats allowed): a beam's states follow their parents.
     public func selecting(rows: [Int]) -> DecoderState {
-        DecoderState(h: h.map { $0.indexSelect(axis: 0, indices: rows) }, c: c?.map { $0.indexSelect(axis: 0, indices: rows) },
+        DecoderState(layers: layers.map { $0.map { $0.indexSelect(axis: 0, indices: rows) } },
                      attentional: attentional?.indexSelect(axis: 0, indices: rows))
     }
 }
@@ -56,10 +63,12 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - layers: stacked layers L.
     ///   - bidirectional: whether a reverse direction runs too.
     ///   - dropout: on the embeddings and between layers, in train mode.
+    ///   - seed: seeds the dropout masks.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
     public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                 dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         self.cell = cell
-        embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, generator: &generator)
+        embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, paddingIndex: 0, generator: &generator)
         if let kind = cell.layerKind {
             rnn = RecurrentLayer(kind: kind, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: layers, bias: true, batchFirst: false,
                                  dropout: dropout, bidirectional: bidirectional, merge: .sum, projSize: 0, generator: &generator)
@@ -70,8 +79,8 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
         }
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 11)
         self.dropout = Dropout(dropout, seed: seed &+ 12)
-        bridge = bidirectional ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
-        bridgeC = bidirectional && cell == .lstm ? Linear(2 * hiddenSize, hiddenSize, generator: &generator) : nil
+        bridge = bidirectional ? Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator) : nil
+        bridgeC = bidirectional && cell == .lstm ? Linear(inputSize: 2 * hiddenSize, outputSize: hiddenSize, generator: &generator) : nil
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)
@@ -80,9 +89,18 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
         if let bridgeC { registerModule("bridge_c", bridgeC) }
     }
 
+    /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
+    /// also seeds the dropout masks, as `Seq2Seq(config, seed:)` builds its encoder.
+    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+                            bidirectional: Bool = false, dropout: Scalar = 0, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
+                  bidirectional: bidirectional, dropout: dropout, seed: seed, generator: &generator)
+    }
+
     /// - Parameters:
     ///   - ids: (S, B) source ids, row-major, 0 past each length.
-    ///   - lengths: (B) valid steps, in 1...S.
+    ///   - lengths: (B) valid steps, in 1...S (attention needs at least one key per row).
     /// - Returns: outputs (B, S, H), zero past each length, and the decoder's initial state.
     public func callAsFunction(_ ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> (outputs: Tensor<Scalar>, state: DecoderState<Scalar>) {
         let x = dropout(embedding(ids, shape: [steps, batch]))               // (S, B, E)
@@ -100,8 +118,10 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
             return squash ? y.tanh() : y
         }
         let L = rnn.numLayers
-        let h = (0..<L).map { layerState(final.h, $0, bridge, squash: true) }
-        let c = final.c.map { c in (0..<L).map { layerState(c, $0, bridgeC, squash: false) } }
-        return (out.transposed(0, 1), DecoderState(h: h, c: c))             // (B, S, H)
+        let layers: [RecurrentState<Scalar>] = (0..<L).map { l in
+            let h = layerState(final.h, l, bridge, squash: true)
+            return final.lstmState.map { .lstm(LSTMState(h: h, c: layerState($0.c, l, bridgeC, squash: false))) } ?? .hidden(h)
+        }
+        return (out.transposed(0, 1), DecoderState(layers: layers))         // (B, S, H)
     }
 }

@@ -66,7 +66,7 @@ public final class Attention<Scalar: TensorScalar>: Module<Scalar> {
     ///   - querySize: Q, the decoder state's width.
     ///   - keySize: K, the encoder output's width (must equal Q for `luongDot`).
     ///   - attentionSize: A, the hidden width of the additive kinds (ignored by dot and general).
-    ///   - generator: source of the initial values.
+    ///   - generator: source of the initial values, shared with the modules built after this one.
     public init(kind: AttentionKind, querySize: Int, keySize: Int, attentionSize: Int, generator: inout RandomGenerator) {
         precondition(querySize > 0 && keySize > 0 && attentionSize > 0, "Attention: sizes must be positive")
         precondition(kind != .luongDot || querySize == keySize, "Attention(luong-dot): query size \(querySize) differs from key size \(keySize)")
@@ -76,27 +76,33 @@ public final class Attention<Scalar: TensorScalar>: Module<Scalar> {
         self.attentionSize = attentionSize
         switch kind {
         case .bahdanau:
-            queryLayer = Linear(querySize, attentionSize, generator: &generator)
-            keyLayer = Linear(keySize, attentionSize, generator: &generator)
-            energyLayer = Linear(attentionSize, 1, bias: false, generator: &generator)
+            queryLayer = Linear(inputSize: querySize, outputSize: attentionSize, generator: &generator)
+            keyLayer = Linear(inputSize: keySize, outputSize: attentionSize, generator: &generator)
+            energyLayer = Linear(inputSize: attentionSize, outputSize: 1, bias: false, generator: &generator)
             concatWeight = nil
         case .luongDot:
             (queryLayer, keyLayer, energyLayer, concatWeight) = (nil, nil, nil, nil)
         case .luongGeneral:
             queryLayer = nil
-            keyLayer = Linear(keySize, querySize, bias: false, generator: &generator)
+            keyLayer = Linear(inputSize: keySize, outputSize: querySize, bias: false, generator: &generator)
             (energyLayer, concatWeight) = (nil, nil)
         case .luongConcat:
             let bound = 1 / Scalar(querySize + keySize).squareRoot()
             concatWeight = .uniform([attentionSize, querySize + keySize], low: -bound, high: bound, generator: &generator)
             (queryLayer, keyLayer) = (nil, nil)
-            energyLayer = Linear(attentionSize, 1, bias: false, generator: &generator)
+            energyLayer = Linear(inputSize: attentionSize, outputSize: 1, bias: false, generator: &generator)
         }
         super.init()
         if let queryLayer { registerModule("query_layer", queryLayer) }
         if let keyLayer { registerModule("key_layer", keyLayer) }
         if let concatWeight { registerParameter("weight", concatWeight) }
         if let energyLayer { registerModule("energy_layer", energyLayer) }
+    }
+
+    /// The default initialisation (PyTorch's for each `Linear`) from a generator seeded with `seed`.
+    public convenience init(kind: AttentionKind, querySize: Int, keySize: Int, attentionSize: Int, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(kind: kind, querySize: querySize, keySize: keySize, attentionSize: attentionSize, generator: &generator)
     }
 
     /// Projects the keys once per source batch.

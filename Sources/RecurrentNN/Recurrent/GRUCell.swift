@@ -8,8 +8,9 @@ import RecurrentTensor
 ///     h′ = (1 − z) ⊙ n + z ⊙ h
 ///
 /// Parameters: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H), bias_hh (3H), in both variants
-/// (W_hn, b_hn are rows 2H..<3H of weight_hh, bias_hh). One autograd node per step.
-public final class GRUCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
+/// (W_hn, b_hn are rows 2H..<3H of weight_hh, bias_hh). One autograd node per step. Its state is h,
+/// as the `GRU` layer's.
+public final class GRUCell<Scalar: TensorScalar>: RNNCellBase<Scalar>, RecurrentCell {
     /// Whether the reset gate multiplies the recurrent projection (true) or the state before it (false).
     public let resetAfter: Bool
 
@@ -18,19 +19,27 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
     ///   - hiddenSize: features H of the state.
     ///   - bias: whether bias_ih and bias_hh exist.
     ///   - resetAfter: `true` for PyTorch's variant, `false` for the original paper's.
-    ///   - generator: source of the U(−1/√H, 1/√H) initial values.
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values, shared with the modules built after this one.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, resetAfter: Bool = true,
                 generator: inout RandomGenerator) {
         self.resetAfter = resetAfter
         super.init(gateCount: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, bias: Bool = true, resetAfter: Bool = true, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, resetAfter: resetAfter, generator: &generator)
+    }
+
+    public func output(of state: Tensor<Scalar>) -> Tensor<Scalar> { state }
+
     /// One step.
     /// - Parameters:
     ///   - x: (B, I)
-    ///   - h: (B, H), or nil for zeros.
+    ///   - state: h (B, H), or nil for zeros.
     /// - Returns: h′ (B, H)
-    public func callAsFunction(_ x: Tensor<Scalar>, _ h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
+    public func callAsFunction(_ x: Tensor<Scalar>, state h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
         let b = checkStep(x, [h], "GRUCell")
         return resetAfter ? stepResetAfter(x, h, batch: b) : stepResetBefore(x, h, batch: b)
     }

@@ -14,6 +14,9 @@ import RecurrentTensor
 /// Each layer is ONE autograd node with hand-written BPTT: the input projection of all steps is one
 /// GEMM, each step does two small GEMMs (y_{t−1}·W_yhᵀ and h_t·W_hoᵀ), and the backward walks the
 /// steps in reverse and finishes with one GEMM per weight over all steps.
+///
+/// Called as every layer is, `jordan(input, state:, lengths:)` → `(output, state)`; its state is y
+/// (L·D, B, O), as `JordanCell`'s is y (B, O).
 public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int
     public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
@@ -46,7 +49,7 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     ///   - bidirectional: run a second pass over each sequence in reverse; outputs are concatenated.
     ///   - activation: of the hidden layer, `.tanh` (default) or `.relu`.
     ///   - outputActivation: of y, `.tanh` (default), `.sigmoid` or `.identity`.
-    ///   - generator: source of the initial values.
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values, shared with the modules built after this one.
     public init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true,
                 batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false,
                 activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
@@ -79,6 +82,16 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
         }
     }
 
+    /// The default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int = 1, bias: Bool = true,
+                            batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false,
+                            activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, outputSize: outputSize, numLayers: numLayers, bias: bias,
+                  batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, activation: activation,
+                  outputActivation: outputActivation, generator: &generator)
+    }
+
     /// A `JordanCell` sharing (not copying) the parameters of one layer and direction, to step a
     /// trained network by hand. The reverse direction's cell must be fed the sequence backwards.
     public func cell(layer: Int, direction: Int = 0) -> JordanCell<Scalar> {
@@ -90,27 +103,24 @@ public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
     /// Runs the network over a batch of sequences.
     /// - Parameters:
     ///   - input: (T, B, I), or (B, T, I) with `batchFirst`.
-    ///   - initialY: y_0 per layer and direction, (L·D, B, O) with index `layer · D + direction`; nil for zeros.
-    ///   - lengths: valid steps of each sequence (B values in 0…T), for padded batches. Outputs past a
-    ///     sequence's length are zero, its final y is the one at its last valid step, and the reverse
-    ///     direction starts at that step (as PyTorch's packed sequences). Nil: all T steps.
+    ///   - state: y_0 per layer and direction, (L·D, B, O) with index `layer · D + direction`; nil for zeros.
+    ///   - lengths: valid steps of each sequence, B values in 0...T (the rule of every layer, beside
+    ///     PyTorch's: RecurrentState.swift). Outputs past a sequence's length are zero, its final y is the
+    ///     one at its last valid step, and the reverse direction starts at that step (as PyTorch's packed
+    ///     sequences). Nil: all T steps.
     /// - Returns: `output` (T, B, D·O) (or (B, T, D·O) with `batchFirst`), the last layer's y at every
-    ///   step; `finalY` (L·D, B, O), every layer's and direction's last y.
-    public func callAsFunction(_ input: Tensor<Scalar>, initialY: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
-        -> (output: Tensor<Scalar>, finalY: Tensor<Scalar>) {
+    ///   step; `state` (L·D, B, O), every layer's and direction's last y.
+    public func callAsFunction(_ input: Tensor<Scalar>, state initialY: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, state: Tensor<Scalar>) {
         precondition(input.rank == 3, "Jordan: input must be 3-D \(batchFirst ? "(B, T, I)" : "(T, B, I)"), got \(input.shape)")
         var x = batchFirst ? input.transposed(0, 1) : input              // (T, B, I)
         let (t, b) = (x.shape[0], x.shape[1])
         checkShapes("Jordan input", input.shape, batchFirst ? [b, t, inputSize] : [t, b, inputSize], x.shape[2] == inputSize)
         let d = directions
         if let initialY {
-            checkShapes("Jordan initialY", initialY.shape, [numLayers * d, b, outputSize], initialY.shape == [numLayers * d, b, outputSize])
+            checkShapes("Jordan state", initialY.shape, [numLayers * d, b, outputSize], initialY.shape == [numLayers * d, b, outputSize])
         }
-        if let lengths {
-            precondition(lengths.count == b, "Jordan: \(lengths.count) lengths for a batch of \(b)")
-            precondition(lengths.allSatisfy { $0 >= 0 && $0 <= t }, "Jordan: lengths \(lengths) must lie in 0…\(t)")
-        }
-        let steps = lengths ?? Array(repeating: t, count: b)
+        let steps = validLengths(lengths, steps: t, batch: b, "Jordan")
         if recordsHiddenGradientNorms { hiddenGradientNorms = Array(repeating: [], count: numLayers * d) }
 
         var finals: [Tensor<Scalar>] = []

@@ -49,8 +49,8 @@ public enum OutputActivation: String, Sendable, CaseIterable {
 ///
 /// For hand-written loops (generation one step at a time) and as the independent reference the
 /// fused `Jordan` layer is tested against. Parameters: weight_ih (H, I), weight_yh (H, O),
-/// weight_ho (O, H), bias_ih (H), bias_ho (O).
-public final class JordanCell<Scalar: TensorScalar>: Module<Scalar> {
+/// weight_ho (O, H), bias_ih (H), bias_ho (O). Its state is the fed-back output y, as the `Jordan` layer's.
+public final class JordanCell<Scalar: TensorScalar>: Module<Scalar>, RecurrentCell {
     public let inputSize: Int, hiddenSize: Int, outputSize: Int
     public let activation: Nonlinearity
     public let outputActivation: OutputActivation
@@ -64,13 +64,21 @@ public final class JordanCell<Scalar: TensorScalar>: Module<Scalar> {
     ///   - bias: whether bias_ih and bias_ho exist.
     ///   - activation: of the hidden layer, `.tanh` (default) or `.relu`.
     ///   - outputActivation: of the output, `.tanh` (default), `.sigmoid` or `.identity`.
-    ///   - generator: source of the U(−1/√H, 1/√H) initial values.
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values, shared with the modules built after this one.
     public convenience init(inputSize: Int, hiddenSize: Int, outputSize: Int, bias: Bool = true,
                             activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh,
                             generator: inout RandomGenerator) {
         let w = JordanWeights<Scalar>(inputSize: inputSize, hiddenSize: hiddenSize, outputSize: outputSize, bias: bias,
                                       generator: &generator)
         self.init(sharing: w, activation: activation, outputActivation: outputActivation)
+    }
+
+    /// The default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, outputSize: Int, bias: Bool = true,
+                            activation: Nonlinearity = .tanh, outputActivation: OutputActivation = .tanh, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, outputSize: outputSize, bias: bias, activation: activation,
+                  outputActivation: outputActivation, generator: &generator)
     }
 
     /// A cell over existing parameter tensors (shared, not copied): `Jordan.cell(layer:direction:)`.
@@ -86,12 +94,23 @@ public final class JordanCell<Scalar: TensorScalar>: Module<Scalar> {
         for (name, tensor) in w.named(suffix: "") { registerParameter(name, tensor) }
     }
 
+    public func output(of state: Tensor<Scalar>) -> Tensor<Scalar> { state }
+
     /// One step.
     /// - Parameters:
     ///   - x: (B, I)
-    ///   - y: the previous output (B, O), or nil for zeros.
-    /// - Returns: h (B, H) and the new output y (B, O), which the next step takes as `y`.
-    public func callAsFunction(_ x: Tensor<Scalar>, _ y: Tensor<Scalar>? = nil) -> (h: Tensor<Scalar>, y: Tensor<Scalar>) {
+    ///   - state: the previous output y (B, O), or nil for zeros.
+    /// - Returns: the new output y′ (B, O), which the next step takes as its state.
+    public func callAsFunction(_ x: Tensor<Scalar>, state y: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
+        step(x, state: y).y
+    }
+
+    /// One step, with the hidden layer it went through.
+    /// - Parameters:
+    ///   - x: (B, I)
+    ///   - state: the previous output y (B, O), or nil for zeros.
+    /// - Returns: h (B, H) and the new output y′ (B, O).
+    public func step(_ x: Tensor<Scalar>, state y: Tensor<Scalar>? = nil) -> (h: Tensor<Scalar>, y: Tensor<Scalar>) {
         checkShapes("JordanCell input", x.shape, [x.shape.first ?? 0, inputSize], x.rank == 2 && x.shape[1] == inputSize)
         var pre = x.matmul(weightIH, transposeOther: true)                       // (B, H)
         if let y {

@@ -6,24 +6,31 @@ import RecurrentTensor
 ///     c′ = f ⊙ c + i ⊙ g,    h′ = o ⊙ tanh(c′)
 ///
 /// Parameters: weight_ih (4H, I), weight_hh (4H, H), bias_ih (4H), bias_hh (4H). One autograd node
-/// per step with two outputs (h′, c′).
-public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
+/// per step with two outputs (h′, c′). Its state is an `LSTMState`, as the `LSTM` layer's.
+public final class LSTMCell<Scalar: TensorScalar>: RNNCellBase<Scalar>, RecurrentCell {
     /// - Parameters:
     ///   - inputSize: features I of x.
     ///   - hiddenSize: features H of h and c.
     ///   - bias: whether bias_ih and bias_hh exist.
-    ///   - generator: source of the U(−1/√H, 1/√H) initial values.
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values, shared with the modules built after this one.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, generator: inout RandomGenerator) {
         super.init(gateCount: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, bias: Bool = true, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+    }
+
+    public func output(of state: LSTMState<Scalar>) -> Tensor<Scalar> { state.h }
+
     /// One step.
     /// - Parameters:
     ///   - x: (B, I)
-    ///   - state: (h, c), each (B, H), or nil for zeros.
-    /// - Returns: (h′, c′), each (B, H)
-    public func callAsFunction(_ x: Tensor<Scalar>, state: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil)
-        -> (h: Tensor<Scalar>, c: Tensor<Scalar>) {
+    ///   - state: h and c, each (B, H); nil for zeros.
+    /// - Returns: h′ and c′, each (B, H)
+    public func callAsFunction(_ x: Tensor<Scalar>, state: LSTMState<Scalar>? = nil) -> LSTMState<Scalar> {
         let b = checkStep(x, [state?.h, state?.c], "LSTMCell")
         let hn = hiddenSize
         let gates = Tensor<Scalar>(zeros: [b, 4 * hn])            // (B, 4H): pre-activations, then i, f, g, o
@@ -42,7 +49,7 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
             let p = projectionGradients(x: x, h: state?.h, dGi: dGates.data, dGh: dGates.data, dh: dh)
             return [p.x] + (state == nil ? [] : [dh, dc]) + p.parameters
         }
-        return (outputs[0], outputs[1])
+        return LSTMState(h: outputs[0], c: outputs[1])
     }
 }
 

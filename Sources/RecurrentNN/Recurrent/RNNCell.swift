@@ -4,6 +4,8 @@ import RecurrentTensor
 //
 // A cell maps one time step (x, state) → state′ and is meant for hand-written loops (a decoder
 // stepping one token at a time); gradients flow through the autograd graph from step to step.
+// Every cell is called the same way, `cell(x, state: s)` → s′ (`RecurrentCell`), with the same state
+// type as its sequence layer (see RecurrentState.swift).
 // Each step of RNNCell/LSTMCell/GRUCell is ONE autograd node: the gate pre-activations come from
 // two GEMMs (x·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh), the gate arithmetic is one elementwise pass, and
 // the backward is written out by hand next to the forward. A graph of many small ops would give the
@@ -36,11 +38,50 @@ public enum Nonlinearity: String, Sendable, CaseIterable {
     }
 }
 
-/// Parameters and the two projections shared by RNNCell, LSTMCell and GRUCell.
+/// A single-step recurrence, called the same way for every cell: `cell(x, state: s)` → s′, with a nil
+/// state standing for zeros. `State` is the cell's one state type, the same its sequence layer takes
+/// and returns: `Tensor` h for `RNNCell` and `GRUCell`, `LSTMState` for `LSTMCell`, `Tensor` y for
+/// `JordanCell`; one step's shapes, (B, ·).
+public protocol RecurrentCell<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+    associatedtype State
+    /// Features I of x.
+    var inputSize: Int { get }
+    /// One step.
+    /// - Parameters:
+    ///   - x: (B, I)
+    ///   - state: the previous state, (B, ·) tensors; nil for zeros.
+    /// - Returns: the next state.
+    func callAsFunction(_ x: Tensor<Scalar>, state: State?) -> State
+    /// What a step hands to the layer above: h (Elman, GRU, LSTM) or y (Jordan), (B, ·).
+    func output(of state: State) -> Tensor<Scalar>
+}
+
+extension RecurrentCell {
+    /// Steps the cell over a whole sequence: the loop a sequence layer fuses, with the layer's calling
+    /// convention (no lengths: every step of every row).
+    /// - Parameters:
+    ///   - input: (T, B, I)
+    ///   - state: the initial state, (B, ·) tensors; nil for zeros.
+    /// - Returns: the output of every step (T, B, ·) and the final state.
+    public func unroll(_ input: Tensor<Scalar>, state: State? = nil) -> (output: Tensor<Scalar>, state: State) {
+        precondition(input.rank == 3 && input.shape[0] > 0, "\(Self.self).unroll: input must be (T, B, I) with T > 0, got \(input.shape)")
+        let (T, B) = (input.shape[0], input.shape[1])
+        var s = state, outputs: [Tensor<Scalar>] = []
+        for t in 0..<T {
+            let next = self(input.slice(axis: 0, t..<(t + 1)).reshaped([B, inputSize]), state: s)
+            outputs.append(output(of: next))
+            s = next
+        }
+        return (Tensor.stack(outputs, axis: 0), s!)
+    }
+}
+
+/// Parameters and the two projections shared by RNNCell, LSTMCell and GRUCell (PyTorch's `RNNCellBase`).
 ///
 /// `weightIH` (G·H, I), `weightHH` (G·H, H), `biasIH` (G·H), `biasHH` (G·H), registered as
 /// weight_ih, weight_hh, bias_ih, bias_hh.
-public class RecurrentCell<Scalar: TensorScalar>: Module<Scalar> {
+public class RNNCellBase<Scalar: TensorScalar>: Module<Scalar> {
     public let inputSize: Int
     public let hiddenSize: Int
     /// Gate blocks G: 1 (RNN), 3 (GRU), 4 (LSTM).
@@ -121,7 +162,7 @@ struct ProjectionGradients<Scalar: TensorScalar> {
     let x, weightIH, weightHH, biasIH, biasHH: Tensor<Scalar>?
     let hasBias: Bool
 
-    init(cell: RecurrentCell<Scalar>, x: Tensor<Scalar>) {
+    init(cell: RNNCellBase<Scalar>, x: Tensor<Scalar>) {
         hasBias = cell.biasIH != nil
         func zeros(_ t: Tensor<Scalar>?) -> Tensor<Scalar>? { t.flatMap { $0.requiresGrad ? Tensor(zeros: $0.shape) : nil } }
         self.x = zeros(x)
@@ -131,7 +172,7 @@ struct ProjectionGradients<Scalar: TensorScalar> {
         biasHH = zeros(cell.biasHH)
     }
 
-    /// In the order of `RecurrentCell.parameterInputs`.
+    /// In the order of `RNNCellBase.parameterInputs`.
     var parameters: [Tensor<Scalar>?] {
         hasBias ? [weightIH, weightHH, biasIH, biasHH] : [weightIH, weightHH]
     }
@@ -146,7 +187,7 @@ func stateGradient<Scalar: TensorScalar>(_ state: Tensor<Scalar>?) -> Tensor<Sca
 /// Elman cell: h′ = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), as PyTorch's `RNNCell`.
 ///
 /// Parameters: weight_ih (H, I), weight_hh (H, H), bias_ih (H), bias_hh (H).
-public final class RNNCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
+public final class RNNCell<Scalar: TensorScalar>: RNNCellBase<Scalar>, RecurrentCell {
     public let nonlinearity: Nonlinearity
 
     /// - Parameters:
@@ -154,19 +195,27 @@ public final class RNNCell<Scalar: TensorScalar>: RecurrentCell<Scalar> {
     ///   - hiddenSize: features H of the state.
     ///   - bias: whether bias_ih and bias_hh exist.
     ///   - nonlinearity: `.tanh` (default) or `.relu`.
-    ///   - generator: source of the U(−1/√H, 1/√H) initial values.
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values, shared with the modules built after this one.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: Nonlinearity = .tanh,
                 generator: inout RandomGenerator) {
         self.nonlinearity = nonlinearity
         super.init(gateCount: 1, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: Nonlinearity = .tanh, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, nonlinearity: nonlinearity, generator: &generator)
+    }
+
+    public func output(of state: Tensor<Scalar>) -> Tensor<Scalar> { state }
+
     /// One step.
     /// - Parameters:
     ///   - x: (B, I)
-    ///   - h: (B, H), or nil for zeros.
+    ///   - state: h (B, H), or nil for zeros.
     /// - Returns: h′ (B, H)
-    public func callAsFunction(_ x: Tensor<Scalar>, _ h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
+    public func callAsFunction(_ x: Tensor<Scalar>, state h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
         let b = checkStep(x, [h], "RNNCell")
         let hn = hiddenSize
         let out = Tensor<Scalar>(zeros: [b, hn])                   // (B, H): pre-activation, then h′ in place

@@ -6,6 +6,11 @@ import RecurrentTensor
 ///
 /// Parameters carry PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, …), so a
 /// PyTorch `state_dict()` loads with `loadParameters`.
+///
+/// The typed layers `RNN`, `GRU` (state: h) and `LSTM` (state: `LSTMState`) are called as
+/// `layer(input, state:, lengths:)` → `(output, state)`, with the state type of their cell. A layer built
+/// with `init(kind:…)`, whose kind is a run-time value, takes and returns a `RecurrentState` the same way
+/// (through `RecurrentNetwork`).
 open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
     public let kind: RecurrentCellKind
     public let inputSize: Int, hiddenSize: Int, numLayers: Int
@@ -30,8 +35,22 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
     /// Width of the layer's output: D·P for concat, P for the other merge modes.
     public var outputSize: Int { merge == .concat ? directions * outputWidth : outputWidth }
 
-    public init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int, bias: Bool, batchFirst: Bool,
-                dropout: Scalar, bidirectional: Bool, merge: BidirectionalMerge, projSize: Int, generator: inout RandomGenerator) {
+    /// - Parameters:
+    ///   - kind: the recurrence.
+    ///   - inputSize: features I of the input.
+    ///   - hiddenSize: features H of each layer's state.
+    ///   - numLayers: stacked layers L.
+    ///   - bias: whether bias_ih and bias_hh exist.
+    ///   - batchFirst: input and output are (B, T, ·) instead of (T, B, ·) (states are not affected).
+    ///   - dropout: probability of zeroing each output of every layer but the last, in train mode.
+    ///   - bidirectional: run a second pass over each sequence in reverse.
+    ///   - merge: how the last layer's two directions are combined in the output.
+    ///   - projSize: LSTM only: project h to this width (0: no projection).
+    ///   - generator: source of the U(−1/√H, 1/√H) initial values (and the dropout masks' seed), shared
+    ///     with the modules built after this one.
+    public init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+                dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, projSize: Int = 0,
+                generator: inout RandomGenerator) {
         precondition(inputSize > 0 && hiddenSize > 0 && numLayers > 0, "RecurrentLayer: sizes must be positive (input \(inputSize), hidden \(hiddenSize), layers \(numLayers))")
         precondition(dropout >= 0 && dropout < 1, "RecurrentLayer: dropout must be in [0, 1), got \(dropout)")
         precondition(projSize >= 0 && projSize < hiddenSize || projSize == 0, "RecurrentLayer: projSize must be below hiddenSize")
@@ -71,38 +90,47 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
         for (name, t) in named { registerParameter(name, t) }
     }
 
-    /// Runs the layer over whole sequences.
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
+                            batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false,
+                            merge: BidirectionalMerge = .concat, projSize: Int = 0, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                  dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: projSize, generator: &generator)
+    }
+
+    /// Runs the layer over whole sequences, from the initial states h0 (and, for LSTM, c0) of every layer
+    /// and direction: what `RNN`, `GRU`, `LSTM` and `RecurrentNetwork.run` wrap in their state types.
     /// - Parameters:
     ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
-    ///   - initialState: h0 (D·L, B, P) and, for LSTM, c0 (D·L, B, H); zeros when nil.
-    ///   - lengths: valid steps of each sequence (B values in 1...T); outputs past a length are zero and
-    ///     the final state is taken at the last valid step. No sorting or packing needed.
-    /// - Returns: output (T, B, outputSize) (batch first if `batchFirst`) and the final state.
-    public func callAsFunction(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil)
-        -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
+    ///   - h0: (L·D, B, P); zeros when nil.
+    ///   - c0: LSTM only: (L·D, B, H); zeros when nil.
+    ///   - lengths: valid steps of each sequence, B values in 0...T (see RecurrentState.swift); nil: all T.
+    /// - Returns: output (T, B, outputSize) (batch first if `batchFirst`), final h (L·D, B, P) and, for
+    ///   LSTM, final c (L·D, B, H).
+    func forward(_ input: Tensor<Scalar>, h0 initialH: Tensor<Scalar>?, c0 initialC: Tensor<Scalar>?, lengths: [Int]?)
+        -> (output: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>?) {
         precondition(input.rank == 3, "\(kind.rawValue): input must be 3-D (T, B, I), got \(input.shape)")
         var x = batchFirst ? input.transposed(0, 1) : input      // (T, B, I)
         let (T, B) = (x.shape[0], x.shape[1])
         checkShapes("\(kind.rawValue) input", input.shape, [inputSize], x.shape[2] == inputSize)
-        let lengths = lengths ?? Array(repeating: T, count: B)
-        precondition(lengths.count == B, "\(kind.rawValue): \(lengths.count) lengths for a batch of \(B)")
-        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= T }, "\(kind.rawValue): lengths must be in 1...\(T), got \(lengths)")
+        let lengths = validLengths(lengths, steps: T, batch: B, kind.rawValue)
         let D = directions, P = outputWidth, H = hiddenSize
-        if let s = initialState {
-            checkShapes("\(kind.rawValue) h0", s.h.shape, [numLayers * D, B, P], s.h.shape == [numLayers * D, B, P])
-            if kind == .lstm {
-                precondition(s.c != nil, "LSTM: initial state needs c0")
-                checkShapes("LSTM c0", s.c!.shape, [numLayers * D, B, H], s.c!.shape == [numLayers * D, B, H])
-            }
+        if let initialH {
+            checkShapes("\(kind.rawValue) h0", initialH.shape, [numLayers * D, B, P], initialH.shape == [numLayers * D, B, P])
+        }
+        if let initialC {
+            precondition(kind == .lstm, "\(kind.rawValue): only an LSTM has a cell state c0")
+            checkShapes("LSTM c0", initialC.shape, [numLayers * D, B, H], initialC.shape == [numLayers * D, B, H])
         }
         if recordsHiddenGradientNorms { hiddenGradientNorms = Array(repeating: [], count: numLayers * D) }
 
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
         for layer in 0..<numLayers {
             func initial(_ index: Int) -> (h0: Tensor<Scalar>, c0: Tensor<Scalar>?) {
-                let h0 = initialState.map { $0.h.slice(axis: 0, index..<(index + 1)).reshaped([B, P]) } ?? Tensor.zeros([B, P])
+                let h0 = initialH.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, P]) } ?? Tensor.zeros([B, P])
                 let c0: Tensor<Scalar>? = kind != .lstm ? nil
-                    : initialState?.c.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
+                    : initialC.map { $0.slice(axis: 0, index..<(index + 1)).reshaped([B, H]) } ?? Tensor.zeros([B, H])
                 return (h0, c0)
             }
             func sequence(_ direction: Int, _ h0: Tensor<Scalar>, _ c0: Tensor<Scalar>?) -> FusedSequence<Scalar> {
@@ -133,8 +161,7 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
                 x = x * dropoutMask(x.shape, p: dropout, generator: &dropoutGenerator)
             }
         }
-        let state = RecurrentState(h: Tensor.concat(finalH, axis: 0), c: finalC.isEmpty ? nil : Tensor.concat(finalC, axis: 0))
-        return (batchFirst ? x.transposed(0, 1) : x, state)
+        return (batchFirst ? x.transposed(0, 1) : x, Tensor.concat(finalH, axis: 0), finalC.isEmpty ? nil : Tensor.concat(finalC, axis: 0))
     }
 
     /// Both directions of one layer at once, one per core (each with single-threaded BLAS), recorded as
@@ -188,8 +215,28 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
     }
 }
 
-/// Elman RNN, PyTorch's `nn.RNN`: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+extension RecurrentLayer {
+    /// The typed call of the layers whose state is one tensor h (`RNN`, `GRU`).
+    func forwardHidden(_ input: Tensor<Scalar>, h0: Tensor<Scalar>?, lengths: [Int]?) -> (output: Tensor<Scalar>, state: Tensor<Scalar>) {
+        let r = forward(input, h0: h0, c0: nil, lengths: lengths)
+        return (r.output, r.h)
+    }
+}
+
+// The typed layers. Each is called as `layer(input, state:, lengths:)` → `(output, state)` with its cell's
+// state type (layer shapes: (L·D, B, ·)), and has two constructors: one drawing from a shared generator,
+// one with PyTorch's default initialisation from `seed`.
+//
+//   - input: (T, B, I), or (B, T, I) when `batchFirst`.
+//   - state: the initial state of every layer and direction; zeros when nil.
+//   - lengths: valid steps of each sequence, B values in 0...T (see RecurrentState.swift for the rule and
+//     PyTorch's); outputs past a length are zero and the final state is taken after the last valid step.
+//     No sorting or packing needed. Nil: all T.
+//   - Returns: output (T, B, outputSize) (batch first if `batchFirst`) and the final state.
+
+/// Elman RNN, PyTorch's `nn.RNN`: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh). State: h (L·D, B, H).
 public final class RNN<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    /// - Parameters: as `RecurrentLayer.init(kind:…)`; `nonlinearity` picks `.rnnTanh` or `.rnnRelu`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,
                 batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat,
                 generator: inout RandomGenerator) {
@@ -197,10 +244,31 @@ public final class RNN<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
                    bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: 0,
                    generator: &generator)
     }
+
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,
+                            batchFirst: Bool = false, dropout: Scalar = 0, bidirectional: Bool = false,
+                            merge: BidirectionalMerge = .concat, seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, nonlinearity: nonlinearity, bias: bias,
+                  batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, generator: &generator)
+    }
+
+    /// - Parameters:
+    ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
+    ///   - state: h0 (L·D, B, H); zeros when nil.
+    ///   - lengths: B values in 0...T; nil: all T.
+    /// - Returns: output (T, B, outputSize) and the final h (L·D, B, H).
+    public func callAsFunction(_ input: Tensor<Scalar>, state: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, state: Tensor<Scalar>) {
+        forwardHidden(input, h0: state, lengths: lengths)
+    }
 }
 
 /// Long short-term memory, PyTorch's `nn.LSTM` (gates i, f, g, o; optional projection of h).
+/// State: `LSTMState`, h (L·D, B, P) and c (L·D, B, H).
 public final class LSTM<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    /// - Parameters: as `RecurrentLayer.init(kind:…)`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, projSize: Int = 0,
                 generator: inout RandomGenerator) {
@@ -208,16 +276,56 @@ public final class LSTM<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
                    batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: projSize,
                    generator: &generator)
     }
+
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+                            dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, projSize: Int = 0,
+                            seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                  dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: projSize, generator: &generator)
+    }
+
+    /// - Parameters:
+    ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
+    ///   - state: h0 (L·D, B, P) and c0 (L·D, B, H); zeros when nil.
+    ///   - lengths: B values in 0...T; nil: all T.
+    /// - Returns: output (T, B, outputSize) and the final h (L·D, B, P) and c (L·D, B, H).
+    public func callAsFunction(_ input: Tensor<Scalar>, state: LSTMState<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, state: LSTMState<Scalar>) {
+        let r = forward(input, h0: state?.h, c0: state?.c, lengths: lengths)
+        return (r.output, LSTMState(h: r.h, c: r.c!))
+    }
 }
 
 /// Gated recurrent unit, PyTorch's `nn.GRU` (gates r, z, n). `resetAfter: false` selects the
-/// original paper's variant, which applies the reset gate before the recurrent product.
+/// original paper's variant, which applies the reset gate before the recurrent product. State: h (L·D, B, H).
 public final class GRU<Scalar: TensorScalar>: RecurrentLayer<Scalar> {
+    /// - Parameters: as `RecurrentLayer.init(kind:…)`; `resetAfter` picks `.gru` or `.gruResetBefore`.
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
                 dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, resetAfter: Bool = true,
                 generator: inout RandomGenerator) {
         super.init(kind: resetAfter ? .gru : .gruResetBefore, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
                    bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, merge: merge, projSize: 0,
                    generator: &generator)
+    }
+
+    /// PyTorch's default initialisation, U(−1/√H, 1/√H), from a generator seeded with `seed`.
+    public convenience init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
+                            dropout: Scalar = 0, bidirectional: Bool = false, merge: BidirectionalMerge = .concat, resetAfter: Bool = true,
+                            seed: UInt64 = 0) {
+        var generator = RandomGenerator(seed: seed)
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                  dropout: dropout, bidirectional: bidirectional, merge: merge, resetAfter: resetAfter, generator: &generator)
+    }
+
+    /// - Parameters:
+    ///   - input: (T, B, I), or (B, T, I) when `batchFirst`.
+    ///   - state: h0 (L·D, B, H); zeros when nil.
+    ///   - lengths: B values in 0...T; nil: all T.
+    /// - Returns: output (T, B, outputSize) and the final h (L·D, B, H).
+    public func callAsFunction(_ input: Tensor<Scalar>, state: Tensor<Scalar>? = nil, lengths: [Int]? = nil)
+        -> (output: Tensor<Scalar>, state: Tensor<Scalar>) {
+        forwardHidden(input, h0: state, lengths: lengths)
     }
 }

@@ -5,8 +5,8 @@ import RecurrentTensor
 /// gradient norms that `recurrent diagnose` plots. `RecurrentLayer` (Elman RNN, LSTM, GRU) and `Jordan`
 /// conform, so the character language model, the classifier and the tagger take any of the four cells.
 ///
-/// States use `RecurrentState`'s layout, (L·D, B, stateWidth) with index `layer · D + direction`: a
-/// Jordan network's state is its fed-back output y, in `h` (no `c`).
+/// States are `RecurrentState`s, (L·D, B, stateWidth) with index `layer · D + direction`: an LSTM's is
+/// `.lstm(LSTMState(h:c:))`; the others' `.hidden(h)`, where a Jordan network's is its fed-back output y.
 public protocol RecurrentNetwork<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
     /// The network as a module, to register in a model (its parameters keep their PyTorch-style names).
@@ -26,17 +26,19 @@ public protocol RecurrentNetwork<Scalar>: AnyObject {
     var hiddenGradientNorms: [[Scalar]] { get }
     /// - Parameters:
     ///   - input: (T, B, I), or (B, T, I) for a network built batch-first (outputs follow the same layout)
-    ///   - initialState: (L·D, B, stateWidth) states (and LSTM's c); zeros when nil.
-    ///   - lengths: valid steps of each sequence (B values in 1...T); nil: all T.
+    ///   - state: the initial state of every layer and direction, (L·D, B, stateWidth) tensors: `.lstm` for
+    ///     an LSTM, `.hidden` for the others; zeros when nil.
+    ///   - lengths: valid steps of each sequence, B values in 0...T (see RecurrentState.swift); nil: all T.
     /// - Returns: output (T, B, outputFeatures), zero past each length, and the final state.
-    func run(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>?, lengths: [Int]?)
+    func run(_ input: Tensor<Scalar>, state: RecurrentState<Scalar>?, lengths: [Int]?)
         -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>)
 }
 
 extension RecurrentNetwork {
-    public func callAsFunction(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil)
+    /// `run` in the calling convention of every layer and cell: `network(input, state:, lengths:)`.
+    public func callAsFunction(_ input: Tensor<Scalar>, state: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil)
         -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
-        run(input, initialState: initialState, lengths: lengths)
+        run(input, state: state, lengths: lengths)
     }
 }
 
@@ -45,9 +47,20 @@ extension RecurrentLayer: RecurrentNetwork {
     public var stateWidth: Int { outputWidth }
     public var outputFeatures: Int { outputSize }
 
-    public func run(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>?, lengths: [Int]?)
+    public func run(_ input: Tensor<Scalar>, state: RecurrentState<Scalar>?, lengths: [Int]?)
         -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
-        self(input, initialState: initialState, lengths: lengths)
+        let r: (output: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>?)
+        switch state {
+        case let .lstm(s)?:
+            precondition(kind == .lstm, "\(kind.rawValue): expects a .hidden state, got an LSTM's .lstm(LSTMState)")
+            r = forward(input, h0: s.h, c0: s.c, lengths: lengths)
+        case let .hidden(h)?:
+            precondition(kind != .lstm, "LSTM: expects an .lstm(LSTMState(h:c:)) state, got .hidden")
+            r = forward(input, h0: h, c0: nil, lengths: lengths)
+        case nil:
+            r = forward(input, h0: nil, c0: nil, lengths: lengths)
+        }
+        return (r.output, r.c.map { .lstm(LSTMState(h: r.h, c: $0)) } ?? .hidden(r.h))
     }
 }
 
@@ -56,9 +69,9 @@ extension Jordan: RecurrentNetwork {
     public var stateWidth: Int { outputSize }
     public var outputFeatures: Int { directions * outputSize }
 
-    public func run(_ input: Tensor<Scalar>, initialState: RecurrentState<Scalar>?, lengths: [Int]?)
+    public func run(_ input: Tensor<Scalar>, state: RecurrentState<Scalar>?, lengths: [Int]?)
         -> (output: Tensor<Scalar>, state: RecurrentState<Scalar>) {
-        let (output, finalY) = self(input, initialY: initialState?.h, lengths: lengths)
-        return (output, RecurrentState(h: finalY))
+        let r = self(input, state: state?.hiddenTensor("Jordan"), lengths: lengths)
+        return (r.output, .hidden(r.state))
     }
 }
