@@ -8,3 +8,7 @@ extension NonFinitePolicy: ExpressibleByArgument {}
 extension LearningRateScheduleKind: ExpressibleByArgument {}
 extension ForecastTarget: ExpressibleByArgument {}
 extension ForecastMode: ExpressibleByArgument {}
+extension CellKind: ExpressibleByArgument {}
+extension Pooling: ExpressibleByArgument {}
+extension Seq2SeqAttention: ExpressibleByArgument {}
+extension SyntheticTask: ExpressibleByArgument {}

@@ -71,7 +71,7 @@ extension RecurrentCommand {
                     guard lag == nil else { throw ValidationError("--lag is for adding and copy checkpoints") }
                     let model = try Forecaster.load(from: url)
                     let series = try TimeSeriesReader.read(path: data, column: model.config.column.map(TimeSeriesColumn.init(parsing:)))
-                    let dataset = try ForecastDataset(series: series.values, window: model.config.window, target: model.config.forecastTarget, path: data)
+                    let dataset = try ForecastDataset(series: series.values, window: model.config.window, target: model.config.target, path: data)
                     let times = Array(dataset.train.prefix(batch))
                     let (inputs, targets) = dataset.batch(times)
                     let (W, B) = (dataset.window, times.count)

@@ -29,7 +29,7 @@ extension RecurrentCommand.Eval {
             try reportingErrors {
                 let model = try Forecaster.load(from: URL(fileURLWithPath: checkpoint))
                 let series = try TimeSeriesReader.read(path: data, column: (column ?? model.config.column).map(TimeSeriesColumn.init(parsing:)))
-                let dataset = try ForecastDataset(series: series.values, window: model.config.window, target: model.config.forecastTarget, path: data)
+                let dataset = try ForecastDataset(series: series.values, window: model.config.window, target: model.config.target, path: data)
                 if dataset.scaler != model.config.scaler {
                     FileHandle.standardError.write(Data("warning: --data is not the series the model was trained on (its training part has another mean or spread); the split is computed on --data\n".utf8))
                 }

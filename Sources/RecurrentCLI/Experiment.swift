@@ -35,7 +35,7 @@ extension RecurrentCommand.Experiment {
             """
         )
 
-        @Option(help: "Cells, comma-separated.") var cells = "rnn,lstm,gru,jordan"
+        @Option(help: "Cells, comma-separated (rnn, lstm, gru, jordan).") var cells = CellList([.rnn, .lstm, .gru, .jordan])
         @Option(help: "Sequence lengths, comma-separated.") var lags = "10,50,100,200"
         @Option(help: "Hidden units.") var hidden = 32
         @Option(help: "Updates per run.") var steps = 3000
@@ -51,7 +51,7 @@ extension RecurrentCommand.Experiment {
             try reportingErrors {
                 var training = TrainingOptions(schedule: .steps(steps, evaluateEvery: evalEvery), batch: batch, learningRate: lr, clipNorm: clipNorm)
                 training.seed = seed
-                let sweep = MemorySweep(cells: cells.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                let sweep = MemorySweep(cells: cells.cells,
                                         lags: try integers(lags, "--lags"), hiddenSize: hidden, training: training,
                                         settings: MemoryTaskTraining.Settings(validationSize: validationSize), folder: URL(fileURLWithPath: out))
                 try sweep.validate()
@@ -89,7 +89,7 @@ extension RecurrentCommand.Experiment {
                 var training = TrainingOptions(schedule: .steps(steps, evaluateEvery: max(1, steps / 100)), batch: batch, learningRate: lr, clipNorm: 0)
                 training.update = UpdateRule(optimizer: .sgd)
                 training.seed = seed
-                let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: hidden, lag: lag, initRadius: radius)
+                let config = MemoryTaskConfig(task: .adding, cell: .rnn, hiddenSize: hidden, lag: lag, initRadius: radius)
                 let demo = ClippingDemo(config: config, training: training, clipNorm: clipNorm, folder: URL(fileURLWithPath: out))
                 let (unclipped, clipped) = try demo.run()
                 for (name, r) in [("no clipping", unclipped), (String(format: "clip-norm %g", clipNorm), clipped)] {
@@ -101,4 +101,16 @@ extension RecurrentCommand.Experiment {
             }
         }
     }
+}
+
+/// `--cells rnn,lstm`: cell kinds, comma-separated; an unknown name is refused with the valid ones.
+struct CellList: ExpressibleByArgument {
+    let cells: [CellKind]
+    init(_ cells: [CellKind]) { self.cells = cells }
+    init?(argument: String) {
+        let kinds = argument.split(separator: ",").map { CellKind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        guard !kinds.isEmpty, kinds.allSatisfy({ $0 != nil }) else { return nil }
+        cells = kinds.map { $0! }
+    }
+    var defaultValueDescription: String { cells.map(\.rawValue).joined(separator: ",") }
 }

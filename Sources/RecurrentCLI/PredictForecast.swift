@@ -29,7 +29,7 @@ extension RecurrentCommand.Predict {
             try reportingErrors {
                 let model = try Forecaster.load(from: URL(fileURLWithPath: checkpoint))
                 let series = try TimeSeriesReader.read(path: data, column: (column ?? model.config.column).map(TimeSeriesColumn.init(parsing:)))
-                let needed = model.config.window + (model.config.forecastTarget == .difference ? 1 : 0)
+                let needed = model.config.window + (model.config.target == .difference ? 1 : 0)
                 guard series.values.count >= needed else {
                     throw DataError.tooFewValues(path: data, needed: needed, found: series.values.count, reason: "the model's window of \(model.config.window)")
                 }

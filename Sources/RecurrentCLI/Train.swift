@@ -26,7 +26,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "UTF-8 text file to learn from.") var data: String
-        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
+        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = CellKind.lstm
         @Option(help: "Hidden units per layer.") var hidden = 256
         @Option(help: "Stacked recurrent layers.") var layers = 2
         @Option(help: "Character embedding size.") var embedding = 64
@@ -36,7 +36,6 @@ extension RecurrentCommand.Train {
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
-            guard LanguageModelConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(LanguageModelConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard hidden > 0, layers > 0, embedding > 0, seqLen > 0, (training.steps ?? 1) > 0, evalEvery > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --seq-len, --steps and --eval-every must be positive")
             }

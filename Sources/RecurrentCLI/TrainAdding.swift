@@ -4,7 +4,7 @@ import Recurrent
 
 /// Options shared by `train adding` and `train copy`.
 struct MemoryTrainingArguments: ParsableArguments {
-    @Option(help: "Recurrent cell: rnn (tanh), lstm, gru or jordan.") var cell = "lstm"
+    @Option(help: "Recurrent cell: rnn (tanh), lstm, gru or jordan.") var cell = CellKind.lstm
     @Option(help: "Hidden units per layer.") var hidden = 64
     @Option(help: "Stacked recurrent layers.") var layers = 1
     @Option(name: .customLong("init-radius"), help: "Draw each recurrent weight block N(0, r²/H) (spectral radius ≈ r) instead of PyTorch's uniform init.")
@@ -14,7 +14,6 @@ struct MemoryTrainingArguments: ParsableArguments {
     @OptionGroup var training: TrainingArguments
 
     func validate() throws {
-        guard MemoryTaskConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(MemoryTaskConfig.cells.joined(separator: ", ")), got '\(cell)'") }
         guard hidden > 0, layers > 0, evalEvery > 0, validationSize > 0 else {
             throw ValidationError("--hidden, --layers, --steps, --batch, --eval-every and --validation-size must be positive")
         }
@@ -28,8 +27,8 @@ struct MemoryTrainingArguments: ParsableArguments {
     func train(_ config: MemoryTaskConfig, arguments: [String]) throws {
         var defaults = MemoryTaskTraining.defaultOptions
         defaults.schedule = .steps(2000, evaluateEvery: evalEvery)
-        let options = try training.runOptions(config.task, defaults: defaults, settings: MemoryTaskTraining.Settings(validationSize: validationSize))
-        let config = try training.savedConfig(MemoryTaskConfig.self, task: config.task) { try $0.validate() } ?? config
+        let options = try training.runOptions(config.task.rawValue, defaults: defaults, settings: MemoryTaskTraining.Settings(validationSize: validationSize))
+        let config = try training.savedConfig(MemoryTaskConfig.self, task: config.task.rawValue) { try $0.validate() } ?? config
         try config.validate()
         try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
         let model = MemoryTaskModel(config, seed: options.training.seed)
@@ -38,7 +37,7 @@ struct MemoryTrainingArguments: ParsableArguments {
         print("model: \(config.cell) \(config.layers)×\(config.hiddenSize), \(model.parameterCount) parameters; \(RecurrentCLI.describe(o)), "
               + (o.clipNorm > 0 ? "clip-norm \(o.clipNorm)" : "no norm clipping"))
         let task = try MemoryTaskTraining(model: model, settings: options.task, seed: o.seed)
-        let (result, trainer) = try training.train(task, options: o, resumeArguments: [config.task] + arguments)
+        let (result, trainer) = try training.train(task, options: o, resumeArguments: [config.task.rawValue] + arguments)
         let accuracy = result.validationAccuracy.map { String(format: ", recall accuracy %.1f %%", 100 * $0) } ?? ""
         print(String(format: "validation loss %.5f (baseline %.4f)%@; best %.5f; clipping fired in %d of %d updates; %.1f s. Run folder: %@",
                      result.validationLoss, result.baselineLoss, accuracy, result.bestValidationLoss, result.clippedSteps, result.steps,
@@ -79,7 +78,7 @@ extension RecurrentCommand.Train {
 
         func run() throws {
             try reportingErrors {
-                try training.train(MemoryTaskConfig(task: "adding", cell: training.cell, hiddenSize: training.hidden, layers: training.layers,
+                try training.train(MemoryTaskConfig(task: .adding, cell: training.cell, hiddenSize: training.hidden, layers: training.layers,
                                                     lag: lag, initRadius: training.initRadius), arguments: ["--lag", "\(lag)"])
             }
         }

@@ -22,12 +22,12 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "A sentence<TAB>label file, or a folder of *_labelled.txt files.") var data: String
-        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
+        @Option(help: "Recurrent cell: lstm, gru, rnn (tanh) or jordan.") var cell = CellKind.lstm
         @Option(help: "Hidden units per layer and direction.") var hidden = 64
         @Option(help: "Stacked recurrent layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 64
         @Flag(inversion: .prefixedNo, help: "Read each sentence in both directions.") var bidirectional = true
-        @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = "max"
+        @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = Pooling.max
         @Option(help: "Dropout on embeddings, pooled features and between layers (train mode).") var dropout = 0.5
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
         @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2
@@ -35,12 +35,6 @@ extension RecurrentCommand.Train {
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
-            guard SequenceClassifierConfig.cells.contains(cell) else {
-                throw ValidationError("--cell must be one of \(SequenceClassifierConfig.cells.joined(separator: ", ")), got '\(cell)'")
-            }
-            guard SequenceClassifierConfig.poolings.contains(pooling) else {
-                throw ValidationError("--pooling must be one of \(SequenceClassifierConfig.poolings.joined(separator: ", ")), got '\(pooling)'")
-            }
             guard hidden > 0, layers > 0, embedding > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }

@@ -30,7 +30,7 @@ extension RecurrentCommand.Train {
 
         func run() throws {
             try reportingErrors {
-                try training.train(MemoryTaskConfig(task: "copy", cell: training.cell, hiddenSize: training.hidden, layers: training.layers,
+                try training.train(MemoryTaskConfig(task: .copy, cell: training.cell, hiddenSize: training.hidden, layers: training.layers,
                                                     lag: delay, symbols: symbols, copyLength: length, initRadius: training.initRadius),
                                    arguments: ["--delay", "\(delay)", "--symbols", "\(symbols)", "--length", "\(length)"])
             }

@@ -20,7 +20,7 @@ extension RecurrentCommand.Train {
 
         @Option(help: "Column file: NOAA GML monthly layout, CSV or whitespace columns ('#' comments).") var data: String
         @Option(help: "Value column, 0-based index or header name (default: NOAA 'average', else the last column).") var column: String?
-        @Option(help: "Recurrent cell: lstm, gru, rnn or jordan.") var cell = "lstm"
+        @Option(help: "Recurrent cell: lstm, gru, rnn or jordan.") var cell = CellKind.lstm
         @Option(help: "Input window (time steps).") var window = 24
         @Option(help: "Hidden units per layer.") var hidden = 32
         @Option(help: "Stacked recurrent layers.") var layers = 1
@@ -29,7 +29,6 @@ extension RecurrentCommand.Train {
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
-            guard ForecasterConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(ForecasterConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard window > 0, hidden > 0, layers > 0 else { throw ValidationError("--window, --hidden, --layers, --epochs and --batch must be positive") }
             guard window <= 10_000, hidden <= 65_536, layers <= 64 else { throw ValidationError("--window, --hidden or --layers is too large") }
         }
@@ -40,7 +39,7 @@ extension RecurrentCommand.Train {
                                                       settings: ForecastTask.Settings(mode: mode, data: data, column: column))
                 let saved = try training.savedConfig(ForecasterConfig.self, task: "forecast") { try $0.validate() }
                 let series = try TimeSeriesReader.read(path: data, column: (saved?.column ?? column).map(TimeSeriesColumn.init(parsing:)))
-                let dataset = try ForecastDataset(series: series.values, window: saved?.window ?? window, target: saved?.forecastTarget ?? target, path: data)
+                let dataset = try ForecastDataset(series: series.values, window: saved?.window ?? window, target: saved?.target ?? target, path: data)
                 if let saved, saved.scaler != dataset.scaler {
                     throw ValidationError("cannot resume: --data differs from the data the run was trained on (its normalisation differs)")
                 }

@@ -21,7 +21,7 @@ extension RecurrentCommand.Train {
 
         @Option(help: "A sentence<TAB>label file, or a folder of *_labelled.txt files.") var data: String
         @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2
-        @Option(help: "Decoder cell: lstm, gru or rnn.") var cell = "lstm"
+        @Option(help: "Decoder cell: lstm, gru or rnn.") var cell = CellKind.lstm
         @Option(help: "Hidden units per layer.") var hidden = 128
         @Option(help: "Stacked decoder layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 64

@@ -23,7 +23,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "Data folder (SNIPS folder format or CoNLL files).") var data: String
-        @Option(help: "Recurrent cell of the bidirectional layer: lstm, gru, rnn (tanh) or jordan.") var cell = "lstm"
+        @Option(help: "Recurrent cell of the bidirectional layer: lstm, gru, rnn (tanh) or jordan.") var cell = CellKind.lstm
         @Option(help: "Hidden units per direction.") var hidden = 128
         @Option(help: "Stacked bidirectional layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 100
@@ -33,7 +33,6 @@ extension RecurrentCommand.Train {
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
-            guard SequenceTaggerConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(SequenceTaggerConfig.cells.joined(separator: ", ")), got '\(cell)'") }
             guard hidden > 0, layers > 0, embedding > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
@@ -56,7 +55,7 @@ extension RecurrentCommand.Train {
                 let model = SequenceTagger(config, seed: options.training.seed)
                 print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
-                print("model: bidirectional \(config.cell.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), "
+                print("model: bidirectional \(config.cell.rawValue.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), "
                       + "\(model.parameterCount) parameters; \(describe(options.training))")
                 let task = try TaggingTask(model: model, data: dataset, vocabularies: vocabularies, settings: options.task,
                                            evaluationBatch: max(options.training.batch, 64))

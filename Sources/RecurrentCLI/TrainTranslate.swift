@@ -23,7 +23,7 @@ extension RecurrentCommand.Train {
         )
 
         @Option(help: "Sentence pairs: source<TAB>target per line.") var data: String?
-        @Option(help: "Synthetic task instead of --data: reverse or sort.") var synthetic: String?
+        @Option(help: "Synthetic task instead of --data: reverse or sort.") var synthetic: SyntheticTask?
         @Option(name: .customLong("max-length"), help: "Drop pairs with more tokens than this on either side.") var maxLength = 10
         @Option(name: .customLong("max-pairs"), help: "Keep only the first N usable pairs (0: all).") var maxPairs = 0
         @Option(name: .customLong("split-seed"), help: "Seed of the 90/5/5 split (and of the synthetic data).") var splitSeed: UInt64 = 1
@@ -32,12 +32,12 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("max-symbols"), help: "Synthetic task: longest sequence.") var maxSymbols = 40
         @Option(name: .customLong("synthetic-train"), help: "Synthetic task: training pairs.") var syntheticTrain = 10000
         @Option(name: .customLong("synthetic-eval"), help: "Synthetic task: validation and test pairs (each).") var syntheticEval = 500
-        @Option(help: "Recurrent cell of the encoder and the decoder: lstm, gru, rnn or jordan.") var cell = "lstm"
+        @Option(help: "Recurrent cell of the encoder and the decoder: lstm, gru, rnn or jordan.") var cell = CellKind.lstm
         @Option(help: "Hidden units (decoder, and each encoder direction).") var hidden = 128
         @Option(help: "Stacked layers of encoder and decoder.") var layers = 1
         @Option(help: "Embedding size.") var embedding = 64
         @Flag(inversion: .prefixedNo, help: "Bidirectional encoder.") var bidirectional = true
-        @Option(help: "Attention: none, bahdanau, luong-dot, luong-general or luong-concat.") var attention = "bahdanau"
+        @Option(help: "Attention: none, bahdanau, luong-dot, luong-general or luong-concat.") var attention = Seq2SeqAttention.bahdanau
         @Option(name: .customLong("attention-size"), help: "Hidden width of additive attention (0: --hidden).") var attentionSize = 0
         @Flag(name: .customLong("input-feeding"), inversion: .prefixedNo,
               help: "Luong attention: feed the previous attentional vector to the decoder's first cell (no effect with other kinds).")
@@ -58,11 +58,6 @@ extension RecurrentCommand.Train {
 
         func validate() throws {
             guard (data == nil) != (synthetic == nil) || (training.resume && synthetic == nil) else { throw ValidationError("give either --data or --synthetic") }
-            if let synthetic, SyntheticTask(rawValue: synthetic) == nil { throw ValidationError("--synthetic must be reverse or sort, got '\(synthetic)'") }
-            guard Seq2SeqConfig.cells.contains(cell) else { throw ValidationError("--cell must be one of \(Seq2SeqConfig.cells.joined(separator: ", ")), got '\(cell)'") }
-            guard Seq2SeqConfig.attentions.contains(attention) else {
-                throw ValidationError("--attention must be one of \(Seq2SeqConfig.attentions.joined(separator: ", ")), got '\(attention)'")
-            }
             guard hidden > 0, layers > 0, embedding > 0, minCount > 0, maxLength > 0, beam > 0, attentionSize >= 0, maxPairs >= 0, maxBatches >= 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs, --min-count, --max-length and --beam must be positive")
             }
@@ -107,10 +102,10 @@ extension RecurrentCommand.Train {
                     corpus = source.corpus
                     description = checkpoint.extra.filter { Self.descriptionKeys.contains($0.key) }
                 } else {
-                    if let name = synthetic, let task = SyntheticTask(rawValue: name) {
+                    if let task = synthetic {
                         corpus = task.corpus(train: syntheticTrain, validation: syntheticEval, test: syntheticEval,
                                              lengths: minSymbols...maxSymbols, symbols: symbols, seed: splitSeed)
-                        description = ["synthetic": name, "symbols": "\(symbols)", "min_symbols": "\(minSymbols)", "max_symbols": "\(maxSymbols)",
+                        description = ["synthetic": task.rawValue, "symbols": "\(symbols)", "min_symbols": "\(minSymbols)", "max_symbols": "\(maxSymbols)",
                                        "synthetic_train": "\(syntheticTrain)", "synthetic_eval": "\(syntheticEval)", "split_seed": "\(splitSeed)"]
                     } else {
                         let pairs = try ParallelCorpus.readPairs(path: data!, maxLength: maxLength, maxPairs: maxPairs)
@@ -126,7 +121,7 @@ extension RecurrentCommand.Train {
                     config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
                                            embeddingSize: embedding, hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
                                            attention: attention, attentionSize: attentionSize, dropout: dropout,
-                                           inputFeeding: inputFeeding && attention.hasPrefix("luong"))
+                                           inputFeeding: inputFeeding && attention.isLuong)
                 }
                 let vocabularies = try Seq2SeqVocabularies(training: corpus.train, minCount: options.task.minCount)
                 try config.validate()

@@ -6,40 +6,34 @@ import RecurrentTensor
 
 /// Hyper-parameters of a forecaster and the normalisation it was trained with; stored in checkpoints as JSON.
 public struct ForecasterConfig: Codable, Equatable, Sendable {
-    public var cell: String
+    public var cell: CellKind
     public var hiddenSize: Int
     public var layers: Int
     /// Input window W (time steps).
     public var window: Int
-    /// "difference" or "level" (`ForecastTarget`).
-    public var target: String
+    public var target: ForecastTarget
     /// The z-score fitted on the training part's features.
     public var mean: Double
     public var std: Double
-    /// The data column trained on (`--column`), nil for the file's default.
+    /// The data column trained on, nil for the file's default.
     public var column: String?
 
-    public init(cell: String = "lstm", hiddenSize: Int = 32, layers: Int = 1, window: Int = 24, target: ForecastTarget = .difference,
+    public init(cell: CellKind = .lstm, hiddenSize: Int = 32, layers: Int = 1, window: Int = 24, target: ForecastTarget = .difference,
                 scaler: ZScore = ZScore(mean: 0, std: 1), column: String? = nil) {
         self.cell = cell
         self.hiddenSize = hiddenSize
         self.layers = layers
         self.window = window
-        self.target = target.rawValue
+        self.target = target
         mean = scaler.mean
         std = scaler.std
         self.column = column
     }
 
-    public static let cells = ["lstm", "gru", "rnn", "jordan"]
-
     public var scaler: ZScore { ZScore(mean: mean, std: std) }
-    public var forecastTarget: ForecastTarget { ForecastTarget(rawValue: target) ?? .difference }
 
     /// Checks everything before it is used to allocate (a config may come from a file).
     public func validate() throws {
-        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
-        guard ForecastTarget(rawValue: target) != nil else { throw ModelError.badConfig("unknown target '\(target)' (expected difference or level)") }
         for (name, value, limit) in [("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64), ("window", window, 100_000)] where value < 1 || value > limit {
             throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")
         }
@@ -57,7 +51,6 @@ public final class Forecaster: Module<Float> {
     public let head: Linear<Float>
 
     public init(_ config: ForecasterConfig, seed: UInt64) {
-        precondition(ForecasterConfig.cells.contains(config.cell), "Forecaster: unknown cell \(config.cell)")
         self.config = config
         var generator = RandomGenerator(seed: seed)
         let (H, L) = (config.hiddenSize, config.layers)
@@ -98,7 +91,7 @@ public final class Forecaster: Module<Float> {
     /// - Parameter history: at least `window` values (`window + 1` for the difference target).
     /// - Returns: `horizon` values continuing the series.
     public func forecast(history: [Double], horizon: Int) -> [Double] {
-        let target = config.forecastTarget, scaler = config.scaler, W = config.window
+        let target = config.target, scaler = config.scaler, W = config.window
         precondition(history.count >= W + (target == .difference ? 1 : 0), "Forecaster.forecast: \(history.count) values cannot fill a window of \(W)")
         var series = history
         return withoutGrad {

@@ -10,10 +10,10 @@ public struct LanguageModelConfig: Codable, Equatable, Sendable {
     public var embeddingSize: Int
     public var hiddenSize: Int
     public var layers: Int
-    public var cell: String
+    public var cell: CellKind
     public var dropout: Double
 
-    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2, cell: String = "lstm", dropout: Double = 0) {
+    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2, cell: CellKind = .lstm, dropout: Double = 0) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.hiddenSize = hiddenSize
@@ -22,7 +22,6 @@ public struct LanguageModelConfig: Codable, Equatable, Sendable {
         self.dropout = dropout
     }
 
-    public static let cells = TaskNetwork.cells
 }
 
 /// One-to-many: embedding → stacked recurrent layer → linear to the vocabulary (char-rnn's model).
@@ -34,7 +33,6 @@ public final class LanguageModel: Module<Float> {
     public let head: Linear<Float>
 
     public init(_ config: LanguageModelConfig, seed: UInt64) {
-        precondition(LanguageModelConfig.cells.contains(config.cell), "LanguageModel: unknown cell \(config.cell)")
         self.config = config
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, generator: &generator)
@@ -139,7 +137,6 @@ extension LanguageModel {
 extension LanguageModelConfig {
     /// Checks sizes before anything is allocated from them (a config may come from a file).
     public func validate() throws {
-        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
         for (name, value, limit) in [("vocabularySize", vocabularySize, 10_000_000), ("embeddingSize", embeddingSize, 65_536),
                                      ("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64)] where value < 1 || value > limit {
             throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")

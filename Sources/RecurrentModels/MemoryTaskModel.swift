@@ -7,10 +7,9 @@ import RecurrentTensor
 /// Hyper-parameters of a model for a long-range memory task (adding problem or copy task); stored in
 /// checkpoints as JSON together with the task, so `recurrent diagnose` can rebuild both.
 public struct MemoryTaskConfig: Codable, Equatable, Sendable {
-    /// "adding" or "copy".
-    public var task: String
+    public var task: MemoryTaskKind
     /// "rnn" (tanh), "lstm", "gru" or "jordan".
-    public var cell: String
+    public var cell: CellKind
     public var hiddenSize: Int
     public var layers: Int
     /// The adding problem's sequence length T, or the copy task's delay.
@@ -22,7 +21,7 @@ public struct MemoryTaskConfig: Codable, Equatable, Sendable {
     /// spectral radius is close to ρ (circular law): ρ > 1 is the exploding-gradient regime.
     public var initRadius: Double?
 
-    public init(task: String = "adding", cell: String = "lstm", hiddenSize: Int = 64, layers: Int = 1, lag: Int = 100,
+    public init(task: MemoryTaskKind = .adding, cell: CellKind = .lstm, hiddenSize: Int = 64, layers: Int = 1, lag: Int = 100,
                 symbols: Int = 8, copyLength: Int = 10, initRadius: Double? = nil) {
         self.task = task
         self.cell = cell
@@ -34,13 +33,9 @@ public struct MemoryTaskConfig: Codable, Equatable, Sendable {
         self.initRadius = initRadius
     }
 
-    public static let tasks = ["adding", "copy"]
-    public static let cells = ["rnn", "lstm", "gru", "jordan"]
 
     /// Checks everything before it is used to allocate (a config may come from a file).
     public func validate() throws {
-        guard Self.tasks.contains(task) else { throw ModelError.badConfig("unknown task '\(task)' (expected adding or copy)") }
-        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
         for (name, value, limit) in [("hiddenSize", hiddenSize, 65_536), ("layers", layers, 64)] where value < 1 || value > limit {
             throw ModelError.badConfig("\(name) must be in 1...\(limit), got \(value)")
         }
@@ -50,7 +45,10 @@ public struct MemoryTaskConfig: Codable, Equatable, Sendable {
 
     /// The task this config trains on (validates its parameters).
     public func taskShape() throws -> MemoryTask {
-        task == "copy" ? .copy(try CopyTask(symbols: symbols, length: copyLength, delay: lag)) : .adding(try AddingProblem(length: lag))
+        switch task {
+        case .copy: .copy(try CopyTask(symbols: symbols, length: copyLength, delay: lag))
+        case .adding: .adding(try AddingProblem(length: lag))
+        }
     }
 }
 
@@ -226,11 +224,11 @@ public final class MemoryTaskModel: Module<Float> {
 }
 
 extension MemoryTaskModel {
-    /// Loads a checkpoint written by `MemoryTaskTrainer`, validating everything that came from the file.
+    /// Loads a checkpoint written by `recurrent train adding` or `copy`, validating everything that came from the file.
     public static func load(from url: URL) throws -> MemoryTaskModel {
         let checkpoint = try Checkpoint.load(from: url)
-        let task = checkpoint.extra["task"] ?? "unknown"
-        guard MemoryTaskConfig.tasks.contains(task) else { throw ModelError.wrongTask(expected: "adding or copy", found: task) }
+        let found = checkpoint.extra["task"] ?? "unknown"
+        guard let task = MemoryTaskKind(rawValue: found) else { throw ModelError.wrongTask(expected: "adding or copy", found: found) }
         let config: MemoryTaskConfig
         do { config = try checkpoint.decodeConfig(MemoryTaskConfig.self) } catch {
             throw ModelError.badConfig("the config is not a memory-task config (\(error))")

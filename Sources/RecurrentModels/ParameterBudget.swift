@@ -25,8 +25,12 @@ extension Checkpoint {
 }
 
 /// Weights of one direction of one recurrent layer's hidden-to-hidden matrix: G·H·H.
-private func recurrentWeights(cell: String, hidden: Int) -> Int {
-    let gates = ["lstm": 4, "gru": 3][cell] ?? 1
+private func recurrentWeights(cell: CellKind, hidden: Int) -> Int {
+    let gates = switch cell {
+    case .lstm: 4
+    case .gru: 3
+    case .rnn, .jordan: 1
+    }
     return gates * hidden * hidden
 }
 
@@ -64,7 +68,12 @@ extension LanguageModelConfig {
     /// and the logits. The layers keep more (the input projection, c and tanh c for the LSTM), so this is a
     /// lower bound. (In Double: `batch` and `steps` come from options whose product may not fit an Int.)
     public func batchActivations(batch: Int, steps: Int) -> Double {
-        let gates = ["lstm": 4, "gru": 3, "jordan": 2][cell] ?? 1
+        let gates = switch cell {
+        case .lstm: 4
+        case .gru: 3
+        case .jordan: 2
+        case .rnn: 1
+        }
         return Double(steps) * Double(batch) * Double(layers * (gates + 2) * hiddenSize + embeddingSize + vocabularySize)
     }
 }

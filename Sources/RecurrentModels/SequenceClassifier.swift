@@ -10,17 +10,17 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
     public var embeddingSize: Int
     public var hiddenSize: Int
     public var layers: Int
-    public var cell: String
+    public var cell: CellKind
     public var bidirectional: Bool
     /// Dropout on the embeddings and on the pooled features (and between stacked layers), in train mode.
     public var dropout: Double
     public var classes: Int
     /// How the sequence becomes one vector: "final" (the last valid state of each direction),
     /// "mean" (masked mean of the outputs) or "max" (masked max of the outputs).
-    public var pooling: String
+    public var pooling: Pooling
 
-    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 64, layers: Int = 1, cell: String = "lstm",
-                bidirectional: Bool = true, dropout: Double = 0.5, classes: Int = 2, pooling: String = "max") {
+    public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 64, layers: Int = 1, cell: CellKind = .lstm,
+                bidirectional: Bool = true, dropout: Double = 0.5, classes: Int = 2, pooling: Pooling = .max) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.hiddenSize = hiddenSize
@@ -32,15 +32,9 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
         self.pooling = pooling
     }
 
-    public static let cells = TaskNetwork.cells
-    public static let poolings = ["final", "mean", "max"]
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
     public func validate() throws {
-        guard Self.cells.contains(cell) else { throw ModelError.badConfig("unknown cell '\(cell)' (expected \(Self.cells.joined(separator: ", ")))") }
-        guard Self.poolings.contains(pooling) else {
-            throw ModelError.badConfig("unknown pooling '\(pooling)' (expected \(Self.poolings.joined(separator: ", ")))")
-        }
         for (name, value, low, limit) in [("vocabularySize", vocabularySize, 2, 10_000_000), ("embeddingSize", embeddingSize, 1, 65_536),
                                           ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64), ("classes", classes, 2, 100_000)]
             where value < low || value > limit {
@@ -87,15 +81,15 @@ public final class SequenceClassifier: Module<Float> {
         let D = rnn.directions, H = rnn.stateWidth, L = rnn.numLayers
         let features: Tensor<Float>                                                   // (B, D·H)
         switch config.pooling {
-        case "final":
+        case .final:
             // The last layer's final states: forward at each sequence's last step, reverse at its first.
             let last = state.h.slice(axis: 0, ((L - 1) * D)..<(L * D))               // (D, B, H)
             features = last.permuted([1, 0, 2]).reshaped([B, D * H])
-        case "mean":
+        case .mean:
             let inverse = Tensor<Float>(zeros: [B, 1])
             for b in 0..<B { inverse.data[b] = 1 / Float(batch.lengths[b]) }
             features = output.sum(axis: 0) * inverse                                  // outputs past a length are zero
-        default:
+        case .max:
             // Steps past a length are zero in `output`; they must not win the max.
             var padded = [Bool](repeating: false, count: T * B)
             for b in 0..<B { for t in batch.lengths[b]..<T { padded[t * B + b] = true } }

@@ -8,7 +8,7 @@ import RecurrentTraining
 
 /// One cell of the memory sweep: a trained model's figures and its gradient flow.
 public struct MemorySweepEntry: Codable, Equatable, Sendable {
-    public var cell: String
+    public var cell: CellKind
     public var lag: Int
     public var result: MemoryTaskResult
     /// ‖∂L/∂h_t‖ / ‖∂L/∂h_{T−1}‖ for every distance d = T − 1 − t (index d), at initialisation and after training,
@@ -25,14 +25,14 @@ public struct MemorySweepEntry: Codable, Equatable, Sendable {
 /// baseline) and, per lag, gradients_lag<L>.svg (the trained models' normalised ‖∂L/∂h_t‖ against the
 /// distance, log scale) and gradients_init_lag<L>.svg (the same at initialisation).
 public struct MemorySweep {
-    public var cells: [String]
+    public var cells: [CellKind]
     public var lags: [Int]
     public var hiddenSize: Int
     public var training: TrainingOptions
     public var settings: MemoryTaskTraining.Settings
     public var folder: URL
 
-    public init(cells: [String], lags: [Int], hiddenSize: Int, training: TrainingOptions,
+    public init(cells: [CellKind], lags: [Int], hiddenSize: Int, training: TrainingOptions,
                 settings: MemoryTaskTraining.Settings = .init(), folder: URL) {
         self.settings = settings
         self.cells = cells
@@ -45,7 +45,7 @@ public struct MemorySweep {
     /// Checks the parameters (they come from the command line).
     public func validate() throws {
         guard !cells.isEmpty, !lags.isEmpty else { throw TrainingError.badOptions("give at least one cell and one lag") }
-        for cell in cells { try MemoryTaskConfig(task: "adding", cell: cell, hiddenSize: hiddenSize, lag: 2).validate() }
+        for cell in cells { try MemoryTaskConfig(task: .adding, cell: cell, hiddenSize: hiddenSize, lag: 2).validate() }
         for lag in lags { _ = try AddingProblem(length: lag) }
         try training.validate()
     }
@@ -56,7 +56,7 @@ public struct MemorySweep {
         var entries: [MemorySweepEntry] = []
         for lag in lags {
             for cell in cells {
-                let config = MemoryTaskConfig(task: "adding", cell: cell, hiddenSize: hiddenSize, lag: lag)
+                let config = MemoryTaskConfig(task: .adding, cell: cell, hiddenSize: hiddenSize, lag: lag)
                 let model = MemoryTaskModel(config, seed: training.seed)
                 let run = folder.appendingPathComponent("\(cell)_lag\(lag)")
                 let task = try MemoryTaskTraining(model: model, settings: settings, seed: training.seed)
@@ -66,7 +66,7 @@ public struct MemorySweep {
                 let entry = MemorySweepEntry(cell: cell, lag: lag, result: result, decayAtInit: atInit,
                                              decayTrained: result.divergedAtStep == nil ? Self.decay(model, probe) : [])
                 entries.append(entry)
-                log(String(format: "%@ lag %d: validation MSE %.4f (baseline %.4f), %.0f s%@", cell, lag, entry.result.validationLoss,
+                log(String(format: "%@ lag %d: validation MSE %.4f (baseline %.4f), %.0f s%@", cell.rawValue, lag, entry.result.validationLoss,
                            AddingProblem.baselineMSE, entry.result.seconds,
                            entry.result.divergedAtStep.map { ", diverged at step \($0)" } ?? ""))
                 try writeSummary(entries)
@@ -90,7 +90,7 @@ public struct MemorySweep {
         var csv = "cell,lag,steps,val_mse,best_val_mse,baseline_mse,seconds,clipped_steps,diverged_at,decay_d10,decay_d50,decay_d100,decay_full,decay_init_d10,decay_init_d50,decay_init_d100,decay_init_full\n"
         for e in entries {
             let d = { (a: [Double], k: Int) -> Double? in k < a.count ? a[k] : nil }
-            csv += [e.cell, "\(e.lag)", "\(e.result.steps)", f(e.result.validationLoss), f(e.result.bestValidationLoss), f(e.result.baselineLoss),
+            csv += [e.cell.rawValue, "\(e.lag)", "\(e.result.steps)", f(e.result.validationLoss), f(e.result.bestValidationLoss), f(e.result.baselineLoss),
                     String(format: "%.1f", e.result.seconds), "\(e.result.clippedSteps)", e.result.divergedAtStep.map(String.init) ?? "",
                     f(d(e.decayTrained, 10)), f(d(e.decayTrained, 50)), f(d(e.decayTrained, 100)), f(e.decayTrained.last),
                     f(d(e.decayAtInit, 10)), f(d(e.decayAtInit, 50)), f(d(e.decayAtInit, 100)), f(e.decayAtInit.last)].joined(separator: ",") + "\n"
@@ -111,7 +111,7 @@ public struct MemorySweep {
 
         var mse = LineChart(title: "adding problem: validation MSE after \(training.totalSteps) steps", xLabel: "lag (sequence length T)",
                             yLabel: "validation MSE", series: cells.map { cell in
-                                (name: cell, points: entries.filter { $0.cell == cell }.map { (x: Double($0.lag), y: $0.result.validationLoss) })
+                                (name: cell.rawValue, points: entries.filter { $0.cell == cell }.map { (x: Double($0.lag), y: $0.result.validationLoss) })
                             } + [(name: "baseline 1/6", points: doneLags.map { (x: Double($0), y: AddingProblem.baselineMSE) })])
         mse.logScaleY = true
         try atomicWrite(Data(mse.svg().utf8), to: folder.appendingPathComponent("mse_vs_lag.svg"))
@@ -120,7 +120,7 @@ public struct MemorySweep {
             for (suffix, pick, when) in [("", \MemorySweepEntry.decayTrained, "trained"), ("_init", \MemorySweepEntry.decayAtInit, "at initialisation")] {
                 var chart = LineChart(title: "‖∂L/∂h_t‖ / ‖∂L/∂h_T‖, adding problem T = \(lag), \(when)", xLabel: "distance T − t",
                                       yLabel: "relative gradient norm", series: entries.filter { $0.lag == lag }.map { e in
-                                          (name: e.cell, points: e[keyPath: pick].enumerated().map { (x: Double($0.offset), y: $0.element) })
+                                          (name: e.cell.rawValue, points: e[keyPath: pick].enumerated().map { (x: Double($0.offset), y: $0.element) })
                                       })
                 chart.logScaleY = true
                 try atomicWrite(Data(chart.svg().utf8), to: folder.appendingPathComponent("gradients\(suffix)_lag\(lag).svg"))

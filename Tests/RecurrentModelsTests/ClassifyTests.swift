@@ -53,8 +53,8 @@ final class ClassifyTests: XCTestCase {
     }
 
     func testPoolingsGiveLogitsPerSentenceAndIgnorePadding() throws {
-        for pooling in SequenceClassifierConfig.poolings {
-            for cell in SequenceClassifierConfig.cells {
+        for pooling in Pooling.allCases {
+            for cell in CellKind.allCases {
                 let config = SequenceClassifierConfig(vocabularySize: 10, embeddingSize: 4, hiddenSize: 5, layers: 2, cell: cell,
                                                       bidirectional: true, dropout: 0.3, classes: 3, pooling: pooling)
                 let model = SequenceClassifier(config, seed: 2)

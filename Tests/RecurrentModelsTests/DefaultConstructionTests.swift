@@ -7,7 +7,7 @@ import XCTest
 /// builds from the same seed (one generator drawn by the encoder, then by the decoder).
 final class DefaultConstructionTests: XCTestCase {
     func testEncoderAndDecoderWithoutAGenerator() {
-        for cell in Seq2SeqCell.allCases {
+        for cell in CellKind.allCases {
             var generator = RandomGenerator(seed: 4)
             let shared = Encoder<Float>(cell: cell, vocabularySize: 9, embeddingSize: 3, hiddenSize: 4, layers: 2, bidirectional: true,
                                         dropout: 0.1, seed: 4, generator: &generator)

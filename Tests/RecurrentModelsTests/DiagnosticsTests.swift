@@ -172,16 +172,16 @@ final class DiagnosticsTests: XCTestCase {
     /// The vanishing gradient itself: at initialisation a tanh RNN's ‖∂L/∂h_t‖ falls by orders of
     /// magnitude over 60 steps of the adding problem, an LSTM's far less.
     func testTanhRNNGradientVanishesFasterThanLSTM() throws {
-        var decay: [String: Double] = [:]
-        for cell in ["rnn", "lstm"] {
-            let model = MemoryTaskModel(MemoryTaskConfig(task: "adding", cell: cell, hiddenSize: 16, lag: 61), seed: 1)
+        var decay: [CellKind: Double] = [:]
+        for cell in [CellKind.rnn, .lstm] {
+            let model = MemoryTaskModel(MemoryTaskConfig(task: .adding, cell: cell, hiddenSize: 16, lag: 61), seed: 1)
             var rng = RandomGenerator(seed: 2)
             let batch = MemoryTaskBatch(model.task, size: 8, generator: &rng)
             let report = GradientFlow.measure(model: model) { model.lastStepLoss(batch) }
             decay[cell] = report.decay(report.states[0], distance: 60)
         }
-        XCTAssertLessThan(decay["rnn"]!, 1e-3)
-        XCTAssertGreaterThan(decay["lstm"]!, 100 * decay["rnn"]!)
+        XCTAssertLessThan(decay[.rnn]!, 1e-3)
+        XCTAssertGreaterThan(decay[.lstm]!, 100 * decay[.rnn]!)
     }
 
     func testLogScaleChart() {
@@ -197,7 +197,7 @@ final class DiagnosticsTests: XCTestCase {
     func testTrainerRecordsClipping() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-clip-\(UInt64.random(in: 0...UInt64.max))")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let config = MemoryTaskConfig(task: "copy", cell: "gru", hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)
+        let config = MemoryTaskConfig(task: .copy, cell: .gru, hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)
         // (clip-norm, clip-value, clipped updates): a tiny threshold clips every update, a huge one or none clips nothing.
         for (clip, value, expected) in [(1e-4, 0.0, 6), (1e4, 0.0, 0), (0, 1e-6, 6), (0, 0, 0)] {
             let run = folder.appendingPathComponent("\(clip)-\(value)")
@@ -232,7 +232,7 @@ final class MemoryExperimentTests: XCTestCase {
 
     func testSweepWritesTableCSVAndPictures() throws {
         let training = options(MemoryTaskTraining.defaultOptions, .steps(3, evaluateEvery: 3), batch: 4)
-        let sweep = MemorySweep(cells: ["rnn", "jordan"], lags: [4, 6], hiddenSize: 3, training: training, settings: .init(validationSize: 4), folder: folder)
+        let sweep = MemorySweep(cells: [.rnn, .jordan], lags: [4, 6], hiddenSize: 3, training: training, settings: .init(validationSize: 4), folder: folder)
         try sweep.validate()
         var lines: [String] = []
         let entries = try sweep.run { lines.append($0) }
@@ -247,8 +247,8 @@ final class MemoryExperimentTests: XCTestCase {
         for name in ["mse_vs_lag.svg", "gradients_lag4.svg", "gradients_init_lag6.svg", "rnn_lag4/metrics.csv", "jordan_lag6/best.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
         }
-        XCTAssertThrowsError(try MemorySweep(cells: ["transformer"], lags: [4], hiddenSize: 3, training: training, folder: folder).validate())
-        XCTAssertThrowsError(try MemorySweep(cells: ["rnn"], lags: [1], hiddenSize: 3, training: training, folder: folder).validate())
+        XCTAssertThrowsError(try MemorySweep(cells: [], lags: [4], hiddenSize: 3, training: training, folder: folder).validate())
+        XCTAssertThrowsError(try MemorySweep(cells: [.rnn], lags: [1], hiddenSize: 3, training: training, folder: folder).validate())
     }
 
     /// An absurd SGD step diverges without clipping and not with it: the mechanism of the documented demo.
@@ -257,7 +257,7 @@ final class MemoryExperimentTests: XCTestCase {
             $0.update = UpdateRule(optimizer: .sgd)
             $0.learningRate = 1e4
         }
-        let config = MemoryTaskConfig(task: "adding", cell: "rnn", hiddenSize: 8, lag: 6, initRadius: 3)
+        let config = MemoryTaskConfig(task: .adding, cell: .rnn, hiddenSize: 8, lag: 6, initRadius: 3)
         let (unclipped, clipped) = try ClippingDemo(config: config, training: training, clipNorm: 1e-4, folder: folder).run()
         XCTAssertNotNil(unclipped.divergedAtStep)
         XCTAssertNil(clipped.divergedAtStep)

@@ -29,7 +29,7 @@ final class ForecastTests: XCTestCase {
         return series
     }
 
-    func train(cell: String, epochs: Int, out: URL, mode: ForecastMode = .many) throws -> (Trainer<ForecastTask>, ForecastEvaluation) {
+    func train(cell: CellKind, epochs: Int, out: URL, mode: ForecastMode = .many) throws -> (Trainer<ForecastTask>, ForecastEvaluation) {
         let series = try co2Slice()
         let data = try ForecastDataset(series: series.values, window: 12)
         let config = ForecasterConfig(cell: cell, hiddenSize: 16, layers: 1, window: 12, scaler: data.scaler)
@@ -41,7 +41,7 @@ final class ForecastTests: XCTestCase {
     /// End to end on a slice of the real data: the run folder, a falling loss, and a forecast better
     /// than the seasonal-naive baseline on the (chronologically last) test months.
     func testShortTrainingWritesTheRunFolderAndBeatsSeasonalNaive() throws {
-        let (trainer, result) = try train(cell: "lstm", epochs: 15, out: folder)
+        let (trainer, result) = try train(cell: .lstm, epochs: 15, out: folder)
         XCTAssertEqual(trainer.history.count, 15)
         XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss * 0.7)
         for name in ["config.json", "options.json", "metrics.csv", "best.safetensors", "last.safetensors", "test.json"] {
@@ -69,12 +69,12 @@ final class ForecastTests: XCTestCase {
     }
 
     func testEveryCellAndManyToOneTrain() throws {
-        for cell in ["gru", "rnn", "jordan"] {
-            let (trainer, result) = try train(cell: cell, epochs: 3, out: folder.appendingPathComponent(cell))
-            XCTAssertTrue(result.model.rmse.isFinite, cell)
-            XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss, cell)
+        for cell in [CellKind.gru, .rnn, .jordan] {
+            let (trainer, result) = try train(cell: cell, epochs: 3, out: folder.appendingPathComponent(cell.rawValue))
+            XCTAssertTrue(result.model.rmse.isFinite, cell.rawValue)
+            XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss, cell.rawValue)
         }
-        let (trainer, _) = try train(cell: "lstm", epochs: 3, out: folder.appendingPathComponent("one"), mode: .one)
+        let (trainer, _) = try train(cell: .lstm, epochs: 3, out: folder.appendingPathComponent("one"), mode: .one)
         XCTAssertLessThan(trainer.history.last!.trainLoss, trainer.history.first!.trainLoss)
         let names = Set(trainer.task.forecaster.namedParameters().map(\.name))
         XCTAssertEqual(names, ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "head.weight", "head.bias"])
@@ -82,13 +82,13 @@ final class ForecastTests: XCTestCase {
 
     func testSameSeedSameCheckpoint() throws {
         let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
-        _ = try train(cell: "gru", epochs: 2, out: a)
-        _ = try train(cell: "gru", epochs: 2, out: b)
+        _ = try train(cell: .gru, epochs: 2, out: a)
+        _ = try train(cell: .gru, epochs: 2, out: b)
         XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("last.safetensors")), try Data(contentsOf: b.appendingPathComponent("last.safetensors")))
     }
 
     func testBadCheckpointsAreRefused() throws {
-        _ = try train(cell: "rnn", epochs: 1, out: folder)
+        _ = try train(cell: .rnn, epochs: 1, out: folder)
         let url = folder.appendingPathComponent("last.safetensors")
         var checkpoint = try Checkpoint.load(from: url)
         checkpoint.extra["task"] = "charlm"

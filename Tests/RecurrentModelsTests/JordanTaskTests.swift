@@ -24,7 +24,7 @@ final class JordanTaskTests: XCTestCase {
     /// Sampling feeds one token at a time and carries the state between calls: that must give the logits of
     /// the whole sequence run at once.
     func testLanguageModelCarriesItsStateAcrossCalls() {
-        let model = LanguageModel(LanguageModelConfig(vocabularySize: 7, embeddingSize: 4, hiddenSize: 6, layers: 2, cell: "jordan"), seed: 1)
+        let model = LanguageModel(LanguageModelConfig(vocabularySize: 7, embeddingSize: 4, hiddenSize: 6, layers: 2, cell: .jordan), seed: 1)
         model.eval()
         let ids = [1, 3, 5, 2, 6, 0, 4]
         let whole = model(ids, steps: ids.count, batch: 1).logits                       // (T, 1, V)
@@ -47,7 +47,7 @@ final class JordanTaskTests: XCTestCase {
 
     func languageModelTrainer(_ corpus: TextCorpus, layers: Int, dropout: Double, steps: Int, out: URL) throws -> Trainer<LanguageModelTask> {
         let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 32, layers: layers,
-                                         cell: "jordan", dropout: dropout)
+                                         cell: .jordan, dropout: dropout)
         return try RecurrentModelsTests.languageModelTrainer(config, corpus: corpus, seed: 3, steps: steps, evaluateEvery: steps / 3, batch: 16,
                                                              seqLen: 32, evalCharacters: 2000, out: out) { $0.learningRate = 1e-2 }
     }
@@ -63,7 +63,7 @@ final class JordanTaskTests: XCTestCase {
         XCTAssertLessThan(losses[2], 2.8, "uniform would be \(uniform)")
 
         let (model, vocabulary) = try LanguageModel.load(from: folder.appendingPathComponent("best.safetensors"))   // the trainer ends with the best weights
-        XCTAssertEqual(model.config.cell, "jordan")
+        XCTAssertEqual(model.config.cell, .jordan)
         XCTAssertTrue(model.rnn is Jordan<Float>)
         XCTAssertEqual(model.namedParameters().map(\.name), trainer.task.model.namedParameters().map(\.name))
         XCTAssertTrue(model.namedParameters().map(\.name).contains("rnn.weight_yh_l0"))
@@ -90,7 +90,7 @@ final class JordanTaskTests: XCTestCase {
         for key in ["step", "generator.order", "generator.dropout"] { XCTAssertEqual(a.extra[key], b.extra[key], key) }
         // The masks' generator did advance: dropout ran.
         let fresh = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 32, layers: 2,
-                                                      cell: "jordan", dropout: 0.3), seed: 3)
+                                                      cell: .jordan, dropout: 0.3), seed: 3)
         XCTAssertNotEqual(a.extra["generator.dropout"], fresh.rnn.dropoutGenerator.state.map(String.init).joined(separator: ","))
     }
 
@@ -103,7 +103,7 @@ final class JordanTaskTests: XCTestCase {
         let yelp = try ClassificationTSV.read(path: sentiment.appendingPathComponent("yelp_labelled.txt").path)
         let amazon = try ClassificationTSV.read(path: sentiment.appendingPathComponent("amazon_cells_labelled.txt").path)
         let data = try SentenceClassificationData(Array(yelp.prefix(150)) + Array(amazon.prefix(150)), splitSeed: 3)
-        var config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 16, hiddenSize: 16, cell: "jordan",
+        var config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 16, hiddenSize: 16, cell: .jordan,
                                               dropout: 0.1)
         let learner = try classifierTrainer(config, data: data, seed: 5, epochs: 4, batch: 16, out: folder.appendingPathComponent("learn")) {
             $0.learningRate = 1e-2
@@ -116,7 +116,7 @@ final class JordanTaskTests: XCTestCase {
         XCTAssertTrue(loaded.rnn is Jordan<Float>)
         XCTAssertEqual(loaded.featureSize, 32)
 
-        config.layers = 2; config.pooling = "final"; config.dropout = 0.3
+        config.layers = 2; config.pooling = .final; config.dropout = 0.3
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
         let make = { (epochs: Int, out: URL) in try classifierTrainer(config, data: data, seed: 5, epochs: epochs, batch: 16, out: out) { $0.learningRate = 1e-2 } }
         let expected = try make(3, whole).run().report?.test
@@ -134,7 +134,7 @@ final class JordanTaskTests: XCTestCase {
         let vocabularies = try TaggingVocabularies(training: data.train)
         let config = SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: 8, hiddenSize: 8, layers: 2,
-                                          dropout: 0.2, cell: "jordan")
+                                          dropout: 0.2, cell: .jordan)
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
         let make = { (epochs: Int, out: URL) in
             try taggerTrainer(config, data: data, vocabularies: vocabularies, seed: 3, dataSeed: 3, epochs: epochs, batch: 16, out: out)

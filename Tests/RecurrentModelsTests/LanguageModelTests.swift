@@ -25,7 +25,7 @@ final class LanguageModelTests: XCTestCase {
         return try TextCorpus(text: text)
     }
 
-    func train(_ corpus: TextCorpus, steps: Int, cell: String = "lstm", out: URL) throws -> Trainer<LanguageModelTask> {
+    func train(_ corpus: TextCorpus, steps: Int, cell: CellKind = .lstm, out: URL) throws -> Trainer<LanguageModelTask> {
         let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 48, layers: 1, cell: cell)
         let trainer = try languageModelTrainer(config, corpus: corpus, seed: 3, steps: steps, evaluateEvery: 50, batch: 16, seqLen: 32,
                                                evalCharacters: 2000, out: out) { $0.learningRate = 1e-2 }
@@ -51,8 +51,8 @@ final class LanguageModelTests: XCTestCase {
     func testSameSeedGivesBitIdenticalCheckpoints() throws {
         let corpus = try smallCorpus()
         let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
-        _ = try train(corpus, steps: 20, cell: "gru", out: a)
-        _ = try train(corpus, steps: 20, cell: "gru", out: b)
+        _ = try train(corpus, steps: 20, cell: .gru, out: a)
+        _ = try train(corpus, steps: 20, cell: .gru, out: b)
         XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("best.safetensors")), try Data(contentsOf: b.appendingPathComponent("best.safetensors")))
         XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("last.safetensors")), try Data(contentsOf: b.appendingPathComponent("last.safetensors")))
     }
@@ -61,7 +61,7 @@ final class LanguageModelTests: XCTestCase {
     func testResumeIsBitIdenticalToAnUninterruptedRun() throws {
         let corpus = try smallCorpus()
         func trainer(steps: Int, out: URL) throws -> Trainer<LanguageModelTask> {
-            let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 24, layers: 2, cell: "lstm", dropout: 0.2)
+            let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 24, layers: 2, cell: .lstm, dropout: 0.2)
             return try languageModelTrainer(config, corpus: corpus, seed: 5, steps: steps, evaluateEvery: 10, batch: 8, seqLen: 16, evalCharacters: 500, out: out)
         }
         let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
@@ -95,7 +95,7 @@ final class LanguageModelTests: XCTestCase {
 
     func testCheckpointLoadsAndSamplesAndBadCheckpointsAreRefused() throws {
         let corpus = try smallCorpus()
-        let trainer = try train(corpus, steps: 10, cell: "rnn", out: folder)
+        let trainer = try train(corpus, steps: 10, cell: .rnn, out: folder)
         let url = folder.appendingPathComponent("last.safetensors")
         let (model, vocabulary) = try LanguageModel.load(from: url)
         XCTAssertEqual(vocabulary, corpus.vocabulary)

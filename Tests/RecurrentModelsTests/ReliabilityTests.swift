@@ -30,7 +30,7 @@ final class ReliabilityTests: XCTestCase {
 
     func trainer(_ corpus: TextCorpus, steps: Int, evalEvery: Int = 2, out: URL, seed: UInt64 = 9, evalCharacters: Int = 400,
                  learningRate: Double = 2e-3, onNonFinite: NonFinitePolicy = .stop) throws -> Trainer<LanguageModelTask> {
-        let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru"), seed: seed)
+        let model = LanguageModel(LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: .gru), seed: seed)
         var options = LanguageModelTask.defaultOptions
         options.schedule = .steps(steps, evaluateEvery: evalEvery)
         options.batch = 4; options.seed = seed; options.learningRate = learningRate; options.onNonFinite = onNonFinite
@@ -210,7 +210,7 @@ final class ReliabilityTests: XCTestCase {
         let corpus = try corpus()
         try trainer(corpus, steps: 2, out: folder).run()
         let last = folder.appendingPathComponent("last.safetensors")
-        let genuine = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: "gru")
+        let genuine = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 16, layers: 1, cell: .gru)
         XCTAssertNoThrow(try genuine.requireResumable(from: last))
         let absurd = LanguageModelConfig(vocabularySize: 10_000_000, embeddingSize: 65_536, hiddenSize: 65_536, layers: 64)
         XCTAssertThrowsError(try absurd.requireResumable(from: last)) { XCTAssertTrue("\($0)".contains("refusing to allocate"), "\($0)") }
@@ -221,31 +221,31 @@ final class ReliabilityTests: XCTestCase {
 
     /// The bounds used above are lower bounds of the real parameter counts (else genuine checkpoints would be refused).
     func testParameterLowerBoundsHoldForRealModels() {
-        for cell in LanguageModelConfig.cells {
+        for cell in CellKind.allCases {
             let config = LanguageModelConfig(vocabularySize: 11, embeddingSize: 5, hiddenSize: 7, layers: 2, cell: cell)
-            XCTAssertLessThanOrEqual(config.minimumParameterCount, LanguageModel(config, seed: 1).parameterCount, cell)
+            XCTAssertLessThanOrEqual(config.minimumParameterCount, LanguageModel(config, seed: 1).parameterCount, cell.rawValue)
         }
-        for cell in ForecasterConfig.cells {
+        for cell in CellKind.allCases {
             let config = ForecasterConfig(cell: cell, hiddenSize: 6, layers: 2, window: 8)
-            XCTAssertLessThanOrEqual(config.minimumParameterCount, Forecaster(config, seed: 1).parameterCount, cell)
+            XCTAssertLessThanOrEqual(config.minimumParameterCount, Forecaster(config, seed: 1).parameterCount, cell.rawValue)
         }
-        for cell in SequenceClassifierConfig.cells {
+        for cell in CellKind.allCases {
             for bidirectional in [false, true] {
                 let config = SequenceClassifierConfig(vocabularySize: 13, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell, bidirectional: bidirectional, classes: 3)
-                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceClassifier(config, seed: 1).parameterCount, cell)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceClassifier(config, seed: 1).parameterCount, cell.rawValue)
             }
         }
-        for cell in SequenceTaggerConfig.cells {
+        for cell in CellKind.allCases {
             for intents in [0, 4] {
                 let config = SequenceTaggerConfig(vocabularySize: 13, tagCount: 5, intentCount: intents, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell)
-                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount, cell)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, SequenceTagger(config, seed: 1).parameterCount, cell.rawValue)
             }
         }
-        for cell in Seq2SeqConfig.cells {
-            for (bidirectional, attention) in [(false, "none"), (true, "luong-dot")] {
+        for cell in CellKind.allCases {
+            for (bidirectional, attention) in [(false, Seq2SeqAttention.none), (true, .luongDot)] {
                 let config = Seq2SeqConfig(sourceVocabularySize: 7, targetVocabularySize: 9, embeddingSize: 5, hiddenSize: 6, layers: 2, cell: cell,
                                            bidirectional: bidirectional, attention: attention)
-                XCTAssertLessThanOrEqual(config.minimumParameterCount, Seq2Seq<Float>(config, seed: 1).parameterCount, cell)
+                XCTAssertLessThanOrEqual(config.minimumParameterCount, Seq2Seq<Float>(config, seed: 1).parameterCount, cell.rawValue)
             }
         }
     }

@@ -69,8 +69,8 @@ final class ResumeTests: XCTestCase {
     func testClassifierResumesExactlyInsideAndBetweenEpochs() throws {
         let yelp = try ClassificationTSV.read(path: ClassifyTests.sentiment.appendingPathComponent("yelp_labelled.txt").path)
         let data = try SentenceClassificationData(Array(yelp.prefix(100)), classes: 2, splitSeed: 1, minCount: 1)
-        let config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 8, hiddenSize: 8, layers: 2, cell: "gru",
-                                              bidirectional: true, dropout: 0.3, classes: 2, pooling: "max")
+        let config = SequenceClassifierConfig(vocabularySize: data.vocabulary.count, embeddingSize: 8, hiddenSize: 8, layers: 2, cell: .gru,
+                                              bidirectional: true, dropout: 0.3, classes: 2, pooling: .max)
         let make = { (epochs: Int, out: URL) in try classifierTrainer(config, data: data, seed: 4, dataSeed: 4, epochs: epochs, batch: 16, out: out) }
         // 80 training sentences: 5 batches per epoch; the stop comes before the third batch of epoch 2.
         try assertResumesExactly({ try make(3, $0) }, stopAtPoll: 8, shorter: { try make(1, $0) })
@@ -111,7 +111,7 @@ final class ResumeTests: XCTestCase {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(120))
         let data = try ForecastDataset(series: series.values, window: 12)
-        let config = ForecasterConfig(cell: "lstm", hiddenSize: 8, layers: 1, window: 12, scaler: data.scaler)
+        let config = ForecasterConfig(cell: .lstm, hiddenSize: 8, layers: 1, window: 12, scaler: data.scaler)
         let make = { (epochs: Int, out: URL, maxSteps: Int) in
             try forecastTrainer(config, data: data, seed: 6, epochs: epochs, batch: 16, out: out) {
                 $0.update = UpdateRule(optimizer: .sgd, momentum: 0.9, clipValue: 0.5)
@@ -137,7 +137,7 @@ final class ResumeTests: XCTestCase {
         let corpus = SyntheticTask.reverse.corpus(train: 96, validation: 8, test: 8, lengths: 3...5, symbols: 4, seed: 1)
         let vocabularies = try Seq2SeqVocabularies(training: corpus.train)
         let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
-                                   embeddingSize: 6, hiddenSize: 8, layers: 2, attention: "luong-general", dropout: 0.3, inputFeeding: true)
+                                   embeddingSize: 6, hiddenSize: 8, layers: 2, attention: .luongGeneral, dropout: 0.3, inputFeeding: true)
         var settings = TranslationTask.Settings()
         settings.maxDecodeLength = 12
         settings.teacherForcingEnd = 0.5
@@ -162,7 +162,7 @@ final class ResumeTests: XCTestCase {
     /// charlm between two evaluations: the stop saves the step, the resumed run is the uninterrupted one.
     func testLanguageModelResumesExactlyBetweenEvaluations() throws {
         let corpus = try TextCorpus(text: String(try readTextFile(LanguageModelTests.shakespeare.path).prefix(8_000)))
-        let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 12, layers: 2, cell: "gru", dropout: 0.2)
+        let config = LanguageModelConfig(vocabularySize: corpus.vocabulary.count, embeddingSize: 8, hiddenSize: 12, layers: 2, cell: .gru, dropout: 0.2)
         let make = { (steps: Int, out: URL) in
             try languageModelTrainer(config, corpus: corpus, seed: 2, steps: steps, evaluateEvery: 4, batch: 4, seqLen: 12, evalCharacters: 300, out: out)
         }
@@ -174,7 +174,7 @@ final class ResumeTests: XCTestCase {
         let yelp = try ClassificationTSV.read(path: ClassifyTests.sentiment.appendingPathComponent("yelp_labelled.txt").path)
         let settings = GenerationTask.Settings(minCount: 2)
         let (words, splits) = try GenerationTask.data(Array(yelp.prefix(120)), settings: settings)
-        let config = ConditionedGeneratorConfig(classes: 2, vocabularySize: words.count, embeddingSize: 8, hiddenSize: 12, cell: "gru")
+        let config = ConditionedGeneratorConfig(classes: 2, vocabularySize: words.count, embeddingSize: 8, hiddenSize: 12, cell: .gru)
         let make = { (epochs: Int, out: URL) in
             Trainer(task: try GenerationTask(model: ConditionedGenerator(config, seed: 2), config: config, sentences: splits, words: words, settings: settings),
                     options: options(GenerationTask.defaultOptions, .epochs(epochs), batch: 16, seed: 2), folder: out)
@@ -184,8 +184,8 @@ final class ResumeTests: XCTestCase {
 
     /// The memory tasks (adding, copy) stop and resume like every other task.
     func testMemoryTasksResumeExactly() throws {
-        for config in [MemoryTaskConfig(task: "adding", cell: "lstm", hiddenSize: 4, lag: 6),
-                       MemoryTaskConfig(task: "copy", cell: "rnn", hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)] {
+        for config in [MemoryTaskConfig(task: .adding, cell: .lstm, hiddenSize: 4, lag: 6),
+                       MemoryTaskConfig(task: .copy, cell: .rnn, hiddenSize: 4, lag: 2, symbols: 3, copyLength: 2)] {
             let make = { (steps: Int, out: URL) in
                 try memoryTrainer(config, seed: 3, steps: steps, evaluateEvery: 3, batch: 4, validationSize: 8, out: out)
             }
@@ -218,7 +218,7 @@ final class ResumeTests: XCTestCase {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(100))
         let data = try ForecastDataset(series: series.values, window: 12)
-        let config = ForecasterConfig(cell: "lstm", hiddenSize: 4, window: 12, scaler: data.scaler)
+        let config = ForecasterConfig(cell: .lstm, hiddenSize: 4, window: 12, scaler: data.scaler)
         let make = { (name: String, configure: (inout TrainingOptions) -> Void) in
             try forecastTrainer(config, data: data, seed: 3, epochs: 2, batch: 16, out: self.folder.appendingPathComponent(name), configure: configure)
         }
@@ -243,7 +243,7 @@ final class ResumeTests: XCTestCase {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(100))
         let data = try ForecastDataset(series: series.values, window: 12)
-        let config = ForecasterConfig(cell: "rnn", hiddenSize: 4, window: 12, scaler: data.scaler)
+        let config = ForecasterConfig(cell: .rnn, hiddenSize: 4, window: 12, scaler: data.scaler)
         for (clipNorm, expected) in [(1e-4, 1.0), (0, 0.0)] {
             let out = folder.appendingPathComponent("clip\(clipNorm)")
             try forecastTrainer(config, data: data, seed: 1, epochs: 2, batch: 16, out: out) { $0.clipNorm = clipNorm }.run()
@@ -257,7 +257,7 @@ final class ResumeTests: XCTestCase {
         var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
         series.values = Array(series.values.suffix(100))
         let data = try ForecastDataset(series: series.values, window: 12)
-        let trainer = try forecastTrainer(ForecasterConfig(cell: "gru", hiddenSize: 4, window: 12, scaler: data.scaler), data: data, seed: 1,
+        let trainer = try forecastTrainer(ForecasterConfig(cell: .gru, hiddenSize: 4, window: 12, scaler: data.scaler), data: data, seed: 1,
                                           epochs: 1, batch: 32, out: folder)
         try trainer.run()
         let last = try Checkpoint.load(from: folder.appendingPathComponent("last.safetensors"))
@@ -274,12 +274,13 @@ final class TaggerConfigTests: XCTestCase {
     func testConfigWithoutCellIsAnLSTMTagger() throws {
         let old = #"{"vocabularySize": 10, "tagCount": 3, "intentCount": 0, "embeddingSize": 4, "hiddenSize": 4, "layers": 1, "dropout": 0}"#
         let config = try JSONDecoder().decode(SequenceTaggerConfig.self, from: Data(old.utf8))
-        XCTAssertEqual(config.cell, "lstm")
+        XCTAssertEqual(config.cell, .lstm)
         XCTAssertTrue(SequenceTagger(config, seed: 1).rnn is LSTM<Float>)
         var gru = config
-        gru.cell = "gru"
+        gru.cell = .gru
         XCTAssertTrue(SequenceTagger(gru, seed: 1).rnn is GRU<Float>)
-        gru.cell = "transformer"
-        XCTAssertThrowsError(try gru.validate())
+        // An unknown cell is refused when the config is read, never taken for another.
+        let unknown = old.replacingOccurrences(of: "}", with: #", "cell": "transformer"}"#)
+        XCTAssertThrowsError(try JSONDecoder().decode(SequenceTaggerConfig.self, from: Data(unknown.utf8)))
     }
 }

@@ -97,7 +97,7 @@ final class Seq2SeqDataTests: XCTestCase {
         let corpus = SyntheticTask.reverse.corpus(train: 256, validation: 16, test: 16, lengths: 3...5, symbols: 4, seed: 1)
         let vocabularies = try Seq2SeqVocabularies(training: corpus.train)
         let config = Seq2SeqConfig(sourceVocabularySize: vocabularies.source.count, targetVocabularySize: vocabularies.target.count,
-                                   embeddingSize: 8, hiddenSize: 16, attention: "luong-general", dropout: 0)
+                                   embeddingSize: 8, hiddenSize: 16, attention: .luongGeneral, dropout: 0)
         var settings = TranslationTask.Settings()
         settings.maxDecodeLength = 12
         let trainer = try translationTrainer(config, corpus: corpus, vocabularies: vocabularies, seed: 2, epochs: 3, batch: 32, out: out,

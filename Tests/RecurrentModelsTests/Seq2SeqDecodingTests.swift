@@ -161,9 +161,9 @@ final class Seq2SeqDecodingTests: XCTestCase {
         }
     }
 
-    func smallModel(attention: String, inputFeeding: Bool = false, seed: UInt64 = 5) -> Seq2Seq<Double> {
+    func smallModel(attention name: String, inputFeeding: Bool = false, seed: UInt64 = 5) -> Seq2Seq<Double> {
         Seq2Seq<Double>(Seq2SeqConfig(sourceVocabularySize: 9, targetVocabularySize: 10, embeddingSize: 4, hiddenSize: 6, layers: 1,
-                                      attention: attention, dropout: 0, inputFeeding: inputFeeding), seed: seed)
+                                      attention: Seq2SeqAttention(rawValue: name)!, dropout: 0, inputFeeding: inputFeeding), seed: seed)
     }
 
     /// Every hypothesis of a wide beam carries the log-probability that teacher forcing gives its tokens:

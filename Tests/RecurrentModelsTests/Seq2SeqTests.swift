@@ -51,7 +51,7 @@ final class Seq2SeqTests: XCTestCase {
     static let kinds: [AttentionKind?] = [nil] + AttentionKind.allCases
 
     /// Each layer's state from its h and (LSTM) c.
-    static func layers<S: TensorScalar>(_ cell: Seq2SeqCell, h: [Tensor<S>], c: [Tensor<S>]) -> [RecurrentState<S>] {
+    static func layers<S: TensorScalar>(_ cell: CellKind, h: [Tensor<S>], c: [Tensor<S>]) -> [RecurrentState<S>] {
         cell == .lstm ? zip(h, c).map { .lstm(LSTMState(h: $0, c: $1)) } : h.map { .hidden($0) }
     }
 
@@ -60,7 +60,7 @@ final class Seq2SeqTests: XCTestCase {
         state.h + state.layers.compactMap { $0.lstmState?.c }
     }
 
-    func decoderState(_ cell: Seq2SeqCell, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
+    func decoderState(_ cell: CellKind, layers: Int, batch: Int, hidden: Int, generator: inout RandomGenerator) -> DecoderState<Double> {
         let h = (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) }
         let c = cell == .lstm ? (0..<layers).map { _ in Tensor<Double>.normal([batch, hidden], generator: &generator, requiresGrad: true) } : []
         return DecoderState(layers: Self.layers(cell, h: h, c: c))
@@ -69,7 +69,7 @@ final class Seq2SeqTests: XCTestCase {
     /// Every cell (a Jordan cell's state is its fed-back output y) with every attention kind.
     func testDecoderStepGradients() {
         for kind in Self.kinds {
-            for cell in Seq2SeqCell.allCases {
+            for cell in CellKind.allCases {
                 var rng = RandomGenerator(seed: 41)
                 let decoder = Decoder<Double>(cell: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
                                               attentionSize: 3, dropout: 0, seed: 1, generator: &rng)
@@ -91,7 +91,7 @@ final class Seq2SeqTests: XCTestCase {
     /// Input feeding: the step's gradients reach the fed attentional vector o_{t−1}, and o_t is part of its output.
     func testDecoderStepGradientsWithInputFeeding() {
         for kind in [AttentionKind.luongDot, .luongGeneral, .luongConcat] {
-            for cell in [Seq2SeqCell.lstm, .gru, .jordan] {
+            for cell in [CellKind.lstm, .gru, .jordan] {
                 var rng = RandomGenerator(seed: 43)
                 let decoder = Decoder<Double>(cell: cell, vocabularySize: 6, embeddingSize: 3, hiddenSize: 4, layers: 2, attention: kind,
                                               attentionSize: 3, inputFeeding: true, dropout: 0, seed: 1, generator: &rng)
@@ -112,11 +112,11 @@ final class Seq2SeqTests: XCTestCase {
     }
 
     func testInputFeedingNeedsLuongAttention() throws {
-        for attention in ["none", "bahdanau"] {
+        for attention in [Seq2SeqAttention.none, .bahdanau] {
             let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, attention: attention, inputFeeding: true)
-            XCTAssertThrowsError(try config.validate(), attention)
+            XCTAssertThrowsError(try config.validate(), attention.rawValue)
         }
-        XCTAssertNoThrow(try Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, attention: "luong-dot", inputFeeding: true).validate())
+        XCTAssertNoThrow(try Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, attention: .luongDot, inputFeeding: true).validate())
         // A config written before input feeding existed reads as without it.
         var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7))) as! [String: Any]
         json["inputFeeding"] = nil
@@ -126,9 +126,9 @@ final class Seq2SeqTests: XCTestCase {
     }
 
     func testTeacherForcedLossGradients() {
-        for (cell, bidirectional, attention, feeding) in [("lstm", true, "bahdanau", false), ("gru", false, "luong-concat", false), ("rnn", true, "none", false),
-                                                          ("lstm", true, "luong-general", true), ("gru", false, "luong-dot", true),
-                                                          ("jordan", true, "bahdanau", false), ("jordan", false, "luong-general", true)] {
+        for (cell, bidirectional, attention, feeding) in [(CellKind.lstm, true, Seq2SeqAttention.bahdanau, false), (CellKind.gru, false, Seq2SeqAttention.luongConcat, false), (CellKind.rnn, true, Seq2SeqAttention.none, false),
+                                                          (CellKind.lstm, true, Seq2SeqAttention.luongGeneral, true), (CellKind.gru, false, Seq2SeqAttention.luongDot, true),
+                                                          (CellKind.jordan, true, Seq2SeqAttention.bahdanau, false), (CellKind.jordan, false, Seq2SeqAttention.luongGeneral, true)] {
             let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 7, embeddingSize: 3, hiddenSize: 3, layers: 1, cell: cell,
                                        bidirectional: bidirectional, attention: attention, attentionSize: 2, dropout: 0, inputFeeding: feeding)
             let model = Seq2Seq<Double>(config, seed: 3)
@@ -149,7 +149,7 @@ final class Seq2SeqTests: XCTestCase {
     func runDecoderStepCase<S: TensorScalar>(_ c: [String: Any], _: S.Type, tolerance: Double) throws {
         let config = try XCTUnwrap(c["config"] as? [String: Any])
         let name = "decoder step \(c["name"] as? String ?? "?") \(S.self)"
-        let cell = Seq2SeqConfig(sourceVocabularySize: 3, targetVocabularySize: 5, cell: try XCTUnwrap(config["cell"] as? String)).seq2seqCell
+        let cell = try XCTUnwrap(CellKind(rawValue: try XCTUnwrap(config["cell"] as? String)))
         let layers = try XCTUnwrap(config["layers"] as? Int)
         var rng = RandomGenerator(seed: 0)
         let decoder = Decoder<S>(cell: cell, vocabularySize: try XCTUnwrap(config["vocabularySize"] as? Int), embeddingSize: try XCTUnwrap(config["embeddingSize"] as? Int),
@@ -186,7 +186,7 @@ final class Seq2SeqTests: XCTestCase {
 
     func testTeacherForcedLossMatchesPyTorch() throws {
         let cases = try Seq2SeqFixtures.cases("seq2seq_loss")
-        XCTAssertEqual(Set(cases.compactMap { ($0["config"] as? [String: Any])?["attention"] as? String }), Set(Seq2SeqConfig.attentions))
+        XCTAssertEqual(Set(cases.compactMap { ($0["config"] as? [String: Any])?["attention"] as? String }), Set(Seq2SeqAttention.allCases.map(\.rawValue)))
         for c in cases {
             try runLossCase(c, Double.self, tolerance: 1e-10)
             try runLossCase(c, Float.self, tolerance: 5e-5)
@@ -213,7 +213,7 @@ final class Seq2SeqTests: XCTestCase {
 
     /// Teacher forcing below 1 feeds the model's own predictions: a different loss, the same for the same generator seed.
     func testScheduledSamplingFeedsPredictions() {
-        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, attention: "luong-dot", dropout: 0)
+        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, attention: .luongDot, dropout: 0)
         let model = Seq2Seq<Double>(config, seed: 4)
         let batch = Seq2SeqBatch(sources: [[3, 4, 5], [2, 5]], targets: [[4, 5, 6, 7], [6, 4, 4, 5]], bos: 2, eos: 3)
         var g1 = RandomGenerator(seed: 9), g2 = RandomGenerator(seed: 9), g3 = RandomGenerator(seed: 9)
@@ -234,7 +234,7 @@ final class Seq2SeqTests: XCTestCase {
     }
 
     func testParameterNamesFollowTheModules() {
-        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, layers: 2, attention: "bahdanau")
+        let config = Seq2SeqConfig(sourceVocabularySize: 6, targetVocabularySize: 8, embeddingSize: 4, hiddenSize: 5, layers: 2, attention: .bahdanau)
         let names = Seq2Seq<Float>(config, seed: 1).namedParameters().map(\.name)
         for expected in ["encoder.embedding.weight", "encoder.rnn.weight_ih_l1_reverse", "encoder.bridge.weight", "encoder.bridge_c.bias",
                          "decoder.cell_l0.weight_ih", "decoder.cell_l1.bias_hh", "decoder.attention.query_layer.weight", "decoder.combine.weight",

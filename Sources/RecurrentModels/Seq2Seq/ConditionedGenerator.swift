@@ -104,15 +104,15 @@ public struct ConditionedGeneratorConfig: Codable, Equatable, Sendable {
     public var hiddenSize: Int
     public var layers: Int
     /// lstm, gru or rnn (the decoder's cells).
-    public var cell: String
+    public var cell: CellKind
 
-    public init(classes: Int, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1, cell: String = "lstm") {
+    public init(classes: Int, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1, cell: CellKind = .lstm) {
         (self.classes, self.vocabularySize, self.embeddingSize) = (classes, vocabularySize, embeddingSize)
         (self.hiddenSize, self.layers, self.cell) = (hiddenSize, layers, cell)
     }
 
     /// The decoder's cell kind; nil for the cells the generator does not take.
-    var kind: RecurrentCellKind? { Seq2SeqCell(rawValue: cell)?.layerKind }
+    var kind: RecurrentCellKind? { cell.layerKind }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
     public func validate() throws {

@@ -20,7 +20,7 @@ import RecurrentTensor
 /// `cell_l0.bias_hh` (Jordan: `cell_l0.weight_ih`, `weight_yh`, `weight_ho`, `bias_ih`, `bias_ho`), …,
 /// `attention.…` (see `Attention`), `combine.weight`, `combine.bias`, `output.weight`, `output.bias`.
 public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
-    public let cell: Seq2SeqCell
+    public let cell: CellKind
     public let hiddenSize: Int
     public let embedding: Embedding<Scalar>
     /// One per layer: `LSTMCell`, `GRUCell`, `RNNCell` or `JordanCell` (each a `RecurrentCell`).
@@ -38,7 +38,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
                             attention kindOfAttention: AttentionKind?, attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar,
                             seed: UInt64, generator: inout RandomGenerator) {
-        guard let cell = Seq2SeqCell(kind: kind) else { preconditionFailure("Decoder: cell \(kind) is not supported") }
+        guard let cell = CellKind(kind: kind) else { preconditionFailure("Decoder: cell \(kind) is not supported") }
         self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
                   attention: kindOfAttention, attentionSize: attentionSize, inputFeeding: inputFeeding, dropout: dropout, seed: seed,
                   generator: &generator)
@@ -56,7 +56,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - dropout: on the embeddings and before the output layer, in train mode.
     ///   - seed: seeds the dropout masks.
     ///   - generator: source of the initial values, shared with the modules built after this one.
-    public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
+    public init(cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, attention kindOfAttention: AttentionKind?,
                 attentionSize: Int, inputFeeding: Bool = false, dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         precondition(!inputFeeding || (kindOfAttention.map { !$0.queriesPreviousState } ?? false), "Decoder: input feeding needs Luong attention")
         self.cell = cell
@@ -89,7 +89,7 @@ public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
 
     /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
     /// also seeds the dropout masks.
-    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+    public convenience init(cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
                             attention kindOfAttention: AttentionKind? = nil, attentionSize: Int, inputFeeding: Bool = false,
                             dropout: Scalar = 0, seed: UInt64 = 0) {
         var generator = RandomGenerator(seed: seed)

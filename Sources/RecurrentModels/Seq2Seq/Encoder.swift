@@ -40,7 +40,7 @@ public struct DecoderState<Scalar: TensorScalar> {
 /// (a Jordan network's: `rnn.weight_ih_l0`, `rnn.weight_yh_l0`, `rnn.weight_ho_l0`, …),
 /// `bridge.weight`, `bridge.bias`, `bridge_c.weight`, `bridge_c.bias`.
 public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
-    public let cell: Seq2SeqCell
+    public let cell: CellKind
     public let embedding: Embedding<Scalar>
     public let rnn: any RecurrentNetwork<Scalar>
     public let dropout: Dropout<Scalar>
@@ -50,7 +50,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     /// An encoder over a fused layer of `kind` (LSTM, GRU, Elman tanh).
     public convenience init(kind: RecurrentCellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                             dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
-        guard let cell = Seq2SeqCell(kind: kind) else { preconditionFailure("Encoder: cell \(kind) is not supported") }
+        guard let cell = CellKind(kind: kind) else { preconditionFailure("Encoder: cell \(kind) is not supported") }
         self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
                   bidirectional: bidirectional, dropout: dropout, seed: seed, generator: &generator)
     }
@@ -65,7 +65,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
     ///   - dropout: on the embeddings and between layers, in train mode.
     ///   - seed: seeds the dropout masks.
     ///   - generator: source of the initial values, shared with the modules built after this one.
-    public init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
+    public init(cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                 dropout: Scalar, seed: UInt64, generator: inout RandomGenerator) {
         self.cell = cell
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, paddingIndex: 0, generator: &generator)
@@ -91,7 +91,7 @@ public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
 
     /// The default initialisation (PyTorch's for every part) from a generator seeded with `seed`, which
     /// also seeds the dropout masks, as `Seq2Seq(config, seed:)` builds its encoder.
-    public convenience init(cell: Seq2SeqCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
+    public convenience init(cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1,
                             bidirectional: Bool = false, dropout: Scalar = 0, seed: UInt64 = 0) {
         var generator = RandomGenerator(seed: seed)
         self.init(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,

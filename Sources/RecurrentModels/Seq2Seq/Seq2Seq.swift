@@ -36,10 +36,10 @@ public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
     public init(_ config: Seq2SeqConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
-        encoder = Encoder(cell: config.seq2seqCell, vocabularySize: config.sourceVocabularySize, embeddingSize: config.embeddingSize,
+        encoder = Encoder(cell: config.cell, vocabularySize: config.sourceVocabularySize, embeddingSize: config.embeddingSize,
                           hiddenSize: config.hiddenSize, layers: config.layers, bidirectional: config.bidirectional,
                           dropout: Scalar(config.dropout), seed: seed, generator: &generator)
-        decoder = Decoder(cell: config.seq2seqCell, vocabularySize: config.targetVocabularySize, embeddingSize: config.embeddingSize,
+        decoder = Decoder(cell: config.cell, vocabularySize: config.targetVocabularySize, embeddingSize: config.embeddingSize,
                           hiddenSize: config.hiddenSize, layers: config.layers, attention: config.attentionKind,
                           attentionSize: config.attentionSize, inputFeeding: config.inputFeeding, dropout: Scalar(config.dropout),
                           seed: seed, generator: &generator)

@@ -1,30 +1,5 @@
 import RecurrentNN
 
-/// The recurrence of an encoder–decoder's encoder and decoder (`Seq2SeqConfig.cell`).
-public enum Seq2SeqCell: String, CaseIterable, Sendable {
-    case lstm, gru, rnn, jordan
-
-    /// The fused layer's kind for the gated and Elman cells; nil for Jordan (its own `Jordan` / `JordanCell`).
-    public var layerKind: RecurrentCellKind? {
-        switch self {
-        case .lstm: .lstm
-        case .gru: .gru
-        case .rnn: .rnnTanh
-        case .jordan: nil
-        }
-    }
-
-    /// lstm, gru or rnn (tanh) from a layer kind; nil for the kinds an encoder–decoder does not take.
-    public init?(kind: RecurrentCellKind) {
-        switch kind {
-        case .lstm: self = .lstm
-        case .gru: self = .gru
-        case .rnnTanh: self = .rnn
-        default: return nil
-        }
-    }
-}
-
 /// Hyper-parameters of an encoder-decoder; stored in checkpoints as JSON.
 public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     public var sourceVocabularySize: Int
@@ -35,21 +10,19 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     /// Stacked layers of the encoder and of the decoder (the encoder's final state of layer k starts the decoder's layer k).
     public var layers: Int
     /// lstm, gru, rnn or jordan.
-    public var cell: String
+    public var cell: CellKind
     public var bidirectional: Bool
     /// none, bahdanau, luong-dot, luong-general or luong-concat.
-    public var attention: String
+    public var attention: Seq2SeqAttention
     /// Hidden width of the additive scores (Bahdanau, Luong concat).
     public var attentionSize: Int
     public var dropout: Double
     /// Luong attention: feed the previous attentional vector to the first decoder cell (absent in older checkpoints: false).
     public var inputFeeding: Bool
 
-    public static let cells = Seq2SeqCell.allCases.map(\.rawValue)
-    public static let attentions = ["none"] + AttentionKind.allCases.map(\.rawValue)
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1,
-                cell: String = "lstm", bidirectional: Bool = true, attention: String = "bahdanau", attentionSize: Int = 0,
+                cell: CellKind = .lstm, bidirectional: Bool = true, attention: Seq2SeqAttention = .bahdanau, attentionSize: Int = 0,
                 dropout: Double = 0.1, inputFeeding: Bool = false) {
         self.sourceVocabularySize = sourceVocabularySize
         self.targetVocabularySize = targetVocabularySize
@@ -74,18 +47,16 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
         self.init(sourceVocabularySize: try c.decode(Int.self, forKey: .sourceVocabularySize),
                   targetVocabularySize: try c.decode(Int.self, forKey: .targetVocabularySize),
                   embeddingSize: try c.decode(Int.self, forKey: .embeddingSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
-                  layers: try c.decode(Int.self, forKey: .layers), cell: try c.decode(String.self, forKey: .cell),
-                  bidirectional: try c.decode(Bool.self, forKey: .bidirectional), attention: try c.decode(String.self, forKey: .attention),
+                  layers: try c.decode(Int.self, forKey: .layers), cell: try c.decode(CellKind.self, forKey: .cell),
+                  bidirectional: try c.decode(Bool.self, forKey: .bidirectional), attention: try c.decode(Seq2SeqAttention.self, forKey: .attention),
                   attentionSize: 0, dropout: try c.decode(Double.self, forKey: .dropout),
                   inputFeeding: try c.decodeIfPresent(Bool.self, forKey: .inputFeeding) ?? false)
         attentionSize = try c.decode(Int.self, forKey: .attentionSize)  // kept as stored (validate() checks it)
     }
 
     /// The attention kind, nil for none.
-    public var attentionKind: AttentionKind? { AttentionKind(rawValue: attention) }
+    public var attentionKind: AttentionKind? { attention.kind }
 
-    /// The cell (`validate()` checks the name; an unknown one reads as lstm).
-    public var seq2seqCell: Seq2SeqCell { Seq2SeqCell(rawValue: cell) ?? .lstm }
 
     /// Checks every field before anything is allocated from it (a config may come from a file).
     public func validate() throws {
@@ -95,11 +66,7 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
                                           ("layers", layers, 1, 64), ("attentionSize", attentionSize, 1, 65_536)] where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
-        guard Self.cells.contains(cell) else { throw ModelError.badConfig("cell must be one of \(Self.cells.joined(separator: ", ")), got '\(cell)'") }
-        guard Self.attentions.contains(attention) else {
-            throw ModelError.badConfig("attention must be one of \(Self.attentions.joined(separator: ", ")), got '\(attention)'")
-        }
-        guard !inputFeeding || attention.hasPrefix("luong") else {
+        guard !inputFeeding || attention.isLuong else {
             throw ModelError.badConfig("input feeding needs Luong attention (luong-dot, luong-general or luong-concat), got '\(attention)'")
         }
         guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }

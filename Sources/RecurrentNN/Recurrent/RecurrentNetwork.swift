@@ -2,7 +2,7 @@ import RecurrentTensor
 
 /// What a task model asks of its stacked recurrent network, whatever the cell: run it over a padded batch
 /// from an initial state, carry its between-layer dropout generator through a checkpoint, and record the
-/// gradient norms that `recurrent diagnose` plots. `RecurrentLayer` (Elman RNN, LSTM, GRU) and `Jordan`
+/// per-step gradient norms (gradient-flow diagnostics). `RecurrentLayer` (Elman RNN, LSTM, GRU) and `Jordan`
 /// conform, so the character language model, the classifier and the tagger take any of the four cells.
 ///
 /// States are `RecurrentState`s, (L·D, B, stateWidth) with index `layer · D + direction`: an LSTM's is

@@ -7,8 +7,8 @@ import RecurrentTensor
 
 /// What a memory-task run ended with; written to result.json.
 public struct MemoryTaskResult: Codable, Equatable, Sendable {
-    public var task: String
-    public var cell: String
+    public var task: MemoryTaskKind
+    public var cell: CellKind
     public var lag: Int
     /// Updates made (fewer than asked when the run diverged).
     public var steps: Int
@@ -67,7 +67,7 @@ public final class MemoryTaskTraining: TrainingTask {
         return MemoryTaskBatch(task, size: size, generator: &generator)
     }
 
-    public var name: String { memoryModel.config.task }
+    public var name: String { memoryModel.config.task.rawValue }
     public var model: Module<Float> { memoryModel }
     public var epochSize: Int? { nil }
 
