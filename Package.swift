@@ -5,6 +5,9 @@ import PackageDescription
 // CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → RecurrentTraining
 // → Recurrent → RecurrentPresentation, RecurrentBenchmarks → RecurrentCLI.
 
+/// The Swift 6 language mode (strict concurrency checking), per module: see each target.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Recurrent",
     platforms: [.macOS(.v13)],
@@ -35,28 +38,31 @@ let package = Package(
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
         .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
-        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
-        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
+        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
         .target(
             name: "RecurrentModels",
-            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"]
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"],
+            swiftSettings: swift6
         ),
         // The one training loop: Trainer, TrainingTask and the tasks, RunFolder, RunState; prints nothing.
         .target(
             name: "RecurrentTraining",
-            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"],
+            swiftSettings: swift6
         ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
-        .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
+        .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"], swiftSettings: swift6),
         // The speed benchmark (issue 6): configurations, workloads, timing; run by `recurrent bench` and `recurrent-bench`.
-        .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks"),
+        .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks", swiftSettings: swift6),
         .executableTarget(
             name: "RecurrentCLI",
-            dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
+            dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"],
+            swiftSettings: swift6
         ),
         .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent"], path: "Benchmarks/RecurrentBench"),
 

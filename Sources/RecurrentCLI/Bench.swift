@@ -51,7 +51,7 @@ extension RecurrentCommand {
             options.cpuTime = cpuTime
             if !json { print("recurrent bench: " + benchmarkHeader(options)) }
             let results = runBenchmarks(options) { r in
-                if !json { print(r.line); fflush(stdout) }
+                if !json { print(r.line); fflush(nil) }   // fflush(nil): every stream; `stdout` is not Sendable
             }
             if json { print(benchmarkJSON(options, results)) }
         }

@@ -41,7 +41,7 @@ public final class ProgressReporter {
             FileHandle.standardOutput.write((line + padding).data(using: .utf8)!)
         } else {
             print(String(format: "[%3d%%] ", Int(f * 100)) + stats)
-            fflush(stdout)
+            fflush(nil)   // every stream: the line is out at once when stdout is a pipe (and `stdout` is not Sendable)
         }
     }
 
