@@ -122,13 +122,8 @@ extension Forecaster {
     /// Builds the model from a checkpoint already read, validating everything that came from it;
     /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
     public static func load(checkpoint: Checkpoint) throws -> Forecaster {
-        let task = checkpoint.extra["task"] ?? "unknown"
-        guard task == "forecast" else { throw ModelError.wrongTask(expected: "forecast", found: task) }
-        let config: ForecasterConfig
-        do { config = try checkpoint.decodeConfig(ForecasterConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a forecaster config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: "forecast")
+        let config = try checkpoint.validatedConfig(ForecasterConfig.self, what: "a forecaster") { try $0.validate() }
         try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = Forecaster(config, seed: 0)

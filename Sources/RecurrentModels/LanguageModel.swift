@@ -114,13 +114,8 @@ extension LanguageModel {
     /// Builds the model from a checkpoint already read, validating everything that came from it;
     /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
     public static func load(checkpoint: Checkpoint) throws -> (model: LanguageModel, vocabulary: Vocabulary) {
-        let task = checkpoint.extra["task"] ?? "unknown"
-        guard task == "charlm" else { throw ModelError.wrongTask(expected: "charlm", found: task) }
-        let config: LanguageModelConfig
-        do { config = try checkpoint.decodeConfig(LanguageModelConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a language-model config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: "charlm")
+        let config = try checkpoint.validatedConfig(LanguageModelConfig.self, what: "a language-model") { try $0.validate() }
         try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let vocabulary = try Vocabulary(tokens: tokens)

@@ -229,11 +229,7 @@ extension MemoryTaskModel {
         let checkpoint = try Checkpoint.load(from: url)
         let found = checkpoint.extra["task"] ?? "unknown"
         guard let task = MemoryTaskKind(rawValue: found) else { throw ModelError.wrongTask(expected: "adding or copy", found: found) }
-        let config: MemoryTaskConfig
-        do { config = try checkpoint.decodeConfig(MemoryTaskConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a memory-task config (\(error))")
-        }
-        try config.validate()
+        let config = try checkpoint.validatedConfig(MemoryTaskConfig.self, what: "a memory-task") { try $0.validate() }
         guard config.task == task else { throw ModelError.badConfig("the config's task '\(config.task)' differs from the checkpoint's '\(task)'") }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
         let model = MemoryTaskModel(config, seed: 0)

@@ -128,13 +128,8 @@ extension SequenceClassifier {
     /// Builds the model from a checkpoint already read, validating everything that came from it;
     /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
     public static func load(checkpoint: Checkpoint) throws -> (model: SequenceClassifier, vocabulary: Vocabulary, extra: [String: String]) {
-        let found = checkpoint.extra["task"] ?? "unknown"
-        guard found == task else { throw ModelError.wrongTask(expected: task, found: found) }
-        let config: SequenceClassifierConfig
-        do { config = try checkpoint.decodeConfig(SequenceClassifierConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a classifier config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: task)
+        let config = try checkpoint.validatedConfig(SequenceClassifierConfig.self, what: "a classifier") { try $0.validate() }
         try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let vocabulary = try Vocabulary(tokens: tokens)

@@ -195,13 +195,8 @@ extension SequenceTagger {
     /// Builds the model from a checkpoint already read, validating everything that came from it;
     /// a config that asks for more parameters than the checkpoint holds is refused before allocation.
     public static func load(checkpoint: Checkpoint) throws -> (model: SequenceTagger, vocabularies: TaggingVocabularies) {
-        let task = checkpoint.extra["task"] ?? "unknown"
-        guard task == "tag" else { throw ModelError.wrongTask(expected: "tag", found: task) }
-        let config: SequenceTaggerConfig
-        do { config = try checkpoint.decodeConfig(SequenceTaggerConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a sequence-tagger config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: "tag")
+        let config = try checkpoint.validatedConfig(SequenceTaggerConfig.self, what: "a sequence-tagger") { try $0.validate() }
         try checkpoint.requireParameters(atLeast: config.minimumParameterCount)
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no vocabulary") }
         let words = try Vocabulary(tokens: tokens)

@@ -58,8 +58,7 @@ public struct RunFolder: Sendable {
         if let bad = checkpoint.nonFiniteTensorNames.first {
             throw TrainingError.cannotResume("\(last.path) holds NaN or infinity in '\(bad)'")
         }
-        let found = checkpoint.extra["task"] ?? "unknown"
-        guard found == task else { throw ModelError.wrongTask(expected: task, found: found) }
+        try checkpoint.require(task: task)
         guard checkpoint.config == configJSON else {
             throw TrainingError.cannotResume("the checkpoint's model configuration differs from this run's (\(last.path))")
         }

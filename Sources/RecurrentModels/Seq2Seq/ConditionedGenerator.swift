@@ -144,13 +144,8 @@ extension ConditionedGenerator where Scalar == Float {
     /// Loads a checkpoint written by `recurrent train generate`, validating everything that came from the file.
     public static func load(from url: URL) throws -> (model: ConditionedGenerator<Float>, config: ConditionedGeneratorConfig, vocabulary: Vocabulary) {
         let checkpoint = try Checkpoint.load(from: url)
-        let found = checkpoint.extra["task"] ?? "unknown"
-        guard found == task else { throw ModelError.wrongTask(expected: task, found: found) }
-        let config: ConditionedGeneratorConfig
-        do { config = try checkpoint.decodeConfig(ConditionedGeneratorConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a generator config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: task)
+        let config = try checkpoint.validatedConfig(ConditionedGeneratorConfig.self, what: "a generator") { try $0.validate() }
         guard let tokens = checkpoint.vocabulary, let vocabulary = try? Vocabulary(tokens: tokens), vocabulary.count == config.vocabularySize,
               vocabulary.id(Vocabulary.bos) == 2, vocabulary.id(Vocabulary.eos) == 3 else {
             throw ModelError.badConfig("the checkpoint's vocabulary does not match its config (\(config.vocabularySize) tokens, <s> 2, </s> 3)")

@@ -12,13 +12,8 @@ extension Seq2Seq where Scalar == Float {
 
     /// `load(from:)` for a checkpoint already read.
     public static func load(checkpoint: Checkpoint) throws -> (model: Seq2Seq<Float>, vocabularies: Seq2SeqVocabularies, extra: [String: String]) {
-        let task = checkpoint.extra["task"] ?? "unknown"
-        guard task == "translate" else { throw ModelError.wrongTask(expected: "translate", found: task) }
-        let config: Seq2SeqConfig
-        do { config = try checkpoint.decodeConfig(Seq2SeqConfig.self) } catch {
-            throw ModelError.badConfig("the config is not a sequence-to-sequence config (\(error))")
-        }
-        try config.validate()
+        try checkpoint.require(task: "translate")
+        let config = try checkpoint.validatedConfig(Seq2SeqConfig.self, what: "a sequence-to-sequence") { try $0.validate() }
         guard let tokens = checkpoint.vocabulary else { throw ModelError.badConfig("the checkpoint has no source vocabulary") }
         let vocabularies: Seq2SeqVocabularies
         do {
