@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentPresentation
 
 extension RecurrentCommand {
     /// `recurrent translate`: translate sentences with a sequence-to-sequence checkpoint.

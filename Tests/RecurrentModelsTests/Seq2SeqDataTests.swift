@@ -4,6 +4,7 @@ import RecurrentIO
 @testable import RecurrentModels
 import RecurrentTensor
 @testable import RecurrentTraining
+import RecurrentPresentation
 import XCTest
 
 /// BLEU against sacrebleu, the parallel corpus reader and split, synthetic tasks, batches, and bad input.
