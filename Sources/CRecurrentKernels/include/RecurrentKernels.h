@@ -16,12 +16,14 @@ long rk_processor_count(void);
 /// Claims the helper thread for one region. Returns 0 when it is busy (a region is running on
 /// another thread, or this is called from inside a region): the caller then runs unsplit.
 int rk_pair_try_acquire(void);
+/// `rk_pair_try_acquire`, which with back_off = 0 ignores the back-off (a caller that must split, e.g. a test).
+int rk_pair_try_acquire_backing_off(int back_off);
 /// Releases the claim taken by `rk_pair_try_acquire`.
 void rk_pair_release(void);
 /// Runs task(context, 0) on this thread and task(context, 1) on the helper; returns when both end.
 /// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
 void rk_pair_run(rk_pair_task task, void *context);
-/// Turns the back-off off (tests that must exercise the split) or on (default): after a region in which
+/// Turns the back-off off (micro-benchmarks that measure every region) or on (default): after a region in which
 /// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
 void rk_pair_set_adaptive(int on);
 /// Two-party barrier inside a region: returns once both parts have called it the same number of times.
