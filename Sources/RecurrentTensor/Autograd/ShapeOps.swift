@@ -94,8 +94,8 @@ extension Tensor {
                 start += chunk
             }
         }
-        // A big join (a bidirectional layer's (T, B, 2H) output: 3.2 MB for bilstm-256) copies half its rows on
-        // each core; it ran on one while the other waited (1 % of bilstm-256 inference).
+        // A big join (a bidirectional layer's (T, B, 2H) output) copies half its rows on each core rather than
+        // on one while the other waits.
         let split = outer >= 2 && out.count >= splitMinimumElements
         let copiedOnTwoCores = split && PairParallel.run { part in part == 0 ? copyRows(0, outer / 2) : copyRows(outer / 2, outer) }
         if !copiedOnTwoCores { copyRows(0, outer) }
