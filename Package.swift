@@ -32,9 +32,10 @@ let package = Package(
         .target(
             name: "RecurrentTensor",
             dependencies: ["CRecurrentKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            swiftSettings: [.swiftLanguageMode(.v6)],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
         .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(

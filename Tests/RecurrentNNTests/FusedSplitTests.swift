@@ -2,7 +2,7 @@ import XCTest
 @testable import RecurrentNN
 import RecurrentTensor
 
-/// The two-core split of the fused layers' steps (FusedRecurrence.swift: hidden units [0, mid) on the
+/// The two-core split of the fused layers' steps (FusedPlan.Split.units: hidden units [0, mid) on the
 /// caller, [mid, H) on the helper thread) computes what the unsplit loop computes: outputs, final
 /// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
 final class FusedSplitTests: XCTestCase {
@@ -205,7 +205,7 @@ final class GateKernelDispatchTests: XCTestCase {
     }
 }
 
-/// Inference keeps no per-step history (FusedRecurrence.swift: two slots of state, one step of gates);
+/// Inference keeps no per-step history (FusedPlan.keepsHistory false: two slots of state, one step of gates);
 /// what it computes is bit for bit what a forward that records the graph computes, for every kind,
 /// split or not, with variable lengths, both directions and a projection.
 final class InferenceWithoutHistoryTests: XCTestCase {

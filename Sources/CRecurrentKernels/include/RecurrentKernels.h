@@ -33,16 +33,16 @@ void rk_pair_barrier(long part);
 /// (other architectures: the functions below do nothing and must not be used).
 int rk_has_avx2_fma(void);
 /// LSTM step over `count` units of one row (gate blocks `H` apart in xr and g, `HS` apart in hr);
-/// FusedGateKernels.swift's lstmRowForward.
+/// LSTMGates.swift's forwardFloat.
 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
                          long count, long H, long HS);
-/// FusedGateKernels.swift's lstmRowBackward.
+/// LSTMGates.swift's backwardFloat.
 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
                           long count, long H);
-/// FusedGateKernels.swift's gruRowForward (`bhn` may be null; gate blocks `HS` apart in hr).
+/// GRUGates.swift's forwardFloat (`bhn` may be null; gate blocks `HS` apart in hr).
 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
                         float *hnSaved, long count, long H, long HS);
-/// FusedGateKernels.swift's rnnTanhRowForward.
+/// RNNGates.swift's tanhForward.
 void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count);
 /// y[r] (=|+=) W[r, 0..<k] · x for r in [row0, row1); GEMV.swift's gemvRowRange.
 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate);

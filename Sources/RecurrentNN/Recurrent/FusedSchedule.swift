@@ -10,8 +10,9 @@ import RecurrentTensor
 /// on the shapes only and each part does the same arithmetic either way, so results never depend on
 /// scheduling (bit-identical reruns on a busy machine and a quiet one).
 ///
-/// sgemm runs single-threaded inside: OpenBLAS's own threads must never spin for work inside a layer
-/// while the pair's threads need the cores.
+/// Against multi-threaded sgemm per step: the gate pass runs on both cores too, and a step costs one hand-off
+/// (a spin barrier) instead of a thread-pool wake-up per GEMM. sgemm runs single-threaded inside: OpenBLAS's
+/// own threads must never spin for work inside a layer while the pair's threads need the cores.
 struct PairSchedule {
     let concurrent: Bool, backsOff: Bool
 
