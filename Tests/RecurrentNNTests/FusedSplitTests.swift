@@ -299,3 +299,73 @@ final class SmallGEMMTests: XCTestCase {
         }
     }
 }
+
+/// Each cell's Float gate kernels (AVX2 + FMA where the processor has it, and the Swift SIMD ones) against
+/// its scalar reference (RNNGates.swift, LSTMGates.swift, GRUGates.swift) on one row: whole vectors and
+/// tails, gate blocks `stride` apart and the recurrent term with a stride of its own (a split part's buffer).
+final class GateKernelReferenceTests: XCTestCase {
+    /// `count` random values in [-3, 3) (saturating the activations a little).
+    static func buffer(_ count: Int, _ rng: inout RandomGenerator) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        for i in 0..<count { p[i] = Float(rng.nextDouble() * 6 - 3) }
+        return p
+    }
+
+    static func zeros(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        p.initialize(repeating: 0, count: count)
+        return p
+    }
+
+    static func assertClose(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ count: Int, _ label: String,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        for i in 0..<count {
+            XCTAssertEqual(a[i], b[i], accuracy: 1e-5 * Swift.max(1, abs(b[i])), "\(label) [\(i)]", file: file, line: line)
+        }
+    }
+
+    func testFastKernelsMatchReferences() {
+        var rng = RandomGenerator(seed: 12)
+        let choices = KernelChoice.detected.avx2Gates ? [true, false] : [false]
+        for n in [1, 7, 8, 13, 37] {
+            let H = n + 3, HS = n + 1                      // gate blocks H apart; the recurrent term's HS apart
+            for avx2 in choices {
+                let label = "n=\(n) avx2=\(avx2)"
+                let xr = Self.buffer(4 * H, &rng), hr = Self.buffer(4 * HS, &rng), hp = Self.buffer(H, &rng), bhn = Self.buffer(H, &rng)
+                let dm = Self.buffer(H, &rng), dc = Self.buffer(H, &rng)
+                // Results, fast and reference, zero-filled alike (the kernels write only n units of each gate block).
+                let out = (0..<6).map { _ in Self.zeros(4 * H) }, ref = (0..<6).map { _ in Self.zeros(4 * H) }
+                defer { for p in [xr, hr, hp, bhn, dm, dc] + out + ref { p.deallocate() } }
+
+                RNNGates.tanhForward(xr, hr, out[0], n, avx2: avx2)
+                RNNGates.forwardReference(relu: false, xr, hr, ref[0], n)
+                Self.assertClose(out[0], ref[0], n, "tanh forward \(label)")
+                RNNGates.tanhBackward(dm, out[0], out[1], n)
+                RNNGates.backwardReference(relu: false, dm, out[0], ref[1], n)
+                Self.assertClose(out[1], ref[1], n, "tanh backward \(label)")
+
+                // LSTM: gates, c, m, tanh c; then backward from the fast forward's saved values.
+                LSTMGates.forwardFloat(xr, hr, out[0], hp, out[1], out[2], out[3], n, stride: H, hStride: HS, avx2: avx2)
+                LSTMGates.forwardReference(xr, hr, ref[0], hp, ref[1], ref[2], ref[3], n, stride: H, hStride: HS)
+                Self.assertClose(out[0], ref[0], 3 * H + n, "lstm gates \(label)")
+                for k in 1...3 { Self.assertClose(out[k], ref[k], n, "lstm c, m, tanh c \(k) \(label)") }
+                out[4].update(from: dc, count: n); ref[4].update(from: dc, count: n)
+                LSTMGates.backwardFloat(out[0], hp, out[3], dm, out[4], out[5], n, stride: H, avx2: avx2)
+                LSTMGates.backwardReference(out[0], hp, out[3], dm, ref[4], ref[5], n, stride: H)
+                Self.assertClose(out[4], ref[4], n, "lstm dc \(label)")
+                Self.assertClose(out[5], ref[5], 3 * H + n, "lstm gate gradients \(label)")
+
+                // GRU (reset after): gates, h and the saved W_hn h + b_hn; then backward.
+                GRUGates.forwardFloat(xr, hr, bhn, out[0], hp, out[1], out[2], n, stride: H, hStride: HS, avx2: avx2)
+                GRUGates.forwardReference(xr, hr, bhn, ref[0], hp, ref[1], ref[2], n, stride: H, hStride: HS)
+                Self.assertClose(out[0], ref[0], 2 * H + n, "gru gates \(label)")
+                Self.assertClose(out[1], ref[1], n, "gru h \(label)")
+                Self.assertClose(out[2], ref[2], n, "gru saved \(label)")
+                GRUGates.backwardFloat(out[0], dm, hp, out[2], out[3], out[4], out[5], n, stride: H)
+                GRUGates.backwardReference(resetAfter: true, out[0], dm, hp, out[2], ref[3], ref[4], ref[5], n, stride: H)
+                for k in 3...4 { Self.assertClose(out[k], ref[k], 2 * H + n, "gru gradients \(k) \(label)") }
+                Self.assertClose(out[5], ref[5], n, "gru direct \(label)")
+            }
+        }
+    }
+}
