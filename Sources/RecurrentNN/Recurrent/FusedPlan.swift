@@ -67,7 +67,7 @@ struct FusedPlan: Sendable, Equatable {
         // Only kinds whose step is one product plus a unit-wise pass split: a projected LSTM and the
         // reset-before GRU need a second product over all units mid-step.
         let splittable = !projected && kind != .gruResetBefore && H >= 2 && work >= c.splitMinimumWork
-        pairsDirections = work >= c.splitMinimumWork
+        pairsDirections = Self.pairsDirections(kind, B: B, H: H, P: P, configuration: c)
         // The small-GEMM kernel where the product would run on one thread anyway (a split part, a direction
         // on its own core, a step too small for two), so the choice depends on shapes only. Not for the
         // reset-before GRU (W_hn on r ⊙ h mid-step) nor one row (a matrix–vector product).
@@ -93,6 +93,12 @@ struct FusedPlan: Sendable, Equatable {
     /// Inference over full-length sequences writes h_t straight into its output row and reads h_{t−1} back
     /// from there (h0 from slot 0): no per-step copy into the output.
     var stateInOutput: Bool { !keepsHistory && !variableLengths }
+
+    /// Whether a bidirectional layer of these steps runs one direction per core (RecurrentLayer.bothDirections):
+    /// as soon as a step is big enough to split at all.
+    static func pairsDirections(_ kind: RecurrentCellKind, B: Int, H: Int, P: Int, configuration c: FusedConfiguration) -> Bool {
+        B * kind.gateCount * H * P >= c.splitMinimumWork
+    }
 
     /// Hidden units of each part: [0, mid) and [mid, H), mid a multiple of 8 (whole SIMD vectors) when H allows.
     static func splitPoint(_ H: Int) -> Int {

@@ -153,7 +153,7 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
                         _ sequence: (Int, Tensor<Scalar>, Tensor<Scalar>?) -> FusedSequence<Scalar>) -> [FusedSequence<Scalar>]? {
         // Chosen by shape only, and single-threaded BLAS either way, so the arithmetic never depends on
         // whether the two directions actually ran at the same time (bit-identical reruns).
-        guard B * kind.gateCount * hiddenSize * outputWidth >= configuration.splitMinimumWork else { return nil }
+        guard FusedPlan.pairsDirections(kind, B: B, H: hiddenSize, P: outputWidth, configuration: configuration) else { return nil }
         var forward: FusedSequence<Scalar>?, backward: FusedSequence<Scalar>?      // one per part: no shared mutable state
         let schedule = PairSchedule(configuration)
         schedule.run(phases: 1) { part, _ in
