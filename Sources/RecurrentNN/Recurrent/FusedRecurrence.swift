@@ -21,25 +21,48 @@ struct DirectionWeights<Scalar: TensorScalar> {
     var tensors: [Tensor<Scalar>] { [weightIH, weightHH] + [biasIH, biasHH, weightHR].compactMap { $0 } }
 }
 
-/// The forward of one layer in one direction, not yet on the tape, and its backward in two phases.
+/// The forward of one layer in one direction, not yet on the tape, and its backward.
 struct FusedSequence<Scalar: TensorScalar> {
     let output: Tensor<Scalar>, h: Tensor<Scalar>, c: Tensor<Scalar>?
     /// What ran (tests check which path they covered).
     let plan: FusedPlan
     /// The node's inputs: x, h0, c0 (LSTM), then the weights in `DirectionWeights.tensors` order.
     let inputs: [Tensor<Scalar>]
-    /// Backward phase 1, the BPTT walk over the steps, given the gradients of (output, h, c). It touches
-    /// only memory of its own, so the two directions of a bidirectional layer may walk concurrently.
-    /// Returns phase 2: the weight and input gradients as GEMMs over all steps, accumulated straight
-    /// into the leaves' `grad` (so phase 2 runs on one thread at a time), and the gradients for the engine.
-    let walk: ([Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?]
+    let gradients: FusedSequenceGradients<Scalar>
 
     var outputs: [Tensor<Scalar>] { [output, h] + (c.map { [$0] } ?? []) }
 
     /// Records this sequence as one node on the tape.
     func record(_ name: String) {
-        let walk = walk
-        Tensor.record(name, inputs: inputs, outputs: outputs) { grads in walk(grads)() }
+        let gradients = gradients
+        Tensor.record(name, inputs: inputs, outputs: outputs) { grads in gradients.finish(gradients.walk(grads)) }
+    }
+}
+
+/// The backward of one sequence, kept by its tape node: the saved history, never the outputs (output → node
+/// → backward → output would be a reference cycle that keeps every graph alive), in two phases.
+struct FusedSequenceGradients<Scalar: TensorScalar> {
+    typealias Walked = (pass: FusedBackward<Scalar>, norms: [Scalar])
+    let saved: FusedHistory<Scalar>
+    let inputCount: Int
+    let onHiddenGradientNorm: (([Scalar]) -> Void)?
+
+    /// Phase 1, the BPTT walk over the steps, given the gradients of (output, h, c). It touches only memory of
+    /// its own, so the two directions of a bidirectional layer may walk concurrently. Nil without history: no
+    /// input of this sequence wants a gradient (only reachable when a bidirectional layer's node is recorded
+    /// for the other direction's sake), so there is nothing to compute.
+    func walk(_ grads: [Tensor<Scalar>?]) -> Walked? {
+        guard saved.plan.keepsHistory else { return nil }
+        let pass = FusedBackward(saved, grads: grads)
+        return (pass, pass.walk(recordsNorms: onHiddenGradientNorm != nil))
+    }
+
+    /// Phase 2, on one thread at a time: the norms' callback, then the gradients for the engine, the leaves'
+    /// accumulated straight into their `grad` (GEMMs over all steps).
+    func finish(_ walked: Walked?) -> [Tensor<Scalar>?] {
+        guard let walked else { return Array(repeating: nil, count: inputCount) }
+        onHiddenGradientNorm?(walked.norms)
+        return walked.pass.inputGradients()
     }
 }
 
@@ -86,21 +109,8 @@ func fusedSequence<Scalar: TensorScalar>(
     let forward = FusedForward(plan, x: x, h0: h0, c0: c0, weights: w, lengths: lengths)
     forward.run()
     let (hFinal, cFinal) = forward.finalStates()
-    // The closure owns the saved history (never the outputs: that would be a reference cycle); not the input
-    // projection, which backward never reads and which is as big as the gates.
-    let saved = forward.saved
-    let walk = { (grads: [Tensor<Scalar>?]) -> () -> [Tensor<Scalar>?] in
-        // No history means no input of this sequence wanted a gradient (only reachable when a bidirectional
-        // layer's node is recorded for the other direction's sake): nothing to compute.
-        guard plan.keepsHistory else { return { [Tensor<Scalar>?](repeating: nil, count: inputs.count) } }
-        let backward = FusedBackward(saved, grads: grads)
-        let norms = backward.walk(recordsNorms: onHiddenGradientNorm != nil)
-        return {
-            onHiddenGradientNorm?(norms)
-            return backward.inputGradients()
-        }
-    }
-    return FusedSequence(output: forward.output, h: hFinal, c: cFinal, plan: plan, inputs: inputs, walk: walk)
+    let gradients = FusedSequenceGradients(saved: forward.saved, inputCount: inputs.count, onHiddenGradientNorm: onHiddenGradientNorm)
+    return FusedSequence(output: forward.output, h: hFinal, c: cFinal, plan: plan, inputs: inputs, gradients: gradients)
 }
 
 /// destination (width) = beta · destination + Σ over the rows of m (rows × width, leading dimension `ld`).

@@ -162,14 +162,14 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
         }
         guard let forward, let backward else { return nil }
         let counts = (forward.outputs.count, backward.outputs.count)
-        let walks = (forward.walk, backward.walk)
+        let gradients = (forward.gradients, backward.gradients)
         Tensor.record("\(kind.rawValue)Bidirectional", inputs: forward.inputs + backward.inputs, outputs: forward.outputs + backward.outputs) { grads in
             let forwardGrads = Array(grads[0..<counts.0]), backwardGrads = Array(grads[counts.0..<(counts.0 + counts.1)])
-            var finishForward: (() -> [Tensor<Scalar>?])?, finishBackward: (() -> [Tensor<Scalar>?])?
+            var walked: (FusedSequenceGradients<Scalar>.Walked?, FusedSequenceGradients<Scalar>.Walked?) = (nil, nil)
             schedule.run(phases: 1) { part, _ in
-                if part == 0 { finishForward = walks.0(forwardGrads) } else { finishBackward = walks.1(backwardGrads) }
+                if part == 0 { walked.0 = gradients.0.walk(forwardGrads) } else { walked.1 = gradients.1.walk(backwardGrads) }
             }
-            return finishForward!() + finishBackward!()
+            return gradients.0.finish(walked.0) + gradients.1.finish(walked.1)
         }
         return [forward, backward]
     }
