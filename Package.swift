@@ -35,9 +35,10 @@ let package = Package(
         .target(
             name: "RecurrentTensor",
             dependencies: ["CRecurrentKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            swiftSettings: swift6,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"], swiftSettings: swift6),
         .target(name: "RecurrentData", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
         .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
         .target(

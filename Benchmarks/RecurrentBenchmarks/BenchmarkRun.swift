@@ -76,7 +76,7 @@ public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult]) -
 /// The names must be known (`BenchmarkOptions.unknownConfigs` empty).
 public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> Void = { _ in }) -> [BenchmarkResult] {
     precondition(o.unknownConfigs.isEmpty, "runBenchmarks: unknown configurations \(o.unknownConfigs)")
-    useCPUClock = o.cpuTime
+    let clock: BenchmarkClock = o.cpuTime ? .processCPU : .wall
     let selected = o.configs.isEmpty ? allConfigs : o.configs.map { n in allConfigs.first { $0.name == n }! }
     var results: [BenchmarkResult] = []
     for c in selected {
@@ -95,14 +95,14 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
         }
         for job in jobs {
             resetPeakMemory()
-            let times = timeRuns(warmup: o.warmup, repeats: o.repeats, job.body)
+            let times = timeRuns(warmup: o.warmup, repeats: o.repeats, clock: clock, job.body)
             let peak = peakMemoryBytes()
             let t = median(times)
             var sgemm = Double.nan
             if o.reference {
                 let shapes = referenceGemms(c, train: job.mode == "train")
                 let flops = shapes.reduce(0) { $0 + $1.flops }
-                sgemm = flops / referenceGemmSeconds(shapes, warmup: max(1, o.warmup), repeats: max(3, o.repeats / 2)) / 1e9
+                sgemm = flops / referenceGemmSeconds(shapes, warmup: max(1, o.warmup), repeats: max(3, o.repeats / 2), clock: clock) / 1e9
             }
             let r = BenchmarkResult(config: c.name, mode: job.mode, seconds: t, times: times, tokensPerSecond: c.tokens / t,
                                     gflops: job.flops / t / 1e9, sgemmGflops: sgemm, peakBytes: peak)

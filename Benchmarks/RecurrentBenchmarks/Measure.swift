@@ -7,26 +7,27 @@ import Darwin
 
 // Timing, statistics, peak memory, and the sgemm reference the achieved GFLOP/s are compared with.
 
-/// Which clock `now()` reads: wall time (default), or the process's CPU time (`--cpu-time`: on a shared
-/// machine with OPENBLAS_NUM_THREADS=1 this compares code changes without other jobs' interference).
-/// Set by `runBenchmarks` from its options.
-nonisolated(unsafe) var useCPUClock = false
+/// Which clock a benchmark reads: wall time (default), or the process's CPU time (`--cpu-time`: on a
+/// shared machine with OPENBLAS_NUM_THREADS=1 this compares code changes without other jobs' interference).
+enum BenchmarkClock {
+    case wall, processCPU
 
-/// Seconds on the selected clock (monotonic wall time by default).
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(useCPUClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    /// Seconds on this clock.
+    func now() -> Double {
+        var ts = timespec()
+        clock_gettime(self == .processCPU ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
 }
 
-/// Runs `body` `warmup` times untimed, then `repeats` times timed; the seconds of each timed run.
-func timeRuns(warmup: Int, repeats: Int, _ body: () -> Void) -> [Double] {
+/// Runs `body` `warmup` times untimed, then `repeats` times timed on `clock`; the seconds of each timed run.
+func timeRuns(warmup: Int, repeats: Int, clock: BenchmarkClock, _ body: () -> Void) -> [Double] {
     for _ in 0..<warmup { body() }
     var times: [Double] = []
     for _ in 0..<repeats {
-        let start = now()
+        let start = clock.now()
         body()
-        times.append(now() - start)
+        times.append(clock.now() - start)
     }
     return times
 }
@@ -114,7 +115,7 @@ func referenceGemms(_ c: BenchConfig, train: Bool) -> [GemmShape] {
 }
 
 /// Median seconds of running the reference schedule through the library's sgemm (OpenBLAS).
-func referenceGemmSeconds(_ shapes: [GemmShape], warmup: Int, repeats: Int) -> Double {
+func referenceGemmSeconds(_ shapes: [GemmShape], warmup: Int, repeats: Int, clock: BenchmarkClock) -> Double {
     // Separate operands per shape, sized for the largest use, filled with small values.
     var g = RandomGenerator(seed: 7)
     let buffers = shapes.map { s -> (Tensor<Float>, Tensor<Float>, Tensor<Float>) in
@@ -122,7 +123,7 @@ func referenceGemmSeconds(_ shapes: [GemmShape], warmup: Int, repeats: Int) -> D
          Tensor<Float>.uniform([s.k * s.n], low: -0.1, high: 0.1, generator: &g),
          Tensor<Float>.zeros([s.m * s.n]))
     }
-    let times = timeRuns(warmup: warmup, repeats: repeats) {
+    let times = timeRuns(warmup: warmup, repeats: repeats, clock: clock) {
         for (s, (a, b, c)) in zip(shapes, buffers) {
             for _ in 0..<s.times {
                 Float.gemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1,

@@ -26,7 +26,7 @@ int rk_has_avx2_fma(void) {
 // expf polynomial p of degree 5, evaluated in Estrin's order rather than Horner's: the same terms, but
 // three levels of fused multiply–adds instead of five, so each activation's dependency chain is shorter.
 // The gate pass is bound by that chain (it keeps too few activations in flight to fill the FMA units) as
-// much as by the count of operations: 10 % fewer cycles per sigmoid, the same worst error.
+// much as by the count of operations (docs/BENCHMARKS.md); the worst error is the same.
 #define RK_EXP_P0 1.9875691500e-4f     /* r⁵ */
 #define RK_EXP_P1 1.3981999507e-3f
 #define RK_EXP_P2 8.3334519073e-3f
@@ -95,7 +95,7 @@ RK_AVX2 static inline __m256i rk_mask(long n) {
 
 // Each kernel below is written once for 8 units at j, of which n are valid (n ≥ 8: all of them), and forced
 // inline, so that `RK_ROWS` gives the whole vectors a loop with plain loads and stores (n is the constant 8
-// there) and only the last, partial vector the masked ones. Branching on n inside one loop cost 5–10 %.
+// there) and only the last, partial vector the masked ones (branching on n inside one loop is slower).
 #define RK_INL RK_AVX2 __attribute__((always_inline)) static inline
 #define RK_ROWS(count, call) do { long j_ = 0, full_ = (count) & ~7L; \
     for (; j_ < full_; j_ += 8) { const long j = j_, n = 8; call; } \
@@ -103,10 +103,9 @@ RK_AVX2 static inline __m256i rk_mask(long n) {
 
 // The LSTM step in three passes over the row: (1) the three sigmoids, with g's pre-activation parked in its
 // gate slot; (2) tanh of g and the new cell; (3) tanh c and the output. One pass holds one activation's
-// constants, so the 16 vector registers suffice and nothing is spilled or broadcast again per vector: 32 rows
-// × 128 units take 12.6 µs instead of 15.5 as one pass (Benchmarks/Micro/gatepass.c; 17.5 with the
-// previous activations). Every element gets the
-// same operations in the same order as one pass would give it, so the results are bit for bit the same.
+// constants, so the 16 vector registers suffice and nothing is spilled or broadcast again per vector
+// (Benchmarks/Micro/gatepass.c, docs/BENCHMARKS.md). Every element gets the same operations in the same
+// order as one pass would give it, so the results are bit for bit the same.
 RK_INL void rk_lstm_sigmoids(const float *xr, const float *hr, float *g, long j, long n, long H, long HS) {
     __m256i mk = rk_mask(n);
     RK_ST(g + j, rk_sigmoid(_mm256_add_ps(RK_LD(xr + j, n, mk), RK_LD(hr + j, n, mk))), n, mk);

@@ -91,11 +91,13 @@ static void start_helper(void) {
     pthread_attr_destroy(&attributes);
 }
 
-int rk_pair_try_acquire(void) {
+int rk_pair_try_acquire(void) { return rk_pair_try_acquire_backing_off(1); }
+
+int rk_pair_try_acquire_backing_off(int back_off) {
     if (inside_region || rk_processor_count() < 2) return 0;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
-    if (refuse_next > 0 && atomic_load(&adaptive)) {
+    if (back_off && refuse_next > 0 && atomic_load(&adaptive)) {
         refuse_next--;
         atomic_store(&claimed, 0);
         return 0;

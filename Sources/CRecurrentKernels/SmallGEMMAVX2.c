@@ -2,11 +2,10 @@
 // B (n, k) is packed once per sequence and A (the batch's h_{t-1} or gate gradients) is read in place.
 //
 // Why not sgemm: a step's product is small (m = batch, 32–64 rows; n = a part's gate units; k = hidden)
-// and runs T times against the same B. OpenBLAS 0.3.21 packs both operands on every call and reaches
-// 68–81 GFLOP/s on one Zen 3 core at these shapes; this kernel, with B packed once, reaches 97–99
-// GFLOP/s of the core's 102.5 FMA peak (Benchmarks/Micro/smallgemm.c, peak.c, docs/BENCHMARKS.md). The
-// input projection over all steps (m = T·B) also runs here, 96–98 against sgemm's 91–92: A's rows are
-// taken in chunks of about 192 KiB that stay in L2 while every panel passes over them.
+// and runs T times against the same B. OpenBLAS 0.3.21 packs both operands on every call; this kernel
+// packs B once and comes near the core's FMA peak (Benchmarks/Micro/smallgemm.c, peak.c; rates in
+// docs/BENCHMARKS.md). The input projection over all steps (m = T·B) also runs here: A's rows are taken in
+// chunks of about 192 KiB that stay in L2 while every panel passes over them.
 //
 // Layout: B is packed in panels of 16 of its rows (`rk_pack_panels`): panel q holds rows 16q … 16q+15,
 // for each p in 0..<k the 16 values B[16q + j, p] side by side; the last panel is padded with zeros.
@@ -44,7 +43,7 @@ RK_AVX2 static inline void rk_transpose8(__m256 r[8]) {
 
 // A whole panel (16 rows) of an operand whose depth is contiguous (sp = 1), depth [0, k8) in steps of 8:
 // two 8 × 8 transposes per step, so every load and store is a whole vector. The strided scalar loop it
-// replaces wrote one float per 64 bytes: packing W_ih and W_hh took 1.2 % of bilstm-256 inference.
+// replaces wrote one float per 64 bytes (docs/BENCHMARKS.md).
 RK_AVX2 static void rk_pack_panel_transposed(const float *src, long sj, long k8, float *panel) {
     for (long p = 0; p < k8; p += 8) {
         __m256 lo[8], hi[8];

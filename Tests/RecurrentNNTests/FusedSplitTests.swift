@@ -2,24 +2,46 @@ import XCTest
 @testable import RecurrentNN
 import RecurrentTensor
 
-/// The two-core split of the fused layers' steps (FusedRecurrence.swift: hidden units [0, mid) on the
+/// The two-core split of the fused layers' steps (FusedPlan.Split.units: hidden units [0, mid) on the
 /// caller, [mid, H) on the helper thread) computes what the unsplit loop computes: outputs, final
 /// states and every gradient, in Double (to rounding) and Float (the SIMD kernels on partial rows).
 final class FusedSplitTests: XCTestCase {
+    /// The configuration of a test run: split over two cores or not (every size), packed W_hh rows per part
+    /// and the small-GEMM kernel or G products per part, the batch split or the units split, and never backing
+    /// off (split even when this machine is busy).
+    static func configuration(split: Bool, packed: Bool = true, batchSplit: Bool = false, kernels: KernelChoice = .detected,
+                              concurrent: Bool = true) -> FusedConfiguration {
+        var c = FusedConfiguration()
+        c.splitMinimumWork = split ? 0 : Int.max
+        c.packMinimumSteps = packed ? 0 : Int.max
+        c.batchSplitMaximumWork = batchSplit ? Int.max : -1
+        c.batchSplitMinimumRows = 2
+        c.kernels = kernels
+        c.runsPartsConcurrently = concurrent
+        c.backsOff = false
+        return c
+    }
+
     static func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
                                    split: Bool, packed: Bool = true, batch B: Int = 3, batchSplit: Bool = false,
-                                   inference: Bool = false) -> [[Scalar]] {
-        let (saved, savedPack) = (fusedSplitMinimumWork, fusedPackMinimumSteps)
-        let (savedBatchWork, savedBatchRows) = (fusedBatchSplitMaximumWork, fusedBatchSplitMinimumRows)
-        fusedSplitMinimumWork = split ? 0 : Int.max
-        fusedPackMinimumSteps = packed ? 0 : Int.max   // packed W_hh rows per part, or G products per part
-        fusedBatchSplitMaximumWork = batchSplit ? Int.max : -1
-        fusedBatchSplitMinimumRows = 2
-        PairParallel.setAdaptive(false)        // split even when this machine is busy
-        defer {
-            fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true)
-            fusedBatchSplitMaximumWork = savedBatchWork; fusedBatchSplitMinimumRows = savedBatchRows
+                                   inference: Bool = false, kernels: KernelChoice = .detected, concurrent: Bool = true) -> [[Scalar]] {
+        runWithPlans(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split, packed: packed, batch: B,
+                     batchSplit: batchSplit, inference: inference, kernels: kernels, concurrent: concurrent).values
+    }
+
+    /// A two-layer layer's outputs, final states, every gradient and the hidden-gradient norms, and the plans it ran.
+    static func runWithPlans<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool,
+                                                   lengths: [Int]?, split: Bool, packed: Bool = true, batch B: Int = 3,
+                                                   batchSplit: Bool = false, inference: Bool = false, kernels: KernelChoice = .detected,
+                                                   concurrent: Bool = true) -> (values: [[Scalar]], plans: [FusedPlan]) {
+        let configuration = Self.configuration(split: split, packed: packed, batchSplit: batchSplit, kernels: kernels, concurrent: concurrent)
+        return FusedConfiguration.$current.withValue(configuration) {
+            runLayer(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, batch: B, inference: inference)
         }
+    }
+
+    static func runLayer<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool,
+                                               lengths: [Int]?, batch B: Int, inference: Bool) -> (values: [[Scalar]], plans: [FusedPlan]) {
         let (T, I) = (6, 5)
         var rng = RandomGenerator(seed: 21)
         let layer = RecurrentLayer<Scalar>(kind: kind, inputSize: I, hiddenSize: H, numLayers: 2, bias: true, batchFirst: false,
@@ -33,7 +55,7 @@ final class FusedSplitTests: XCTestCase {
         layer.recordsHiddenGradientNorms = true
         if inference {                          // no gradient: no history kept, h written into the output
             let (out, final) = withoutGrad { layer(x, state: state, lengths: lengths) }
-            return [out.scalars, final.h.scalars] + (final.lstmState.map { [$0.c.scalars] } ?? [])
+            return ([out.scalars, final.h.scalars] + (final.lstmState.map { [$0.c.scalars] } ?? []), layer.fusedPlans)
         }
         let (out, final) = layer(x, state: state, lengths: lengths)
         var loss = (out * w).sum() + final.h.sum()
@@ -42,15 +64,23 @@ final class FusedSplitTests: XCTestCase {
         var values = [out.scalars, final.h.scalars, x.grad!.scalars, h0.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
         if kind == .lstm { values += [final.lstmState!.c.scalars, c0.grad!.scalars] }
         values += layer.hiddenGradientNorms
-        return values
+        return (values, layer.fusedPlans)
     }
 
     func compare<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Scalar, packed: Bool = true,
                                        file: StaticString = #filePath, line: UInt = #line) {
         for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
             for (H, bidirectional, lengths) in [(4, false, nil), (20, true, [6, 2, 4] as [Int]?), (37, false, [3, 6, 1])] {
-                let a = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
-                let b = Self.run(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true, packed: packed)
+                let (a, unsplitPlans) = Self.runWithPlans(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: false)
+                let (b, splitPlans) = Self.runWithPlans(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true,
+                                                        packed: packed)
+                // The paths under test ran: unsplit, and split by units (the batch split is off) with each
+                // bidirectional layer's directions one per core.
+                XCTAssertTrue(unsplitPlans.allSatisfy { $0.forwardSplit == .none && $0.backwardSplit == .none }, file: file, line: line)
+                let mid = FusedPlan.splitPoint(H)
+                XCTAssertTrue(splitPlans.allSatisfy { $0.forwardSplit == .units(mid: mid) && $0.backwardSplit == .units(mid: mid) },
+                              "\(kind) H=\(H)", file: file, line: line)
+                XCTAssertTrue(splitPlans.allSatisfy { $0.pairsDirections }, file: file, line: line)
                 XCTAssertEqual(a.count, b.count, file: file, line: line)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     XCTAssertEqual(u.count, v.count, file: file, line: line)
@@ -62,19 +92,28 @@ final class FusedSplitTests: XCTestCase {
         }
     }
 
-    func testSplitStepsMatchUnsplitInDouble() {
-        let (splits, concurrent) = (fusedSplitForwardCount, fusedConcurrentDirectionsCount)
-        compare(Double.self, tolerance: 1e-12)
-        if PairParallel.isAvailable {   // the paths under test ran (on a machine with two or more cores)
-            XCTAssertGreaterThan(fusedSplitForwardCount, splits)
-            XCTAssertGreaterThan(fusedConcurrentDirectionsCount, concurrent)
-        }
-    }
+    func testSplitStepsMatchUnsplitInDouble() { compare(Double.self, tolerance: 1e-12) }
     func testSplitStepsMatchUnsplitInFloat() { compare(Float.self, tolerance: 1e-5) }
     /// Split steps without packed W_hh rows (short sequences, batch 1): G products per part and step.
     func testUnpackedSplitStepsMatchUnsplit() {
         compare(Double.self, tolerance: 1e-12, packed: false)
         compare(Float.self, tolerance: 1e-5, packed: false)
+    }
+
+    /// The plan follows the configuration: packed rows on sgemm (Double), the small-GEMM kernel (Float with
+    /// AVX2 + FMA), plain sgemm when packing does not pay.
+    func testPlanChoosesTheProductFromShapesAndConfiguration() {
+        let double = Self.runWithPlans(.lstm, Double.self, hidden: 20, bidirectional: false, lengths: nil, split: true).plans
+        XCTAssertTrue(double.allSatisfy { $0.product == .packedRows && !$0.projectsPerStep })
+        let unpacked = Self.runWithPlans(.lstm, Double.self, hidden: 20, bidirectional: false, lengths: nil, split: true, packed: false).plans
+        XCTAssertTrue(unpacked.allSatisfy { $0.product == .sgemm })
+        if KernelChoice.detected.smallGEMM {
+            let float = Self.runWithPlans(.lstm, Float.self, hidden: 20, bidirectional: false, lengths: nil, split: true).plans
+            XCTAssertTrue(float.allSatisfy { $0.product == .smallGEMM && $0.projectsPerStep && $0.keepsHistory })
+            let variable = Self.runWithPlans(.gru, Float.self, hidden: 20, bidirectional: false, lengths: [6, 2, 4], split: false,
+                                             inference: true).plans
+            XCTAssertTrue(variable.allSatisfy { $0.product == .smallGEMM && !$0.projectsPerStep && !$0.keepsHistory })
+        }
     }
 
     /// Whether the parts of a split ran concurrently or one after the other changes nothing, to the bit
@@ -85,10 +124,8 @@ final class FusedSplitTests: XCTestCase {
                 for packed in [true, false] {
                     let concurrent = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true,
                                               packed: packed)
-                    PairParallel.refuses = true
                     let sequential = Self.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: true,
-                                              packed: packed)
-                    PairParallel.refuses = false
+                                              packed: packed, concurrent: false)
                     XCTAssertEqual(concurrent, sequential, "\(kind) H=\(H) packed=\(packed)")
                 }
             }
@@ -96,21 +133,24 @@ final class FusedSplitTests: XCTestCase {
     }
 }
 
-/// The batch split of the forward (FusedRecurrence.swift, `fusedBatchSplitMaximumWork`: each core runs half
+/// The batch split of the forward (FusedPlan.Split.batch, `FusedConfiguration.batchSplitMaximumWork`: each core runs half
 /// of the sequences through every step, no barrier between steps) gives the unit split's numbers to the bit,
 /// in training (outputs, states, every gradient) and inference, and the unsplit forward's, with variable
 /// lengths, both directions, an odd batch, concurrent or one part after the other.
 final class BatchSplitTests: XCTestCase {
     func testBatchSplitIsBitIdenticalToUnitSplitAndUnsplit() throws {
-        guard smallGEMMUsesAVX2 else { throw XCTSkip("the batch split runs on the small-GEMM kernel (AVX2 + FMA)") }
-        let splits = fusedSplitForwardCount
+        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("the batch split runs on the small-GEMM kernel (AVX2 + FMA)") }
         for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
             for (H, B, bidirectional, lengths) in [(20, 5, true, [6, 2, 4, 6, 1] as [Int]?), (37, 4, false, nil), (24, 7, false, nil)] {
                 for inference in [false, true] {
                     let label = "\(kind) H=\(H) B=\(B) inference=\(inference)"
-                    func values(split: Bool, batchSplit: Bool) -> [[Float]] {
-                        FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split,
-                                            batch: B, batchSplit: batchSplit, inference: inference)
+                    func values(split: Bool, batchSplit: Bool, concurrent: Bool = true) -> [[Float]] {
+                        let (values, plans) = FusedSplitTests.runWithPlans(kind, Float.self, hidden: H, bidirectional: bidirectional,
+                                                                           lengths: lengths, split: split, batch: B, batchSplit: batchSplit,
+                                                                           inference: inference, concurrent: concurrent)
+                        let forward: FusedPlan.Split = !split ? .none : batchSplit ? .batch(half: B / 2) : .units(mid: FusedPlan.splitPoint(H))
+                        XCTAssertTrue(plans.allSatisfy { $0.forwardSplit == forward }, "\(label) ran \(plans.map(\.forwardSplit))")
+                        return values
                     }
                     let batch = values(split: true, batchSplit: true)
                     XCTAssertNil(Self.difference(batch, values(split: true, batchSplit: false)), "\(label) against the unit split")
@@ -118,13 +158,11 @@ final class BatchSplitTests: XCTestCase {
                     let unsplit = values(split: false, batchSplit: false)
                     XCTAssertNil(Self.difference(inference ? batch : Array(batch.prefix(2)), inference ? unsplit : Array(unsplit.prefix(2))),
                                  "\(label) against unsplit")
-                    PairParallel.refuses = true
-                    XCTAssertNil(Self.difference(batch, values(split: true, batchSplit: true)), "\(label) parts one after the other")
-                    PairParallel.refuses = false
+                    XCTAssertNil(Self.difference(batch, values(split: true, batchSplit: true, concurrent: false)),
+                                 "\(label) parts one after the other")
                 }
             }
         }
-        if PairParallel.isAvailable { XCTAssertGreaterThan(fusedSplitForwardCount, splits) }
     }
 
     /// Where two lists of values first differ in any bit, or nil.
@@ -142,14 +180,14 @@ final class BatchSplitTests: XCTestCase {
 /// SIMD kernels they replace: a Float layer's outputs and gradients agree to 1e-5 relative.
 final class GateKernelDispatchTests: XCTestCase {
     func testAVX2KernelsMatchSwiftKernels() throws {
-        guard gateKernelsUseAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
-        defer { gateKernelsUseAVX2 = true; gemvUsesAVX2 = true }
+        guard KernelChoice.detected.avx2Gates else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        var swiftGates = KernelChoice.detected
+        swiftGates.avx2Gates = false
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
             for (H, lengths) in [(4, nil), (37, [3, 6, 1] as [Int]?)] {
-                gateKernelsUseAVX2 = true
                 let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false)
-                gateKernelsUseAVX2 = false
-                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false)
+                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false,
+                                            kernels: swiftGates)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     var worst: Float = 0
                     for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
@@ -161,25 +199,19 @@ final class GateKernelDispatchTests: XCTestCase {
         var rng = RandomGenerator(seed: 5)
         let w = Tensor<Float>.normal([37, 29], generator: &rng), x = Tensor<Float>.normal([29], generator: &rng)
         let y1 = Tensor<Float>.zeros([37]), y2 = Tensor<Float>.zeros([37])
-        gemvUsesAVX2 = true
-        sgemvRows(w.data, ldw: 29, x.data, y1.data, n: 37, k: 29, accumulate: false)
-        gemvUsesAVX2 = false
-        sgemvRows(w.data, ldw: 29, x.data, y2.data, n: 37, k: 29, accumulate: false)
+        sgemvRows(w.data, ldw: 29, x.data, y1.data, n: 37, k: 29, accumulate: false, avx2: true)
+        sgemvRows(w.data, ldw: 29, x.data, y2.data, n: 37, k: 29, accumulate: false, avx2: false)
         for (p, q) in zip(y1.scalars, y2.scalars) { let tolerance: Float = 1e-5 * Swift.max(1, Swift.abs(q)); XCTAssertEqual(p, q, accuracy: tolerance) }
     }
 }
 
-/// Inference keeps no per-step history (FusedRecurrence.swift: two slots of state, one step of gates);
+/// Inference keeps no per-step history (FusedPlan.keepsHistory false: two slots of state, one step of gates);
 /// what it computes is bit for bit what a forward that records the graph computes, for every kind,
 /// split or not, with variable lengths, both directions and a projection.
 final class InferenceWithoutHistoryTests: XCTestCase {
     func testForwardWithoutGradEqualsRecordedForward() {
-        let (saved, savedPack) = (fusedSplitMinimumWork, fusedPackMinimumSteps)
-        defer { fusedSplitMinimumWork = saved; fusedPackMinimumSteps = savedPack; PairParallel.setAdaptive(true) }
-        PairParallel.setAdaptive(false)
-        fusedPackMinimumSteps = 0
         for split in [false, true] {
-            fusedSplitMinimumWork = split ? 0 : Int.max
+            let configuration = FusedSplitTests.configuration(split: split)
             for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru, .gruResetBefore] {
                 for (bidirectional, lengths, projection) in [(false, nil, 0), (true, [9, 4, 7] as [Int]?, 0), (false, [2, 9, 5], 3)] {
                     if projection > 0 && kind != .lstm { continue }
@@ -188,10 +220,14 @@ final class InferenceWithoutHistoryTests: XCTestCase {
                                                       dropout: 0, bidirectional: bidirectional, merge: .concat, projSize: projection,
                                                       generator: &rng)
                     let x = Tensor<Float>.normal([9, 3, 5], generator: &rng)
-                    let (recorded, recordedState) = layer(x, lengths: lengths)
+                    let (recorded, recordedState) = FusedConfiguration.$current.withValue(configuration) { layer(x, lengths: lengths) }
                     XCTAssertTrue(recorded.requiresGrad)                 // the weights want gradients: history kept
-                    let (inferred, inferredState) = withoutGrad { layer(x, lengths: lengths) }
+                    XCTAssertTrue(layer.fusedPlans.allSatisfy(\.keepsHistory))
+                    let (inferred, inferredState) = FusedConfiguration.$current.withValue(configuration) {
+                        withoutGrad { layer(x, lengths: lengths) }
+                    }
                     XCTAssertFalse(inferred.requiresGrad)
+                    XCTAssertFalse(layer.fusedPlans.contains(where: \.keepsHistory))
                     let label = "\(kind) split=\(split) bidirectional=\(bidirectional) projection=\(projection)"
                     XCTAssertEqual(recorded.scalars, inferred.scalars, label)
                     XCTAssertEqual(recordedState.h.scalars, inferredState.h.scalars, label)
@@ -208,7 +244,7 @@ final class SmallGEMMTests: XCTestCase {
     /// Odd shapes: every row-block size 1–6 and the split remainders, partial last panels, odd depths, a
     /// bias, a strided C, and both ways of reading the packed operand (rows of W, or columns).
     func testPackedProductMatchesNaiveProduct() throws {
-        guard smallGEMMUsesAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("no AVX2 + FMA on this processor") }
         var rng = RandomGenerator(seed: 9)
         for (m, n, k) in [(1, 1, 1), (5, 17, 3), (7, 16, 33), (13, 40, 64), (32, 100, 57), (11, 8, 250)] {
             for transposedSource in [false, true] {
@@ -241,24 +277,94 @@ final class SmallGEMMTests: XCTestCase {
     /// A Float layer's outputs and gradients with the small-GEMM steps agree with the sgemm steps to 1e-5
     /// relative (long enough sequences to take the packed path, split and unsplit).
     func testLayersMatchTheSgemmPath() throws {
-        guard smallGEMMUsesAVX2 else { throw XCTSkip("no AVX2 + FMA on this processor") }
-        let savedPack = fusedPackMinimumSteps
-        defer { smallGEMMUsesAVX2 = true; fusedPackMinimumSteps = savedPack }
-        fusedPackMinimumSteps = 0
+        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("no AVX2 + FMA on this processor") }
+        var sgemm = KernelChoice.detected
+        sgemm.smallGEMM = false
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
             // Full lengths project each step's rows per step (both directions); variable lengths all at once.
             for (H, bidirectional, lengths, split) in [(20, true, [6, 2, 4] as [Int]?, true), (37, false, nil, true), (9, false, [1, 6, 3], false),
                                                        (12, true, nil, true), (10, true, nil, false)] {
-                smallGEMMUsesAVX2 = true
-                let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split)
-                smallGEMMUsesAVX2 = false
-                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split)
+                let (a, small) = FusedSplitTests.runWithPlans(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths,
+                                                              split: split)
+                let (b, plain) = FusedSplitTests.runWithPlans(kind, Float.self, hidden: H, bidirectional: bidirectional, lengths: lengths,
+                                                              split: split, kernels: sgemm)
+                XCTAssertTrue(small.allSatisfy { $0.product == .smallGEMM } && !plain.contains { $0.product == .smallGEMM })
                 XCTAssertEqual(a.count, b.count)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     var worst: Float = 0
                     for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
                     XCTAssertLessThanOrEqual(worst, 1e-5, "\(kind) H=\(H) split=\(split) value \(i)")
                 }
+            }
+        }
+    }
+}
+
+/// Each cell's Float gate kernels (AVX2 + FMA where the processor has it, and the Swift SIMD ones) against
+/// its scalar reference (RNNGates.swift, LSTMGates.swift, GRUGates.swift) on one row: whole vectors and
+/// tails, gate blocks `stride` apart and the recurrent term with a stride of its own (a split part's buffer).
+final class GateKernelReferenceTests: XCTestCase {
+    /// `count` random values in [-3, 3) (saturating the activations a little).
+    static func buffer(_ count: Int, _ rng: inout RandomGenerator) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        for i in 0..<count { p[i] = Float(rng.nextDouble() * 6 - 3) }
+        return p
+    }
+
+    static func zeros(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        p.initialize(repeating: 0, count: count)
+        return p
+    }
+
+    static func assertClose(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ count: Int, _ label: String,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        for i in 0..<count {
+            XCTAssertEqual(a[i], b[i], accuracy: 1e-5 * Swift.max(1, abs(b[i])), "\(label) [\(i)]", file: file, line: line)
+        }
+    }
+
+    func testFastKernelsMatchReferences() {
+        var rng = RandomGenerator(seed: 12)
+        let choices = KernelChoice.detected.avx2Gates ? [true, false] : [false]
+        for n in [1, 7, 8, 13, 37] {
+            let H = n + 3, HS = n + 1                      // gate blocks H apart; the recurrent term's HS apart
+            for avx2 in choices {
+                let label = "n=\(n) avx2=\(avx2)"
+                let xr = Self.buffer(4 * H, &rng), hr = Self.buffer(4 * HS, &rng), hp = Self.buffer(H, &rng), bhn = Self.buffer(H, &rng)
+                let dm = Self.buffer(H, &rng), dc = Self.buffer(H, &rng)
+                // Results, fast and reference, zero-filled alike (the kernels write only n units of each gate block).
+                let out = (0..<6).map { _ in Self.zeros(4 * H) }, ref = (0..<6).map { _ in Self.zeros(4 * H) }
+                defer { for p in [xr, hr, hp, bhn, dm, dc] + out + ref { p.deallocate() } }
+
+                RNNGates.tanhForward(xr, hr, out[0], n, avx2: avx2)
+                RNNGates.forwardReference(relu: false, xr, hr, ref[0], n)
+                Self.assertClose(out[0], ref[0], n, "tanh forward \(label)")
+                RNNGates.tanhBackward(dm, out[0], out[1], n)
+                RNNGates.backwardReference(relu: false, dm, out[0], ref[1], n)
+                Self.assertClose(out[1], ref[1], n, "tanh backward \(label)")
+
+                // LSTM: gates, c, m, tanh c; then backward from the fast forward's saved values.
+                LSTMGates.forwardFloat(xr, hr, out[0], hp, out[1], out[2], out[3], n, stride: H, hStride: HS, avx2: avx2)
+                LSTMGates.forwardReference(xr, hr, ref[0], hp, ref[1], ref[2], ref[3], n, stride: H, hStride: HS)
+                Self.assertClose(out[0], ref[0], 3 * H + n, "lstm gates \(label)")
+                for k in 1...3 { Self.assertClose(out[k], ref[k], n, "lstm c, m, tanh c \(k) \(label)") }
+                out[4].update(from: dc, count: n); ref[4].update(from: dc, count: n)
+                LSTMGates.backwardFloat(out[0], hp, out[3], dm, out[4], out[5], n, stride: H, avx2: avx2)
+                LSTMGates.backwardReference(out[0], hp, out[3], dm, ref[4], ref[5], n, stride: H)
+                Self.assertClose(out[4], ref[4], n, "lstm dc \(label)")
+                Self.assertClose(out[5], ref[5], 3 * H + n, "lstm gate gradients \(label)")
+
+                // GRU (reset after): gates, h and the saved W_hn h + b_hn; then backward.
+                GRUGates.forwardFloat(xr, hr, bhn, out[0], hp, out[1], out[2], n, stride: H, hStride: HS, avx2: avx2)
+                GRUGates.forwardReference(xr, hr, bhn, ref[0], hp, ref[1], ref[2], n, stride: H, hStride: HS)
+                Self.assertClose(out[0], ref[0], 2 * H + n, "gru gates \(label)")
+                Self.assertClose(out[1], ref[1], n, "gru h \(label)")
+                Self.assertClose(out[2], ref[2], n, "gru saved \(label)")
+                GRUGates.backwardFloat(out[0], dm, hp, out[2], out[3], out[4], out[5], n, stride: H)
+                GRUGates.backwardReference(resetAfter: true, out[0], dm, hp, out[2], ref[3], ref[4], ref[5], n, stride: H)
+                for k in 3...4 { Self.assertClose(out[k], ref[k], 2 * H + n, "gru gradients \(k) \(label)") }
+                Self.assertClose(out[5], ref[5], n, "gru direct \(label)")
             }
         }
     }

@@ -49,9 +49,6 @@ final class OptimizerTests: XCTestCase {
     /// Every optimizer's update split over two cores (`updateElementwise`: part 0 the first half of every
     /// parameter) equals the one-core update bit for bit, with each option that changes the per-element arithmetic.
     func testUpdatesSplitOverTwoCoresEqualOneCore() {
-        let saved = optimizerSplitMinimumElements
-        defer { optimizerSplitMinimumElements = saved; PairParallel.setAdaptive(true) }
-        PairParallel.setAdaptive(false)
         let makers: [(String, ([Tensor<Float>]) -> any Optimizer<Float>)] = [
             ("adam", { Adam(parameters: $0, learningRate: 0.01) }),
             ("adam amsgrad l2", { Adam(parameters: $0, learningRate: 0.01, weightDecay: 0.01, amsgrad: true) }),
@@ -64,15 +61,17 @@ final class OptimizerTests: XCTestCase {
         for (name, make) in makers {
             var results: [[Float]] = []
             for split in [false, true] {
-                optimizerSplitMinimumElements = split ? 0 : Int.max
                 var rng = RandomGenerator(seed: 17)
                 let ps = [Tensor<Float>.normal([37, 29], generator: &rng), Tensor<Float>.normal([1000], generator: &rng),
                           Tensor<Float>.normal([3], generator: &rng)]
                 for p in ps { p.requiresGradLeaf = true }
                 let optimizer = make(ps)
-                for _ in 0..<3 {
-                    for p in ps { p.grad = Tensor<Float>.normal(p.shape, generator: &rng) }
-                    optimizer.step()
+                // Split even when this machine is busy (no back-off), or never.
+                OptimizerSplit.$current.withValue(OptimizerSplit(minimumElements: split ? 0 : Int.max, backsOff: false)) {
+                    for _ in 0..<3 {
+                        for p in ps { p.grad = Tensor<Float>.normal(p.shape, generator: &rng) }
+                        optimizer.step()
+                    }
                 }
                 results.append(ps.flatMap(\.scalars))
             }

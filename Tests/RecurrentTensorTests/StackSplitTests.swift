@@ -46,21 +46,17 @@ final class StackSplitTests: XCTestCase {
 
     /// Big joins copy half their rows on each core: the same values, for every axis, uneven widths and an empty part.
     func testConcatOnTwoCoresEqualsOneCore() {
-        let saved = concatSplitMinimumElements
-        defer { concatSplitMinimumElements = saved }
         var rng = RandomGenerator(seed: 4)
         let parts = [[7, 3, 5], [7, 3, 2], [7, 3, 0], [7, 3, 4]].map { Tensor<Float>.normal($0, generator: &rng) }
         for axis in [0, 1, 2] {
             let inputs = parts.map { axis == 2 ? $0 : $0.transposed(axis, 2) }
-            concatSplitMinimumElements = Int.max
-            let one = Tensor.concat(inputs, axis: axis)
-            concatSplitMinimumElements = 0
-            let two = Tensor.concat(inputs, axis: axis)
+            let one = Tensor.concat(inputs, axis: axis, splitMinimumElements: Int.max)
+            let two = Tensor.concat(inputs, axis: axis, splitMinimumElements: 0)
             XCTAssertEqual(one.shape, two.shape)
             XCTAssertEqual(one.scalars, two.scalars, "axis \(axis)")
         }
-        concatSplitMinimumElements = 0
-        XCTAssertEqual(Array(Tensor.concat([parts[0], parts[1]], axis: 2).scalars[0..<7]), Array(parts[0].scalars[0..<5] + parts[1].scalars[0..<2]))
+        let joined = Tensor.concat([parts[0], parts[1]], axis: 2, splitMinimumElements: 0)
+        XCTAssertEqual(Array(joined.scalars[0..<7]), Array(parts[0].scalars[0..<5] + parts[1].scalars[0..<2]))
     }
 
     func testGradients() {

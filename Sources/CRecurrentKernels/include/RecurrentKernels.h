@@ -16,12 +16,14 @@ long rk_processor_count(void);
 /// Claims the helper thread for one region. Returns 0 when it is busy (a region is running on
 /// another thread, or this is called from inside a region): the caller then runs unsplit.
 int rk_pair_try_acquire(void);
+/// `rk_pair_try_acquire`, which with back_off = 0 ignores the back-off (a caller that must split, e.g. a test).
+int rk_pair_try_acquire_backing_off(int back_off);
 /// Releases the claim taken by `rk_pair_try_acquire`.
 void rk_pair_release(void);
 /// Runs task(context, 0) on this thread and task(context, 1) on the helper; returns when both end.
 /// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
 void rk_pair_run(rk_pair_task task, void *context);
-/// Turns the back-off off (tests that must exercise the split) or on (default): after a region in which
+/// Turns the back-off off (micro-benchmarks that measure every region) or on (default): after a region in which
 /// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
 void rk_pair_set_adaptive(int on);
 /// Two-party barrier inside a region: returns once both parts have called it the same number of times.
@@ -31,16 +33,16 @@ void rk_pair_barrier(long part);
 /// (other architectures: the functions below do nothing and must not be used).
 int rk_has_avx2_fma(void);
 /// LSTM step over `count` units of one row (gate blocks `H` apart in xr and g, `HS` apart in hr);
-/// FusedGateKernels.swift's lstmRowForward.
+/// LSTMGates.swift's forwardFloat.
 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
                          long count, long H, long HS);
-/// FusedGateKernels.swift's lstmRowBackward.
+/// LSTMGates.swift's backwardFloat.
 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
                           long count, long H);
-/// FusedGateKernels.swift's gruRowForward (`bhn` may be null; gate blocks `HS` apart in hr).
+/// GRUGates.swift's forwardFloat (`bhn` may be null; gate blocks `HS` apart in hr).
 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
                         float *hnSaved, long count, long H, long HS);
-/// FusedGateKernels.swift's rnnTanhRowForward.
+/// RNNGates.swift's tanhForward.
 void rk_tanh_row_forward(const float *xr, const float *hr, float *hn, long count);
 /// y[r] (=|+=) W[r, 0..<k] · x for r in [row0, row1); GEMV.swift's gemvRowRange.
 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate);

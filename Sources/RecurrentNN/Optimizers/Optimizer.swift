@@ -22,17 +22,24 @@ extension Optimizer {
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }
 
-/// Below this many elements in all, an update runs on one core (waking the helper thread costs more than
-/// it saves). A variable so that tests can force the split.
-nonisolated(unsafe) var optimizerSplitMinimumElements = 1 << 16
+/// When the optimizers' updates run on two cores.
+struct OptimizerSplit: Sendable {
+    /// Below this many elements in all, an update runs on one core (waking the helper thread costs more
+    /// than it saves).
+    var minimumElements = 1 << 16
+    /// Whether the split backs off on an oversubscribed machine (PairParallel.swift).
+    var backsOff = true
+
+    /// The rule of the updates run in this task (or thread); tests bind another with `$current.withValue`.
+    @TaskLocal static var current = OptimizerSplit()
+}
 
 /// Runs `update(k, range)` over all the elements of every parameter k (`counts[k]` of them): on two cores
 /// (`PairParallel`: part 0 takes the first half of every parameter, part 1 the rest) when there are at
-/// least `optimizerSplitMinimumElements` in all, else on this thread. The rules are element-wise, so each
+/// least `OptimizerSplit.current.minimumElements` in all, else on this thread. The rules are element-wise, so each
 /// element gets the same arithmetic either way and split and unsplit steps agree bit for bit.
 /// `update` runs on the helper thread too: it must read no class properties (take pointers and
-/// hyper-parameters into locals first). An lstm-256-b32-t50 training step (526 k parameters) takes
-/// 27.8 ms with Adam split this way, 29.0 with its update on one core.
+/// hyper-parameters into locals first).
 func updateElementwise(counts: [Int], _ update: (Int, Range<Int>) -> Void) {
     func part(_ part: Int) {
         for (k, count) in counts.enumerated() {
@@ -40,7 +47,8 @@ func updateElementwise(counts: [Int], _ update: (Int, Range<Int>) -> Void) {
             update(k, part == 0 ? 0..<half : half..<count)
         }
     }
-    if counts.reduce(0, +) < optimizerSplitMinimumElements || !PairParallel.run(part) {
+    let split = OptimizerSplit.current
+    if counts.reduce(0, +) < split.minimumElements || !PairParallel.run(backingOff: split.backsOff, part) {
         for (k, count) in counts.enumerated() { update(k, 0..<count) }
     }
 }

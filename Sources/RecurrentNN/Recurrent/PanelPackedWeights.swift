@@ -3,12 +3,8 @@ import RecurrentTensor
 
 // The recurrent steps' products on the small-GEMM kernel of CRecurrentKernels/SmallGEMMAVX2.c: the
 // weight operand is packed once per sequence (forward) or per backward walk into 16-row panels, and
-// every step then runs C = A·Bᵀ against it at 91–100 GFLOP/s on one core, where OpenBLAS's sgemm,
-// which packs both operands at every call, runs the same shapes at 63–81 (docs/BENCHMARKS.md).
-
-/// Whether Float recurrent steps may use the small-GEMM kernel (AVX2 + FMA present). Tests turn it off
-/// to compare against the sgemm path.
-nonisolated(unsafe) var smallGEMMUsesAVX2 = rk_has_avx2_fma() != 0
+// every step then runs C = A·Bᵀ against it on one core without OpenBLAS's sgemm packing both operands at
+// every call (rates in docs/BENCHMARKS.md). Used where `KernelChoice.smallGEMM` (AVX2 + FMA present).
 
 /// Blocks of a weight operand packed for `rk_sgemm_packed`, each block B (n, k) with its own panels.
 struct PanelPackedWeights {

@@ -26,6 +26,8 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
     public var recordsHiddenGradientNorms = false
     /// [layer · D + direction][t], filled by the last backward pass while `recordsHiddenGradientNorms`.
     public internal(set) var hiddenGradientNorms: [[Scalar]] = []
+    /// [layer · D + direction]: the plans the last call ran (tests check which path they covered).
+    var fusedPlans: [FusedPlan] = []
     let weights: [DirectionWeights<Scalar>]
 
     /// Directions (D): 2 when bidirectional.
@@ -124,6 +126,9 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
             checkShapes("LSTM c0", initialC.shape, [numLayers * D, B, H], initialC.shape == [numLayers * D, B, H])
         }
         if recordsHiddenGradientNorms { hiddenGradientNorms = Array(repeating: [], count: numLayers * D) }
+        // Read on this thread: a bidirectional layer's second direction runs on the pair's helper thread.
+        let configuration = FusedConfiguration.current, recording = isGradEnabled
+        fusedPlans = []
 
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
         for layer in 0..<numLayers {
@@ -136,11 +141,11 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
             func sequence(_ direction: Int, _ h0: Tensor<Scalar>, _ c0: Tensor<Scalar>?) -> FusedSequence<Scalar> {
                 let index = layer * D + direction
                 let record: (([Scalar]) -> Void)? = recordsHiddenGradientNorms ? { [weak self] norms in self?.hiddenGradientNorms[index] = norms } : nil
-                return fusedSequence(kind, x: x, h0: h0, c0: c0, weights: weights[index], lengths: lengths,
-                                     reverse: direction == 1, onHiddenGradientNorm: record)
+                return fusedSequence(kind, x: x, h0: h0, c0: c0, weights: weights[index], lengths: lengths, reverse: direction == 1,
+                                     configuration: configuration, recording: recording, onHiddenGradientNorm: record)
             }
             var sequences: [FusedSequence<Scalar>] = []
-            if D == 2, let both = bothDirections(layer: layer, batch: B, initial(layer * 2), initial(layer * 2 + 1), sequence) {
+            if D == 2, let both = bothDirections(configuration, batch: B, initial(layer * 2), initial(layer * 2 + 1), sequence) {
                 sequences = both
             } else {
                 for direction in 0..<D {
@@ -151,6 +156,7 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
                 }
             }
             let outputs = sequences.map(\.output)
+            fusedPlans += sequences.map(\.plan)
             for s in sequences {
                 finalH.append(s.h.reshaped([1, B, P]))
                 if let c = s.c { finalC.append(c.reshaped([1, B, H])) }
@@ -169,38 +175,28 @@ open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
     /// cores at all, unlike splitting each direction's steps. When the helper thread is unavailable the
     /// directions run one after the other the same way. Nil when the steps are too small for a second
     /// core to pay; the caller then records the directions as separate nodes.
-    func bothDirections(layer: Int, batch B: Int, _ forwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
+    func bothDirections(_ configuration: FusedConfiguration, batch B: Int, _ forwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
                         _ backwardState: (h0: Tensor<Scalar>, c0: Tensor<Scalar>?),
                         _ sequence: (Int, Tensor<Scalar>, Tensor<Scalar>?) -> FusedSequence<Scalar>) -> [FusedSequence<Scalar>]? {
         // Chosen by shape only, and single-threaded BLAS either way, so the arithmetic never depends on
         // whether the two directions actually ran at the same time (bit-identical reruns).
-        guard B * kind.gateCount * hiddenSize * outputWidth >= fusedSplitMinimumWork else { return nil }
+        guard FusedPlan.pairsDirections(kind, B: B, H: hiddenSize, P: outputWidth, configuration: configuration) else { return nil }
         var forward: FusedSequence<Scalar>?, backward: FusedSequence<Scalar>?      // one per part: no shared mutable state
-        BLASThreads.singleThreaded {
-            let ran = PairParallel.run { part in
-                if part == 0 { forward = sequence(0, forwardState.h0, forwardState.c0) }
-                else { backward = sequence(1, backwardState.h0, backwardState.c0) }
-            }
-            if ran {
-                fusedConcurrentDirectionsCount += 1
-            } else {
-                forward = sequence(0, forwardState.h0, forwardState.c0)
-                backward = sequence(1, backwardState.h0, backwardState.c0)
-            }
+        let schedule = PairSchedule(configuration)
+        schedule.run(phases: 1) { part, _ in
+            if part == 0 { forward = sequence(0, forwardState.h0, forwardState.c0) }
+            else { backward = sequence(1, backwardState.h0, backwardState.c0) }
         }
         guard let forward, let backward else { return nil }
         let counts = (forward.outputs.count, backward.outputs.count)
-        let walks = (forward.walk, backward.walk)
+        let gradients = (forward.gradients, backward.gradients)
         Tensor.record("\(kind.rawValue)Bidirectional", inputs: forward.inputs + backward.inputs, outputs: forward.outputs + backward.outputs) { grads in
             let forwardGrads = Array(grads[0..<counts.0]), backwardGrads = Array(grads[counts.0..<(counts.0 + counts.1)])
-            var finishForward: (() -> [Tensor<Scalar>?])?, finishBackward: (() -> [Tensor<Scalar>?])?
-            BLASThreads.singleThreaded {
-                let walked = PairParallel.run { part in
-                    if part == 0 { finishForward = walks.0(forwardGrads) } else { finishBackward = walks.1(backwardGrads) }
-                }
-                if !walked { finishForward = walks.0(forwardGrads); finishBackward = walks.1(backwardGrads) }
+            var walked: (FusedSequenceGradients<Scalar>.Walked?, FusedSequenceGradients<Scalar>.Walked?) = (nil, nil)
+            schedule.run(phases: 1) { part, _ in
+                if part == 0 { walked.0 = gradients.0.walk(forwardGrads) } else { walked.1 = gradients.1.walk(backwardGrads) }
             }
-            return finishForward!() + finishBackward!()
+            return gradients.0.finish(walked.0) + gradients.1.finish(walked.1)
         }
         return [forward, backward]
     }

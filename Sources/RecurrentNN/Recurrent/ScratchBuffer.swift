@@ -10,7 +10,7 @@ import RecurrentTensor
 ///
 /// Large blocks are recycled through `ScratchPool`: a training loop allocates buffers of the same
 /// sizes at every step, and a fresh multi-megabyte block from malloc is fresh pages from the kernel,
-/// whose page faults and clearing cost several percent of a layer's forward (perf: `clear_page_erms`,
+/// whose page faults and clearing a layer's forward would pay every time (perf: `clear_page_erms`,
 /// `exc_page_fault`).
 final class Scratch<Scalar> {
     let data: UnsafeMutablePointer<Scalar>
@@ -47,8 +47,8 @@ public func releaseCachedRecurrentBuffers() { ScratchPool.shared.drain() }
 /// least `minimumLimitBytes`. A training step frees and reallocates the same blocks at every step, and
 /// the largest are the largest part of it (lstm2-512-b64-t100: 52 MB of gate history per layer, as much
 /// for their pre-activations and gradients). With a fixed 64 MiB cap those fell out of the cache and came
-/// back from the kernel as fresh pages every step: page faults and page clearing were 6.4 % of that
-/// configuration's training time. Capped by the peak instead, they are all reused.
+/// back from the kernel as fresh pages every step (page faults and page clearing: docs/BENCHMARKS.md).
+/// Capped by the peak instead, they are all reused.
 ///
 /// Why that costs no memory: a request the cache cannot serve (a new shape) first frees the oldest cached
 /// blocks until what is live, what is cached and the new block fit within the limit. So live plus cached

@@ -27,17 +27,18 @@ public final class AutogradNode<Scalar: TensorScalar> {
     }
 }
 
-/// Whether ops record autograd nodes. Off inside `withoutGrad { }` and during backward.
-/// Per-thread would be safer; the library trains on one thread (kernels parallelise inside ops).
-nonisolated(unsafe) public var isGradEnabled = true
+/// Whether ops record autograd nodes: off inside `withoutGrad { }`, and so during backward.
+/// Task-local (per thread outside tasks): concurrent tasks and threads never see each other's setting.
+public var isGradEnabled: Bool { GradMode.enabled }
+
+enum GradMode {
+    @TaskLocal static var enabled = true
+}
 
 /// Runs `body` without recording gradients (PyTorch's `torch.no_grad()`).
 @discardableResult
 public func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let saved = isGradEnabled
-    isGradEnabled = false
-    defer { isGradEnabled = saved }
-    return try body()
+    try GradMode.$enabled.withValue(false, operation: body)
 }
 
 extension Tensor {

@@ -61,9 +61,16 @@ extension Tensor {
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree.
-    /// (Outputs of at least `concatSplitMinimumElements` elements are copied on two cores.)
+    /// (Outputs of at least 2¹⁸ elements are copied on two cores.)
     @_specialize(where Scalar == Float)
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
+        concat(tensors, axis: axis, splitMinimumElements: 1 << 18)
+    }
+
+    /// `concat`, copying on two cores when the output has at least `splitMinimumElements` elements
+    /// (tests pass 0 or `Int.max` to compare the two).
+    @_specialize(where Scalar == Float)
+    static func concat(_ tensors: [Tensor], axis: Int, splitMinimumElements: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concat: no tensors")
         let first = tensors[0]
         let ax = axis < 0 ? axis + first.rank : axis
@@ -87,9 +94,9 @@ extension Tensor {
                 start += chunk
             }
         }
-        // A big join (a bidirectional layer's (T, B, 2H) output: 3.2 MB for bilstm-256) copies half its rows on
-        // each core; it ran on one while the other waited (1 % of bilstm-256 inference).
-        let split = outer >= 2 && out.count >= concatSplitMinimumElements
+        // A big join (a bidirectional layer's (T, B, 2H) output) copies half its rows on each core rather than
+        // on one while the other waits.
+        let split = outer >= 2 && out.count >= splitMinimumElements
         let copiedOnTwoCores = split && PairParallel.run { part in part == 0 ? copyRows(0, outer / 2) : copyRows(outer / 2, outer) }
         if !copiedOnTwoCores { copyRows(0, outer) }
         let sizes = tensors.map { $0.shape[ax] }
@@ -103,5 +110,3 @@ extension Tensor {
     }
 }
 
-/// Concatenations producing at least this many elements split their copying over two cores (tests lower it).
-nonisolated(unsafe) var concatSplitMinimumElements = 1 << 18

@@ -99,8 +99,7 @@ public enum BLASThreads {
     /// After each threaded call, OpenBLAS's worker threads spin for 2^28 cycles (about 0.1 s) before
     /// they sleep. On a 2-core machine they then take the core that the split recurrent steps'
     /// helper thread (`PairParallel`) needs: part 0 waits at each step's barrier, the back-off
-    /// refuses the split, and a layer runs at one core's speed. RNN-256 training measured 82–118k
-    /// tokens/s with the default spin and 134–136k with a spin of 2^4 cycles (docs/BENCHMARKS.md).
+    /// refuses the split, and a layer runs at one core's speed (docs/BENCHMARKS.md).
     /// OpenBLAS reads the variable only when it is loaded, hence the re-execution; a value the user
     /// set is kept. Call it first thing in `main`. Linux with OpenBLAS only; if `execv` fails the
     /// program simply continues with the default spin.

@@ -13,10 +13,13 @@ public enum PairParallel {
     /// Runs `body(0)` on this thread and `body(1)` on the helper thread, returning when both end.
     /// Inside, `barrier(part)` synchronises the two parts. Returns false without running anything
     /// when the helper is unavailable (one processor, or already running a region, e.g. when called
-    /// from inside one): the caller then does the work unsplit.
+    /// from inside one) or backing off: the caller then does the work unsplit.
+    /// - Parameter backingOff: whether to refuse while the machine looks oversubscribed (default): after a
+    ///   region where the caller spent over a third of its time waiting for the other part, the next up to
+    ///   256 calls return false (rk_pair_try_acquire). Tests of the split paths pass false.
     @discardableResult
-    public static func run(_ body: (Int) -> Void) -> Bool {
-        guard isAvailable, !refuses, rk_pair_try_acquire() != 0 else { return false }
+    public static func run(backingOff: Bool = true, _ body: (Int) -> Void) -> Bool {
+        guard isAvailable, rk_pair_try_acquire_backing_off(backingOff ? 1 : 0) != 0 else { return false }
         defer { rk_pair_release() }
         withoutActuallyEscaping(body) { body in
             let box = Box(body)
@@ -28,15 +31,6 @@ public enum PairParallel {
         }
         return true
     }
-
-    /// When set, `run` always returns false (tests: the parts of a split then run one after the other,
-    /// which must give bit-identical results).
-    nonisolated(unsafe) public static var refuses = false
-
-    /// Whether regions back off on an oversubscribed machine (default on; see rk_pair_set_adaptive):
-    /// after a region where the caller spent over a third of its time waiting for the other part, the
-    /// next 256 `run` calls return false. Tests of the split paths turn it off.
-    public static func setAdaptive(_ on: Bool) { rk_pair_set_adaptive(on ? 1 : 0) }
 
     /// Waits until the other part of the running region has reached its matching barrier.
     @inline(__always)

@@ -11,9 +11,8 @@ import Glibc
 /// * glibc's allocator keeps blocks up to 32 MiB on its heap and up to 1 GiB of freed memory mapped. A
 ///   training step frees and reallocates the same multi-megabyte tensors at every step; by default glibc
 ///   serves them with fresh mappings and trims the heap, so every step pays page faults and page clearing
-///   again. BiLSTM-256 training, fresh process each run: 67–84 ms per step by default, 58–64 ms with these
-///   settings (docs/BENCHMARKS.md). Resident memory then stays near the peak after a big phase. Setting
-///   the same values with `mallopt` from `main` measured no better than the default, hence the variable.
+///   again (docs/BENCHMARKS.md). Resident memory then stays near the peak after a big phase. Setting the
+///   same values with `mallopt` from `main` did no better than the default, hence the variable.
 public enum RuntimeTuning {
     /// The variables and values `relaunchIfUntuned` sets where the user has not.
     public static let environment: [(name: String, value: String)] = [

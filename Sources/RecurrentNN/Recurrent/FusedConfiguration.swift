@@ -1,0 +1,51 @@
+import CRecurrentKernels
+import RecurrentTensor
+
+/// Which kernels the fused layers run. `detected` (the default) takes the AVX2 + FMA kernels where the
+/// processor has them; tests choose the portable ones to compare the two.
+struct KernelChoice: Sendable, Equatable {
+    /// Gate kernels of CRecurrentKernels/GatesAVX2.c rather than the Swift SIMD ones (Float only).
+    var avx2Gates: Bool
+    /// Step products and input projection on the small-GEMM kernel (PanelPackedWeights.swift) rather than sgemm.
+    var smallGEMM: Bool
+    /// The AVX2 batch-1 matrix–vector kernel rather than the Swift one (GEMV.swift).
+    var avx2GEMV: Bool
+
+    /// What this processor supports, read once.
+    static let detected = KernelChoice(avx2Gates: hasAVX2FMA, smallGEMM: hasAVX2FMA, avx2GEMV: hasAVX2FMA)
+    /// The Swift kernels and sgemm only.
+    static let portable = KernelChoice(avx2Gates: false, smallGEMM: false, avx2GEMV: false)
+}
+
+/// How the fused recurrent layers choose their plan (FusedPlan.swift): size thresholds, kernels and
+/// whether the two parts of a split may run at the same time. The defaults are what the layers use;
+/// tests bind another value for a scope with `FusedConfiguration.$current.withValue(…) { … }`, read once
+/// per layer call on the caller's thread (never on the pair's helper thread, which sees no task-locals).
+struct FusedConfiguration: Sendable, Equatable {
+    /// Steps whose recurrent product has at least this many multiply–adds (B·G·H·P) are split over two
+    /// cores, and a bidirectional layer of such steps runs one direction per core.
+    var splitMinimumWork = 1 << 16
+    /// Split steps pack each part's W_hh rows (one GEMM per part and step, not G), and steps use the
+    /// small-GEMM kernel, when the sequence has at least this many steps (and the batch more than one row):
+    /// packing once per call then costs less than it saves. A batch-1 step is a matrix–vector product.
+    var packMinimumSteps = 8
+    /// Split forwards whose step product (B·G·H·P) is at most this, with at least `batchSplitMinimumRows`
+    /// rows, split the batch instead of the units: each core runs its own sequences through every step and
+    /// the parts never meet between steps. Above it W_hh no longer fits the caches twice over.
+    var batchSplitMaximumWork = 1 << 24
+    var batchSplitMinimumRows = 12
+    var kernels = KernelChoice.detected
+    /// False: the parts of a split run one after the other on this thread (the same arithmetic: tests
+    /// check that the results are bit-identical).
+    var runsPartsConcurrently = true
+    /// Whether a split backs off on an oversubscribed machine (PairParallel.swift); tests that must see
+    /// both parts run concurrently turn it off.
+    var backsOff = true
+
+    static let standard = FusedConfiguration()
+
+    /// The configuration of the layers run in this task (or thread).
+    @TaskLocal static var current = FusedConfiguration.standard
+}
+
+private let hasAVX2FMA = rk_has_avx2_fma() != 0
