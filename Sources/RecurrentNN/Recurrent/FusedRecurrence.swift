@@ -51,6 +51,10 @@ struct FusedSequenceGradients<Scalar: TensorScalar> {
     /// its own, so the two directions of a bidirectional layer may walk concurrently. Nil without history: no
     /// input of this sequence wants a gradient (only reachable when a bidirectional layer's node is recorded
     /// for the other direction's sake), so there is nothing to compute.
+    // The backward's entry points: reached from tape closures made in generic code, so they carry their own
+    // specialisations (without them the walk's loops run through the generic witnesses, 2× slower training).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func walk(_ grads: [Tensor<Scalar>?]) -> Walked? {
         guard saved.plan.keepsHistory else { return nil }
         let pass = FusedBackward(saved, grads: grads)
@@ -59,6 +63,8 @@ struct FusedSequenceGradients<Scalar: TensorScalar> {
 
     /// Phase 2, on one thread at a time: the norms' callback, then the gradients for the engine, the leaves'
     /// accumulated straight into their `grad` (GEMMs over all steps).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func finish(_ walked: Walked?) -> [Tensor<Scalar>?] {
         guard let walked else { return Array(repeating: nil, count: inputCount) }
         onHiddenGradientNorm?(walked.norms)
