@@ -1,4 +1,4 @@
-// Tried and not kept (docs/BENCHMARKS.md, "Fusing the product and the gate pass"): one LSTM step of one part
+// Tried and not kept (docs/benchmarks-history.md, "Fusing the product and the gate pass"): one LSTM step of one part
 // with the product and the gate pass fused, against the library's unfused step (rk_sgemm_packed for
 // x·W_ihᵀ + bias and h·W_hhᵀ, then rk_lstm_row_forward per row), one thread, wall clock; checks they agree.
 //   simple: 16-column panels holding the four gates of four units, x_t and h_{t-1} as one depth, the

@@ -1,4 +1,5 @@
 import Recurrent
+import RecurrentPresentation
 import RecurrentBenchmarks
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +53,7 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
     return (o, json)
 }
 
-BLASThreads.relaunchWithShortIdleSpin()   // as the `recurrent` command does (see its documentation)
+ProcessEnvironment.reexecuteWithLibrarySettings()   // as the `recurrent` command does (see its documentation)
 let (options, json) = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if !json { print("recurrent-bench: " + benchmarkHeader(options)) }
 let results = runBenchmarks(options) { r in

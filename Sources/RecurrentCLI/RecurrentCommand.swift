@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recurrent
+import RecurrentPresentation
 
 @main
 struct RecurrentCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct RecurrentCommand: ParsableCommand {
 
     /// Parses the command line after expanding `--config FILE` into the options it holds.
     static func main() {
-        BLASThreads.relaunchWithShortIdleSpin()   // OpenBLAS's idle workers must not take the split steps' core
+        ProcessEnvironment.reexecuteWithLibrarySettings()   // OpenBLAS's idle workers must not take the split steps' core
         let arguments: [String]
         do {
             arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))

@@ -92,18 +92,4 @@ public enum BLASThreads {
 
     /// The spin of OpenBLAS's idle worker threads, in log2 cycles, that programs of this package ask for.
     public static let idleSpinLog2Cycles = "4"
-
-    /// Re-executes the running program with `OPENBLAS_THREAD_TIMEOUT=4` unless that variable is set,
-    /// together with the allocator settings of `RuntimeTuning` (one re-execution for both).
-    ///
-    /// After each threaded call, OpenBLAS's worker threads spin for 2^28 cycles (about 0.1 s) before
-    /// they sleep. On a 2-core machine they then take the core that the split recurrent steps'
-    /// helper thread (`PairParallel`) needs: part 0 waits at each step's barrier, the back-off
-    /// refuses the split, and a layer runs at one core's speed (docs/BENCHMARKS.md).
-    /// OpenBLAS reads the variable only when it is loaded, hence the re-execution; a value the user
-    /// set is kept. Call it first thing in `main`. Linux with OpenBLAS only; if `execv` fails the
-    /// program simply continues with the default spin.
-    public static func relaunchWithShortIdleSpin() {
-        RuntimeTuning.relaunchIfUntuned()
-    }
 }
