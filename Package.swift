@@ -65,7 +65,7 @@ let package = Package(
             dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"],
             swiftSettings: swift6
         ),
-        .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent", "RecurrentPresentation"], path: "Benchmarks/RecurrentBench"),
+        .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent", "RecurrentPresentation"], path: "Benchmarks/RecurrentBench", swiftSettings: swift6),
 
         // MARK: tests
         .testTarget(name: "RecurrentTensorTests", dependencies: ["RecurrentTensor"]),

@@ -1,3 +1,4 @@
+import Foundation
 import Recurrent
 import RecurrentPresentation
 import RecurrentBenchmarks
@@ -13,13 +14,16 @@ import Darwin
 //
 //   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
 
+/// Writes `text` to standard error (through FileHandle: the C `stderr` is not Sendable).
+func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
 func usage() -> Never {
     let names = allConfigs.map(\.name).joined(separator: ", ")
-    fputs("""
+    printError("""
     usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
     configurations: \(names)
 
-    """, stderr)
+    """)
     exit(2)
 }
 
@@ -29,27 +33,27 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
     var i = 0
     func value() -> String {
         i += 1
-        guard i < args.count else { fputs("missing value for \(args[i - 1])\n", stderr); usage() }
+        guard i < args.count else { printError("missing value for \(args[i - 1])\n"); usage() }
         return args[i]
     }
     while i < args.count {
         switch args[i] {
         case "--config": o.configs += value().split(separator: ",").map(String.init)
-        case "--repeats": guard let n = Int(value()), n > 0 else { fputs("--repeats needs a positive integer\n", stderr); usage() }; o.repeats = n
-        case "--warmup": guard let n = Int(value()), n >= 0 else { fputs("--warmup needs a non-negative integer\n", stderr); usage() }; o.warmup = n
+        case "--repeats": guard let n = Int(value()), n > 0 else { printError("--repeats needs a positive integer\n"); usage() }; o.repeats = n
+        case "--warmup": guard let n = Int(value()), n >= 0 else { printError("--warmup needs a non-negative integer\n"); usage() }; o.warmup = n
         case "--json": json = true
         case "--no-reference": o.reference = false
         case "--cpu-time": o.cpuTime = true
         case "--mode":
             let m = value()
-            guard ["train", "infer", "all"].contains(m) else { fputs("--mode must be train, infer or all\n", stderr); usage() }
+            guard ["train", "infer", "all"].contains(m) else { printError("--mode must be train, infer or all\n"); usage() }
             o.modes = m == "all" ? ["train", "infer"] : [m]
         case "-h", "--help": usage()
-        default: fputs("unknown argument \(args[i])\n", stderr); usage()
+        default: printError("unknown argument \(args[i])\n"); usage()
         }
         i += 1
     }
-    for name in o.unknownConfigs { fputs("unknown configuration '\(name)'\n", stderr); usage() }
+    for name in o.unknownConfigs { printError("unknown configuration '\(name)'\n"); usage() }
     return (o, json)
 }
 
@@ -57,6 +61,6 @@ ProcessEnvironment.reexecuteWithLibrarySettings()   // as the `recurrent` comman
 let (options, json) = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if !json { print("recurrent-bench: " + benchmarkHeader(options)) }
 let results = runBenchmarks(options) { r in
-    if !json { print(r.line); fflush(stdout) }
+    if !json { print(r.line); fflush(nil) }   // fflush(nil): every stream; `stdout` is not Sendable
 }
 if json { print(benchmarkJSON(options, results)) }

@@ -198,6 +198,36 @@ final class KillResumeTests: CommandLineTestCase {
     }
 }
 
+extension KillResumeTests {
+    /// The same on an epoch task, through the same command-line path as every task: a SIGINT lands inside an
+    /// epoch, the run saves that step, says so with the epoch, and `--resume` gives the uninterrupted run.
+    func testSIGINTInsideAnEpochOfAnEpochTaskResumesExactly() throws {
+        let co2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/data/co2/co2_mm_mlo.txt").path
+        let arguments = { (out: URL) in ["train", "forecast", "--data", co2, "--hidden", "24", "--epochs", "12", "--batch", "16", "--out", out.path] }
+        let run = folder.appendingPathComponent("stopped"), log = folder.appendingPathComponent("forecast.txt").path
+        let process = try launch(arguments(run), log: log)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: run.appendingPathComponent("last.safetensors").path), Date() < deadline { usleep(2_000) }
+        usleep(UInt32.random(in: 5_000...40_000))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let message = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertEqual(process.terminationStatus, 128 + SIGINT, message)
+        let last = try Checkpoint.load(from: run.appendingPathComponent("last.safetensors"))
+        let step = try XCTUnwrap(last.extra["step"]), epoch = try XCTUnwrap(Int(last.extra["epoch"] ?? "")) + 1
+        XCTAssertTrue(message.contains("SIGINT received: stopped after step \(step) (epoch \(epoch));"), message)
+        XCTAssertTrue(message.contains("Resume with: recurrent train forecast --data \(co2) --out \(run.path) --resume"), message)
+        let resumed = try runToEnd(arguments(run) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        let reference = folder.appendingPathComponent("reference")
+        XCTAssertEqual(try runToEnd(arguments(reference)).status, 0)
+        for name in ["last.safetensors", "best.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent(name)), try Data(contentsOf: reference.appendingPathComponent(name)), name)
+        }
+    }
+}
+
 /// A small seeded generator for the kill times, so that a failing seed can be replayed.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
