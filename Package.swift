@@ -5,9 +5,6 @@ import PackageDescription
 // CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → RecurrentTraining
 // → Recurrent → RecurrentPresentation, RecurrentBenchmarks → RecurrentCLI.
 
-/// The Swift 6 language mode (strict concurrency checking), per module: see each target.
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 let package = Package(
     name: "Recurrent",
     platforms: [.macOS(.v13)],
@@ -35,37 +32,33 @@ let package = Package(
         .target(
             name: "RecurrentTensor",
             dependencies: ["CRecurrentKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
-            swiftSettings: swift6,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"], swiftSettings: swift6),
-        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
-        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"], swiftSettings: swift6),
+        .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
+        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(
             name: "RecurrentModels",
-            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"],
-            swiftSettings: swift6
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO"]
         ),
         // The one training loop: Trainer, TrainingTask and the tasks, RunFolder, RunState; prints nothing.
         .target(
             name: "RecurrentTraining",
-            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"],
-            swiftSettings: swift6
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
         ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
-        .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"], swiftSettings: swift6),
+        .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
         // The speed benchmark (issue 6): configurations, workloads, timing; run by `recurrent bench` and `recurrent-bench`.
-        .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks", swiftSettings: swift6),
+        .target(name: "RecurrentBenchmarks", dependencies: ["Recurrent"], path: "Benchmarks/RecurrentBenchmarks"),
         .executableTarget(
             name: "RecurrentCLI",
-            dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"],
-            swiftSettings: swift6
+            dependencies: ["Recurrent", "RecurrentPresentation", "RecurrentBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Yams"]
         ),
-        .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent", "RecurrentPresentation"], path: "Benchmarks/RecurrentBench", swiftSettings: swift6),
+        .executableTarget(name: "RecurrentBench", dependencies: ["RecurrentBenchmarks", "Recurrent", "RecurrentPresentation"], path: "Benchmarks/RecurrentBench"),
 
         // MARK: tests
         .testTarget(name: "RecurrentTensorTests", dependencies: ["RecurrentTensor"]),
@@ -74,5 +67,6 @@ let package = Package(
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
     ],
-    swiftLanguageModes: [.v5]
+    // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).
+    swiftLanguageModes: [.v6]
 )
