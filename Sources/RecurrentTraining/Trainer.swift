@@ -60,6 +60,11 @@ public final class Trainer<Task: TrainingTask> {
     @discardableResult
     public func run(resume: Bool = false) throws -> TrainingOutcome<Task.Report> {
         try options.validate()
+        switch (options.schedule, task.epochSize) {
+        case (.epochs, nil): throw TrainingError.badOptions("\(task.name) draws its batches afresh: give it a schedule of steps, not epochs")
+        case (.steps, .some): throw TrainingError.badOptions("\(task.name) passes over a data set: give it a schedule of epochs, not steps")
+        default: break
+        }
         try folder.prepare()
         let parameters = task.model.parameters()
         _ = ParameterBuffer(parameters)
@@ -119,7 +124,7 @@ public final class Trainer<Task: TrainingTask> {
             let options = trainer.options
             if let size = trainer.task.epochSize {
                 let all = (size + options.batch - 1) / options.batch
-                guard case let .epochs(_, cap) = options.schedule else { preconditionFailure("Trainer: a task with epochs needs an epoch schedule") }
+                let cap = if case let .epochs(_, cap) = options.schedule { cap } else { 0 }   // `run` checked the schedule's kind
                 batchesPerEpoch = cap > 0 ? min(cap, all) : all
             } else {
                 batchesPerEpoch = nil
@@ -153,7 +158,7 @@ public final class Trainer<Task: TrainingTask> {
                     var replay = trainer.state.epochStart   // the order this epoch drew; `order` already moved past it
                     order = trainer.task.epochOrder(&replay)
                 }
-                while trainer.state.batchInEpoch < batchesPerEpoch!, trainer.state.step < totalSteps, !timeUp {
+                while trainer.state.batchInEpoch < batchesPerEpoch ?? 0, trainer.state.step < totalSteps, !timeUp {
                     if trainer.stopRequested() { return try saveOnStop(epoch: epoch) }
                     let k = trainer.state.batchInEpoch
                     try step(order[(k * batch)..<min((k + 1) * batch, order.count)], epoch: epoch)

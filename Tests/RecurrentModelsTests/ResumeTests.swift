@@ -182,6 +182,20 @@ final class ResumeTests: XCTestCase {
         try assertResumesExactly({ try make(3, $0) }, stopAtPoll: 9, shorter: { try make(1, $0) })   // 6 batches per epoch
     }
 
+    /// A schedule of the wrong kind for its task (an edited options.json) is refused, not trapped on.
+    func testAScheduleOfTheWrongKindIsRefused() throws {
+        let config = MemoryTaskConfig(task: .adding, cell: .rnn, hiddenSize: 3, lag: 4)
+        let stream = try memoryTrainer(config, seed: 1, steps: 2, evaluateEvery: 1, batch: 2, validationSize: 2,
+                                       out: folder.appendingPathComponent("stream")) { $0.schedule = .epochs(2) }
+        XCTAssertThrowsError(try stream.run()) { XCTAssertTrue("\($0)".contains("schedule of steps"), "\($0)") }
+        var series = try TimeSeriesReader.read(path: ForecastTests.co2.path)
+        series.values = Array(series.values.suffix(60))
+        let data = try ForecastDataset(series: series.values, window: 12)
+        let epochs = try forecastTrainer(ForecasterConfig(cell: .gru, hiddenSize: 3, window: 12, scaler: data.scaler), data: data, seed: 1,
+                                         epochs: 1, batch: 8, out: folder.appendingPathComponent("epochs")) { $0.schedule = .steps(3, evaluateEvery: 1) }
+        XCTAssertThrowsError(try epochs.run()) { XCTAssertTrue("\($0)".contains("schedule of epochs"), "\($0)") }
+    }
+
     /// The memory tasks (adding, copy) stop and resume like every other task.
     func testMemoryTasksResumeExactly() throws {
         for config in [MemoryTaskConfig(task: .adding, cell: .lstm, hiddenSize: 4, lag: 6),
