@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers of the design are separate modules; each imports only those below it:
 // CBLAS, CRecurrentKernels → RecurrentTensor → RecurrentNN → RecurrentData / RecurrentIO → RecurrentModels → RecurrentTraining
-// → Recurrent → RecurrentPresentation, RecurrentBenchmarks → RecurrentCLI.
+// → RecurrentDistributed → Recurrent → RecurrentPresentation, RecurrentBenchmarks → RecurrentCLI.
 
 let package = Package(
     name: "Recurrent",
@@ -46,9 +46,18 @@ let package = Package(
             name: "RecurrentTraining",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels"]
         ),
+        // Open MPI's C API; a shim header returns the handles that are macros in mpi.h.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]
+        ),
+        // Data-parallel training: ProcessGroup (MPI, single process), DataParallel (bucketed gradient all-reduce).
+        .target(name: "RecurrentDistributed", dependencies: ["CMPI", "RecurrentTensor", "RecurrentNN", "RecurrentTraining"]),
         .target(
             name: "Recurrent",
-            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining"]
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining",
+                           "RecurrentDistributed"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
         .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
@@ -66,6 +75,7 @@ let package = Package(
         .testTarget(name: "RecurrentIOTests", dependencies: ["RecurrentIO"]),
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
+        .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
     ],
     // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).
     swiftLanguageModes: [.v6]

@@ -4,3 +4,4 @@
 @_exported import RecurrentIO
 @_exported import RecurrentModels
 @_exported import RecurrentTraining
+@_exported import RecurrentDistributed

@@ -11,7 +11,12 @@ struct TrainingArguments: ParsableArguments {
             help: "Updates: the run's length for charlm, adding and copy; for the other tasks a cap (0: none), the epoch it cuts counted as done.")
     var steps: Int?
     @Option(help: "Stop after this many minutes of training (0: no limit; with --resume, minutes from now).") var minutes: Double?
-    @Option(help: "Examples (sentences, windows, sequences, pairs) per batch (default: the task's).") var batch: Int?
+    @Option(help: "Examples (sentences, windows, sequences, pairs) per batch, per process under mpirun (default: the task's).") var batch: Int?
+    @Option(name: .customLong("global-batch"),
+            help: "Under mpirun: examples per update over all processes, split between them (default: --batch × processes).")
+    var globalBatch: Int?
+    @Flag(name: .customLong("log-steps"), help: "Also write steps.csv: every update's loss, gradient norm and learning rate.")
+    var logSteps = false
     @Option(help: "Learning rate (default: the task's).") var lr: Double?
     @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule: LearningRateScheduleKind?
     @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off; default: the task's).") var clipNorm: Double?
@@ -24,6 +29,8 @@ struct TrainingArguments: ParsableArguments {
 
     func validate() throws {
         guard (batch ?? 1) > 0 else { throw ValidationError("--batch must be positive") }
+        guard (globalBatch ?? 1) > 0 else { throw ValidationError("--global-batch must be positive") }
+        guard globalBatch == nil || batch == nil else { throw ValidationError("give --batch (per process) or --global-batch, not both") }
         guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
         guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
         guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
@@ -31,7 +38,13 @@ struct TrainingArguments: ParsableArguments {
         if let clipNorm { guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") } }
     }
 
-    func folder(_ task: String) -> RunFolder { RunFolder(URL(fileURLWithPath: out ?? "runs/\(task)")) }
+    /// The run folder; under mpirun, processes other than 0 get a private copy (see `DataParallelLaunch`).
+    func folder(_ task: String) -> RunFolder {
+        RunFolder(DataParallelLaunch.folder(for: URL(fileURLWithPath: out ?? "runs/\(task)"), resume: resume))
+    }
+
+    /// Processes training together (1 without mpirun).
+    var processes: Int { DataParallelLaunch.replicas?.count ?? 1 }
 
     /// The run's options: with --resume, the run folder's (its schedule extended by --epochs, --steps and
     /// --minutes); otherwise `defaults` under the flags given, and `settings`. A fresh run copies --config's file into the folder.
@@ -44,6 +57,11 @@ struct TrainingArguments: ParsableArguments {
             try configFile.echo(into: folder.url)
             options = RunOptions(training: defaults, task: settings)
             if let batch { options.training.batch = batch }
+            // Under mpirun the trainer's batch is the global one, which each process splits.
+            options.training.batch = globalBatch ?? options.training.batch * processes
+            guard options.training.batch >= processes else {
+                throw ValidationError("--global-batch \(options.training.batch) is smaller than the \(processes) processes that share it")
+            }
             if let lr { options.training.learningRate = lr }
             if let clipNorm { options.training.clipNorm = clipNorm }
             if let lrSchedule { options.training.learningRateSchedule = lrSchedule }
@@ -82,10 +100,15 @@ struct TrainingArguments: ParsableArguments {
     /// - Parameter resumeArguments: the arguments of `recurrent train` that resume the run (`--resume` is added).
     func train<Task: TrainingTask>(_ task: Task, options: TrainingOptions, resumeArguments: [String]) throws -> (Task.Report, Trainer<Task>) {
         let folder = folder(task.name)
-        let trainer = Trainer(task: task, options: options, folder: folder.url)
+        let replicas = DataParallelLaunch.replicas
+        let trainer = Trainer(task: task, options: options, folder: folder.url, replicas: replicas)
+        if let replicas, replicas.count > 1 { trainer.identity = DataParallelLaunch.identity(arguments: Array(CommandLine.arguments.dropFirst())) }
         trainer.drawCurves = { Data(LineChart(title: $0.title, xLabel: $0.xLabel, yLabel: "loss", series: $0.series).svg().utf8) }
         var reporter: ProgressReporter?
+        let steps = logSteps && DataParallelLaunch.isReplicaZero ? try StepLog(folder: folder, resume: resume) : nil
         trainer.onEvent = { event in
+            if case let .step(p) = event { steps?.record(p) }
+            guard DataParallelLaunch.isReplicaZero else { return }   // the other processes print nothing
             switch event {
             case let .step(p):
                 if reporter == nil { reporter = ProgressReporter(total: p.totalSteps) }
@@ -103,12 +126,22 @@ struct TrainingArguments: ParsableArguments {
         }
         StopSignal.shared.install()
         trainer.stopRequested = { StopSignal.shared.isRequested }
-        switch try trainer.run(resume: resume) {
+        let outcome: TrainingOutcome<Task.Report>
+        do { outcome = try trainer.run(resume: resume) } catch let error as TrainingError where !DataParallelLaunch.isReplicaZero {
+            _ = error   // every process met it; process 0 says it
+            throw ExitCode.failure
+        }
+        defer { DataParallelLaunch.finish() }
+        switch outcome {
         case let .finished(report):
             return (report, trainer)
+        case .finishedOnReplicaZero:
+            throw ExitCode.success
         case let .stopped(position):
             let signal = StopSignal.shared.receivedSignal ?? SIGINT
-            let command = (["recurrent", "train"] + resumeArguments + ["--out", out ?? "runs/\(task.name)", "--resume"]).map(shellQuoted).joined(separator: " ")
+            guard DataParallelLaunch.isReplicaZero else { throw ExitCode(128 + signal) }
+            let launcher = processes > 1 ? ["mpirun", "-np", "\(processes)"] : []
+            let command = (launcher + ["recurrent", "train"] + resumeArguments + ["--out", out ?? "runs/\(task.name)", "--resume"]).map(shellQuoted).joined(separator: " ")
             let epoch = position.epoch > 0 ? " (epoch \(position.epoch))" : ""
             FileHandle.standardError.write(Data("""
 

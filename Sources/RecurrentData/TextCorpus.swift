@@ -41,9 +41,13 @@ public struct LanguageModelBatch: Sendable {
 extension LanguageModelBatch {
     /// Windows starting at random offsets of `ids` (seeded).
     public static func random(from ids: [Int], steps: Int, batch: Int, generator: inout some RandomNumberGenerator) -> LanguageModelBatch {
+        windows(from: ids, starts: randomStarts(in: ids, steps: steps, batch: batch, generator: &generator), steps: steps)
+    }
+
+    /// The start offsets `random` draws.
+    public static func randomStarts(in ids: [Int], steps: Int, batch: Int, generator: inout some RandomNumberGenerator) -> [Int] {
         precondition(ids.count > steps, "random batch: \(ids.count) ids cannot hold windows of \(steps + 1)")
-        let starts = (0..<batch).map { _ in Int.random(in: 0..<(ids.count - steps), using: &generator) }
-        return windows(from: ids, starts: starts, steps: steps)
+        return (0..<batch).map { _ in Int.random(in: 0..<(ids.count - steps), using: &generator) }
     }
 
     /// Windows at the given start offsets.
@@ -62,10 +66,15 @@ extension LanguageModelBatch {
     /// Consecutive streams for stateful training/evaluation: the ids are cut into `batch` equal
     /// streams and walked `steps` at a time, so the state carried between chunks is meaningful.
     public static func sequential(from ids: [Int], steps: Int, batch: Int) -> [LanguageModelBatch] {
+        sequential(from: ids, steps: steps, batch: batch, streams: 0..<batch)
+    }
+
+    /// The columns `streams` of `sequential(from:steps:batch:)`'s batches (one process's part of them).
+    public static func sequential(from ids: [Int], steps: Int, batch: Int, streams: Range<Int>) -> [LanguageModelBatch] {
         let streamLength = (ids.count - 1) / batch
-        guard streamLength >= steps else { return [] }
+        guard streamLength >= steps, !streams.isEmpty else { return [] }
         return stride(from: 0, to: streamLength - steps + 1, by: steps).map { offset in
-            windows(from: ids, starts: (0..<batch).map { $0 * streamLength + offset }, steps: steps)
+            windows(from: ids, starts: streams.map { $0 * streamLength + offset }, steps: steps)
         }
     }
 }

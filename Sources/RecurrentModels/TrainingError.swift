@@ -9,6 +9,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case cannotResume(String)
     /// An option is out of range (from the command line, a file or code).
     case badOptions(String)
+    /// The processes of a data-parallel run do not run the same job (data, options, vocabulary or build differ).
+    case replicasDisagree(String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "cannot resume: \(reason)"
         case let .badOptions(reason):
             "bad training options: \(reason)"
+        case let .replicasDisagree(reason):
+            "the processes of this run disagree: \(reason)"
         }
     }
 }

@@ -30,8 +30,16 @@ struct NonFiniteGuard {
     /// long run of bad batches) says stop.
     mutating func update<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0, step: Int,
                                        onSkip: (TrainingError) -> Void) throws -> UpdateOutcome? where O.Scalar == Float {
+        try update(lossValue: Double(loss.item), backward: { loss.backward() }, optimizer: optimizer, clipNorm: clipNorm,
+                   clipValue: clipValue, step: step, onSkip: onSkip)
+    }
+
+    /// `update` from a loss value and a backward that leaves the gradients to apply (see `applyMeasuredUpdate`).
+    mutating func update<O: Optimizer>(lossValue: Double, backward: () throws -> Void, optimizer: O, clipNorm: Double, clipValue: Double = 0,
+                                       step: Int, onSkip: (TrainingError) -> Void) throws -> UpdateOutcome? where O.Scalar == Float {
         do {
-            let outcome = try applyMeasuredUpdate(loss: loss, optimizer: optimizer, clipNorm: clipNorm, clipValue: clipValue, step: step)
+            let outcome = try applyMeasuredUpdate(lossValue: lossValue, backward: backward, optimizer: optimizer, clipNorm: clipNorm,
+                                                  clipValue: clipValue, step: step)
             consecutive = 0
             return outcome
         } catch let error as TrainingError {

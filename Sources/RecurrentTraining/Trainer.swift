@@ -11,6 +11,8 @@ public enum TrainingOutcome<Report> {
     /// A stop request ended the run after `position`'s step; last.safetensors holds that step, and
     /// `run(resume: true)` continues from it exactly.
     case stopped(RunPosition)
+    /// This process is a replica other than 0 of a data-parallel run, which finished: replica 0 wrote the report.
+    case finishedOnReplicaZero
 
     /// The report of a finished run, nil for a stopped one.
     public var report: Report? { if case let .finished(report) = self { report } else { nil } }
@@ -23,10 +25,20 @@ public enum TrainingOutcome<Report> {
 ///
 /// The trainer prints nothing: it reports `TrainingEvent`s to `onEvent`, and polls `stopRequested`
 /// between steps (the command line wires both to the terminal and to SIGINT/SIGTERM).
+///
+/// With `replicas` (a data-parallel run), `options.batch` is the global batch: every replica draws the
+/// same order, trains on its shard of each batch, and the gradients are summed before each update;
+/// stop requests and the clock are agreed on at every step, evaluation is split, and replica 0 alone
+/// writes the run folder.
 public final class Trainer<Task: TrainingTask> {
     public let task: Task
     public let options: TrainingOptions
     public let folder: RunFolder
+    /// The processes of a data-parallel run (nil when this process trains alone).
+    public let replicas: (any TrainingReplicas)?
+    /// What the replicas must agree on besides the options, settings, model configuration and vocabulary
+    /// (the caller's data files, its build), as (what, bytes); checked when a data-parallel run starts.
+    public var identity: [(what: String, bytes: [UInt8])] = []
     /// Polled before every step; when it returns true the run saves the step it is at and returns `.stopped`.
     public var stopRequested: () -> Bool = { false }
     /// Progress, evaluations and skipped batches.
@@ -44,16 +56,24 @@ public final class Trainer<Task: TrainingTask> {
     /// Tests: steps whose loss is made NaN, to exercise the NaN policy.
     var injectNonFiniteLossAtSteps: Set<Int> = []
 
-    private var state: RunState
+    var state: RunState
     private var bestWeights: [String: Tensor<Float>]?
     private var savedStep = -1
+    /// The stream a data-parallel replica's forward passes draw from (per replica; a single process uses the data order).
+    var sampling: RandomGenerator
 
-    public init(task: Task, options: TrainingOptions, folder: URL) {
+    /// - Parameter replicas: the processes of a data-parallel run; nil or one replica trains alone.
+    public init(task: Task, options: TrainingOptions, folder: URL, replicas: (any TrainingReplicas)? = nil) {
         self.task = task
         self.options = options
         self.folder = RunFolder(folder)
+        self.replicas = replicas.flatMap { $0.count > 1 ? $0 : nil }
         state = RunState(seed: options.seed)
+        sampling = RandomGenerator(seed: options.seed)
     }
+
+    /// Whether this process writes the run folder (replica 0, or a single process).
+    var writes: Bool { (replicas?.rank ?? 0) == 0 }
 
     /// Trains by `options`. With `resume`, continues the run folder's last.safetensors (weights, optimizer
     /// state, generators, position, history), giving the numbers an uninterrupted run gives.
@@ -65,39 +85,63 @@ public final class Trainer<Task: TrainingTask> {
         case (.steps, .some): throw TrainingError.badOptions("\(task.name) passes over a data set: give it a schedule of epochs, not steps")
         default: break
         }
-        try folder.prepare()
+        if let replicas {
+            guard task.supportsDataParallel else {
+                throw TrainingError.badOptions("\(task.name) draws its batches afresh in a way that cannot be split across processes; train it in one process")
+            }
+            try requireAgreement(replicas)
+        }
+        if writes { try folder.prepare() }
         let parameters = task.model.parameters()
-        _ = ParameterBuffer(parameters)
+        let flat = ParameterBuffer(parameters)
         let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         state = RunState(seed: options.seed)
+        if let replicas { seedReplicaStreams(replicas) }
         state.streams = task.streams
         var previousRows: [[Double]] = []
-        if resume { previousRows = try restore(optimizer) }
-        try folder.writeJSON(RunOptions(training: options, task: task.settings), to: "options.json")
-        try folder.write(Data(task.configJSON.utf8), to: "config.json")
-        for (name, data) in try task.runFiles() { try folder.write(data, to: name) }
-        let log = try RunLog(folder: folder.url, columns: task.metricsColumns, plotted: task.plottedColumns,
+        if resume {
+            previousRows = try restore(optimizer)
+        } else {
+            try replicas?.broadcastParameters(flat)
+        }
+        var log: RunLog?
+        if writes {
+            try folder.writeJSON(RunOptions(training: options, task: task.settings), to: "options.json")
+            try folder.write(Data(task.configJSON.utf8), to: "config.json")
+            for (name, data) in try task.runFiles() { try folder.write(data, to: name) }
+            log = try RunLog(folder: folder.url, columns: task.metricsColumns, plotted: task.plottedColumns,
                              previousRows: previousRows, drawCurves: drawCurves)
+        }
         let seconds = previousRows.last.flatMap { row in task.metricsColumns.firstIndex(of: "seconds").map { row[$0] } }
-        var loop = Loop(trainer: self, optimizer: optimizer, log: log, secondsSoFar: seconds.flatMap { $0.isFinite ? $0 : nil } ?? 0)
+        var loop = Loop(trainer: self, optimizer: optimizer, parameters: flat, log: log,
+                        secondsSoFar: seconds.flatMap { $0.isFinite ? $0 : nil } ?? 0)
         defer { onEvent(.ended) }
         if let stopped = try loop.run() { return .stopped(stopped) }
+        guard writes else { return .finishedOnReplicaZero }
         if let bestWeights { try task.model.loadParameters(bestWeights) }
         return .finished(try task.finish(history, best: best, in: folder, seconds: loop.elapsed))
     }
 
     /// Reads last.safetensors back into the model, the optimizer and the state; returns the metrics rows to keep.
     private func restore(_ optimizer: some Optimizer<Float>) throws -> [[Double]] {
-        let checkpoint = try folder.loadLast(task: task.name, configJSON: task.configJSON)
+        let checkpoint = try folder.loadLast(task: task.name, configJSON: task.configJSON, replicas: replicas)
         try task.checkResumable(checkpoint)
-        state = try RunState(extra: checkpoint.extra, streamNames: Array(task.streams.keys))
+        if let replicas {
+            try restoreReplicaStreams(replicas, from: checkpoint)
+        } else {
+            guard checkpoint.extra["replicas"] == nil else {
+                throw TrainingError.cannotResume("this run was trained by \(checkpoint.extra["replicas"]!) processes; resume it with as many")
+            }
+            state = try RunState(extra: checkpoint.extra, streamNames: Array(task.streams.keys))
+            task.streams = state.streams
+        }
         try task.model.loadParameters(checkpoint.modelTensors)
         try RunState.restore(optimizer, from: checkpoint)
-        task.streams = state.streams
         history = try RunState.decode([RoundRecord<Task.Evaluation>].self, from: state.history)
         for record in history where best.map({ task.isBetter(record.evaluation, than: $0.evaluation) }) ?? true { best = record }
-        if best != nil { bestWeights = try Checkpoint.load(from: folder.best).modelTensors }
+        if best != nil { bestWeights = try folder.loadBest(replicas: replicas).modelTensors }
         savedStep = state.step
+        guard writes else { return [] }
         // metrics.csv may have been edited: only whole rows at an integral, reached position are kept.
         let reached = Double(task.metricsColumns.first == "epoch" ? state.epoch : state.step)
         return try RunLog.rows(in: folder.url).filter { row in
@@ -109,16 +153,22 @@ public final class Trainer<Task: TrainingTask> {
     private struct Loop {
         let trainer: Trainer
         let optimizer: any Optimizer<Float>
-        let log: RunLog
+        /// The parameters and gradients as flat buffers (what the replicas' gradient sums travel in).
+        let parameters: ParameterBuffer<Float>
+        /// nil on replicas other than 0.
+        let log: RunLog?
         let start: Date
         let resumedAt = Date()
         let batchesPerEpoch: Int?
         let totalSteps: Int
         var nonFinite: NonFiniteGuard
+        /// A data-parallel run's stop request and clock, as the replicas agreed after the last step.
+        var agreedStop = false, agreedTimeUp = false
 
-        init(trainer: Trainer, optimizer: any Optimizer<Float>, log: RunLog, secondsSoFar: Double) {
+        init(trainer: Trainer, optimizer: any Optimizer<Float>, parameters: ParameterBuffer<Float>, log: RunLog?, secondsSoFar: Double) {
             self.trainer = trainer
             self.optimizer = optimizer
+            self.parameters = parameters
             self.log = log
             start = Date().addingTimeInterval(-secondsSoFar)
             let options = trainer.options
@@ -135,7 +185,10 @@ public final class Trainer<Task: TrainingTask> {
         }
 
         var elapsed: Double { Date().timeIntervalSince(start) }
-        var timeUp: Bool { trainer.options.minutes > 0 && Date().timeIntervalSince(resumedAt) > trainer.options.minutes * 60 }
+        /// Whether the time limit has passed: by this process's clock, or in a data-parallel run by replica 0's, agreed at the last step.
+        var timeUp: Bool { trainer.replicas == nil ? clockRanOut : agreedTimeUp }
+        var clockRanOut: Bool { trainer.options.minutes > 0 && Date().timeIntervalSince(resumedAt) > trainer.options.minutes * 60 }
+        var stopNow: Bool { trainer.replicas == nil ? trainer.stopRequested() : agreedStop }
 
         /// Trains to the end of the schedule; returns the position a stop request ended it at, or nil.
         mutating func run() throws -> RunPosition? {
@@ -159,7 +212,7 @@ public final class Trainer<Task: TrainingTask> {
                     order = trainer.task.epochOrder(&replay)
                 }
                 while trainer.state.batchInEpoch < batchesPerEpoch ?? 0, trainer.state.step < totalSteps, !timeUp {
-                    if trainer.stopRequested() { return try saveOnStop(epoch: epoch) }
+                    if stopNow { return try saveOnStop(epoch: epoch) }
                     let k = trainer.state.batchInEpoch
                     try step(order[(k * batch)..<min((k + 1) * batch, order.count)], epoch: epoch)
                     trainer.state.batchInEpoch += 1
@@ -175,7 +228,7 @@ public final class Trainer<Task: TrainingTask> {
 
         mutating func runSteps(evaluateEvery: Int) throws -> RunPosition? {
             while trainer.state.step < totalSteps, !timeUp {
-                if trainer.stopRequested() { return try saveOnStop(epoch: 0) }
+                if stopNow { return try saveOnStop(epoch: 0) }
                 try step(Array(0..<trainer.options.batch)[...], epoch: 0)   // a drawn-afresh batch's indices are its rows
                 if trainer.state.step % evaluateEvery == 0 || trainer.state.step == totalSteps || timeUp { try endRound(epoch: 0) }
             }
@@ -190,42 +243,88 @@ public final class Trainer<Task: TrainingTask> {
             if options.learningRateSchedule != .constant {
                 optimizer.learningRate = Float(options.learningRateSchedule.rate(base: options.learningRate, step: position.step, totalSteps: totalSteps))
             }
-            let batch = task.makeBatch(indices, generator: &trainer.state.order)
             optimizer.zeroGrad()
-            var forward = task.loss(batch, at: position, generator: &trainer.state.order)
-            if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward.loss = forward.loss * .nan }
+            let update: ReplicatedUpdate
+            if let replicas = trainer.replicas {
+                update = try replicatedForward(indices, replicas, at: position)
+            } else {
+                let batch = task.makeBatch(indices, generator: &trainer.state.order)
+                var forward = task.loss(batch, at: position, generator: &trainer.state.order)
+                if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward.loss = forward.loss * .nan }
+                update = ReplicatedUpdate(lossValue: Double(forward.loss.item), backward: { [loss = forward.loss] in loss.backward() },
+                                          weight: forward.weight, tokens: forward.tokens, tally: forward.tally)
+            }
             let outcome: UpdateOutcome?
             do {
                 let onEvent = trainer.onEvent
-                outcome = try nonFinite.update(loss: forward.loss, optimizer: optimizer, clipNorm: options.clipNorm,
+                outcome = try nonFinite.update(lossValue: update.lossValue, backward: update.backward, optimizer: optimizer, clipNorm: options.clipNorm,
                                                clipValue: options.update.clipValue, step: position.step) { cause in
                     onEvent(.skippedBatch(step: position.step, cause: cause))
                 }
             } catch {
                 trainer.updateLosses.append(.infinity)
-                try task.diverged(at: position.step, trainer.history, window: trainer.state.window, log: log, seconds: elapsed)
+                if let log { try task.diverged(at: position.step, trainer.history, window: trainer.state.window, log: log, seconds: elapsed) }
                 throw error
             }
             if let outcome {
                 trainer.updateLosses.append(outcome.loss)
-                trainer.state.window.add(outcome, weight: forward.weight, tally: forward.tally)
-                trainer.state.tokens += forward.tokens
+                trainer.state.window.add(outcome, weight: update.weight, tally: update.tally)
+                trainer.state.tokens += update.tokens
                 trainer.state.runningLoss = trainer.state.runningLoss.isNaN ? outcome.loss : 0.98 * trainer.state.runningLoss + 0.02 * outcome.loss
                 if outcome.clipped { trainer.state.clippedTotal += 1 }
             } else {
                 trainer.skippedSteps.append(position.step)
             }
-            reportProgress(position)
+            reportProgress(position, outcome)
         }
 
-        func reportProgress(_ position: RunPosition) {
+        /// A data-parallel step's forward pass: this replica's shard of the global batch `indices`, then one
+        /// sum over the replicas of the loss, its weights, the counts and the stop and clock flags. The
+        /// backward it returns scales this replica's gradients by its share of the batch and sums them.
+        mutating func replicatedForward(_ indices: ArraySlice<Int>, _ replicas: any TrainingReplicas, at position: RunPosition) throws -> ReplicatedUpdate {
+            let task = trainer.task
+            let rows = replicas.shard(of: indices.count)
+            var forward: TaskLoss?
+            if !rows.isEmpty {
+                let batch = task.makeShard(indices, rows: rows, generator: &trainer.state.order)
+                forward = task.loss(batch, at: position, generator: &trainer.sampling)
+                if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward!.loss = forward!.loss * .nan }
+            }
+            // A batch smaller than the number of replicas leaves some without rows: they learn the tally's length.
+            let tallyCount = indices.count >= replicas.count ? forward!.tally.count
+                : Int(try replicas.maximum([Double(forward?.tally.count ?? 0)])[0])
+            var local = [Double](repeating: 0, count: 6 + tallyCount)
+            if let forward {
+                local[0] = Double(forward.loss.item) * forward.meanOver
+                local[1] = forward.meanOver
+                local[2] = forward.weight
+                local[3] = Double(forward.tokens)
+                for (k, v) in forward.tally.enumerated() { local[6 + k] = v }
+            }
+            local[4] = trainer.stopRequested() ? 1 : 0
+            local[5] = replicas.rank == 0 && clockRanOut ? 1 : 0
+            let global = try replicas.sum(local)
+            agreedStop = global[4] > 0
+            agreedTimeUp = global[5] > 0
+            let share = Float(local[1] / global[1])
+            let parameters = self.parameters
+            return ReplicatedUpdate(lossValue: global[0] / global[1], backward: { [loss = forward?.loss] in
+                loss?.backward()
+                if share != 1 { for i in parameters.gradients.indices { parameters.gradients[i] *= share } }
+                try replicas.sumGradients(parameters)
+            }, weight: global[2], tokens: Int(global[3]), tally: Array(global[6...]))
+        }
+
+        func reportProgress(_ position: RunPosition, _ outcome: UpdateOutcome?) {
             let options = trainer.options
             var fraction = Double(position.step) / Double(max(totalSteps, 1))
             if options.minutes > 0 { fraction = max(fraction, Date().timeIntervalSince(resumedAt) / (options.minutes * 60)) }
             var epochs = 0
             if case let .epochs(count, _) = options.schedule { epochs = count }
             trainer.onEvent(.step(TrainingProgress(step: position.step, totalSteps: totalSteps, fraction: min(1, fraction), epoch: position.epoch,
-                                                   epochs: epochs, runningLoss: trainer.state.runningLoss,
+                                                   epochs: epochs, loss: outcome?.loss ?? .nan, gradientNorm: outcome?.gradientNorm ?? .nan,
+                                                   learningRate: Double(optimizer.learningRate),
+                                                   runningLoss: trainer.state.runningLoss,
                                                    tokensPerSecond: Double(trainer.state.tokens) / max(elapsed, 1e-9),
                                                    best: trainer.best.map { trainer.task.summary($0.evaluation) } ?? "")))
         }
@@ -234,7 +333,7 @@ public final class Trainer<Task: TrainingTask> {
         mutating func endRound(epoch: Int) throws {
             let (task, state) = (trainer.task, trainer.state)
             let position = RunPosition(epoch: epoch, step: state.step, totalSteps: totalSteps)
-            let evaluation = task.evaluate()
+            let evaluation = try trainer.replicas.map { try task.evaluate(EvaluationShard($0)) } ?? task.evaluate()
             let seconds = elapsed
             let summary = RoundSummary(position: position, seconds: seconds, tokensPerSecond: Double(state.tokens) / seconds,
                                        window: state.window, runningLoss: state.runningLoss)
@@ -242,14 +341,14 @@ public final class Trainer<Task: TrainingTask> {
                                      trainTally: state.window.tally.indices.map(state.window.tallyMean), clipped: state.window.clipped,
                                      gradientNorm: state.window.meanGradientNorm, evaluation: evaluation)
             trainer.history.append(record)
-            try log.record(task.metricsRow(summary, evaluation))
+            try log?.record(task.metricsRow(summary, evaluation))
             let checkpoint = trainer.checkpoint(position, evaluation)
             // best before last: an interruption between the two repeats this round, which rewrites best identically.
             let improved = trainer.best.map { task.isBetter(evaluation, than: $0.evaluation) } ?? true
             if improved {
                 trainer.best = record
                 trainer.bestWeights = checkpoint.tensors
-                try checkpoint.save(to: trainer.folder.best)
+                if trainer.writes { try checkpoint.save(to: trainer.folder.best) }
             }
             trainer.state.window = TrainingWindow()
             trainer.state.history = try RunState.json(trainer.history)
@@ -260,11 +359,22 @@ public final class Trainer<Task: TrainingTask> {
         /// Saves the step the run is at (when it is not saved yet) and returns where it stopped.
         mutating func saveOnStop(epoch: Int) throws -> RunPosition {
             let position = RunPosition(epoch: epoch, step: trainer.state.step, totalSteps: totalSteps)
-            if trainer.state.step != trainer.savedStep || !FileManager.default.fileExists(atPath: trainer.folder.last.path) {
-                try trainer.saveLast(trainer.checkpoint(position, nil), optimizer: optimizer)
-            }
+            // Every replica decides alike (the replicas' savedStep agree), so that they all take part in saveLast.
+            let saved = trainer.state.step == trainer.savedStep
+                && (trainer.replicas != nil || FileManager.default.fileExists(atPath: trainer.folder.last.path))
+            if !saved { try trainer.saveLast(trainer.checkpoint(position, nil), optimizer: optimizer) }
             return position
         }
+    }
+
+    /// What one step hands to the update: the loss every replica agrees on, the backward that leaves the
+    /// gradients to apply, and the figures the window adds up.
+    private struct ReplicatedUpdate {
+        var lossValue: Double
+        var backward: () throws -> Void
+        var weight: Double
+        var tokens: Int
+        var tally: [Double]
     }
 
     /// The model's checkpoint at `position` (what best.safetensors holds).
@@ -273,12 +383,16 @@ public final class Trainer<Task: TrainingTask> {
                    extra: task.checkpointFields(position, evaluation))
     }
 
-    /// last.safetensors: the model's checkpoint, the optimizer's state and the run state.
+    /// last.safetensors: the model's checkpoint, the optimizer's state and the run state (with every
+    /// replica's random streams, which replica 0 gathers).
     private func saveLast(_ checkpoint: Checkpoint, optimizer: some Optimizer<Float>) throws {
         state.streams = task.streams
+        if let replicas { try gatherReplicaStreams(replicas) }
+        defer { savedStep = state.step }
+        guard writes else { return }
         var last = checkpoint
         state.write(into: &last, optimizer: optimizer)
+        if let replicas { last.extra["replicas"] = "\(replicas.count)" }
         try last.save(to: folder.last)
-        savedStep = state.step
     }
 }

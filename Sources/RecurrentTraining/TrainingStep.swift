@@ -25,9 +25,16 @@ public struct UpdateOutcome: Sendable {
 /// `applyUpdate`, also reporting the gradient norm and whether clipping fired.
 func applyMeasuredUpdate<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNorm: Double, clipValue: Double = 0,
                                        step: Int) throws -> UpdateOutcome where O.Scalar == Float {
-    let value = Double(loss.item)
+    try applyMeasuredUpdate(lossValue: Double(loss.item), backward: { loss.backward() }, optimizer: optimizer,
+                            clipNorm: clipNorm, clipValue: clipValue, step: step)
+}
+
+/// The update from a loss value and a `backward` that leaves the gradients to apply in the parameters'
+/// `grad` (a data-parallel run's backward also sums them over the replicas, whose loss values agree).
+func applyMeasuredUpdate<O: Optimizer>(lossValue value: Double, backward: () throws -> Void, optimizer: O, clipNorm: Double,
+                                       clipValue: Double = 0, step: Int) throws -> UpdateOutcome where O.Scalar == Float {
     guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step) }
-    loss.backward()
+    try backward()
     let parameters = optimizer.parameters
     let norm: Double
     var clipped = false

@@ -14,12 +14,16 @@ public struct TaskLoss {
     public var tokens: Int
     /// The task's own sums for the training columns (e.g. correct predictions), added up when the update is applied.
     public var tally: [Double]
+    /// What `loss` is a mean over (examples, tokens): the replicas of a data-parallel run weigh their
+    /// gradients by it, so that their sum is the gradient of the whole batch's mean. Default: `weight`.
+    public var meanOver: Double
 
-    public init(_ loss: Tensor<Float>, weight: Double = 1, tokens: Int, tally: [Double] = []) {
+    public init(_ loss: Tensor<Float>, weight: Double = 1, tokens: Int, tally: [Double] = [], meanOver: Double? = nil) {
         self.loss = loss
         self.weight = weight
         self.tokens = tokens
         self.tally = tally
+        self.meanOver = meanOver ?? weight
     }
 }
 
@@ -82,12 +86,23 @@ public protocol TrainingTask: AnyObject {
     func epochOrder(_ generator: inout RandomGenerator) -> [Int]
     /// The batch of the examples `indices` (for tasks without epochs, `0..<batch`: draw that many afresh), drawing what it needs from `generator`.
     func makeBatch(_ indices: ArraySlice<Int>, generator: inout RandomGenerator) -> Batch
+    /// Whether the replicas of a data-parallel run can each build a shard of a batch (`makeShard`).
+    /// Default: tasks that pass over a data set; a task that draws its batches afresh says so itself.
+    var supportsDataParallel: Bool { get }
+    /// The rows `rows` of the batch `makeBatch(indices, …)` builds: one replica's shard of a global batch.
+    /// It must draw from `generator` exactly what the whole batch draws, so that every replica's
+    /// data-order stream stays the same. Default: `makeBatch` of those rows' indices, right for tasks
+    /// whose `makeBatch` draws nothing.
+    func makeShard(_ indices: ArraySlice<Int>, rows: Range<Int>, generator: inout RandomGenerator) -> Batch
     /// The forward pass of a batch (train mode); `generator` is the data-order stream, for tasks that sample during it.
     func loss(_ batch: Batch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss
 
     // MARK: evaluation
     /// Scores of the current weights on the validation split (the task switches to eval mode and back).
     func evaluate() -> Evaluation
+    /// `evaluate()` computed in parts: each replica of a data-parallel run scores `shard.range(of:)` of the
+    /// examples and the parts are added with `shard.sum`. Default: every replica scores everything.
+    func evaluate(_ shard: EvaluationShard) throws -> Evaluation
     /// Whether `candidate` beats `best` (the best checkpoint is kept by this).
     func isBetter(_ candidate: Evaluation, than best: Evaluation) -> Bool
     /// A few words for progress lines: "val F1 0.912".
@@ -125,6 +140,11 @@ extension TrainingTask {
         order.shuffle(using: &generator)
         return order
     }
+    public var supportsDataParallel: Bool { epochSize != nil }
+    public func makeShard(_ indices: ArraySlice<Int>, rows: Range<Int>, generator: inout RandomGenerator) -> Batch {
+        makeBatch(indices[(indices.startIndex + rows.lowerBound)..<(indices.startIndex + rows.upperBound)], generator: &generator)
+    }
+    public func evaluate(_ shard: EvaluationShard) throws -> Evaluation { evaluate() }
     public func trainLoss(_ round: RoundSummary) -> Double { round.window.meanLoss }
     public var vocabulary: [String]? { nil }
     public func runFiles() throws -> [String: Data] { [:] }
@@ -153,6 +173,11 @@ public struct TrainingProgress: Sendable {
     public var epoch: Int
     /// Epochs planned (0 for step schedules).
     public var epochs: Int
+    /// This update's loss (over the whole batch, in a data-parallel run) and gradient norm before clipping; NaN for a skipped batch.
+    public var loss: Double
+    public var gradientNorm: Double
+    /// The learning rate this update used.
+    public var learningRate: Double
     public var runningLoss: Double
     public var tokensPerSecond: Double
     /// The task's summary of the best evaluation so far (empty before the first).

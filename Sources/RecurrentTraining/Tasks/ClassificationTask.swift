@@ -62,6 +62,16 @@ public final class ClassificationTask: TrainingTask {
 
     public func evaluate() -> ClassificationMetrics { classifier.evaluate(on: data.validation) }
 
+    /// Each process scores its part of the validation batches; the predictions are gathered and the losses summed.
+    public func evaluate(_ shard: EvaluationShard) throws -> ClassificationMetrics {
+        let validation = data.validation
+        let part = classifier.partialEvaluation(on: validation, part: shard.range(of:))
+        let predictions = try shard.gather(part.predictions.map(Double.init), at: part.sentences, count: validation.count)
+        let lossSum = try shard.sum([part.lossSum])[0]
+        return ClassificationMetrics(predictions: predictions.map { Int($0) }, labels: validation.labels, classes: classifier.config.classes,
+                                     loss: validation.count > 0 ? lossSum / Double(validation.count) : .nan)
+    }
+
     /// Higher validation accuracy wins; equal accuracy, lower loss.
     public func isBetter(_ m: ClassificationMetrics, than best: ClassificationMetrics) -> Bool {
         m.accuracy > best.accuracy || (m.accuracy == best.accuracy && m.loss < best.loss)

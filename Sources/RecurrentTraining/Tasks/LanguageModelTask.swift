@@ -50,6 +50,13 @@ public final class LanguageModelTask: TrainingTask {
         LanguageModelBatch.random(from: corpus.train, steps: settings.seqLen, batch: indices.count, generator: &generator)
     }
 
+    /// Draws every window of the global batch (so every process's stream moves alike) and keeps `rows`.
+    public func makeShard(_ indices: ArraySlice<Int>, rows: Range<Int>, generator: inout RandomGenerator) -> LanguageModelBatch {
+        let starts = LanguageModelBatch.randomStarts(in: corpus.train, steps: settings.seqLen, batch: indices.count, generator: &generator)
+        return LanguageModelBatch.windows(from: corpus.train, starts: Array(starts[rows]), steps: settings.seqLen)
+    }
+    public var supportsDataParallel: Bool { true }
+
     public func loss(_ batch: LanguageModelBatch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
         TaskLoss(languageModel.loss(batch).loss, tokens: batch.targets.count)
     }
@@ -57,6 +64,14 @@ public final class LanguageModelTask: TrainingTask {
     /// Mean nats per character over the first `evalCharacters` of the validation split.
     public func evaluate() -> Double {
         languageModel.meanLoss(on: Array(corpus.validation.prefix(settings.evalCharacters + 1)), seqLen: settings.seqLen, streams: evaluationStreams)
+    }
+
+    /// Each process scores its part of the parallel streams.
+    public func evaluate(_ shard: EvaluationShard) throws -> Double {
+        let part = languageModel.partialLoss(on: Array(corpus.validation.prefix(settings.evalCharacters + 1)), seqLen: settings.seqLen,
+                                             streams: evaluationStreams, part: shard.range(of:))
+        let sum = try shard.sum([part.sum])[0]
+        return part.batches > 0 ? sum / Double(part.batches) : .nan
     }
 
     public func isBetter(_ loss: Double, than best: Double) -> Bool { loss < best || (best.isNaN && !loss.isNaN) }
