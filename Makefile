@@ -5,13 +5,13 @@ RELEASE_FLAGS := -c release
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 DEMO_MINUTES ?= 1
 
-.PHONY: demo test deps build fixtures fuzz clean
+.PHONY: demo demo-mpi test deps build fixtures fuzz clean
 
-## Installs OpenBLAS when pkg-config cannot find it (Debian/Ubuntu).
+## Installs OpenBLAS and Open MPI when pkg-config cannot find them (Debian/Ubuntu).
 deps:
-	@pkg-config --exists openblas 2>/dev/null || { \
-	  echo "Installing libopenblas-dev (and pkg-config)…"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev pkg-config; }
+	@pkg-config --exists openblas 2>/dev/null && pkg-config --exists ompi-c 2>/dev/null && command -v mpirun >/dev/null || { \
+	  echo "Installing libopenblas-dev, libopenmpi-dev, openmpi-bin (and pkg-config)…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev libopenmpi-dev openmpi-bin pkg-config; }
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product recurrent
@@ -38,6 +38,12 @@ fuzz: deps
 PYTHON ?= python3
 fixtures:
 	for s in Scripts/make_*_fixtures.py; do $(PYTHON) $$s || exit 1; done
+
+## Trains the char-LM of `make demo` on 2 processes of this machine (data-parallel over MPI, docs/DISTRIBUTED.md).
+demo-mpi: build
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -np 2 \
+	  .build/release/recurrent train charlm --data Examples/data/tinyshakespeare/input.txt \
+	  --minutes $(DEMO_MINUTES) --batch 16 --out runs/demo-mpi
 
 clean:
 	rm -rf .build runs/demo

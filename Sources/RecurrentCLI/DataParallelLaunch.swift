@@ -57,6 +57,7 @@ enum DataParallelLaunch {
             for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
         }
         scratch = replicas.rank == 0 ? url : folder
+        if replicas.rank > 0 { atexit { DataParallelLaunch.removeScratch() } }
         return scratch!
     }
 
@@ -102,10 +103,13 @@ enum DataParallelLaunch {
         return parts
     }
 
-    /// Ends MPI after a run every process finished or stopped together; removes this process's scratch folder.
+    /// Ends MPI after a run every process finished or stopped together.
     static func finish() {
-        guard let replicas else { return }
-        if let scratch, replicas.rank > 0 { try? FileManager.default.removeItem(at: scratch) }
-        (replicas.group as? MPIProcessGroup)?.finalize()
+        (replicas?.group as? MPIProcessGroup)?.finalize()
+    }
+
+    /// Removes the scratch folder of a process other than 0 (at exit, whatever the outcome).
+    static func removeScratch() {
+        if let scratch, rank > 0 { try? FileManager.default.removeItem(at: scratch) }
     }
 }

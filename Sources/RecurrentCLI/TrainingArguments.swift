@@ -134,6 +134,7 @@ struct TrainingArguments: ParsableArguments {
         defer { DataParallelLaunch.finish() }
         switch outcome {
         case let .finished(report):
+            if let replicas, replicas.count > 1 { print(dataParallelSummary(replicas, trainer: trainer)) }
             return (report, trainer)
         case .finishedOnReplicaZero:
             throw ExitCode.success
@@ -152,6 +153,15 @@ struct TrainingArguments: ParsableArguments {
             throw ExitCode(128 + signal)
         }
     }
+}
+
+/// One line on the run's processes and what their gradient sums cost (process 0's clock).
+func dataParallelSummary<Task: TrainingTask>(_ replicas: DataParallel, trainer: Trainer<Task>) -> String {
+    let steps = max(trainer.updateLosses.count + trainer.skippedSteps.count, 1)
+    let batch = trainer.options.batch
+    return String(format: "data-parallel: %d processes, global batch %d (%d–%d per process); gradient all-reduce %.2f ms per step (%.2f MB)",
+                  replicas.count, batch, batch / replicas.count, (batch + replicas.count - 1) / replicas.count,
+                  replicas.allreduceSeconds * 1000 / Double(steps), Double(replicas.allreduceBytes) / Double(steps) / 1e6)
 }
 
 /// `text` as one shell word (single-quoted unless it is made of safe characters), for commands we print.

@@ -104,11 +104,23 @@ public final class SequenceTagger: Module<Float> {
 
     /// Mean cross-entropy of the tags (padding ignored) plus, with an intent head, that of the intents.
     public func loss(_ batch: TaggingBatch) -> Tensor<Float> {
+        let terms = lossTerms(batch)
+        guard terms.count == 2, let intentLoss = terms[1].loss else { return terms[0].loss! }
+        return terms[0].loss! + intentLoss
+    }
+
+    /// `loss`'s two means apart, each with the count it is a mean over: the tags' (the scored tags), and
+    /// with an intent head the intents' (nil and 0 when the batch has no intent to score). Data-parallel
+    /// training weighs each by its own count.
+    public func lossTerms(_ batch: TaggingBatch) -> [(loss: Tensor<Float>?, meanOver: Double)] {
         let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
         let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
         let tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
-        guard let intents, batch.intents.contains(where: { $0 != TaggingBatch.intentIgnoreIndex }) else { return tagLoss }
-        return tagLoss + crossEntropy(intents, targets: batch.intents, ignoreIndex: TaggingBatch.intentIgnoreIndex)
+        let scoredTags = Double(batch.tags.count { $0 != TaggingBatch.ignoreIndex })
+        guard let intents else { return [(tagLoss, scoredTags)] }
+        let scoredIntents = batch.intents.count { $0 != TaggingBatch.intentIgnoreIndex }
+        guard scoredIntents > 0 else { return [(tagLoss, scoredTags), (nil, 0)] }
+        return [(tagLoss, scoredTags), (crossEntropy(intents, targets: batch.intents, ignoreIndex: TaggingBatch.intentIgnoreIndex), Double(scoredIntents))]
     }
 
     /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.

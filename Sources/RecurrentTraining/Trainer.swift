@@ -279,8 +279,9 @@ public final class Trainer<Task: TrainingTask> {
         }
 
         /// A data-parallel step's forward pass: this replica's shard of the global batch `indices`, then one
-        /// sum over the replicas of the loss, its weights, the counts and the stop and clock flags. The
-        /// backward it returns scales this replica's gradients by its share of the batch and sums them.
+        /// sum over the replicas of each loss term and its count, the weights, the stop and clock flags. The
+        /// backward it returns weighs each term by this replica's share of the batch's count, so that the
+        /// summed gradients are those of the whole batch's loss.
         mutating func replicatedForward(_ indices: ArraySlice<Int>, _ replicas: any TrainingReplicas, at position: RunPosition) throws -> ReplicatedUpdate {
             let task = trainer.task
             let rows = replicas.shard(of: indices.count)
@@ -288,31 +289,44 @@ public final class Trainer<Task: TrainingTask> {
             if !rows.isEmpty {
                 let batch = task.makeShard(indices, rows: rows, generator: &trainer.state.order)
                 forward = task.loss(batch, at: position, generator: &trainer.sampling)
-                if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward!.loss = forward!.loss * .nan }
+                if trainer.injectNonFiniteLossAtSteps.contains(position.step) { forward!.terms[0].loss = forward!.terms[0].loss.map { $0 * .nan } }
             }
-            // A batch smaller than the number of replicas leaves some without rows: they learn the tally's length.
-            let tallyCount = indices.count >= replicas.count ? forward!.tally.count
-                : Int(try replicas.maximum([Double(forward?.tally.count ?? 0)])[0])
-            var local = [Double](repeating: 0, count: 6 + tallyCount)
+            // A batch smaller than the number of replicas leaves some without rows: they learn the lengths.
+            var (termCount, tallyCount) = (forward?.terms.count ?? 0, forward?.tally.count ?? 0)
+            if indices.count < replicas.count {
+                let lengths = try replicas.maximum([Double(termCount), Double(tallyCount)])
+                (termCount, tallyCount) = (Int(lengths[0]), Int(lengths[1]))
+            }
+            // [weight, tokens, stop, clock, (Σ loss × count, count) per term, tally…]
+            var local = [Double](repeating: 0, count: 4 + 2 * termCount + tallyCount)
             if let forward {
-                local[0] = Double(forward.loss.item) * forward.meanOver
-                local[1] = forward.meanOver
-                local[2] = forward.weight
-                local[3] = Double(forward.tokens)
-                for (k, v) in forward.tally.enumerated() { local[6 + k] = v }
+                local[0] = forward.weight
+                local[1] = Double(forward.tokens)
+                for (k, term) in forward.terms.enumerated() where term.meanOver > 0 {
+                    local[4 + 2 * k] = Double(term.loss?.item ?? 0) * term.meanOver
+                    local[5 + 2 * k] = term.meanOver
+                }
+                for (k, v) in forward.tally.enumerated() { local[4 + 2 * termCount + k] = v }
             }
-            local[4] = trainer.stopRequested() ? 1 : 0
-            local[5] = replicas.rank == 0 && clockRanOut ? 1 : 0
+            local[2] = trainer.stopRequested() ? 1 : 0
+            local[3] = replicas.rank == 0 && clockRanOut ? 1 : 0
             let global = try replicas.sum(local)
-            agreedStop = global[4] > 0
-            agreedTimeUp = global[5] > 0
-            let share = Float(local[1] / global[1])
+            agreedStop = global[2] > 0
+            agreedTimeUp = global[3] > 0
+            var lossValue = 0.0
+            var weighted: Tensor<Float>?   // Σ term × (this replica's count / the batch's count)
+            for k in 0..<termCount where global[5 + 2 * k] > 0 {
+                lossValue += global[4 + 2 * k] / global[5 + 2 * k]
+                if let term = forward?.terms[k], let loss = term.loss, term.meanOver > 0 {
+                    let share = loss * Float(term.meanOver / global[5 + 2 * k])
+                    weighted = weighted.map { $0 + share } ?? share
+                }
+            }
             let parameters = self.parameters
-            return ReplicatedUpdate(lossValue: global[0] / global[1], backward: { [loss = forward?.loss] in
-                loss?.backward()
-                if share != 1 { for i in parameters.gradients.indices { parameters.gradients[i] *= share } }
+            return ReplicatedUpdate(lossValue: lossValue, backward: { [weighted] in
+                weighted?.backward()
                 try replicas.sumGradients(parameters)
-            }, weight: global[2], tokens: Int(global[3]), tally: Array(global[6...]))
+            }, weight: global[0], tokens: Int(global[1]), tally: Array(global[(4 + 2 * termCount)...]))
         }
 
         func reportProgress(_ position: RunPosition, _ outcome: UpdateOutcome?) {

@@ -49,6 +49,11 @@ public struct EvaluationShard {
     /// One process, all examples.
     public static var whole: EvaluationShard { EvaluationShard(rank: 0, count: 1) { $0 } }
 
+    /// A shard whose sums are `add` (tests).
+    public static func testing(rank: Int, count: Int, add: @escaping ([Double]) throws -> [Double]) -> EvaluationShard {
+        EvaluationShard(rank: rank, count: count, add: add)
+    }
+
     init(_ replicas: any TrainingReplicas) {
         self.init(rank: replicas.rank, count: replicas.count) { try replicas.sum($0) }
     }

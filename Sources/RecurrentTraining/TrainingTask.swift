@@ -14,16 +14,30 @@ public struct TaskLoss {
     public var tokens: Int
     /// The task's own sums for the training columns (e.g. correct predictions), added up when the update is applied.
     public var tally: [Double]
-    /// What `loss` is a mean over (examples, tokens): the replicas of a data-parallel run weigh their
-    /// gradients by it, so that their sum is the gradient of the whole batch's mean. Default: `weight`.
-    public var meanOver: Double
+    /// `loss` as a sum of means, each with the count it is a mean over (examples, tokens; nil and 0 for a
+    /// term this batch has nothing for). The replicas of a data-parallel run weigh each term by its share
+    /// of the whole batch's count, so that the update is the whole batch's. A task gives the same number
+    /// of terms for every batch.
+    public var terms: [(loss: Tensor<Float>?, meanOver: Double)]
 
+    /// A loss that is one mean over `meanOver` items (default: `weight`).
     public init(_ loss: Tensor<Float>, weight: Double = 1, tokens: Int, tally: [Double] = [], meanOver: Double? = nil) {
         self.loss = loss
         self.weight = weight
         self.tokens = tokens
         self.tally = tally
-        self.meanOver = meanOver ?? weight
+        terms = [(loss, meanOver ?? weight)]
+    }
+
+    /// A loss that is the sum of the means `terms` (at least one present), in order.
+    public init(terms: [(loss: Tensor<Float>?, meanOver: Double)], weight: Double = 1, tokens: Int, tally: [Double] = []) {
+        let present = terms.compactMap(\.loss)
+        precondition(!present.isEmpty, "TaskLoss: no loss term")
+        loss = present.dropFirst().reduce(present[0], +)
+        self.weight = weight
+        self.tokens = tokens
+        self.tally = tally
+        self.terms = terms
     }
 }
 

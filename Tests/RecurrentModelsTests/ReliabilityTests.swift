@@ -348,6 +348,7 @@ extension TrainingError {
         case .nonFiniteGradient: .nonFiniteGradient(step: 0)
         case .cannotResume: .cannotResume("")
         case .badOptions: .badOptions("")
+        case .replicasDisagree: .replicasDisagree("")
         }
     }
 }

@@ -29,28 +29,50 @@ public struct TaggingEvaluation: Codable, Sendable {
 extension TaggingEvaluation {
     /// Loss, conlleval scores and intent accuracy of `model` (eval mode, no graph) on `sentences`.
     public static func evaluate(_ model: SequenceTagger, _ sentences: [TaggedSentence], vocabularies: TaggingVocabularies, batch: Int = 64) -> TaggingEvaluation {
-        var chunks = ChunkScore()
-        var totalLoss = 0.0, lossBatches = 0
-        var goldIntents: [String] = [], guessedIntents: [String] = []
+        let all = predictions(model, sentences, vocabularies: vocabularies, batch: batch) { 0..<$0 }
+        return score(sentences, paths: all.paths, intents: all.intents, lossSum: all.lossSum, lossBatches: all.lossBatches,
+                     vocabularies: vocabularies, hasIntentHead: model.intentHead != nil)
+    }
+
+    /// What `evaluate` computes on the batches `part(batchCount)` of `batch` sentences: the tag-id path
+    /// and intent id of each of their sentences (`sentences`, positions in the list), and Σ of the
+    /// batches' mean losses over the batches that have tags.
+    public static func predictions(_ model: SequenceTagger, _ sentences: [TaggedSentence], vocabularies: TaggingVocabularies, batch: Int = 64,
+                                   part: (Int) -> Range<Int>)
+        -> (sentences: [Int], paths: [[Int]], intents: [Int]?, lossSum: Double, lossBatches: Int) {
+        let batches = TaggingBatch.sequential(sentences, batch: batch, vocabularies: vocabularies)
+        var indices: [Int] = [], paths: [[Int]] = [], intents: [Int]? = model.intentHead == nil ? nil : []
+        var lossSum = 0.0, lossBatches = 0
         withoutGrad {
             model.eval()
             defer { model.train() }
-            for b in TaggingBatch.sequential(sentences, batch: batch, vocabularies: vocabularies) {
+            for b in batches[part(batches.count)] {
                 if b.tags.contains(where: { $0 != TaggingBatch.ignoreIndex }) {
-                    totalLoss += Double(model.loss(b).item)
+                    lossSum += Double(model.loss(b).item)
                     lossBatches += 1
                 }
-                let (paths, intents) = model.predict(b, constrainedBy: vocabularies.tags)
-                for (k, i) in b.indices.enumerated() {
-                    chunks.add(gold: sentences[i].tags, guessed: paths[k].map { vocabularies.tags.tokens[$0] })
-                    if let intents, let gold = sentences[i].intent, let v = vocabularies.intents {
-                        goldIntents.append(gold)
-                        guessedIntents.append(v.tokens[intents[k]])
-                    }
-                }
+                let (guessed, guessedIntents) = model.predict(b, constrainedBy: vocabularies.tags)
+                indices += b.indices
+                paths += guessed
+                if let guessedIntents { intents? += guessedIntents }
             }
         }
-        let intentAccuracy = model.intentHead == nil ? nil : accuracy(gold: goldIntents, guessed: guessedIntents)
-        return TaggingEvaluation(loss: lossBatches > 0 ? totalLoss / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: intentAccuracy)
+        return (indices, paths, intents, lossSum, lossBatches)
+    }
+
+    /// The scores of tag-id `paths` (one per sentence, in order) and intent ids against `sentences`.
+    public static func score(_ sentences: [TaggedSentence], paths: [[Int]], intents: [Int]?, lossSum: Double, lossBatches: Int,
+                             vocabularies: TaggingVocabularies, hasIntentHead: Bool) -> TaggingEvaluation {
+        var chunks = ChunkScore()
+        var goldIntents: [String] = [], guessedIntents: [String] = []
+        for (i, sentence) in sentences.enumerated() {
+            chunks.add(gold: sentence.tags, guessed: paths[i].map { vocabularies.tags.tokens[$0] })
+            if let intents, let gold = sentence.intent, let v = vocabularies.intents {
+                goldIntents.append(gold)
+                guessedIntents.append(v.tokens[intents[i]])
+            }
+        }
+        let intentAccuracy = hasIntentHead ? accuracy(gold: goldIntents, guessed: guessedIntents) : nil
+        return TaggingEvaluation(loss: lossBatches > 0 ? lossSum / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: intentAccuracy)
     }
 }

@@ -64,11 +64,41 @@ public final class TaggingTask: TrainingTask {
         return batch
     }
 
+    /// The whole global batch is built (word dropout draws as one process does), then `rows` are kept.
+    public func makeShard(_ indices: ArraySlice<Int>, rows: Range<Int>, generator: inout RandomGenerator) -> TaggingBatch {
+        let whole = makeBatch(indices, generator: &generator)
+        let mine = Array(indices)[rows]
+        var shard = TaggingBatch(data.train, indices: Array(mine), vocabularies: vocabularies)
+        for (b, column) in rows.enumerated() {
+            for t in 0..<shard.lengths[b] { shard.words[t * shard.batch + b] = whole.words[t * whole.batch + column] }
+        }
+        return shard
+    }
+
+    /// The tags' mean loss, plus the intents' with an intent head (two terms, for data-parallel weighing).
     public func loss(_ batch: TaggingBatch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
-        TaskLoss(tagger.loss(batch), tokens: batch.lengths.reduce(0, +))
+        TaskLoss(terms: tagger.lossTerms(batch), tokens: batch.lengths.reduce(0, +))
     }
 
     public func evaluate() -> TaggingEvaluation { evaluate(data.validation) }
+
+    /// Each process tags its part of the validation batches; the tag paths, intents and losses are gathered.
+    public func evaluate(_ shard: EvaluationShard) throws -> TaggingEvaluation {
+        let sentences = data.validation
+        let part = TaggingEvaluation.predictions(tagger, sentences, vocabularies: vocabularies, batch: evaluationBatch, part: shard.range(of:))
+        // Every token's tag id and every sentence's intent id (+1, so that 0 means "not mine"), placed by position.
+        let offsets = sentences.reduce(into: [0]) { $0.append($0.last! + $1.tokens.count) }
+        var tags = [Double](repeating: 0, count: offsets.last!), intents = [Double](repeating: 0, count: sentences.count)
+        for (k, i) in part.sentences.enumerated() {
+            for (t, tag) in part.paths[k].enumerated() { tags[offsets[i] + t] = Double(tag + 1) }
+            if let guessed = part.intents?[k] { intents[i] = Double(guessed + 1) }
+        }
+        let all = try shard.sum(tags + intents + [part.lossSum, Double(part.lossBatches)])
+        let paths = sentences.indices.map { i in all[offsets[i]..<offsets[i + 1]].map { Int($0) - 1 } }
+        let guessedIntents = tagger.intentHead == nil ? nil : all[offsets.last!..<(offsets.last! + sentences.count)].map { Int($0) - 1 }
+        return TaggingEvaluation.score(sentences, paths: paths, intents: guessedIntents, lossSum: all[all.count - 2],
+                                       lossBatches: Int(all[all.count - 1]), vocabularies: vocabularies, hasIntentHead: tagger.intentHead != nil)
+    }
 
     func evaluate(_ sentences: [TaggedSentence]) -> TaggingEvaluation {
         TaggingEvaluation.evaluate(tagger, sentences, vocabularies: vocabularies, batch: evaluationBatch)

@@ -65,7 +65,8 @@ public final class TranslationTask: TrainingTask {
 
     public func loss(_ batch: Seq2SeqBatch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
         let ratio = settings.teacherForcingRatio(step: position.step, totalSteps: position.totalSteps)
-        return TaskLoss(seq2seq.loss(batch, teacherForcing: ratio, generator: &generator), tokens: batch.targetLengths.reduce(0, +))
+        return TaskLoss(seq2seq.loss(batch, teacherForcing: ratio, generator: &generator), tokens: batch.targetLengths.reduce(0, +),
+                        meanOver: Double(batch.targetOutput.count { $0 != 0 }))   // the cross-entropy's mean is over non-padding targets
     }
 
     public func evaluate() -> TranslationEvaluation {
