@@ -31,6 +31,17 @@ extension TranslationEvaluation {
     /// otherwise) and compared with all their references.
     public static func evaluate(_ model: Seq2Seq<Float>, _ pairs: [SentencePair], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
                                 lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64) -> TranslationEvaluation {
+        // A single process sums nothing: the closure cannot throw.
+        try! evaluate(model, pairs, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength, batch: batch,
+                      part: { 0..<$0 }, sum: { $0 })
+    }
+
+    /// `evaluate` computed in parts: this process scores the loss batches `part(lossBatches)` and translates
+    /// the source batches `part(sourceBatches)`; `sum` adds the processes' loss sums and BLEU statistics.
+    /// The sentences and outputs it keeps are its own part's.
+    public static func evaluate(_ model: Seq2Seq<Float>, _ pairs: [SentencePair], vocabularies: Seq2SeqVocabularies, beam: Int = 1,
+                                lengthPenalty: Double = 0, maxLength: Int = 60, batch: Int = 64,
+                                part: (Int) -> Range<Int>, sum: ([Double]) throws -> [Double]) throws -> TranslationEvaluation {
         var order: [[String]] = []
         var references: [[String]: [[String]]] = [:]
         for p in pairs {
@@ -41,21 +52,29 @@ extension TranslationEvaluation {
         withoutGrad {
             model.eval()
             defer { model.train() }
-            for start in stride(from: 0, to: pairs.count, by: batch) {
-                let b = Seq2SeqBatch(pairs, indices: Array(start..<min(start + batch, pairs.count)), vocabularies: vocabularies)
+            for k in part((pairs.count + batch - 1) / batch) {
+                let b = Seq2SeqBatch(pairs, indices: Array((k * batch)..<min((k + 1) * batch, pairs.count)), vocabularies: vocabularies)
                 let tokens = b.targetLengths.reduce(0, +)
                 totalLoss += Double(model.loss(b).item) * Double(tokens)
                 lossTokens += tokens
             }
         }
-        let outputs = translate(model, order, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength, batch: batch)
+        let batches = part((order.count + batch - 1) / batch)
+        let mine = Array(order[min(batches.lowerBound * batch, order.count)..<min(batches.upperBound * batch, order.count)])
+        let outputs = translate(model, mine, vocabularies: vocabularies, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength, batch: batch)
             .map { vocabularies.targetTokens($0.ids) }
-        let refs = order.map { references[$0]! }
+        let refs = mine.map { references[$0]! }
         let exact = zip(outputs, refs).filter { o, r in r.contains(o) }.count
-        var evaluation = TranslationEvaluation(loss: lossTokens > 0 ? totalLoss / Double(lossTokens) : .nan,
-                                               bleu: BLEU.corpus(hypotheses: outputs, references: refs),
-                                               exactMatch: order.isEmpty ? 0 : Double(exact) / Double(order.count), sentences: order.count)
-        evaluation.sources = order
+        let bleu = BLEU.corpus(hypotheses: outputs, references: refs)
+        let sums = try sum([totalLoss, Double(lossTokens), Double(exact), Double(bleu.hypothesisLength), Double(bleu.referenceLength)]
+                           + bleu.matches.map(Double.init) + bleu.totals.map(Double.init))
+        let orders = bleu.matches.count
+        var evaluation = TranslationEvaluation(
+            loss: sums[1] > 0 ? sums[0] / sums[1] : .nan,
+            bleu: BLEU.compute(matches: sums[5..<(5 + orders)].map { Int($0) }, totals: sums[(5 + orders)...].map { Int($0) },
+                               hypothesisLength: Int(sums[3]), referenceLength: Int(sums[4])),
+            exactMatch: order.isEmpty ? 0 : sums[2] / Double(order.count), sentences: order.count)
+        evaluation.sources = mine
         evaluation.outputs = outputs
         return evaluation
     }

@@ -69,6 +69,12 @@ public final class TranslationTask: TrainingTask {
                         meanOver: Double(batch.targetOutput.count { $0 != 0 }))   // the cross-entropy's mean is over non-padding targets
     }
 
+    /// Each process scores its part of the loss batches and translates its part of the sources.
+    public func evaluate(_ shard: EvaluationShard) throws -> TranslationEvaluation {
+        try TranslationEvaluation.evaluate(seq2seq, data.validation, vocabularies: vocabularies, maxLength: settings.maxDecodeLength,
+                                           part: shard.range(of:), sum: shard.sum)
+    }
+
     public func evaluate() -> TranslationEvaluation {
         TranslationEvaluation.evaluate(seq2seq, data.validation, vocabularies: vocabularies, maxLength: settings.maxDecodeLength)
     }
