@@ -31,10 +31,15 @@ BATCH, SEQ, EMBED, HIDDEN, LAYERS = 32, 100, 256, 256, 2
 def machine():
     cpu = "unknown"
     flags = ""
+    family = model = "?"
     try:
         for line in open("/proc/cpuinfo"):
             if line.startswith("model name") and cpu == "unknown":
                 cpu = line.split(":", 1)[1].strip()
+            if line.startswith("cpu family") and family == "?":
+                family = line.split(":", 1)[1].strip()
+            if line.startswith("model\t") and model == "?":
+                model = line.split(":", 1)[1].strip()
             if line.startswith("flags") and not flags:
                 flags = line
     except OSError:
@@ -43,7 +48,7 @@ def machine():
     path = "AVX2 + FMA (C gate kernels, small-GEMM kernel)" if "avx2" in words and "fma" in words else "portable (Swift SIMD, sgemm)"
     if "avx512f" in words:
         path += "; the CPU also has AVX-512"
-    return f"CPU: {cpu}, {os.cpu_count()} cores; kernel path: {path}; {platform.platform()}"
+    return f"CPU: {cpu} (family {family} model {model}), {os.cpu_count()} cores; kernel path: {path}; {platform.platform()}"
 
 
 # ---------------------------------------------------------------- PyTorch side
