@@ -147,6 +147,33 @@ def swift_step_seconds(recurrent, world, threads, steps):
     return (long - short) / steps, allreduce
 
 
+# ---------------------------------------------------------------- on paper
+
+def paper(measured, markdown, latency=25e-6):
+    """What N machines would give, from this machine's compute time per step and all-reduce bytes: a ring
+    all-reduce moves 2(N−1)/N of the bytes through each link and takes 2(N−1) latencies (`latency`, one
+    TCP message), not overlapped with the backward pass."""
+    seconds, (allreduce_ms, megabytes) = measured
+    compute = seconds - allreduce_ms / 1000
+    print(f"On paper: compute {compute * 1000:.1f} ms per step per process (measured), {megabytes:.2f} MB all-reduced per step, "
+          f"ring all-reduce, {latency * 1e6:.0f} µs per message:")
+    rows = []
+    for n in (8, 64):
+        for gbits in (10, 100):
+            transfer = 2 * (n - 1) / n * megabytes * 1e6 * 8 / (gbits * 1e9) + 2 * (n - 1) * latency
+            step = compute + transfer
+            rows.append((f"{n}", f"{gbits} Gb/s", f"{transfer * 1000:.1f}", f"{n * BATCH * SEQ / step:,.0f}", f"{compute / step * 100:.1f} %"))
+    header = ("machines", "network", "all-reduce ms/step", "tokens/s", "efficiency")
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+    else:
+        for row in [header] + rows:
+            print("  ".join(f"{c:>20}" for c in row))
+
+
 # ---------------------------------------------------------------- table
 
 def main():
@@ -187,6 +214,7 @@ def main():
             split = f"{(seconds * 1000 - allreduce[0]):.1f} + {allreduce[0]:.2f} ({allreduce[1]:.2f} MB)" if allreduce and world > 1 else "—"
             efficiency = f"{rate / one / world * 100:.0f} %" if world > 1 else ("—" if threads == 1 else f"{rate / one / threads * 100:.0f} %")
             rows.append((name, f"{world} × {threads}", f"{rate:,.0f}", f"{rate / one:.2f}×", efficiency, f"{seconds * 1000:.1f}", split))
+    paper(best[("swift", 2, 1)], args.markdown)
     header = ("side", "processes × threads", "tokens/s", "vs 1×1", "efficiency", "ms/step", "compute + all-reduce ms")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
