@@ -73,13 +73,17 @@ extension ForecastEvaluation {
         var lines = [title]
         let rows: [(String, ForecastErrors)] = [("model", model)] + baselines.map { ($0.0.title, $0.1) }
         for (name, e) in rows {
-            lines.append(String(format: "  %-24@ RMSE %10.4f  MAE %10.4f  MASE %7.3f  sMAPE %7.3f %%", name as NSString, e.rmse, e.mae, e.mase, e.smape))
+            lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + String(format: "RMSE %10.4f  MAE %10.4f  MASE %7.3f  sMAPE %7.3f %%", e.rmse, e.mae, e.mase, e.smape))
         }
         if steps.count > 1 {
-            lines.append("  RMSE by step:  " + ["step", "model"].joined(separator: " ") + " " + baselines.map { $0.0.title }.joined(separator: " | "))
+            let titles = ["model"] + baselines.map { $0.0.title }
+            let widths = titles.map { max($0.count, 9) + 3 }
+            func cells(_ values: [String]) -> String { zip(values, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined() }
+            lines.append("  RMSE by step" + cells(titles))
             for (j, s) in steps.enumerated() {
-                let others = [s.persistence, s.seasonalNaive, s.seasonalNaiveDrift].compactMap { $0 }.map { String(format: "%.4f", $0.rmse) }
-                lines.append(String(format: "    %3d  %10.4f  ", j + 1, s.model.rmse) + others.joined(separator: " | "))
+                let values = [s.model, s.persistence, s.seasonalNaive, s.seasonalNaiveDrift].compactMap { $0 }.map { String(format: "%.4f", $0.rmse) }
+                lines.append("  " + "\(j + 1)".padding(toLength: 12, withPad: " ", startingAt: 0) + cells(values))
             }
         }
         let beaten = baselines.filter { model.rmse >= $0.1.rmse }.map { $0.0.title }

@@ -82,7 +82,8 @@ public enum CSVTableReader {
             for field in row { line += newlines(in: field) }
             line += 1
             let fields = chosen == .whitespace ? row.filter { !$0.isEmpty } : row
-            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            // A blank (or blanked comment) line; a line of separators is a row of missing values.
+            if fields.isEmpty || (fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty) { continue }
             rows.append(fields)
             lines.append(start)
         }
