@@ -39,7 +39,10 @@ extension RecurrentCommand.Eval {
                 if dataset.scaler != model.config.scaler {
                     FileHandle.standardError.write(Data("warning: --data is not the series the model was trained on (its training part has another mean or spread); the split is computed on --data\n".utf8))
                 }
-                let origins = split == "test" ? dataset.test : split == "validation" ? dataset.validation : dataset.train
+                let range = split == "test" ? dataset.test : split == "validation" ? dataset.validation : dataset.train
+                // The seasonal baselines need x[t−s−1], so all are scored where it exists (early training origins lack it).
+                let origins = max(range.lowerBound, (dataset.seasonLength ?? 0) + 1)..<range.upperBound
+                guard !origins.isEmpty else { throw ValidationError("the \(split) split has no origin with a value one season and a step earlier") }
                 let evaluation = ForecastEvaluation(data: dataset, origins: origins, predictions: model.predictSteps(dataset, times: Array(origins)), labels: series.labels)
                 let stepsText = dataset.horizon == 1 ? "one step ahead" : "\(dataset.horizon) steps ahead"
                 print(evaluation.table(title: "\(split), \(stepsText) (\(evaluation.count) origins, \(series.label(origins.lowerBound))…\(series.label(origins.upperBound - 1))); "

@@ -44,6 +44,9 @@ extension RecurrentCommand.Train {
                                                       settings: ForecastTask.Settings(mode: mode, data: data, column: input.targetColumn))
                 let saved = try training.savedConfig(ForecasterConfig.self, task: "forecast") { try $0.validate() }
                 let series = try TimeSeriesReader.read(path: data, reading: input.reading(over: saved))
+                if let saved, series.covariates.count != saved.inputCount - 1 {
+                    throw ValidationError("cannot resume: the run was trained on \(saved.inputCount) input columns, --columns gives \(series.covariates.count + 1)")
+                }
                 let (season, seasonReason) = input.season(for: series, recorded: saved?.season)
                 let dataset = try ForecastDataset(series: series.values, covariates: series.covariates, window: saved?.window ?? window,
                                                   target: saved?.target ?? predict, season: season, horizon: saved?.steps ?? horizon, path: data)

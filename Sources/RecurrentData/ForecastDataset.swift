@@ -166,7 +166,8 @@ public struct ForecastDataset: Sendable {
         switch baseline {
         case .persistence: return last
         case .seasonalNaive, .seasonalNaiveDrift:
-            guard let s = seasonLength else { return nil }
+            // Both need x[t−1−s] (the drift) or at least x[t−s]; origins too early for them have no baseline.
+            guard let s = seasonLength, t - 1 - s >= 0 else { return nil }
             let m = j / s + 1                       // seasons back so that the value is known
             let naive = series[t + j - s * m]
             return baseline == .seasonalNaive ? naive : naive + Double(m) * (last - series[t - 1 - s])

@@ -100,6 +100,8 @@ public struct TimeSeries: Equatable, Sendable {
 public enum TimeSeriesReader {
     /// NOAA's names for the columns of `co2_mm_mlo.txt`.
     public static let noaaColumns = ["year", "month", "decimal_date", "average", "deseasonalized", "ndays", "sdev", "unc"]
+    /// The most rows a series may have after its skipped steps are filled.
+    public static let maxFilledSteps = 1_000_000
     /// Numbers at or below this are missing-value sentinels.
     public static let sentinelThreshold = -99.0
     static let missingMarkers: Set<String> = ["", "na", "nan", "n/a", "-", "?", "null"]
@@ -229,6 +231,12 @@ public enum TimeSeriesReader {
                             throw DataError.badRow(path: path, line: lines[i], reason: reason)
                         }
                         if n > 1 {
+                            // Filling allocates a row per skipped step: a year-long gap in a per-second series would be
+                            // tens of millions of rows, so long gaps are refused whatever --fill says.
+                            guard n - 1 <= maxFilledSteps, outTimes.count + n <= maxFilledSteps else {
+                                throw DataError.badRow(path: path, line: lines[i], reason: "\(n - 1) \(step) steps missing between \(a.label(style ?? .dateTime)) (line \(lines[i - 1])) "
+                                                       + "and \(b.label(style ?? .dateTime)), more than the \(maxFilledSteps) that --fill fills")
+                            }
                             guard reading.fill != .none else {
                                 throw DataError.badRow(path: path, line: lines[i], reason: "\(n - 1) \(step) step\(n == 2 ? "" : "s") missing between \(a.label(style ?? .dateTime)) (line \(lines[i - 1])) "
                                                        + "and \(b.label(style ?? .dateTime)); --fill linear or --fill previous fills them")

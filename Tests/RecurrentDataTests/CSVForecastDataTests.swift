@@ -136,3 +136,23 @@ private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }
+
+/// Inputs that must be refused rather than allocated or indexed out of range.
+final class ForecastDataLimitsTests: XCTestCase {
+    func testHugeGapsAreRefusedEvenWithFill() {
+        let text = "t,v\n2000-01-01T00:00:00,1\n2000-01-01T00:00:01,2\n2000-01-01T00:00:02,3\n2010-01-01T00:00:00,4\n"
+        XCTAssertThrowsError(try TimeSeriesReader.parse(text, path: "x.csv", reading: .init(fill: .linear))) {
+            guard case let .badRow(_, line, reason)? = $0 as? DataError else { return XCTFail("\($0)") }
+            XCTAssertEqual(line, 5)
+            XCTAssertTrue(reason.contains("more than the 1000000 that --fill fills"), reason)
+        }
+    }
+
+    func testSeasonalBaselinesOfOriginsTooEarlyAreAbsent() throws {
+        let data = try ForecastDataset(series: (0..<200).map(Double.init), window: 4, target: .level, season: 12)
+        XCTAssertEqual(data.train.lowerBound, 4)
+        XCTAssertNil(data.forecast(.seasonalNaiveDrift, origin: 4, step: 0), "x[t−13] does not exist")
+        XCTAssertNil(data.errors({ data.forecast(.seasonalNaive, origin: $0, step: $1) }, origins: data.train))
+        XCTAssertNotNil(data.forecast(.seasonalNaiveDrift, origin: 13, step: 0))
+    }
+}
