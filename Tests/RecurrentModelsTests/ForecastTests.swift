@@ -232,6 +232,19 @@ final class ForecastHorizonTests: XCTestCase {
         }
     }
 
+    /// A checkpoint written before issue 22 (the Jordan forecaster of the fuzz corpus) loads and forecasts.
+    func testACheckpointFromBeforeHorizonsLoads() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/checkpoint/forecast_jordan.safetensors")
+        let model = try Forecaster.load(from: url)
+        XCTAssertEqual(model.config.steps, 1)
+        XCTAssertNil(model.config.covariates)
+        XCTAssertNil(model.config.season)
+        let ahead = model.forecast(history: (0..<10).map { 400 + Double($0) / 4 }, horizon: 3)
+        XCTAssertEqual(ahead.count, 3)
+        XCTAssertTrue(ahead.allSatisfy { $0.isFinite && abs($0 - 402.5) < 20 }, "\(ahead)")
+    }
+
     /// Configs written before issue 22 (one column, one step, no season) still load.
     func testOlderForecastConfigsDecode() throws {
         let json = #"{"cell":"lstm","hiddenSize":4,"layers":1,"window":12,"target":"difference","mean":0.1,"std":0.5,"column":"average"}"#
