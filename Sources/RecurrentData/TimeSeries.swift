@@ -89,7 +89,8 @@ public struct TimeSeries: Equatable, Sendable {
 ///   ndays, sdev, unc; the default column is `average` (index 3); year and month are the dates.
 /// - **Generic files**: a header row when no field of the first row is a number (required for columns
 ///   given by name). The default target is the last column holding numbers. The date column is the one
-///   named (`TimeSeriesReading.date`) or the first column whose first value is a date (`TimeStamp.parse`).
+///   named (`TimeSeriesReading.date`) or the first column whose first value is a date (`TimeStamp.parse`);
+///   without one, integer columns named `year` and `quarter` (or `year` and `month`) give the dates.
 /// - **Dates**: the step is inferred (`TimeStep.infer`); a repeated or earlier time, a time off the step,
 ///   and skipped steps throw `DataError.badRow` naming the line, unless `fill` says how to fill skipped ones.
 /// - **Missing values**: an empty field, `NA`, `NaN`, `-`, `?`, or a sentinel number ≤ −99 (NOAA writes
@@ -158,6 +159,8 @@ public enum TimeSeriesReader {
         let covariates = try reading.covariates.map { try resolve($0, what: "covariate") }.filter { $0 != target }
         let name = { (i: Int) in names.flatMap { i < $0.count ? $0[i].trimmingCharacters(in: .whitespaces) : nil } ?? "column \(i)" }
 
+        let columns = [target] + covariates
+
         // The date column.
         var dateIndex: Int? = nil
         if isNOAA {
@@ -166,11 +169,19 @@ public enum TimeSeriesReader {
         } else {
             dateIndex = firstRow.fields.indices.first { $0 != target && !covariates.contains($0) && TimeStamp.parse(firstRow.fields[$0]) != nil }
         }
+        // No date column, but the date in two: `year` and `quarter` (statsmodels' macrodata) or `year` and `month`.
+        var yearAndPart: (year: Int, part: Int, isQuarter: Bool)? = nil
+        if !isNOAA, reading.date == nil, dateIndex == nil, let names {
+            let index = { (n: String) in names.firstIndex { $0.trimmingCharacters(in: .whitespaces).lowercased() == n } }
+            if let y = index("year"), let p = index("quarter") ?? index("month"), !columns.contains(y), !columns.contains(p),
+               y < firstRow.fields.count, p < firstRow.fields.count, Int(firstRow.fields[y]) != nil, Int(firstRow.fields[p]) != nil {
+                yearAndPart = (y, p, names[p].trimmingCharacters(in: .whitespaces).lowercased() == "quarter")
+            }
+        }
 
         var values: [[Double?]] = Array(repeating: [], count: 1 + covariates.count)
         var labels: [String] = [], lines: [Int] = [], times: [TimeStamp] = []
         var style: TimeStyle? = nil
-        let columns = [target] + covariates
         for (line, fields) in rows {
             for (k, c) in columns.enumerated() {
                 guard c < fields.count else {
@@ -206,6 +217,16 @@ public enum TimeSeriesReader {
                 if style == nil { style = s }
                 times.append(stamp)
                 label = fields[d].trimmingCharacters(in: .whitespaces)
+            } else if let (y, p, isQuarter) = yearAndPart {
+                let partName = isQuarter ? "quarter" : "month"
+                guard y < fields.count, p < fields.count, let year = Int(fields[y]), let part = Int(fields[p]), (1...(isQuarter ? 4 : 12)).contains(part),
+                      let stamp = TimeStamp(year: year, month: isQuarter ? 3 * part - 2 : part) else {
+                    throw DataError.badRow(path: path, line: line, reason: "expected a year in 0...9999 and a \(partName) in 1...\(isQuarter ? 4 : 12) in "
+                                           + "'\(name(y))' and '\(name(p))', found '\(y < fields.count ? fields[y] : "")' '\(p < fields.count ? fields[p] : "")'")
+                }
+                style = isQuarter ? .quarter : .month
+                times.append(stamp)
+                label = stamp.label(isQuarter ? .quarter : .month)
             } else if target > 0 {
                 label = fields[0]
             }
@@ -277,7 +298,7 @@ public enum TimeSeriesReader {
         var series = TimeSeries(values: filledColumns[0], labels: labels, lines: lines, filled: max(filled, 0), columnName: name(target), isNOAAMonthly: isNOAA,
                                 covariates: Array(filledColumns.dropFirst()), covariateNames: covariates.map(name),
                                 times: times, step: step, style: style,
-                                dateColumn: isNOAA ? "year, month" : dateIndex.map(name))
+                                dateColumn: isNOAA ? "year, month" : yearAndPart.map { "\(name($0.year)), \(name($0.part))" } ?? dateIndex.map(name))
         series.labels = Array(labels[start...end])
         series.lines = Array(lines[start...end])
         if !times.isEmpty { series.times = Array(times[start...end]) }

@@ -156,3 +156,33 @@ final class ForecastDataLimitsTests: XCTestCase {
         XCTAssertNotNil(data.forecast(.seasonalNaiveDrift, origin: 13, step: 0))
     }
 }
+
+/// Dates split over two columns, as statsmodels' macrodata writes them.
+final class YearAndQuarterColumnsTests: XCTestCase {
+    func testYearAndQuarterColumnsGiveQuarterlyDates() throws {
+        let csv = "\"year\",\"quarter\",\"gdp\"\n1959,1,2710.3\n1959,2,2778.8\n1959,3,2775.5\n1959,4,2785.2\n1960,1,2847.7\n"
+        let s = try TimeSeriesReader.parse(csv, path: "macro.csv")
+        XCTAssertEqual(s.values, [2710.3, 2778.8, 2775.5, 2785.2, 2847.7])
+        XCTAssertEqual(s.step, .months(3))
+        XCTAssertEqual(s.defaultSeason?.season, 4)
+        XCTAssertEqual(s.labels.first, "1959Q1")
+        XCTAssertEqual(s.label(after: 1), "1960Q2")
+        XCTAssertEqual(s.dateColumn, "year, quarter")
+        XCTAssertThrowsError(try TimeSeriesReader.parse(csv + "1960,5,2900\n", path: "macro.csv")) {
+            guard case let .badRow(_, line, reason)? = $0 as? DataError else { return XCTFail("\($0)") }
+            XCTAssertEqual(line, 7)
+            XCTAssertTrue(reason.contains("a quarter in 1...4"), reason)
+        }
+        XCTAssertThrowsError(try TimeSeriesReader.parse(csv + "1960,3,2900\n", path: "macro.csv")) {
+            guard case let .badRow(_, line, reason)? = $0 as? DataError else { return XCTFail("\($0)") }
+            XCTAssertEqual(line, 7)
+            XCTAssertTrue(reason.contains("1 quarterly step missing"), reason)
+        }
+        let real = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/data/macrodata/macrodata.csv").path
+        let macro = try TimeSeriesReader.read(path: real, reading: .init(target: .name("realgdp"), covariates: [.name("realcons"), .name("realinv")]))
+        XCTAssertEqual(macro.values.count, 203)
+        XCTAssertEqual(macro.labels.last, "2009Q3")
+        XCTAssertEqual(macro.covariates.count, 2)
+    }
+}
