@@ -7,6 +7,9 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension LearningRateScheduleKind: ExpressibleByArgument {}
 extension ForecastTarget: ExpressibleByArgument {}
+extension ForecastStrategy: ExpressibleByArgument {}
+extension CSVSeparator: ExpressibleByArgument {}
+extension GapFill: ExpressibleByArgument {}
 extension ForecastMode: ExpressibleByArgument {}
 extension CellKind: ExpressibleByArgument {}
 extension Pooling: ExpressibleByArgument {}

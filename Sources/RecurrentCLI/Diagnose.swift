@@ -70,14 +70,14 @@ extension RecurrentCommand {
                     guard let data else { throw ValidationError("a forecast checkpoint needs --data, the series it was trained on") }
                     guard lag == nil else { throw ValidationError("--lag is for adding and copy checkpoints") }
                     let model = try Forecaster.load(from: url)
-                    let series = try TimeSeriesReader.read(path: data, column: model.config.column.map(TimeSeriesColumn.init(parsing:)))
-                    let dataset = try ForecastDataset(series: series.values, window: model.config.window, target: model.config.target, path: data)
+                    let series = try TimeSeriesReader.read(path: data, reading: model.config.reading)
+                    let dataset = try ForecastDataset(series: series.values, covariates: series.covariates, window: model.config.window, target: model.config.target,
+                                                      season: nil, horizon: model.config.steps, path: data)
                     let times = Array(dataset.train.prefix(batch))
                     let (inputs, targets) = dataset.batch(times)
-                    let (W, B) = (dataset.window, times.count)
+                    let (W, B, C, K) = (dataset.window, times.count, dataset.inputCount, dataset.horizon)
                     report = GradientFlow.measure(model: model, singularValueCount: singularValues) {
-                        let y = model(Tensor(inputs, shape: [W, B, 1]))                 // (W, B, 1)
-                        return mseLoss(y.slice(axis: 0, (W - 1)..<W).reshaped([B]), Tensor(Array(targets[((W - 1) * B)...]), shape: [B]))
+                        mseLoss(model.lastStep(Tensor(inputs, shape: [W, B, C])), Tensor(Array(targets[((W - 1) * B * K)...]), shape: [B, K]))   // (B, H)
                     }
                     print("forecast \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), window \(W), batch \(B)")
                 case "charlm":

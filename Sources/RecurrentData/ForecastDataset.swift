@@ -32,57 +32,83 @@ public struct ZScore: Codable, Equatable, Sendable {
     public func denormalise(_ z: Double) -> Double { z * std + mean }
 }
 
-/// Sliding windows over a series for one-step-ahead forecasting, split chronologically.
+/// Sliding windows over a series (and its covariates) for forecasting `horizon` steps ahead, split chronologically.
 ///
-/// A sample is identified by its target time t. Its inputs are the features at t−W … t−1, where a
-/// feature is x[i] (`.level`) or x[i] − x[i−1] (`.difference`). Many-to-one trains on the feature at t
-/// only; many-to-many also on every intermediate step (the feature after each input).
+/// A sample is identified by its origin t, the first forecast time. Its inputs are the features at t−W … t−1,
+/// one per column (the target first, then each covariate), where a feature is x[i] (`.level`) or
+/// x[i] − x[i−1] (`.difference`); each column has its own z-score. It forecasts x[t] … x[t+H−1].
+/// Many-to-one trains on the last window step only; many-to-many also on every earlier step (the H values
+/// after each input).
 ///
 /// Split (by target time, so nothing of the future leaks into training): the last `testFraction` of the
 /// series' time steps are test targets, the `validationFraction` before them validation targets, and
-/// every earlier target with a full window is a training target. Validation and test windows may reach
-/// back into earlier parts — those values are known at forecast time. The z-score is fitted on the
-/// features of the training part only (indices below `validation.lowerBound`).
+/// every earlier target with a full window is a training target; an origin belongs to a part when all its
+/// H targets do. Validation and test windows may reach back into earlier parts — those values are known
+/// at forecast time. The z-scores are fitted on the training part only (indices below `validation.lowerBound`).
 public struct ForecastDataset: Sendable {
     public let series: [Double]
+    /// Input columns besides the target, each as long as `series`.
+    public let covariates: [[Double]]
     public let window: Int
     public let target: ForecastTarget
-    /// Lag of the seasonal-naive baseline (12 for monthly data).
-    public let season: Int
+    /// Steps forecast from each origin.
+    public let horizon: Int
+    /// Lag of the seasonal baselines (12 for monthly data); nil for a series without a season.
+    public let seasonLength: Int?
     public let scaler: ZScore
-    /// Target times of each split.
+    public let covariateScalers: [ZScore]
+    /// Origins of each split.
     public let train: Range<Int>, validation: Range<Int>, test: Range<Int>
+    /// The in-sample mean absolute error of seasonal naive (of persistence without a season) on the training
+    /// part: MASE's denominator.
+    public let errorScale: Double
 
     /// - Parameters:
     ///   - path: only used in error messages.
     /// - Throws: `DataError.tooFewValues` when the series cannot give every split at least one sample
-    ///   (and the test part a value one season earlier).
-    public init(series: [Double], window: Int, target: ForecastTarget = .difference, season: Int = 12,
+    ///   (and the test part the values the seasonal baselines need).
+    public init(series: [Double], covariates: [[Double]] = [], window: Int, target: ForecastTarget = .difference, season: Int? = 12, horizon: Int = 1,
                 validationFraction: Double = 0.1, testFraction: Double = 0.1, path: String = "series") throws {
-        precondition(window >= 1 && season >= 1, "ForecastDataset: window and season must be positive")
+        precondition(window >= 1 && (season ?? 1) >= 1 && horizon >= 1, "ForecastDataset: window, season and horizon must be positive")
         precondition(validationFraction > 0 && testFraction > 0 && validationFraction + testFraction < 1, "ForecastDataset: bad split fractions")
+        precondition(covariates.allSatisfy { $0.count == series.count }, "ForecastDataset: every covariate needs one value per series value")
         let first = window + (target == .difference ? 1 : 0)
+        let lag = season ?? 1
         func split(_ n: Int) -> (Range<Int>, Range<Int>, Range<Int>)? {
             let nTest = max(1, Int((Double(n) * testFraction).rounded()))
             let nValidation = max(1, Int((Double(n) * validationFraction).rounded()))
             let testStart = n - nTest, validationStart = testStart - nValidation
-            guard validationStart > first, testStart >= season else { return nil }
-            return (first..<validationStart, validationStart..<testStart, testStart..<n)
+            guard nTest >= horizon, nValidation >= horizon, validationStart - horizon + 1 > first, testStart > lag, validationStart > lag else { return nil }
+            return (first..<(validationStart - horizon + 1), validationStart..<(testStart - horizon + 1), testStart..<(n - horizon + 1))
         }
         guard let (train, validation, test) = split(series.count) else {
             let needed = (series.count...).first { split($0) != nil }!
-            throw DataError.tooFewValues(path: path, needed: needed, found: series.count,
-                                         reason: "a window of \(window) and one sample in each of the training, validation and test parts")
+            var reason = "a window of \(window) and one sample in each of the training, validation and test parts"
+            if horizon > 1 { reason += " with a horizon of \(horizon)" }
+            if let season, season > 1 { reason += " (and a season of \(season) before the test part)" }
+            throw DataError.tooFewValues(path: path, needed: needed, found: series.count, reason: reason)
         }
         self.series = series
+        self.covariates = covariates
         self.window = window
         self.target = target
-        self.season = season
+        self.horizon = horizon
+        self.seasonLength = season
         self.train = train
         self.validation = validation
         self.test = test
-        scaler = ZScore(fitting: ((target == .difference ? 1 : 0)..<validation.lowerBound).map { ForecastDataset.feature(series, $0, target) })
+        let fitted = (target == .difference ? 1 : 0)..<validation.lowerBound
+        scaler = ZScore(fitting: fitted.map { ForecastDataset.feature(series, $0, target) })
+        covariateScalers = covariates.map { c in ZScore(fitting: fitted.map { ForecastDataset.feature(c, $0, target) }) }
+        let scale = (lag..<validation.lowerBound).reduce(0.0) { $0 + abs(series[$1] - series[$1 - lag]) } / Double(validation.lowerBound - lag)
+        errorScale = scale > 0 ? scale : 1
     }
+
+    /// The seasonal lag (12 when built with the old default); kept for callers of the one-step API.
+    public var season: Int { seasonLength ?? 1 }
+
+    /// Input features per step: the target and each covariate.
+    public var inputCount: Int { 1 + covariates.count }
 
     /// The first target time with a full window.
     public var firstTarget: Int { train.lowerBound }
@@ -94,41 +120,70 @@ public struct ForecastDataset: Sendable {
     /// The raw (not normalised) feature at time i.
     public func feature(_ i: Int) -> Double { Self.feature(series, i, target) }
 
-    /// Inputs and normalised targets for the samples with target times `times`, time-major.
-    /// - Returns: inputs (W, B) row-major as `inputs[k * B + b]` = z(feature(t_b − W + k)), and targets
-    ///   (W, B) = z(feature(t_b − W + k + 1)); the last step's target is the sample's own.
+    /// Inputs and normalised targets for the samples with origins `times`, time-major.
+    /// - Returns: inputs (W, B, C) row-major as `inputs[(k * B + b) * C + c]` = z_c(feature_c(t_b − W + k)), and
+    ///   targets (W, B, H): after input step k (time u = t_b − W + k), target j is the normalised value
+    ///   `normalised(u, j)` of x[u + 1 + j]; the last step's targets are the sample's own.
     public func batch(_ times: [Int]) -> (inputs: [Float], targets: [Float]) {
-        let B = times.count, W = window
-        var inputs = [Float](repeating: 0, count: W * B), targets = inputs
+        let B = times.count, W = window, C = inputCount, H = horizon
+        var inputs = [Float](repeating: 0, count: W * B * C), targets = [Float](repeating: 0, count: W * B * H)
         for (b, t) in times.enumerated() {
-            precondition(t >= firstTarget && t < series.count, "ForecastDataset.batch: target time \(t) outside \(firstTarget)..<\(series.count)")
+            precondition(t >= firstTarget && t + H <= series.count, "ForecastDataset.batch: origin \(t) outside \(firstTarget)..<\(series.count - H + 1)")
             for k in 0..<W {
-                inputs[k * B + b] = Float(scaler.normalise(feature(t - W + k)))
-                targets[k * B + b] = Float(scaler.normalise(feature(t - W + k + 1)))
+                let u = t - W + k
+                inputs[(k * B + b) * C] = Float(scaler.normalise(feature(u)))
+                for (c, column) in covariates.enumerated() {
+                    inputs[(k * B + b) * C + 1 + c] = Float(covariateScalers[c].normalise(Self.feature(column, u, target)))
+                }
+                for j in 0..<H { targets[(k * B + b) * H + j] = Float(normalised(x: series[u + 1 + j], after: u, step: j)) }
             }
         }
         return (inputs, targets)
     }
 
-    /// The value at time t given the model's normalised prediction of its feature.
-    public func value(at t: Int, fromNormalised z: Double) -> Double {
-        let predicted = scaler.denormalise(z)
-        return target == .difference ? series[t - 1] + predicted : predicted
+    /// The normalised target of x[u + 1 + j] given the last known time u: the level's z-score, or the change
+    /// since x[u] less j + 1 mean changes, over the one-step spread.
+    func normalised(x: Double, after u: Int, step j: Int) -> Double {
+        target == .difference ? (x - series[u] - Double(j + 1) * scaler.mean) / scaler.std : scaler.normalise(x)
+    }
+
+    /// The value j steps after origin t (x[t + j]) given the model's normalised prediction.
+    public func value(at t: Int, step j: Int = 0, fromNormalised z: Double) -> Double {
+        Self.value(last: series[t - 1], step: j, fromNormalised: z, target: target, scaler: scaler)
+    }
+
+    /// The inverse of `normalised` for a forecast made after the value `last`.
+    public static func value(last: Double, step j: Int, fromNormalised z: Double, target: ForecastTarget, scaler: ZScore) -> Double {
+        target == .difference ? last + z * scaler.std + Double(j + 1) * scaler.mean : scaler.denormalise(z)
     }
 
     /// Seasonal-naive forecast of x[t]: the value one season earlier.
     public func seasonalNaive(_ t: Int) -> Double { series[t - season] }
-}
 
-/// Root-mean-square and mean absolute error.
-public struct ForecastErrors: Codable, Equatable, Sendable {
-    public var rmse: Double
-    public var mae: Double
+    /// Forecasts of x[t + j] made at origin t (knowing x[..< t]) by `baseline`; nil for a seasonal one without a season.
+    public func forecast(_ baseline: ForecastBaseline, origin t: Int, step j: Int) -> Double? {
+        let last = series[t - 1]
+        switch baseline {
+        case .persistence: return last
+        case .seasonalNaive, .seasonalNaiveDrift:
+            // Both need x[t−1−s] (the drift) or at least x[t−s]; origins too early for them have no baseline.
+            guard let s = seasonLength, t - 1 - s >= 0 else { return nil }
+            let m = j / s + 1                       // seasons back so that the value is known
+            let naive = series[t + j - s * m]
+            return baseline == .seasonalNaive ? naive : naive + Double(m) * (last - series[t - 1 - s])
+        }
+    }
 
-    public init(predictions: [Double], truth: [Double]) {
-        precondition(predictions.count == truth.count && !truth.isEmpty, "ForecastErrors: \(predictions.count) predictions for \(truth.count) values")
-        let errors = zip(predictions, truth).map { $0 - $1 }
-        rmse = (errors.reduce(0) { $0 + $1 * $1 } / Double(errors.count)).squareRoot()
-        mae = errors.reduce(0) { $0 + abs($1) } / Double(errors.count)
+    /// Errors of forecasts against the truth at origins `origins`, step j (nil: all steps pooled).
+    public func errors(_ predictions: (Int, Int) -> Double?, origins: Range<Int>, step: Int? = nil) -> ForecastErrors? {
+        var p: [Double] = [], y: [Double] = []
+        for t in origins {
+            for j in step.map({ [$0] }) ?? Array(0..<horizon) {
+                guard let v = predictions(t, j) else { return nil }
+                p.append(v)
+                y.append(series[t + j])
+            }
+        }
+        return p.isEmpty ? nil : ForecastErrors(predictions: p, truth: y, scale: errorScale)
     }
 }

@@ -86,7 +86,7 @@ extension MemoryTaskConfig {
 extension ForecasterConfig {
     /// Recurrent L·G·H² (a Jordan layer feeds back an H-wide output: H² too), head H.
     public var minimumParameterCount: Int {
-        layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize
+        (forecastStrategy == .encoderDecoder ? 2 : 1) * layers * recurrentWeights(cell: cell, hidden: hiddenSize) + hiddenSize
     }
 }
 

@@ -51,7 +51,7 @@ final class TimeSeriesDataTests: XCTestCase {
         assertBadRow(noaa(" 1958 3 1958.2 315.71 314.44 -1 -9.99 -0.99\n 1958 13 1958.3 316 315.16 -1 -9.99 -0.99\n"),
                      line: 5, reason: "expected a year in 0...9999 and a month in 1...12, found '1958' '13'")
         assertBadRow(noaa(" 1958 3 1958.2 315.71 314.44 -1 -9.99 -0.99\n 1958 5 1958.3 316 315.16 -1 -9.99 -0.99\n"),
-                     line: 5, reason: "1958-05 does not follow 1958-03 (line 4)")
+                     line: 5, reason: "1 monthly step missing between 1958-03 (line 4) and 1958-05; --fill linear or --fill previous fills them")
         assertBadRow("date,co2\n2000-01,1.5\n2000-02,inf\n", line: 3, reason: "'co2' is 'inf', not a finite number")
         assertBadRow("date,co2\n2000-01,1.5\n", column: .name("ch4"), line: 1, reason: "no column named 'ch4' (columns: date, co2)")
         assertBadRow("1 2\n3\n", column: .index(1), line: 2, reason: "has 1 field, column 1 ('column 1') needs at least 2")
@@ -131,7 +131,7 @@ final class TimeSeriesDataTests: XCTestCase {
             guard case let .tooFewValues(path, n, found, reason)? = $0 as? DataError else { return XCTFail("\($0)") }
             XCTAssertEqual(path, "short.txt")
             XCTAssertEqual(found, 20)
-            XCTAssertEqual(reason, "a window of 24 and one sample in each of the training, validation and test parts")
+            XCTAssertEqual(reason, "a window of 24 and one sample in each of the training, validation and test parts (and a season of 12 before the test part)")
             needed = n
         }
         XCTAssertNoThrow(try ForecastDataset(series: Array(repeating: 1, count: needed), window: 24))

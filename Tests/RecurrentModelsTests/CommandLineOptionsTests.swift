@@ -82,10 +82,12 @@ final class CommandLineOptionsTests: CommandLineTestCase {
 
         let evaluated = try run(["eval", "forecast", "--checkpoint", out + "/best.safetensors", "--data", co2])
         XCTAssertEqual(evaluated.status, 0, evaluated.error)
-        XCTAssertTrue(evaluated.output.hasPrefix("test ("), evaluated.output)
-        XCTAssertTrue(evaluated.output.contains("seasonal naive RMSE"), evaluated.output)
+        XCTAssertTrue(evaluated.output.hasPrefix("test, one step ahead ("), evaluated.output)
+        for name in ["persistence", "seasonal naive ", "seasonal naive + drift", "season 12 (as trained)"] {
+            XCTAssertTrue(evaluated.output.contains(name), "\(name): \(evaluated.output)")
+        }
         let validation = try run(["eval", "forecast", "--checkpoint", out + "/best.safetensors", "--data", co2, "--split", "validation"])
-        XCTAssertTrue(validation.output.hasPrefix("validation ("), validation.output)
+        XCTAssertTrue(validation.output.hasPrefix("validation, one step ahead ("), validation.output)
         try assertFails(["eval", "forecast", "--checkpoint", out + "/best.safetensors", "--data", co2, "--split", "later"], mentioning: "--split")
 
         let text = folder.appendingPathComponent("text.txt")

@@ -13,13 +13,13 @@ public enum ForecastMode: String, Codable, CaseIterable, Sendable {
     case one
 }
 
-/// One-step-ahead forecasting (`recurrent train forecast`): shuffled passes over the training windows,
-/// MSE on normalised targets; the best epoch has the lowest validation RMSE, and the test split is scored
-/// against the seasonal-naive baseline at the end (test.json).
+/// Forecasting H steps ahead (`recurrent train forecast`): shuffled passes over the training windows,
+/// MSE on normalised targets; the best epoch has the lowest validation RMSE (all H steps pooled), and the
+/// test split is scored against persistence, seasonal naive and seasonal naive with drift at the end (test.json).
 public final class ForecastTask: TrainingTask {
     public struct Settings: Codable, Equatable, Sendable {
         public var mode = ForecastMode.many
-        /// The data file and its column, recorded for the run folder.
+        /// The data file and its target column, recorded for the run folder.
         public var data = ""
         public var column: String?
         public init(mode: ForecastMode = .many, data: String = "", column: String? = nil) {
@@ -41,6 +41,8 @@ public final class ForecastTask: TrainingTask {
     public init(model: Forecaster, data: ForecastDataset, settings: Settings = Settings(), labels: [String]? = nil) throws {
         precondition(labels == nil || labels!.count == data.series.count, "ForecastTask: one label per series value")
         precondition(model.config.window == data.window, "ForecastTask: model window \(model.config.window) ≠ data window \(data.window)")
+        precondition(model.config.inputCount == data.inputCount && model.config.steps == data.horizon,
+                     "ForecastTask: model inputs \(model.config.inputCount), horizon \(model.config.steps) ≠ data \(data.inputCount), \(data.horizon)")
         forecaster = model
         self.data = data
         self.settings = settings
@@ -57,21 +59,25 @@ public final class ForecastTask: TrainingTask {
         indices.map { data.train.lowerBound + $0 }
     }
 
-    /// Mean squared error on normalised targets (all steps, or the last one for many-to-one).
+    /// Mean squared error on normalised targets (all steps, or the last one for many-to-one and the
+    /// encoder–decoder, which forecasts from the window's end only).
     public func loss(_ times: [Int], at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
         let (inputs, targets) = data.batch(times)
-        let (W, B) = (data.window, times.count)
-        let y = forecaster(Tensor(inputs, shape: [W, B, 1]))                     // (W, B, 1)
-        let loss = switch settings.mode {
-        case .one: mseLoss(y.slice(axis: 0, (W - 1)..<W).reshaped([B]), Tensor(Array(targets[((W - 1) * B)...]), shape: [B]))
-        case .many: mseLoss(y.reshaped([W, B]), Tensor(targets, shape: [W, B]))
+        let (W, B, C, K) = (data.window, times.count, data.inputCount, data.horizon)
+        let x = Tensor(inputs, shape: [W, B, C])
+        let loss: Tensor<Float>
+        if settings.mode == .many, forecaster.config.forecastStrategy == .direct {
+            loss = mseLoss(forecaster(x).reshaped([W, B, K]), Tensor(targets, shape: [W, B, K]))            // (W, B, H)
+        } else {
+            loss = mseLoss(forecaster.lastStep(x), Tensor(Array(targets[((W - 1) * B * K)...]), shape: [B, K]))  // (B, H)
         }
         return TaskLoss(loss, weight: Double(B), tokens: B * W)
     }
 
-    /// One-step-ahead errors on the target times `times`.
+    /// Errors of the forecasts from the origins `times`, all H steps pooled.
     public func errors(_ times: Range<Int>) -> ForecastErrors {
-        ForecastErrors(predictions: forecaster.predict(data, times: Array(times)), truth: times.map { data.series[$0] })
+        let predictions = forecaster.predictSteps(data, times: Array(times))
+        return data.errors({ predictions[$0 - times.lowerBound][$1] }, origins: times)!
     }
 
     public func evaluate() -> ForecastErrors { errors(data.validation) }
@@ -95,10 +101,7 @@ public final class ForecastTask: TrainingTask {
 
     /// Figures on the test split for the current weights.
     public func evaluateTest() -> ForecastEvaluation {
-        let times = data.test
-        return ForecastEvaluation(model: errors(times),
-                                  seasonalNaive: ForecastErrors(predictions: times.map(data.seasonalNaive), truth: times.map { data.series[$0] }),
-                                  count: times.count, from: labels[times.lowerBound], to: labels[times.upperBound - 1])
+        ForecastEvaluation(data: data, origins: data.test, predictions: forecaster.predictSteps(data, times: Array(data.test)), labels: labels)
     }
 
     public func finish(_ history: [RoundRecord<ForecastErrors>], best: RoundRecord<ForecastErrors>?, in folder: RunFolder,
