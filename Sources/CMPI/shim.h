@@ -11,8 +11,6 @@ static inline MPI_Datatype recurrent_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Op recurrent_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op recurrent_mpi_max(void) { return MPI_MAX; }
 static inline MPI_Errhandler recurrent_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
-static inline MPI_Request recurrent_mpi_request_null(void) { return MPI_REQUEST_NULL; }
-static inline MPI_Status *recurrent_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
 static inline int recurrent_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline void *recurrent_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int recurrent_mpi_success(void) { return MPI_SUCCESS; }

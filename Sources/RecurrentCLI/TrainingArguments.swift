@@ -159,9 +159,11 @@ struct TrainingArguments: ParsableArguments {
 func dataParallelSummary<Task: TrainingTask>(_ replicas: DataParallel, trainer: Trainer<Task>) -> String {
     let steps = max(trainer.updateLosses.count + trainer.skippedSteps.count, 1)
     let batch = trainer.options.batch
-    return String(format: "data-parallel: %d processes, global batch %d (%d–%d per process); gradient all-reduce %.2f ms per step (%.2f MB)",
+    return String(format: "data-parallel: %d processes, global batch %d (%d–%d per process); gradient all-reduce %.2f ms per step (%.2f MB), "
+                  + "loss sums and evaluation %.2f ms per step (waiting for the others included)",
                   replicas.count, batch, batch / replicas.count, (batch + replicas.count - 1) / replicas.count,
-                  replicas.allreduceSeconds * 1000 / Double(steps), Double(replicas.allreduceBytes) / Double(steps) / 1e6)
+                  replicas.allreduceSeconds * 1000 / Double(steps), Double(replicas.allreduceBytes) / Double(steps) / 1e6,
+                  replicas.sumSeconds * 1000 / Double(steps))
 }
 
 /// `text` as one shell word (single-quoted unless it is made of safe characters), for commands we print.

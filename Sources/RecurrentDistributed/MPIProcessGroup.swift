@@ -71,14 +71,6 @@ public final class MPIProcessGroup: ProcessGroup {
         try Self.check("MPI_Allreduce", MPI_Allreduce(recurrent_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), Self.datatype(S.self), op, world))
     }
 
-    public func startAllreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>) throws -> any PendingCollective {
-        let pending = Pending()
-        guard buffer.count > 0 else { return pending }
-        try Self.check("MPI_Iallreduce", MPI_Iallreduce(recurrent_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), Self.datatype(S.self),
-                                                        recurrent_mpi_sum(), world, &pending.request))
-        return pending
-    }
-
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         guard buffer.count > 0 else { return }
         try Self.check("MPI_Bcast", MPI_Bcast(buffer.baseAddress, Int32(buffer.count), recurrent_mpi_byte(), Int32(root), world))
@@ -93,13 +85,5 @@ public final class MPIProcessGroup: ProcessGroup {
 
     public func barrier() throws {
         try Self.check("MPI_Barrier", MPI_Barrier(world))
-    }
-
-    /// An `MPI_Iallreduce` in flight.
-    private final class Pending: PendingCollective {
-        var request: MPI_Request? = recurrent_mpi_request_null()
-        func wait() throws {
-            try MPIProcessGroup.check("MPI_Wait", MPI_Wait(&request, nil))
-        }
     }
 }

@@ -11,12 +11,6 @@ public enum ReduceOperation: Sendable {
     case sum, max
 }
 
-/// A collective operation started and not yet complete (`ProcessGroup.startAllreduce`).
-public protocol PendingCollective: AnyObject {
-    /// Blocks until the operation has completed; its buffer then holds the result.
-    func wait() throws
-}
-
 /// A fixed set of processes that train together (MPI's communicator): each knows its `rank` in
 /// `0..<size`, and every collective operation is called by every process, in the same order, with
 /// buffers of the same length. Two implementations: `MPIProcessGroup` (processes started by `mpirun`,
@@ -26,8 +20,6 @@ public protocol ProcessGroup: AnyObject {
     var size: Int { get }
     /// Replaces `buffer` element-wise by the combination over all processes.
     func allreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>, _ operation: ReduceOperation) throws
-    /// Starts a sum over all processes of `buffer`, which must stay untouched until `wait()` returns.
-    func startAllreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>) throws -> any PendingCollective
     /// Copies `root`'s `buffer` into every process's.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
     /// Every process's `bytes` (the same count everywhere), concatenated in rank order into `result` (count × size).
@@ -72,12 +64,9 @@ public final class SingleProcessGroup: ProcessGroup {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func allreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>, _ operation: ReduceOperation) throws {}
-    public func startAllreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>) throws -> any PendingCollective { Done() }
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}
     public func allgather(_ bytes: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer) throws {
         result.copyMemory(from: bytes)
     }
     public func barrier() throws {}
-
-    private final class Done: PendingCollective { func wait() throws {} }
 }
