@@ -70,8 +70,9 @@ public final class GenerationTask: TrainingTask {
     public func makeBatch(_ indices: ArraySlice<Int>, generator: inout RandomGenerator) -> [(label: Int, ids: [Int])] { indices.map { train[$0] } }
 
     public func loss(_ batch: [(label: Int, ids: [Int])], at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
-        TaskLoss(self.generator.loss(self.generator.oneHot(batch.map(\.label)), targets: batch.map(\.ids)),
-                 tokens: batch.reduce(0) { $0 + $1.ids.count + 1 })
+        let tokens = batch.reduce(0) { $0 + $1.ids.count + 1 }   // `</s>` included: what the cross-entropy's mean is over
+        return TaskLoss(self.generator.loss(self.generator.oneHot(batch.map(\.label)), targets: batch.map(\.ids)),
+                        tokens: tokens, meanOver: Double(tokens))
     }
 
     /// Mean cross-entropy per token (`</s>` included) of `sentences`, teacher-forced, in eval mode.
