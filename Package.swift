@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // RFC 4180 CSV reading for the forecasting data (issue 22).
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
 
     // MARK: targets
@@ -35,7 +37,7 @@ let package = Package(
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
         .target(name: "RecurrentNN", dependencies: ["RecurrentTensor", "CRecurrentKernels"]),
-        .target(name: "RecurrentData", dependencies: ["RecurrentTensor"]),
+        .target(name: "RecurrentData", dependencies: ["RecurrentTensor", .product(name: "CSV", package: "CSV.swift")]),
         .target(name: "RecurrentIO", dependencies: ["RecurrentTensor"]),
         .target(
             name: "RecurrentModels",
