@@ -78,7 +78,7 @@ public struct HyperspectralCube: Sendable {
         let keys = byBlock.keys.sorted()
         var generator = RandomGenerator(seed: seed)
         let order = generator.permutation(keys.count)
-        var split = DataSplit<LabelledSeries>([], seed: seed, train: train, validation: validation)
+        var split = DataSplit<LabelledSeries>(train: [], validation: [], test: [])
         let total = Double(pixels.count)
         for i in order {
             let items = byBlock[keys[i]]!
@@ -88,4 +88,14 @@ public struct HyperspectralCube: Sendable {
         }
         return split
     }
+}
+
+/// How the labelled pixels of a cube are divided into train, validation and test.
+public enum CubeSplit: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// Pixels shuffled one by one (`HyperspectralCube.splitByPixel`): neighbours of test pixels train.
+    case pixel
+    /// Whole squares of pixels (`HyperspectralCube.splitByBlock`): test regions are unseen.
+    case block
+
+    public var description: String { rawValue }
 }

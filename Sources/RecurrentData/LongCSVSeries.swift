@@ -19,13 +19,15 @@ import Foundation
 /// a row with a different number of fields than the header, a value that is not a finite number, a missing or
 /// changing label, a time that is not a number. Unknown column names throw `DataError.badFile` listing the header.
 public enum LongCSVSeries {
+    /// Reads a file; without `requireLabels`, a file with no label column gives sequences labelled "" (for prediction).
     public static func read(path: String, idColumn: String = "id", timeColumn: String? = nil, labelColumn: String = "label",
-                            featureColumns: [String]? = nil) throws -> [LabelledSeries] {
-        try parse(readTextFile(path), path: path, idColumn: idColumn, timeColumn: timeColumn, labelColumn: labelColumn, featureColumns: featureColumns)
+                            featureColumns: [String]? = nil, requireLabels: Bool = true) throws -> [LabelledSeries] {
+        try parse(readTextFile(path), path: path, idColumn: idColumn, timeColumn: timeColumn, labelColumn: labelColumn, featureColumns: featureColumns,
+                  requireLabels: requireLabels)
     }
 
     public static func parse(_ text: String, path: String, idColumn: String = "id", timeColumn: String? = nil, labelColumn: String = "label",
-                             featureColumns: [String]? = nil) throws -> [LabelledSeries] {
+                             featureColumns: [String]? = nil, requireLabels: Bool = true) throws -> [LabelledSeries] {
         let reader: CSVReader
         do { reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true) } catch {
             throw DataError.badRow(path: path, line: 1, reason: "cannot read the header row (\(error))")
@@ -37,7 +39,8 @@ public enum LongCSVSeries {
             }
             return i
         }
-        let id = try column(idColumn, "id"), label = try column(labelColumn, "label")
+        let id = try column(idColumn, "id")
+        let label: Int? = requireLabels || header.contains(labelColumn) ? try column(labelColumn, "label") : nil
         let time = try timeColumn.map { try column($0, "time") }
         let features = try featureColumns.map { try $0.map { try column($0, "feature") } }
             ?? header.indices.filter { $0 != id && $0 != label && $0 != time }
@@ -51,8 +54,8 @@ public enum LongCSVSeries {
             func bad(_ reason: String) -> DataError { .badRow(path: path, line: line, reason: reason) }
             if row.count == 1 && row[0].isEmpty { continue }                     // a blank line
             guard row.count == header.count else { throw bad("\(row.count) fields, the header has \(header.count)") }
-            let key = row[id], rowLabel = row[label]
-            guard !rowLabel.isEmpty else { throw bad("missing label in column '\(labelColumn)'") }
+            let key = row[id], rowLabel = label.map { row[$0] } ?? ""
+            guard !rowLabel.isEmpty || label == nil else { throw bad("missing label in column '\(labelColumn)'") }
             var t = Double(groups[key]?.rows.count ?? 0)
             if let time {
                 guard let value = Double(row[time]), value.isFinite else { throw bad("time '\(row[time].prefix(20))' is not a number") }

@@ -11,8 +11,9 @@ public enum SeriesArrays {
     /// Names under which an `.npz` archive's values and labels are looked for, in order.
     public static let valueKeys = ["X", "x", "data", "values"], labelKeys = ["y", "Y", "labels", "label", "target"]
 
-    /// Reads `.npy` values with an `.npy` labels file, or an `.npz` holding both (labels nil).
-    public static func read(path: String, labels labelPath: String?) throws -> [LabelledSeries] {
+    /// Reads `.npy` values with an `.npy` labels file, or an `.npz` holding both (labels nil). Without
+    /// `requireLabels`, values without labels give sequences labelled "" (for prediction).
+    public static func read(path: String, labels labelPath: String?, requireLabels: Bool = true) throws -> [LabelledSeries] {
         if path.lowercased().hasSuffix(".npz") {
             let arrays = try NumpyArray.readArchive(path: path)
             func find(_ keys: [String], _ what: String) throws -> (String, NumpyArray) {
@@ -22,25 +23,28 @@ public enum SeriesArrays {
                 return (key, arrays[key]!)
             }
             let (xKey, x) = try find(valueKeys, "values")
-            let y: NumpyArray, yPath: String
-            if let labelPath { y = try NumpyArray.read(path: labelPath); yPath = labelPath } else {
+            let y: NumpyArray?, yPath: String
+            if let labelPath { y = try NumpyArray.read(path: labelPath); yPath = labelPath }
+            else if !requireLabels && !labelKeys.contains(where: { arrays[$0] != nil }) { y = nil; yPath = "" }
+            else {
                 let (yKey, found) = try find(labelKeys, "label")
                 y = found; yPath = "\(path)[\(yKey)]"
             }
             return try series(values: x, valuesPath: "\(path)[\(xKey)]", labels: y, labelsPath: yPath)
         }
-        guard let labelPath else {
+        guard labelPath != nil || !requireLabels else {
             throw DataError.badFile(path: path, reason: "an .npy array of values needs a label array beside it (--labels FILE.npy)")
         }
-        return try series(values: NumpyArray.read(path: path), valuesPath: path, labels: NumpyArray.read(path: labelPath), labelsPath: labelPath)
+        return try series(values: NumpyArray.read(path: path), valuesPath: path, labels: labelPath.map(NumpyArray.read), labelsPath: labelPath ?? "")
     }
 
-    /// Builds the sequences of `values` (N, T[, F]) labelled by `labels` (N,).
-    public static func series(values x: NumpyArray, valuesPath: String, labels y: NumpyArray, labelsPath: String) throws -> [LabelledSeries] {
+    /// Builds the sequences of `values` (N, T[, F]) labelled by `labels` (N,); nil labels give "".
+    public static func series(values x: NumpyArray, valuesPath: String, labels: NumpyArray?, labelsPath: String) throws -> [LabelledSeries] {
         guard x.strings == nil, x.shape.count == 2 || x.shape.count == 3, x.shape.allSatisfy({ $0 >= 1 }) else {
             throw DataError.badFile(path: valuesPath, reason: "expected numbers of shape (N, T, F) or (N, T), got shape \(x.shape)")
         }
         let N = x.shape[0], T = x.shape[1], F = x.shape.count == 3 ? x.shape[2] : 1
+        let y = labels ?? NumpyArray(shape: [N], numbers: [], strings: [String](repeating: "", count: N))
         guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
             throw DataError.badFile(path: labelsPath, reason: "expected one label per sequence, shape (\(N),), got shape \(y.shape)")
         }
@@ -55,7 +59,7 @@ public enum SeriesArrays {
             let label: String
             if let strings = y.strings {
                 label = strings[n].trimmingCharacters(in: .whitespaces)
-                guard !label.isEmpty else { throw DataError.badItem(path: labelsPath, index: "index \(n)", reason: "missing label (empty string)") }
+                guard !label.isEmpty || labels == nil else { throw DataError.badItem(path: labelsPath, index: "index \(n)", reason: "missing label (empty string)") }
             } else {
                 let v = y.numbers[n]
                 guard v.isFinite else { throw DataError.badItem(path: labelsPath, index: "index \(n)", reason: "missing label (\(v))") }

@@ -94,7 +94,7 @@ public struct SeriesClassificationData: Sendable {
             if byClass[s.label] == nil { order.append(s.label) }
             byClass[s.label, default: []].append(s)
         }
-        var split = DataSplit<LabelledSeries>([], seed: seed)
+        var split = DataSplit<LabelledSeries>(train: [], validation: [], test: [])
         var generator = RandomGenerator(seed: seed)
         for label in order {
             let members = byClass[label]!

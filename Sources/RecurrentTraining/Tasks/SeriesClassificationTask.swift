@@ -15,9 +15,15 @@ public final class SeriesClassificationTask: TrainingTask {
         public var splitSeed: UInt64 = 1
         /// Fraction of the training data held out for validation.
         public var validationFraction = 0.2
-        public init(splitSeed: UInt64 = 1, validationFraction: Double = 0.2) {
+        /// How a hyperspectral cube is split (`--bands-as-sequence` only).
+        public var cubeSplit = CubeSplit.block
+        /// Side of the squares of a block split, in pixels.
+        public var blockSize = 8
+        public init(splitSeed: UInt64 = 1, validationFraction: Double = 0.2, cubeSplit: CubeSplit = .block, blockSize: Int = 8) {
             self.splitSeed = splitSeed
             self.validationFraction = validationFraction
+            self.cubeSplit = cubeSplit
+            self.blockSize = blockSize
         }
     }
 
@@ -77,7 +83,8 @@ public final class SeriesClassificationTask: TrainingTask {
 
     public func checkpointFields(_ position: RunPosition, _ m: ClassificationMetrics?) -> [String: String] {
         var fields = ["task": name, "epoch": "\(position.epoch)", "step": "\(position.step)", "split_seed": "\(settings.splitSeed)",
-                      "validation_fraction": "\(settings.validationFraction)",
+                      "validation_fraction": "\(settings.validationFraction)", "cube_split": settings.cubeSplit.rawValue,
+                      "block_size": "\(settings.blockSize)",
                       "sequences": "\(data.raw.train.count + data.raw.validation.count + data.raw.test.count)"]
         if let m { fields["val_accuracy"] = "\(m.accuracy)"; fields["val_loss"] = "\(m.loss)" }
         return fields
