@@ -42,6 +42,8 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("cube-split"), help: "With --bands-as-sequence: block (squares of --block-size pixels) or pixel.")
         var cubeSplit = CubeSplit.block
         @Option(name: .customLong("block-size"), help: "Side of the squares of a block split, in pixels.") var blockSize = 8
+        @Option(name: .customLong("input-noise"), help: "Standard deviation of Gaussian noise added to the standardised training inputs (0: none).")
+        var inputNoise = 0.0
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
@@ -49,11 +51,13 @@ extension RecurrentCommand.Train {
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             guard validationFraction >= 0, validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)") }
             guard blockSize >= 1 else { throw ValidationError("--block-size must be positive") }
+            guard inputNoise >= 0, inputNoise <= 100 else { throw ValidationError("--input-noise must be in [0, 100], got \(inputNoise)") }
         }
 
         func run() throws {
             try reportingErrors {
-                let settings = SeriesClassificationTask.Settings(splitSeed: splitSeed, validationFraction: validationFraction, cubeSplit: cubeSplit, blockSize: blockSize)
+                let settings = SeriesClassificationTask.Settings(splitSeed: splitSeed, validationFraction: validationFraction, cubeSplit: cubeSplit, blockSize: blockSize,
+                                                                      inputNoise: inputNoise)
                 let options = try training.runOptions(SequenceClassifier.seriesTask, defaults: SeriesClassificationTask.defaultOptions, settings: settings)
                 let saved = try training.savedConfig(SequenceClassifierConfig.self, task: SequenceClassifier.seriesTask) { try $0.validate() }
                 let (split, classLabels, how) = try source.split(options.task)
@@ -75,7 +79,8 @@ extension RecurrentCommand.Train {
                 let (report, trainer) = try training.train(task, options: options.training,
                                                            resumeArguments: [SequenceClassifier.seriesTask] + source.arguments)
                 let seconds = ContinuousClock.now - clock
-                let best = report.validation.map { String(format: " (validation accuracy %.2f %%)", $0.accuracy * 100) } ?? ""
+                let scoredOn = dataset.validation.count > 0 ? "validation" : "training"     // no validation split: the last-best training epoch
+                let best = report.validation.map { String(format: " (\(scoredOn) accuracy %.2f %%)", $0.accuracy * 100) } ?? ""
                 print("best epoch \(report.epoch)\(best); test: \(report.test.summary.replacingOccurrences(of: "sentences", with: "sequences"))")
                 let confusion = ConfusionReport(metrics: report.test, classNames: report.classNames)
                 print(confusion.table, terminator: "")
