@@ -101,10 +101,14 @@ public enum UEATimeSeriesFile {
         var fields = line.split(separator: ":", omittingEmptySubsequences: false)
         var label = ""
         if header.hasLabels {
-            let expected = header.dimensions.map { $0 + 1 }
-            if let expected, fields.count == expected - 1 { throw bad("missing class label: \(fields.count) dimensions and no label after them") }
             guard fields.count >= 2 else { throw bad("missing class label (expected values:…:label)") }
-            label = fields.removeLast().trimmingCharacters(in: .whitespaces)
+            let last = fields.last!.trimmingCharacters(in: .whitespaces)
+            // With the dimensions known, a case of exactly that many fields has no label, unless its last field can
+            // only be a label (a listed class, not a list of values): then it is the dimensions that disagree.
+            if let d = header.dimensions, fields.count == d, last.contains(",") || !header.classLabels.contains(last) {
+                throw bad("missing class label: \(fields.count) dimensions and no label after them")
+            }
+            label = String(fields.removeLast()).trimmingCharacters(in: .whitespaces)
             guard !label.isEmpty else { throw bad("missing class label after the last ':'") }
             if !header.classLabels.isEmpty && !header.classLabels.contains(label) {
                 throw bad("label '\(label)' is not one of @classLabel's \(header.classLabels.joined(separator: " "))")
