@@ -41,7 +41,9 @@ extension RecurrentCommand.Eval {
                         cubeSplit: extra["cube_split"].flatMap(CubeSplit.init) ?? .block, blockSize: extra["block_size"].flatMap(Int.init).map { max(1, $0) } ?? 8)
                     scored = try source.split(settings).split.test
                 }
-                let data = try SeriesClassificationData(split: DataSplit(train: scored, validation: [], test: scored), classNames: config.classNames, scaler: config.scaler)
+                let patchLength = config.patchLength ?? 1
+                let patched = scored.map { $0.patched(patchLength) }
+                let data = try SeriesClassificationData(split: DataSplit(train: patched, validation: [], test: patched), classNames: config.classNames, scaler: config.scaler)
                 let metrics = model.evaluate(on: data.test)
                 print("\(all ? "all" : "test"): \(metrics.summary.replacingOccurrences(of: "sentences", with: "sequences"))")
                 let confusion = ConfusionReport(metrics: metrics, classNames: data.classNames)

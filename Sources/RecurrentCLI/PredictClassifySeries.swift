@@ -30,7 +30,7 @@ extension RecurrentCommand.Predict {
                 let (model, _) = try SequenceClassifier.loadSeries(from: URL(fileURLWithPath: checkpoint))
                 let series = source.bandsAsSequence ? try HyperspectralCube(cube: source.data, mask: source.mask!).pixels.map(\.series)
                     : try source.read(source.files().train, labels: source.labels, requireLabels: false).series
-                let encoded = try EncodedSeries(series, scaler: model.config.scaler!, classIds: nil)
+                let encoded = try EncodedSeries(series.map { $0.patched(model.config.patchLength ?? 1) }, scaler: model.config.scaler!, classIds: nil)
                 let names = model.config.classNames ?? (0..<model.config.classes).map(String.init)
                 let C = model.config.classes
                 var output = ""

@@ -42,6 +42,8 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("cube-split"), help: "With --bands-as-sequence: block (squares of --block-size pixels) or pixel.")
         var cubeSplit = CubeSplit.block
         @Option(name: .customLong("block-size"), help: "Side of the squares of a block split, in pixels.") var blockSize = 8
+        @Option(help: "Read this many steps as one input step of that many times the features (long univariate series: fewer, wider steps).")
+        var patch = 1
         @Option(name: .customLong("input-noise"), help: "Standard deviation of Gaussian noise added to the standardised training inputs (0: none).")
         var inputNoise = 0.0
         @OptionGroup var training: TrainingArguments
@@ -50,6 +52,7 @@ extension RecurrentCommand.Train {
             guard hidden > 0, hidden <= 65_536, layers > 0, layers <= 64 else { throw ValidationError("--hidden must be in 1...65536 and --layers in 1...64") }
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             guard validationFraction >= 0, validationFraction < 1 else { throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)") }
+            guard patch >= 1, patch <= 65_536 else { throw ValidationError("--patch must be in 1...65536, got \(patch)") }
             guard blockSize >= 1 else { throw ValidationError("--block-size must be positive") }
             guard inputNoise >= 0, inputNoise <= 100 else { throw ValidationError("--input-noise must be in [0, 100], got \(inputNoise)") }
         }
@@ -60,12 +63,19 @@ extension RecurrentCommand.Train {
                                                                       inputNoise: inputNoise)
                 let options = try training.runOptions(SequenceClassifier.seriesTask, defaults: SeriesClassificationTask.defaultOptions, settings: settings)
                 let saved = try training.savedConfig(SequenceClassifierConfig.self, task: SequenceClassifier.seriesTask) { try $0.validate() }
-                let (split, classLabels, how) = try source.split(options.task)
+                var (split, classLabels, how) = try source.split(options.task)
+                let patchLength = saved?.patchLength ?? patch
+                if patchLength > 1 {
+                    split = DataSplit(train: split.train.map { $0.patched(patchLength) }, validation: split.validation.map { $0.patched(patchLength) },
+                                      test: split.test.map { $0.patched(patchLength) })
+                    how += "; read \(patchLength) steps at a time"
+                }
                 let dataset = try SeriesClassificationData(split: split, classNames: saved?.classNames ?? classLabels, scaler: saved?.scaler)
                 guard dataset.test.count > 0 else { throw ValidationError("the test split is empty: \(source.data) has too few sequences; give --test") }
-                let config = saved ?? SequenceClassifierConfig.series(features: dataset.features, scaler: dataset.scaler, classNames: dataset.classNames,
+                var config = saved ?? SequenceClassifierConfig.series(features: dataset.features, scaler: dataset.scaler, classNames: dataset.classNames,
                                                                       hiddenSize: hidden, layers: layers, cell: cell, bidirectional: bidirectional,
                                                                       dropout: dropout, pooling: pooling)
+                if saved == nil && patchLength > 1 { config.patchLength = patchLength }
                 do { try config.validate() } catch { throw ValidationError("\(error)") }
                 try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
                 let model = SequenceClassifier(config, seed: options.training.seed)

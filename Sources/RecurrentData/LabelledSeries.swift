@@ -23,6 +23,25 @@ public struct LabelledSeries: Equatable, Sendable {
     }
 }
 
+extension LabelledSeries {
+    /// The sequence read `k` steps at a time: step i of the result is steps i·k ..< (i+1)·k laid side by side, k·F
+    /// features (the last patch repeats the final step where T is not a multiple of k). A recurrent network then
+    /// runs ⌈T/k⌉ steps instead of T: long univariate recordings (GunPoint's 150 steps) become short sequences of
+    /// local shapes, which an LSTM learns where it fails on the raw steps.
+    public func patched(_ k: Int) -> LabelledSeries {
+        precondition(k >= 1, "LabelledSeries.patched: k must be positive")
+        guard k > 1 else { return self }
+        let T = (steps + k - 1) / k, F = features
+        var out: [Float] = []
+        out.reserveCapacity(T * k * F)
+        for t in 0..<(T * k) {
+            let source = Swift.min(t, steps - 1)
+            out += values[(source * F)..<((source + 1) * F)]
+        }
+        return LabelledSeries(values: out, steps: T, features: k * F, label: label, source: source)
+    }
+}
+
 /// Per-feature standardisation x' = (x − mean) / std, fitted on the training sequences only (every step of
 /// every sequence counts once) and stored in the checkpoint, so that eval and predict see the same inputs.
 public struct FeatureScaler: Codable, Equatable, Sendable {

@@ -26,6 +26,9 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
     public var scaler: FeatureScaler?
     /// The class names in id order, as the data writes them (real-vector input: "Walking", "3"); nil: the ids.
     public var classNames: [String]?
+    /// Steps of the data read as one input step (`LabelledSeries.patched`; real-vector input): `inputFeatures` is
+    /// this times the data's features. nil: 1.
+    public var patchLength: Int?
 
     public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 64, layers: Int = 1, cell: CellKind = .lstm,
                 bidirectional: Bool = true, dropout: Double = 0.5, classes: Int = 2, pooling: Pooling = .max) {
@@ -70,6 +73,9 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
         }
         for (name, value, low, limit) in ranges where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
+        }
+        if let patchLength, patchLength < 1 || patchLength > 65_536 || (inputFeatures ?? 0) % patchLength != 0 {
+            throw ModelError.badConfig("patchLength must be in 1...65536 and divide inputFeatures, got \(patchLength)")
         }
         if let classNames, classNames.count != classes || Set(classNames).count != classes {
             throw ModelError.badConfig("classNames must name each of the \(classes) classes once, got \(classNames.count) names")
