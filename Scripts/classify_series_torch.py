@@ -7,7 +7,7 @@ true lengths) -> masked mean (or max / final) pooling -> dropout -> nn.Linear. T
 the global gradient norm, cosine learning-rate decay per update (as --lr-schedule cosine), shuffled batches, all of
 the TRAIN file (--validation-fraction 0: the last epoch is kept), scored on the TEST file.
 
-    /work/venv/bin/python Scripts/classify_series_torch.py Examples/data/uea-ucr/JapaneseVowels --epochs 60 --threads 2
+    /work/venv/bin/python Scripts/classify_series_torch.py Examples/data/uea-ucr/JapaneseVowels --pooling final --epochs 60 --threads 2
 
 Reads the .ts files itself (no aeon or sktime needed); needs torch and numpy.
 """
@@ -84,6 +84,8 @@ def main():
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--no-bidirectional", action="store_true")
     p.add_argument("--pooling", default="mean", choices=["mean", "max", "final"])
+    p.add_argument("--patch", type=int, default=1, help="read this many steps as one (the last patch repeats the final step)")
+    p.add_argument("--input-noise", type=float, default=0.0, help="std of Gaussian noise on the standardised training inputs")
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch", type=int, default=16)
@@ -100,6 +102,13 @@ def main():
     train, train_labels, classes = read_ts(train_path)
     test, test_labels, _ = read_ts(train_path.replace("_TRAIN.ts", "_TEST.ts"))
     classes = classes or sorted(set(train_labels))
+
+    def patched(s):                                                           # (T, F) -> (ceil(T/k), k*F)
+        k = a.patch
+        T = -(-len(s) // k)
+        padded = np.concatenate([s, np.repeat(s[-1:], T * k - len(s), axis=0)], axis=0)
+        return padded.reshape(T, k * s.shape[1])
+    train, test = [patched(s) for s in train], [patched(s) for s in test]
     ids = {c: i for i, c in enumerate(classes)}
     stacked = np.concatenate(train, axis=0)                                   # every step of every training sequence
     mean, std = stacked.mean(0), stacked.std(0)
@@ -123,7 +132,9 @@ def main():
         for k in range(0, len(order), a.batch):
             idx = order[k:k + a.batch]
             x, lengths = batch(train, idx)
-            loss = loss_fn(model(x, lengths), y_train[idx])
+            if a.input_noise > 0:                                             # noise on valid steps only
+                valid = (torch.arange(x.shape[0]).unsqueeze(1) < lengths.unsqueeze(0)).unsqueeze(2)
+                x = x + a.input_noise * torch.randn_like(x) * valid            loss = loss_fn(model(x, lengths), y_train[idx])
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), a.clip_norm)

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config configfile translation)
+ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config configfile translation uea)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
@@ -44,12 +44,19 @@ if [ ! -f "$C_KERNELS" ] || [ -n "$(find Sources/CRecurrentKernels -newer "$C_KE
     rebuilt=1
 fi
 
+# RecurrentData reads CSV through yaslab/CSV.swift (module CSV), compiled instrumented from SwiftPM's
+# checkout like the modules below (run `swift build` or `swift package resolve` once first).
+CSV_SOURCES=.build/checkouts/CSV.swift/Sources/CSV
+[ -d "$CSV_SOURCES" ] || { echo "fuzz: run 'swift package resolve' first (RecurrentData needs CSV.swift)" >&2; exit 2; }
+
 # Dependency order: each module imports only those before it.
-MODULES=(RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels RecurrentTraining)
+MODULES=(CSV RecurrentTensor RecurrentNN RecurrentData RecurrentIO RecurrentModels RecurrentTraining)
 for m in "${MODULES[@]}"; do
     obj="$BUILD/modules/$m.o"
-    mapfile -d '' sources < <(find "Sources/$m" -name '*.swift' -print0 | sort -z)
-    if [ -f "$obj" ] && [ -z "$(find "Sources/$m" -name '*.swift' -newer "$obj")" ] && [ "${rebuilt:-0}" = 0 ]; then
+    dir="Sources/$m"
+    [ "$m" = CSV ] && dir="$CSV_SOURCES"
+    mapfile -d '' sources < <(find "$dir" -name '*.swift' -print0 | sort -z)
+    if [ -f "$obj" ] && [ -z "$(find "$dir" -name '*.swift' -newer "$obj")" ] && [ "${rebuilt:-0}" = 0 ]; then
         continue
     fi
     rebuilt=1   # a rebuilt module invalidates those above it

@@ -208,6 +208,15 @@ final class SeriesDataTests: XCTestCase {
         XCTAssertEqual(split.validation.map(\.label).sorted(), ["10", "9"], "one of each class held out")
     }
 
+    func testPatchesLaySuccessiveStepsSideBySide() {
+        let s = LabelledSeries(values: [1, 10, 2, 20, 3, 30, 4, 40, 5, 50], steps: 5, features: 2, label: "a", source: "s")
+        let p = s.patched(2)
+        XCTAssertEqual(p.steps, 3)
+        XCTAssertEqual(p.features, 4)
+        XCTAssertEqual(p.values, [1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 5, 50], "the last patch repeats the final step")
+        XCTAssertEqual(s.patched(1), s)
+    }
+
     func testBundledUEAFilesRead() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Examples/data/uea-ucr")
