@@ -134,7 +134,8 @@ def main():
             x, lengths = batch(train, idx)
             if a.input_noise > 0:                                             # noise on valid steps only
                 valid = (torch.arange(x.shape[0]).unsqueeze(1) < lengths.unsqueeze(0)).unsqueeze(2)
-                x = x + a.input_noise * torch.randn_like(x) * valid            loss = loss_fn(model(x, lengths), y_train[idx])
+                x = x + a.input_noise * torch.randn_like(x) * valid
+            loss = loss_fn(model(x, lengths), y_train[idx])
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), a.clip_norm)
