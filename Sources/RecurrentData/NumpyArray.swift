@@ -15,6 +15,15 @@ public struct NumpyArray: Equatable, Sendable {
 
     public var count: Int { shape.reduce(1, *) }
 
+    /// An array made in memory (a mask, labels): `numbers` (or `strings`) hold the product of `shape` values in C order.
+    public init(shape: [Int], numbers: [Double], strings: [String]? = nil) {
+        precondition(shape.allSatisfy { $0 >= 0 } && (strings?.count ?? numbers.count) == shape.reduce(1, *),
+                     "NumpyArray: \(strings?.count ?? numbers.count) values for shape \(shape)")
+        self.shape = shape
+        self.numbers = numbers
+        self.strings = strings
+    }
+
     /// Reads an `.npy` file.
     public static func read(path: String) throws -> NumpyArray {
         try parse(readBinaryFile(path), path: path)
