@@ -15,3 +15,4 @@ extension CellKind: ExpressibleByArgument {}
 extension Pooling: ExpressibleByArgument {}
 extension Seq2SeqAttention: ExpressibleByArgument {}
 extension SyntheticTask: ExpressibleByArgument {}
+extension CubeSplit: ExpressibleByArgument {}

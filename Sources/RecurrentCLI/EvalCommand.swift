@@ -5,7 +5,7 @@ extension RecurrentCommand {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score a trained model on the test split of a data set.",
-            subcommands: [CharLM.self, Classify.self, Forecast.self, Tag.self, Translate.self]
+            subcommands: [CharLM.self, Classify.self, ClassifySeries.self, Forecast.self, Tag.self, Translate.self]
         )
     }
 }

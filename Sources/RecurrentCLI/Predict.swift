@@ -5,7 +5,7 @@ extension RecurrentCommand {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply a trained model to new input.",
-            subcommands: [Classify.self, Forecast.self, Tag.self]
+            subcommands: [Classify.self, ClassifySeries.self, Forecast.self, Tag.self]
         )
     }
 }

@@ -6,7 +6,7 @@ extension RecurrentCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a model on a data set.",
-            subcommands: [CharLM.self, Classify.self, Forecast.self, Tag.self, Translate.self, Generate.self, Adding.self, Copy.self]
+            subcommands: [CharLM.self, Classify.self, ClassifySeries.self, Forecast.self, Tag.self, Translate.self, Generate.self, Adding.self, Copy.self]
         )
     }
 }

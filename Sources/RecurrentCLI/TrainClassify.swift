@@ -27,7 +27,7 @@ extension RecurrentCommand.Train {
         @Option(help: "Stacked recurrent layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 64
         @Flag(inversion: .prefixedNo, help: "Read each sentence in both directions.") var bidirectional = true
-        @Option(help: "Sequence to vector: final (last states), mean or max (masked, over the outputs).") var pooling = Pooling.max
+        @Option(help: "Sequence to vector: final (last states), mean, max or attention (masked, over the outputs).") var pooling = Pooling.max
         @Option(help: "Dropout on embeddings, pooled features and between layers (train mode).") var dropout = 0.5
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 2
         @Option(help: "Number of classes (labels are 0..<classes).") var classes = 2

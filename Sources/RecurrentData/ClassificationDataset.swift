@@ -92,6 +92,13 @@ public struct DataSplit<Item> {
     public var validation: [Item]
     public var test: [Item]
 
+    /// Splits made elsewhere (a test file, a stratified or spatial split).
+    public init(train: [Item], validation: [Item], test: [Item]) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+
     public init(_ items: [Item], seed: UInt64, train: Double = 0.8, validation: Double = 0.1) {
         precondition(train > 0 && validation >= 0 && train + validation <= 1, "DataSplit: bad fractions \(train), \(validation)")
         var generator = RandomGenerator(seed: seed)

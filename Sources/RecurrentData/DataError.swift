@@ -8,6 +8,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case empty(path: String)
     case tooShort(path: String, needed: Int, found: Int)
     case badRow(path: String, line: Int, reason: String)
+    /// An item of an array file (a sequence of an .npy array, a pixel of a cube) that cannot be used.
+    case badItem(path: String, index: String, reason: String)
+    /// A whole file that cannot be used as it is (an array of the wrong shape, a header that contradicts itself).
+    case badFile(path: String, reason: String)
     /// A time series with too few values for the requested window and splits.
     case tooFewValues(path: String, needed: Int, found: Int, reason: String)
     case badVocabulary(reason: String)
@@ -21,6 +25,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .empty(path): "data file is empty: \(path)"
         case let .tooShort(path, needed, found): "\(path) is too short: needs at least \(needed) tokens, has \(found)"
         case let .badRow(path, line, reason): "\(path), line \(line): \(reason)"
+        case let .badItem(path, index, reason): "\(path), \(index): \(reason)"
+        case let .badFile(path, reason): "\(path): \(reason)"
         case let .tooFewValues(path, needed, found, reason): "\(path) has \(found) values, needs at least \(needed) (\(reason))"
         case let .badVocabulary(reason): "bad vocabulary: \(reason)"
         case let .unknownToken(token): "token '\(token)' is not in the vocabulary"

@@ -40,6 +40,8 @@ public enum Pooling: String, Codable, CaseIterable, Sendable, CustomStringConver
     case mean
     /// The masked maximum of the outputs.
     case max
+    /// Learned weights over the valid steps (`AttentionPooling`), summing the outputs.
+    case attention
 
     public var description: String { rawValue }
 }

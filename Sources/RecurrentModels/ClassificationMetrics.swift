@@ -31,6 +31,28 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         self.confusion = confusion
     }
 
+    /// One class's figures, from the confusion matrix.
+    public struct ClassFigures: Equatable, Sendable {
+        /// Of the items predicted as the class, the fraction that are (0 when none is predicted).
+        public var precision: Double
+        /// Of the items of the class, the fraction predicted as it (0 when there are none).
+        public var recall: Double
+        public var f1: Double
+        /// Items whose label is the class.
+        public var support: Int
+    }
+
+    /// Precision, recall, F1 and support of each class, in id order.
+    public var perClass: [ClassFigures] {
+        confusion.indices.map { c in
+            let truePositives = Double(confusion[c][c])
+            let predicted = Double(confusion.reduce(0) { $0 + $1[c] }), support = confusion[c].reduce(0, +)
+            let precision = predicted > 0 ? truePositives / predicted : 0, recall = support > 0 ? truePositives / Double(support) : 0
+            return ClassFigures(precision: precision, recall: recall, f1: precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0,
+                                support: support)
+        }
+    }
+
     /// "accuracy 81.33 %, F1 0.8123, macro F1 0.8130 (300 sentences)".
     public var summary: String {
         String(format: "accuracy %.2f %%, F1 %.4f, macro F1 %.4f, loss %.4f (%d sentences)", accuracy * 100, f1, macroF1, loss, count)

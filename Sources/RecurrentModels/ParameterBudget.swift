@@ -45,10 +45,10 @@ extension LanguageModelConfig {
 }
 
 extension SequenceClassifierConfig {
-    /// Embedding V·E, recurrent L·D·G·H², head D·H·classes.
+    /// Embedding V·E (token input), recurrent L·D·G·H², head D·H·classes.
     public var minimumParameterCount: Int {
         let directions = bidirectional ? 2 : 1
-        return vocabularySize * embeddingSize + layers * directions * recurrentWeights(cell: cell, hidden: hiddenSize)
+        return (inputFeatures == nil ? vocabularySize * embeddingSize : 0) + layers * directions * recurrentWeights(cell: cell, hidden: hiddenSize)
             + directions * hiddenSize * classes
     }
 }

@@ -29,3 +29,22 @@ extension SequenceClassifier {
         return (predictions, range, lossSum)
     }
 }
+
+extension SequenceClassifier {
+    /// Loss, accuracy, F1 and confusion of the model (eval mode, no graph) on labelled real-vector sequences.
+    public func evaluate(on series: EncodedSeries, batch: Int = 256) -> ClassificationMetrics {
+        var predictions: [Int] = [], lossSum = 0.0
+        withoutGrad {
+            let wasTraining = isTraining
+            eval()
+            defer { train(wasTraining) }
+            for b in series.batches(size: batch) {
+                let (loss, logits) = self.loss(b)
+                lossSum += Double(loss.item) * Double(b.batch)
+                predictions += logits.argmax(axis: 1)
+            }
+        }
+        return ClassificationMetrics(predictions: predictions, labels: series.labels, classes: config.classes,
+                                     loss: series.count > 0 ? lossSum / Double(series.count) : .nan)
+    }
+}
