@@ -70,6 +70,22 @@ public final class SeriesClassificationTask: TrainingTask {
         return batch
     }
 
+    /// With input noise the whole global batch draws it (as one process does) and `rows` are kept, so every
+    /// data-parallel process's order stream moves alike.
+    public func makeShard(_ indices: ArraySlice<Int>, rows: Range<Int>, generator: inout RandomGenerator) -> SeriesBatch {
+        let mine = Array(indices)[rows]
+        guard settings.inputNoise > 0 else { return data.train.batch(mine) }
+        let whole = makeBatch(indices, generator: &generator)
+        var shard = data.train.batch(mine)
+        let F = shard.features
+        for (b, column) in rows.enumerated() {
+            for t in 0..<shard.lengths[b] {
+                for f in 0..<F { shard.values[(t * shard.batch + b) * F + f] = whole.values[(t * whole.batch + column) * F + f] }
+            }
+        }
+        return shard
+    }
+
     public func loss(_ batch: SeriesBatch, at position: RunPosition, generator: inout RandomGenerator) -> TaskLoss {
         let (loss, logits) = classifier.loss(batch)
         let correct = zip(logits.argmax(axis: 1), batch.labels).filter { $0 == $1 }.count
