@@ -164,7 +164,10 @@ def paper(measured, markdown, latency=25e-6):
             transfer = 2 * (n - 1) / n * megabytes * 1e6 * 8 / (gbits * 1e9) + 2 * (n - 1) * latency
             step = compute + transfer
             rows.append((f"{n}", f"{gbits} Gb/s", f"{transfer * 1000:.1f}", f"{n * BATCH * SEQ / step:,.0f}", f"{compute / step * 100:.1f} %"))
-    header = ("machines", "network", "all-reduce ms/step", "tokens/s", "efficiency")
+    print_table(("machines", "network", "all-reduce ms/step", "tokens/s", "efficiency"), rows, markdown)
+
+
+def print_table(header, rows, markdown):
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -172,7 +175,7 @@ def paper(measured, markdown, latency=25e-6):
             print("| " + " | ".join(row) + " |")
     else:
         for row in [header] + rows:
-            print("  ".join(f"{c:>20}" for c in row))
+            print("  ".join(f"{c:>22}" for c in row))
 
 
 # ---------------------------------------------------------------- table
@@ -214,15 +217,7 @@ def main():
             efficiency = f"{rate / one / world * 100:.0f} %" if world > 1 else ("—" if threads == 1 else f"{rate / one / threads * 100:.0f} %")
             rows.append((name, f"{world} × {threads}", f"{rate:,.0f}", f"{rate / one:.2f}×", efficiency, f"{seconds * 1000:.1f}", split))
     paper(best[("swift", 2, 1)], args.markdown)
-    header = ("side", "processes × threads", "tokens/s", "vs 1×1", "efficiency", "ms/step", "compute + all-reduce ms")
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        for row in [header] + rows:
-            print("  ".join(f"{c:>24}" for c in row))
+    print_table(("side", "processes × threads", "tokens/s", "vs 1×1", "efficiency", "ms/step", "compute + all-reduce ms"), rows, args.markdown)
 
 
 if __name__ == "__main__":
