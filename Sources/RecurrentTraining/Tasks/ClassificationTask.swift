@@ -104,8 +104,8 @@ public final class ClassificationTask: TrainingTask {
     }
 
     public var streams: [String: RandomGenerator] {
-        get { ["dropout": classifier.dropout.generator, "rnn_dropout": classifier.rnn.dropoutGenerator] }
-        set { classifier.dropout.generator = newValue["dropout"]!; classifier.rnn.dropoutGenerator = newValue["rnn_dropout"]! }
+        get { classifier.dropoutStreams }
+        set { classifier.dropoutStreams = newValue }
     }
 
     public func finish(_ history: [RoundRecord<ClassificationMetrics>], best: RoundRecord<ClassificationMetrics>?, in folder: RunFolder,
@@ -113,5 +113,13 @@ public final class ClassificationTask: TrainingTask {
         let report = Report(epoch: best?.epoch ?? 0, test: classifier.evaluate(on: data.test), validation: best?.evaluation)
         try folder.writeJSON(report, to: "test.json")
         return report
+    }
+}
+
+extension SequenceClassifier {
+    /// The dropout streams both classification tasks save and restore: the feature dropout's and the layers'.
+    var dropoutStreams: [String: RandomGenerator] {
+        get { ["dropout": dropout.generator, "rnn_dropout": rnn.dropoutGenerator] }
+        set { dropout.generator = newValue["dropout"]!; rnn.dropoutGenerator = newValue["rnn_dropout"]! }
     }
 }

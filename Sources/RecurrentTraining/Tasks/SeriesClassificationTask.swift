@@ -128,8 +128,8 @@ public final class SeriesClassificationTask: TrainingTask {
     }
 
     public var streams: [String: RandomGenerator] {
-        get { ["dropout": classifier.dropout.generator, "rnn_dropout": classifier.rnn.dropoutGenerator] }
-        set { classifier.dropout.generator = newValue["dropout"]!; classifier.rnn.dropoutGenerator = newValue["rnn_dropout"]! }
+        get { classifier.dropoutStreams }
+        set { classifier.dropoutStreams = newValue }
     }
 
     public func finish(_ history: [RoundRecord<ClassificationMetrics>], best: RoundRecord<ClassificationMetrics>?, in folder: RunFolder,
