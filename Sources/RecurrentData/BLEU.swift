@@ -9,12 +9,14 @@ public struct BLEU: Codable, Equatable, Sendable, CustomStringConvertible {
     public var score: Double
     /// Modified n-gram precisions × 100, orders 1...4.
     public var precisions: [Double]
+    /// exp(1 − r/c) when the hypotheses (length c) are shorter than the references (length r), else 1.
     public var brevityPenalty: Double
     /// Total hypothesis and (closest) reference lengths, in tokens.
     public var hypothesisLength: Int, referenceLength: Int
     /// Clipped matches and hypothesis n-grams per order.
     public var matches: [Int], totals: [Int]
 
+    /// The longest n-gram counted (BLEU-4).
     public static let maxOrder = 4
 
     public var description: String {

@@ -5,6 +5,7 @@ import Foundation
 public enum CSVSeparator: String, Codable, CaseIterable, Sendable {
     /// Detected from the first lines (see `CSVTableReader`).
     case auto
+    /// `,` (RFC 4180), `;`, tab, `|`.
     case comma, semicolon, tab, pipe
     /// Runs of spaces and tabs (NOAA's text files); no quoting.
     case whitespace
@@ -32,8 +33,11 @@ public enum CSVSeparator: String, Codable, CaseIterable, Sendable {
 
 /// The rows of a column file, each with the 1-based line it starts on; comment (`#`) and blank lines left out.
 public struct CSVTable: Equatable, Sendable {
+    /// The fields of every data row, in file order.
     public var rows: [[String]]
+    /// The 1-based line each row starts on, for messages.
     public var lines: [Int]
+    /// The separator the rows were split at (detected when `.auto` was asked for).
     public var separator: CSVSeparator
     /// `#` lines before the first row (NOAA's files describe their columns there).
     public var comments: [String]
@@ -53,6 +57,8 @@ public struct CSVTable: Equatable, Sendable {
 public enum CSVTableReader {
     static let candidates: [CSVSeparator] = [.comma, .semicolon, .tab, .pipe]
 
+    /// Parses `text` (read from `path`, which messages name) with the given separator, or the detected one for `.auto`.
+    /// - Throws: `DataError.badRow` naming the line of a quoting mistake or a row that does not split.
     public static func parse(_ text: String, path: String, separator: CSVSeparator = .auto) throws -> CSVTable {
         let bytes = Array(text.utf8)
         let records = scanRecords(bytes)

@@ -12,6 +12,7 @@ public struct ChunkScore: Equatable, Sendable, CustomStringConvertible {
     /// Per chunk type: (guessed, gold, correct).
     public private(set) var byType: [String: (guessed: Int, gold: Int, correct: Int)] = [:]
 
+    /// Counts of nothing yet; `add` sentences to them.
     public init() {}
 
     public static func == (a: ChunkScore, b: ChunkScore) -> Bool {
@@ -59,10 +60,13 @@ public struct ChunkScore: Equatable, Sendable, CustomStringConvertible {
         // (conlleval also counts a chunk still open at the end of its input; the boundary above always closes it.)
     }
 
+    /// Correct chunks over guessed chunks; 0 when nothing was guessed.
     public var precision: Double { guessed > 0 ? Double(correct) / Double(guessed) : 0 }
+    /// Correct chunks over gold chunks; 0 when there are none.
     public var recall: Double { gold > 0 ? Double(correct) / Double(gold) : 0 }
     /// 2PR/(P+R); 0 when both are 0 (as conlleval).
     public var f1: Double { precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
+    /// Tokens whose guessed tag equals the gold tag, over all tokens.
     public var tokenAccuracy: Double { tokens > 0 ? Double(correctTags) / Double(tokens) : 0 }
 
     /// F1 of one chunk type.

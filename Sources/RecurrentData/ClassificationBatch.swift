@@ -9,6 +9,7 @@ public struct ClassificationBatch: Equatable, Sendable {
     public var lengths: [Int]
     /// B class ids (empty when unlabelled, e.g. for prediction).
     public var labels: [Int]
+    /// T, the longest sequence of the batch, and B, the number of sequences.
     public var steps: Int, batch: Int
 
     /// - Parameters:

@@ -3,13 +3,16 @@ import RecurrentTensor
 
 /// One labelled sentence of a classification data set, with where it came from (for messages).
 public struct LabelledSentence: Equatable, Sendable {
+    /// The sentence as read.
     public var text: String
     /// Class id in 0..<classes.
     public var label: Int
+    /// The file it came from ("" when built in code).
     public var path: String
     /// 1-based line number in `path`.
     public var line: Int
 
+    /// A sentence with its class id and where it came from (`path`, 1-based `line`) for messages.
     public init(text: String, label: Int, path: String = "", line: Int = 0) {
         self.text = text
         self.label = label
@@ -88,8 +91,11 @@ public enum ClassificationTSV {
 /// `validation` fraction for validation, the rest for testing. The same items and seed give the same
 /// split on every platform, so `eval` finds the test sentences that `train` held out.
 public struct DataSplit<Item> {
+    /// The training items.
     public var train: [Item]
+    /// The validation items.
     public var validation: [Item]
+    /// The test items.
     public var test: [Item]
 
     /// Splits made elsewhere (a test file, a stratified or spatial split).
@@ -99,6 +105,7 @@ public struct DataSplit<Item> {
         self.test = test
     }
 
+    /// Shuffles `items` with a generator seeded by `seed` and cuts them into the `train` and `validation` fractions (rounded down) and the rest for test.
     public init(_ items: [Item], seed: UInt64, train: Double = 0.8, validation: Double = 0.1) {
         precondition(train > 0 && validation >= 0 && train + validation <= 1, "DataSplit: bad fractions \(train), \(validation)")
         var generator = RandomGenerator(seed: seed)

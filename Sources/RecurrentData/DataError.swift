@@ -2,11 +2,17 @@ import Foundation
 
 /// What went wrong with data that came from outside the program. Messages say what was expected and what came.
 public enum DataError: Error, CustomStringConvertible, Equatable {
+    /// No file at `path`.
     case fileNotFound(path: String)
+    /// The file exists but cannot be read; `reason` says why.
     case unreadable(path: String, reason: String)
+    /// The file is not valid UTF-8.
     case notUTF8(path: String)
+    /// The file holds no data.
     case empty(path: String)
+    /// The file has fewer items (characters, rows, sentences) than the task needs.
     case tooShort(path: String, needed: Int, found: Int)
+    /// A row that does not parse; `line` is 1-based.
     case badRow(path: String, line: Int, reason: String)
     /// An item of an array file (a sequence of an .npy array, a pixel of a cube) that cannot be used.
     case badItem(path: String, index: String, reason: String)
@@ -14,7 +20,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case badFile(path: String, reason: String)
     /// A time series with too few values for the requested window and splits.
     case tooFewValues(path: String, needed: Int, found: Int, reason: String)
+    /// A vocabulary (from a checkpoint or a file) is malformed.
     case badVocabulary(reason: String)
+    /// A token the vocabulary does not know, where unknown tokens are not allowed.
     case unknownToken(String)
 
     public var description: String {

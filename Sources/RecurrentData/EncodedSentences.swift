@@ -1,7 +1,10 @@
 /// Sentences encoded as token ids, with their labels: a data set ready for batching.
 public struct EncodedSentences: Sendable {
+    /// Token ids of every sentence.
     public var sequences: [[Int]]
+    /// The class id of every sentence.
     public var labels: [Int]
+    /// Number of sentences.
     public var count: Int { sequences.count }
 
     /// Tokenizes and encodes `sentences` with `vocabulary` (unknown words map to `<unk>`).
@@ -10,6 +13,7 @@ public struct EncodedSentences: Sendable {
         labels = sentences.map(\.label)
     }
 
+    /// Sentences and their labels, one label per sentence.
     public init(sequences: [[Int]], labels: [Int]) {
         precondition(sequences.count == labels.count, "EncodedSentences: \(labels.count) labels for \(sequences.count) sequences")
         self.sequences = sequences

@@ -12,9 +12,12 @@ public enum ForecastTarget: String, Codable, Sendable, CaseIterable {
 
 /// Z-score normalisation, z = (x − mean) / std.
 public struct ZScore: Codable, Equatable, Sendable {
+    /// The mean subtracted.
     public var mean: Double
+    /// The standard deviation divided by.
     public var std: Double
 
+    /// A z-score with the given mean and standard deviation.
     public init(mean: Double, std: Double) {
         self.mean = mean
         self.std = std
@@ -28,7 +31,9 @@ public struct ZScore: Codable, Equatable, Sendable {
         self.init(mean: mean, std: variance > 0 ? variance.squareRoot() : 1)
     }
 
+    /// z = (x − mean) / std.
     public func normalise(_ x: Double) -> Double { (x - mean) / std }
+    /// x = z · std + mean.
     public func denormalise(_ z: Double) -> Double { z * std + mean }
 }
 
@@ -46,16 +51,21 @@ public struct ZScore: Codable, Equatable, Sendable {
 /// H targets do. Validation and test windows may reach back into earlier parts — those values are known
 /// at forecast time. The z-scores are fitted on the training part only (indices below `validation.lowerBound`).
 public struct ForecastDataset: Sendable {
+    /// The target series, in its own units.
     public let series: [Double]
     /// Input columns besides the target, each as long as `series`.
     public let covariates: [[Double]]
+    /// W, the input steps of each sample.
     public let window: Int
+    /// Whether the model predicts levels or differences from the last input value.
     public let target: ForecastTarget
     /// Steps forecast from each origin.
     public let horizon: Int
     /// Lag of the seasonal baselines (12 for monthly data); nil for a series without a season.
     public let seasonLength: Int?
+    /// The z-score of the target's inputs and outputs, fitted on the training part.
     public let scaler: ZScore
+    /// The z-score of each covariate, fitted on the training part.
     public let covariateScalers: [ZScore]
     /// Origins of each split.
     public let train: Range<Int>, validation: Range<Int>, test: Range<Int>

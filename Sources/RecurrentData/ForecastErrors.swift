@@ -9,6 +9,7 @@ public enum ForecastBaseline: String, Codable, CaseIterable, Sendable {
     /// Seasonal naive plus the last year-over-year change: x[t−s] + x[t−1] − x[t−s−1].
     case seasonalNaiveDrift = "seasonal-naive-drift"
 
+    /// The baseline's name in reports ("persistence", "seasonal naive", …).
     public var title: String {
         switch self {
         case .persistence: "persistence"
@@ -21,9 +22,13 @@ public enum ForecastBaseline: String, Codable, CaseIterable, Sendable {
 /// Point-forecast errors in the series' units: RMSE, MAE, MASE (MAE over the in-sample seasonal-naive MAE
 /// of the training part) and sMAPE (percent, 0…200).
 public struct ForecastErrors: Codable, Equatable, Sendable {
+    /// Root mean squared error.
     public var rmse: Double
+    /// Mean absolute error.
     public var mae: Double
+    /// Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of the training part.
     public var mase: Double
+    /// Symmetric mean absolute percentage error, in percent (0…200).
     public var smape: Double
 
     /// - Parameter scale: MASE's denominator (`ForecastDataset.errorScale`); 1 makes MASE the MAE.

@@ -8,10 +8,13 @@ import RecurrentTensor
 public struct HyperspectralCube: Sendable {
     /// One labelled pixel: its spectrum as a sequence and where it lies.
     public struct Pixel: Sendable {
+        /// The pixel's spectrum, B steps of one feature, with its class name.
         public var series: LabelledSeries
+        /// The pixel's position in the image.
         public var row: Int, column: Int
     }
 
+    /// The image's size: rows, columns and spectral bands.
     public var height: Int, width: Int, bands: Int
     /// Labelled pixels in row-major order.
     public var pixels: [Pixel]
@@ -22,6 +25,8 @@ public struct HyperspectralCube: Sendable {
         try self.init(cube: NumpyArray.read(path: cubePath), cubePath: cubePath, mask: NumpyArray.read(path: maskPath), maskPath: maskPath)
     }
 
+    /// Pairs a cube (H, W, B) with a label mask (H, W); `cubePath` and `maskPath` name the files in messages.
+    /// - Throws: `DataError` when the two arrays do not form a labelled image.
     public init(cube: NumpyArray, cubePath: String, mask: NumpyArray, maskPath: String) throws {
         guard cube.strings == nil, cube.shape.count == 3, cube.shape.allSatisfy({ $0 >= 1 }) else {
             throw DataError.badFile(path: cubePath, reason: "expected a cube of numbers of shape (H, W, B), got shape \(cube.shape)")

@@ -12,6 +12,7 @@ public struct LabelledSeries: Equatable, Sendable {
     /// Where it came from, for messages: "JapaneseVowels_TEST.ts, line 12", "x.npy, index 3", "cube.npy, pixel (4, 7)".
     public var source: String
 
+    /// A sequence of `steps` vectors of `features` values, row-major (`values.count` = steps · features), with its class name and where it came from.
     public init(values: [Float], steps: Int, features: Int, label: String, source: String) {
         precondition(steps >= 1 && features >= 1 && values.count == steps * features,
                      "LabelledSeries: \(values.count) values for \(steps) steps of \(features) features")
@@ -50,6 +51,7 @@ public struct FeatureScaler: Codable, Equatable, Sendable {
     /// F population standard deviations; a constant feature gets 1.
     public var std: [Double]
 
+    /// A standardisation with the given per-feature means and standard deviations.
     public init(mean: [Double], std: [Double]) {
         self.mean = mean
         self.std = std
@@ -73,6 +75,7 @@ public struct FeatureScaler: Codable, Equatable, Sendable {
         }
     }
 
+    /// F, the number of features.
     public var features: Int { mean.count }
 
     /// Why the scaler cannot be used (a scaler may come from a file), nil when it can: F ≥ 1, both arrays with F
@@ -103,6 +106,7 @@ public struct SeriesBatch: Equatable, Sendable {
     public var lengths: [Int]
     /// B class ids (empty when unlabelled).
     public var labels: [Int]
+    /// T, the longest sequence of the batch; B, the number of sequences; F, the features per step.
     public var steps: Int, batch: Int, features: Int
 
     /// - Parameters:

@@ -26,6 +26,8 @@ public enum LongCSVSeries {
                   requireLabels: requireLabels)
     }
 
+    /// Parses a long CSV file (read from `path`, which messages name) into labelled sequences, one per `idColumn` value.
+    /// - Throws: `DataError` naming the file and line of what cannot be read.
     public static func parse(_ text: String, path: String, idColumn: String = "id", timeColumn: String? = nil, labelColumn: String = "label",
                              featureColumns: [String]? = nil, requireLabels: Bool = true) throws -> [LabelledSeries] {
         let reader: CSVReader

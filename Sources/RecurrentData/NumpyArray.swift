@@ -7,12 +7,14 @@ import Foundation
 /// `strings`. C order only: a `fortran_order: True` array is refused with a message. Everything comes from
 /// outside, so every size is checked against the bytes actually there before anything is allocated.
 public struct NumpyArray: Equatable, Sendable {
+    /// The array's dimensions, outermost first.
     public var shape: [Int]
     /// The values in C order, for numeric arrays (empty for string arrays).
     public var numbers: [Double]
     /// The values in C order, for string arrays (nil for numeric ones).
     public var strings: [String]?
 
+    /// Number of elements: the product of `shape`.
     public var count: Int { shape.reduce(1, *) }
 
     /// An array made in memory (a mask, labels): `numbers` (or `strings`) hold the product of `shape` values in C order.

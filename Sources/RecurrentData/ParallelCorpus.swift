@@ -2,9 +2,12 @@ import Foundation
 
 /// A tokenized source sentence and its translation.
 public struct SentencePair: Equatable, Hashable, Sendable {
+    /// The source sentence's tokens.
     public var source: [String]
+    /// The target sentence's tokens.
     public var target: [String]
 
+    /// A pair of tokenized sentences.
     public init(source: [String], target: [String]) {
         self.source = source
         self.target = target
@@ -16,10 +19,14 @@ public struct SentencePair: Equatable, Hashable, Sendable {
 /// lands in the same split: a test source was never seen in training, and its translations are
 /// all available as references.
 public struct ParallelCorpus: Sendable {
+    /// The training pairs.
     public var train: [SentencePair]
+    /// The validation pairs.
     public var validation: [SentencePair]
+    /// The test pairs.
     public var test: [SentencePair]
 
+    /// A corpus from pairs already split.
     public init(train: [SentencePair], validation: [SentencePair], test: [SentencePair]) {
         self.train = train
         self.validation = validation
@@ -99,9 +106,13 @@ extension Vocabulary {
 /// The source and target vocabularies of a translation model. Source: `<pad>` (0), `<unk>` (1),
 /// words; target: `<pad>` (0), `<unk>` (1), `<s>` (2), `</s>` (3), words; most frequent first.
 public struct Seq2SeqVocabularies: Equatable, Sendable {
+    /// The source vocabulary: `<pad>` 0, `<unk>` 1, then words.
     public var source: Vocabulary
+    /// The target vocabulary: `<pad>` 0, `<unk>` 1, `<s>` 2, `</s>` 3, then words.
     public var target: Vocabulary
 
+    /// Pairs two vocabularies.
+    /// - Throws: `DataError.badVocabulary` when their special tokens are not at the ids above.
     public init(source: Vocabulary, target: Vocabulary) throws {
         guard source.paddingId == 0, source.unknownId == 1 else {
             throw DataError.badVocabulary(reason: "a source vocabulary must start with <pad>, <unk>")
@@ -120,7 +131,9 @@ public struct Seq2SeqVocabularies: Equatable, Sendable {
                                          specials: [Vocabulary.pad, Vocabulary.unk, Vocabulary.bos, Vocabulary.eos]))
     }
 
+    /// The id of `<s>` in the target vocabulary.
     public var bosId: Int { 2 }
+    /// The id of `</s>` in the target vocabulary.
     public var eosId: Int { 3 }
 
     /// Target ids to tokens, stopping at `</s>` and leaving out the special tokens before it.
@@ -139,11 +152,15 @@ public struct Seq2SeqVocabularies: Equatable, Sendable {
 public struct Seq2SeqBatch: Sendable {
     /// (S, B) source ids, row-major, 0 past each length.
     public var source: [Int]
+    /// (B) the number of source tokens of each pair.
     public var sourceLengths: [Int]
     /// (T, B) decoder inputs and targets; T = longest target + 1.
     public var targetInput: [Int]
+    /// (T, B) what the decoder must predict: y₁ … yₙ `</s>`, 0 past each length.
     public var targetOutput: [Int]
+    /// (B) each target's length plus one (for `</s>`).
     public var targetLengths: [Int]
+    /// S, the longest source; T, the longest target plus one; B, the number of pairs.
     public var sourceSteps: Int, targetSteps: Int, batch: Int
     /// Positions in the pair array the batch was made from.
     public var indices: [Int]

@@ -2,13 +2,19 @@
 /// `DataSplit`), tokenized with `WordTokenizer`, and encoded with a word vocabulary built from the
 /// training split only (`<pad>` = 0, `<unk>` = 1, words seen at least `minCount` times).
 public struct SentenceClassificationData: Sendable {
+    /// The word vocabulary, built from the training split.
     public let vocabulary: Vocabulary
+    /// Number of classes.
     public let classes: Int
+    /// The seed of the split, stored so that evaluation finds the same test sentences.
     public let splitSeed: UInt64
     /// The sentences of each split, as read.
     public let sentences: DataSplit<LabelledSentence>
+    /// The training sentences, encoded.
     public let train: EncodedSentences
+    /// The validation sentences, encoded.
     public let validation: EncodedSentences
+    /// The test sentences, encoded.
     public let test: EncodedSentences
 
     /// - Parameters:

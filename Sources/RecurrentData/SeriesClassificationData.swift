@@ -9,8 +9,10 @@ public struct EncodedSeries: Sendable {
     public var labels: [Int]
     /// Each sequence's origin ("file.ts, line 12"), for predictions and messages.
     public var sources: [String]
+    /// F, the features per step.
     public var features: Int
 
+    /// Number of sequences.
     public var count: Int { sequences.count }
 
     /// Standardises `series` with `scaler` and maps labels through `classIds` (nil: no labels).
@@ -49,10 +51,14 @@ public struct EncodedSeries: Sendable {
 public struct SeriesClassificationData: Sendable {
     /// Class names in id order.
     public let classNames: [String]
+    /// The standardisation, fitted on the training split.
     public let scaler: FeatureScaler
+    /// The splits as read, before standardisation.
     public let raw: DataSplit<LabelledSeries>
+    /// The three splits, standardised, with class ids.
     public let train: EncodedSeries, validation: EncodedSeries, test: EncodedSeries
 
+    /// F, the features per step.
     public var features: Int { scaler.features }
 
     /// - Parameters:

@@ -1,6 +1,7 @@
 /// Synthetic sequence-to-sequence tasks that an encoder-decoder can only solve for long inputs by
 /// looking back at the source (attention): reversing or sorting sequences of symbols.
 public enum SyntheticTask: String, Sendable, CaseIterable, Codable {
+    /// The source reversed; the source sorted.
     case reverse, sort
 
     /// `count` random pairs with lengths uniform in `lengths`, over `symbols` symbols named a, b, c, …

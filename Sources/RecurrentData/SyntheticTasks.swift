@@ -6,6 +6,7 @@ import RecurrentTensor
 
 /// A synthetic task's parameters are out of range (they come from the command line or a checkpoint).
 public enum SyntheticTaskError: Error, CustomStringConvertible, Equatable {
+    /// Parameter `name` is `value`, outside what `expected` describes.
     case badParameter(name: String, value: Int, expected: String)
 
     public var description: String {
@@ -23,6 +24,7 @@ public struct AddingBatch: Equatable, Sendable {
     public var targets: [Float]
     /// (B): the two marked steps of each sequence, first < T/2 ≤ second.
     public var markers: [(first: Int, second: Int)]
+    /// T, the sequence length, and B, the number of sequences.
     public var steps: Int, batch: Int
 
     public static func == (a: AddingBatch, b: AddingBatch) -> Bool {
@@ -81,6 +83,7 @@ public struct CopyBatch: Equatable, Sendable {
     public var inputs: [Int]
     /// (T, B) target classes: 0 blank, 1...K the symbol to output at a recall step.
     public var targets: [Int]
+    /// T, the sequence length, and B, the number of sequences.
     public var steps: Int, batch: Int
 }
 

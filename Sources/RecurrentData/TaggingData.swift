@@ -3,10 +3,14 @@ import Foundation
 /// One sentence for sequence labelling: its tokens, one tag per token (BIO), and an optional
 /// sentence-level label (the intent, for joint slot filling).
 public struct TaggedSentence: Equatable, Sendable {
+    /// The sentence's tokens.
     public var tokens: [String]
+    /// One tag per token (BIO).
     public var tags: [String]
+    /// The sentence's intent, for data sets that have one.
     public var intent: String?
 
+    /// A sentence with one tag per token and an optional intent.
     public init(tokens: [String], tags: [String], intent: String? = nil) {
         precondition(tokens.count == tags.count, "TaggedSentence: \(tokens.count) tokens but \(tags.count) tags")
         self.tokens = tokens
@@ -20,13 +24,18 @@ public struct TaggingDataset: Sendable {
     /// `snips` (folders of seq.in / seq.out / label) or `conll` (token<TAB>tag files).
     public enum Format: String, Sendable, Codable { case snips, conll }
 
+    /// The layout the data set was read from.
     public var format: Format
+    /// The training sentences.
     public var train: [TaggedSentence]
+    /// The validation sentences.
     public var validation: [TaggedSentence]
+    /// The test sentences.
     public var test: [TaggedSentence]
     /// Whether every sentence has an intent (joint slot filling + intent detection).
     public var hasIntents: Bool { !train.isEmpty && train.allSatisfy { $0.intent != nil } }
 
+    /// A data set from sentences already split.
     public init(format: Format, train: [TaggedSentence], validation: [TaggedSentence], test: [TaggedSentence]) {
         self.format = format
         self.train = train
@@ -167,10 +176,14 @@ public func parseCoNLL(_ text: String, path: String) throws -> [TaggedSentence] 
 /// The vocabularies of a tagging task: words (`<pad>` = 0, `<unk>`), tags (`<pad>` = 0, used as the
 /// loss's ignore index) and intents (none when the data has no intents).
 public struct TaggingVocabularies: Equatable, Sendable {
+    /// Words: `<pad>` 0, `<unk>` 1, then words.
     public var words: Vocabulary
+    /// Tags: `<pad>` 0, then tags.
     public var tags: Vocabulary
+    /// Intents, or nil when the data has none.
     public var intents: Vocabulary?
 
+    /// Groups the three vocabularies.
     public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?) {
         self.words = words
         self.tags = tags
@@ -207,6 +220,7 @@ public struct TaggingBatch: Sendable {
     public var intents: [Int]
     /// (B) valid steps of each sentence.
     public var lengths: [Int]
+    /// T, the longest sentence of the batch, and B, the number of sentences.
     public var steps: Int, batch: Int
     /// The sentences' positions in the list the batch was made from.
     public var indices: [Int]

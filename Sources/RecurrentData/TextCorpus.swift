@@ -1,8 +1,11 @@
 /// A character-level corpus for language modelling: the text as ids, split into a training part
 /// and a validation part (the last `validationFraction`, contiguous, as char-rnn does).
 public struct TextCorpus: Sendable {
+    /// The characters, in id order.
     public let vocabulary: Vocabulary
+    /// The training part as ids.
     public let train: [Int]
+    /// The validation part as ids (the end of the text).
     public let validation: [Int]
 
     /// - Parameters:
@@ -19,6 +22,8 @@ public struct TextCorpus: Sendable {
         validation = Array(ids[split...])
     }
 
+    /// Reads the text file at `path` and encodes it with `vocabulary`, or one built from the text's characters; the last `validationFraction` becomes the validation part.
+    /// - Throws: `DataError` when the file cannot be read as UTF-8 text of at least `minimumLength` characters that `vocabulary` can encode.
     public init(path: String, vocabulary: Vocabulary? = nil, validationFraction: Double = 0.1, minimumLength: Int = 2) throws {
         do {
             try self.init(text: try readTextFile(path), vocabulary: vocabulary, validationFraction: validationFraction, minimumLength: minimumLength)
@@ -35,6 +40,7 @@ public struct LanguageModelBatch: Sendable {
     public var inputs: [Int]
     /// (T, B) row-major.
     public var targets: [Int]
+    /// T, the window length (inputs), and B, the number of windows.
     public var steps: Int, batch: Int
 }
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// Which column of a column file holds the series: a 0-based index or a header name.
 public enum TimeSeriesColumn: Equatable, Sendable, CustomStringConvertible {
+    /// The column at this 0-based index.
     case index(Int)
+    /// The column whose header is this name.
     case name(String)
 
     /// "3" is an index, anything else a name.
@@ -25,6 +27,7 @@ public struct TimeSeries: Equatable, Sendable {
     public var values: [Double]
     /// The covariates' values, one array per column, each as long as `values`.
     public var covariates: [[Double]]
+    /// The header names of the covariate columns.
     public var covariateNames: [String]
     /// One label per value: the date as written (NOAA: "YYYY-MM"), else "".
     public var labels: [String]
@@ -38,11 +41,14 @@ public struct TimeSeries: Equatable, Sendable {
     public var isNOAAMonthly: Bool
     /// The date column's times (empty without one), its step and how it was written.
     public var times: [TimeStamp]
+    /// The spacing of the times, inferred from the date column; nil without one.
     public var step: TimeStep?
+    /// How the date column wrote its times, to write forecasts' times the same way; nil without one.
     public var style: TimeStyle?
     /// Name of the date column ("year, month" for NOAA), nil without one.
     public var dateColumn: String?
 
+    /// A series of values with its optional labels (dates as written), source lines, count of filled values, covariates and times.
     public init(values: [Double], labels: [String]? = nil, lines: [Int]? = nil, filled: Int = 0, columnName: String = "value", isNOAAMonthly: Bool = false,
                 covariates: [[Double]] = [], covariateNames: [String] = [], times: [TimeStamp] = [], step: TimeStep? = nil, style: TimeStyle? = nil,
                 dateColumn: String? = nil) {
@@ -113,6 +119,8 @@ public enum TimeSeriesReader {
         try parse(readTextFile(path), path: path, column: column)
     }
 
+    /// Reads the series in the file at `path`.
+    /// - Throws: `DataError` naming the file and line of what cannot be read.
     public static func read(path: String, reading: TimeSeriesReading) throws -> TimeSeries {
         try parse(readTextFile(path), path: path, reading: reading)
     }
@@ -122,6 +130,8 @@ public enum TimeSeriesReader {
         try parse(text, path: path, reading: TimeSeriesReading(target: column))
     }
 
+    /// Reads a series from `text` (read from `path`, which messages name).
+    /// - Throws: `DataError` naming the line of what cannot be read.
     public static func parse(_ text: String, path: String, reading: TimeSeriesReading) throws -> TimeSeries {
         let table = try CSVTableReader.parse(text, path: path, separator: reading.separator)
         var rows = Array(zip(table.lines, table.rows)).map { (line: $0.0, fields: $0.1) }

@@ -18,9 +18,12 @@ public struct TimeSeriesReading: Equatable, Sendable {
     public var covariates: [TimeSeriesColumn]
     /// The date column; nil to look for one (NOAA's year and month, else the first column whose first value is a date).
     public var date: TimeSeriesColumn?
+    /// The field separator; `.auto` detects it.
     public var separator: CSVSeparator
+    /// What to do with skipped time steps (`.none` stops with a message).
     public var fill: GapFill
 
+    /// Which columns to read (nil: the default target, no covariates, the date column detected), the separator and the gap filling.
     public init(target: TimeSeriesColumn? = nil, covariates: [TimeSeriesColumn] = [], date: TimeSeriesColumn? = nil,
                 separator: CSVSeparator = .auto, fill: GapFill = .none) {
         self.target = target

@@ -15,10 +15,13 @@ public enum TimeStyle: String, Codable, Sendable {
 /// A time read from a date column: seconds since 1970-01-01 (UTC; an offset like `+02:00` is applied),
 /// with the calendar fields that monthly and quarterly steps need.
 public struct TimeStamp: Hashable, Comparable, Codable, Sendable {
+    /// Seconds since 1970-01-01 00:00 UTC.
     public var seconds: Int
     /// year·12 + (month − 1).
     public var monthIndex: Int
+    /// Days since 1970-01-01.
     public var day: Int
+    /// Seconds since midnight, 0..<86400.
     public var secondOfDay: Int
 
     public static func < (a: TimeStamp, b: TimeStamp) -> Bool { a.seconds < b.seconds }
@@ -33,7 +36,9 @@ public struct TimeStamp: Hashable, Comparable, Codable, Sendable {
         seconds = TimeStamp.daysFromCivil(year, month, day) * 86_400 + secondOfDay
     }
 
+    /// The calendar year.
     public var year: Int { monthIndex / 12 }
+    /// The month, 1…12.
     public var month: Int { monthIndex % 12 + 1 }
 
     static func daysIn(year: Int, month: Int) -> Int {
@@ -139,7 +144,9 @@ public struct TimeStamp: Hashable, Comparable, Codable, Sendable {
 
 /// The spacing of a regular series: whole months (monthly, quarterly, yearly) or a fixed number of seconds.
 public enum TimeStep: Hashable, Codable, Sendable, CustomStringConvertible {
+    /// A step of this many calendar months (1 monthly, 3 quarterly, 12 yearly).
     case months(Int)
+    /// A step of this many seconds (86 400 daily, 3 600 hourly).
     case seconds(Int)
 
     /// "monthly", "daily", "every 15 minutes"…

@@ -26,10 +26,15 @@ import Foundation
 public enum UEATimeSeriesFile {
     /// What the header declares (nil where it says nothing).
     public struct Header: Equatable, Sendable {
+        /// `@problemName`.
         public var problemName: String?
+        /// `@dimensions`: features per step.
         public var dimensions: Int?
+        /// `@univariate`.
         public var univariate: Bool?
+        /// `@equalLength`.
         public var equalLength: Bool?
+        /// `@seriesLength`.
         public var seriesLength: Int?
         /// Whether cases end in a class label.
         public var hasLabels = false

@@ -3,12 +3,15 @@ import Foundation
 /// A bidirectional map between tokens and ids. Special tokens (`<pad>`, `<unk>`, …) come first, so
 /// `<pad>` is id 0 when present, as padding-aware layers expect.
 public struct Vocabulary: Equatable, Sendable {
+    /// Every token, in id order.
     public private(set) var tokens: [String]
     private var ids: [String: Int]
     /// Id that unknown tokens map to, if the vocabulary has `<unk>`.
     public let unknownId: Int?
+    /// The id of `<pad>`, when the vocabulary has one.
     public let paddingId: Int?
 
+    /// The padding and unknown-token spellings.
     public static let pad = "<pad>", unk = "<unk>"
 
     /// A vocabulary with exactly these tokens, in order. Throws on duplicates or empty input.
@@ -45,10 +48,13 @@ public struct Vocabulary: Equatable, Sendable {
         try Vocabulary(tokens: Set(text.map(String.init)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) })
     }
 
+    /// Number of tokens.
     public var count: Int { tokens.count }
 
+    /// The id of `token`; the `<unk>` id for an unknown token when the vocabulary has one, else nil.
     public func id(_ token: String) -> Int? { ids[token] ?? unknownId }
 
+    /// The token with this id, or nil when out of range.
     public func token(_ id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id] : nil }
 
     /// Ids of `tokens`; unknown ones map to `<unk>` or throw when there is none.
@@ -62,6 +68,7 @@ public struct Vocabulary: Equatable, Sendable {
     /// Characters of `text` as ids (for character vocabularies).
     public func encode(characters text: String) throws -> [Int] { try encode(text.lazy.map(String.init)) }
 
+    /// The tokens of `ids` joined by `separator`; ids out of range are left out.
     public func decode(_ ids: [Int], separator: String = "") -> String {
         ids.compactMap(token).joined(separator: separator)
     }

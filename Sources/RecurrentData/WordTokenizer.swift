@@ -5,10 +5,13 @@
 /// stays inside the word (’ becomes '), so contractions survive ("didn't", "it's"), while quotes around a word do not.
 /// Every whitespace character (U+0085 included) separates tokens.
 public struct WordTokenizer: Sendable {
+    /// The tokenizer (it has no settings).
     public init() {}
 
+    /// The tokens of `text` (same as `tokenize`).
     public func callAsFunction(_ text: String) -> [String] { tokenize(text) }
 
+    /// Lowercases `text` and splits it into words, numbers and single punctuation or symbol characters.
     public func tokenize(_ text: String) -> [String] {
         let characters = Array(text.lowercased())
         var tokens: [String] = []

@@ -12,6 +12,7 @@ import RecurrentTraining
 /// all-reduce's share of a step — a fused recurrent layer's weight gradients are complete only when its
 /// whole backward has run, and a process with one core has none free to progress a transfer meanwhile.
 public final class DataParallel: TrainingReplicas {
+    /// The processes the gradients are averaged over.
     public let group: any ProcessGroup
     /// Bytes of gradients per all-reduce (PyTorch DDP's default, 25 MiB).
     public let bucketBytes: Int
@@ -22,6 +23,9 @@ public final class DataParallel: TrainingReplicas {
     /// Seconds spent in `sum` (the per-step loss sums and flags, and evaluation), waiting for the others included.
     public private(set) var sumSeconds = 0.0
 
+    /// - Parameters:
+    /// - group: the processes to average over (`MPIProcessGroup`, or `SingleProcessGroup` for one).
+    /// - bucketBytes: gradients are all-reduced in buckets of about this many bytes (PyTorch DDP's default, 25 MiB).
     public init(_ group: any ProcessGroup, bucketBytes: Int = 25 << 20) {
         precondition(bucketBytes >= MemoryLayout<Float>.stride, "DataParallel: a bucket must hold at least one gradient")
         self.group = group
@@ -65,6 +69,7 @@ public final class DataParallel: TrainingReplicas {
         allreduceBytes += gradients.count * MemoryLayout<Float>.stride
     }
 
+    /// Sets the byte and time counters (`allreduceBytes`, `allreduceSeconds`, `sumSeconds`) back to zero.
     public func resetTimers() {
         allreduceSeconds = 0
         sumSeconds = 0

@@ -20,7 +20,9 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
 /// `ProcessGroup` over `MPI_COMM_WORLD`. Errors are returned, not fatal, so that they reach the user as
 /// messages; a process that dies is noticed by `mpirun`, which ends the others and names it.
 public final class MPIProcessGroup: ProcessGroup {
+    /// This process's index in `MPI_COMM_WORLD`, 0..<size.
     public let rank: Int
+    /// Number of processes in `MPI_COMM_WORLD`.
     public let size: Int
     private let world = recurrent_mpi_comm_world()
 

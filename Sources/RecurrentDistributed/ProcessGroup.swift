@@ -1,6 +1,7 @@
 /// The scalars collective operations carry: `Float` (gradients, parameters) and `Double` (sums of
 /// losses and counts).
 public protocol CollectiveScalar: BinaryFloatingPoint, Sendable {
+    /// Whether the type is Double (MPI_DOUBLE) rather than Float (MPI_FLOAT).
     static var isDouble: Bool { get }
 }
 extension Float: CollectiveScalar { public static var isDouble: Bool { false } }
@@ -8,6 +9,7 @@ extension Double: CollectiveScalar { public static var isDouble: Bool { true } }
 
 /// How `allreduce` combines the replicas' elements.
 public enum ReduceOperation: Sendable {
+    /// Element-wise sum or maximum over the processes.
     case sum, max
 }
 
@@ -16,7 +18,9 @@ public enum ReduceOperation: Sendable {
 /// buffers of the same length. Two implementations: `MPIProcessGroup` (processes started by `mpirun`,
 /// on one machine or many) and `SingleProcessGroup` (one process; every operation is the identity).
 public protocol ProcessGroup: AnyObject {
+    /// This process's index, 0..<size.
     var rank: Int { get }
+    /// Number of processes in the group.
     var size: Int { get }
     /// Replaces `buffer` element-wise by the combination over all processes.
     func allreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>, _ operation: ReduceOperation) throws
@@ -60,8 +64,11 @@ extension ProcessGroup {
 
 /// The group of one process: what a run without `mpirun` trains with.
 public final class SingleProcessGroup: ProcessGroup {
+    /// The group of this process alone.
     public init() {}
+    /// Always 0.
     public var rank: Int { 0 }
+    /// Always 1.
     public var size: Int { 1 }
     public func allreduce<S: CollectiveScalar>(_ buffer: UnsafeMutableBufferPointer<S>, _ operation: ReduceOperation) throws {}
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {}

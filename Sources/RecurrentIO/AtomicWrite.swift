@@ -10,13 +10,19 @@ import Darwin
 public struct AtomicWriteError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The step that failed.
     public enum Step: String, Sendable {
+        /// Creating the temporary file beside the destination.
         case createTemporary = "create a temporary file"
+        /// Writing the bytes.
         case write = "write"
+        /// Flushing them to the disk.
         case sync = "flush (fsync)"
+        /// Closing the file.
         case close = "close"
+        /// Renaming the temporary file over the destination.
         case rename = "rename the temporary file over"
     }
 
+    /// The step that failed.
     public var step: Step
     /// The destination path.
     public var path: String
@@ -62,10 +68,12 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Appends `data` to the file.
     public func write(_ data: Data) throws {
         try data.withUnsafeBytes { try write($0) }
     }
 
+    /// Appends `bytes` to the file.
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
@@ -97,6 +105,7 @@ public final class AtomicFileWriter {
 /// process inside that window reliably even on a fast machine. Unset (always, outside tests): no delay.
 let faultInjectionWriteDelay: useconds_t = getenv("RECURRENT_FAULT_WRITE_DELAY_US").flatMap { useconds_t(String(cString: $0)) }.map { min($0, 1_000_000) } ?? 0
 
+/// Writes a file atomically by streaming: `body` appends to a temporary file beside `url`, which is flushed and renamed over `url` only if `body` returns; on any error the temporary file is removed and `url` is untouched.
 public func atomicWrite(to url: URL, _ body: (AtomicFileWriter) throws -> Void) throws {
     let destination = url.standardizedFileURL.path
     let directory = (destination as NSString).deletingLastPathComponent

@@ -55,7 +55,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
 ///
 /// The file is readable by any safetensors library (`safetensors.torch.load_file`).
 public struct Checkpoint {
+    /// The value of the `format` metadata key that marks a Recurrent checkpoint.
     public static let format = "recurrent-checkpoint"
+    /// The checkpoint layout version this library writes.
     public static let version = "1"
     /// Metadata keys that `extra` may not use.
     public static let reservedKeys: Set<String> = ["format", "version", "config", "vocabulary"]
@@ -70,6 +72,7 @@ public struct Checkpoint {
     /// Free-form metadata (training step, data set name, …).
     public var extra: [String: String]
 
+    /// A checkpoint of `tensors` with the config as JSON text (or nil), the vocabulary and free-form metadata.
     public init(tensors: [String: Tensor<Float>], config: String? = nil, vocabulary: [String]? = nil, extra: [String: String] = [:]) {
         self.tensors = tensors
         self.config = config
@@ -118,6 +121,7 @@ public struct Checkpoint {
     /// The model's weights: every tensor but the optimizer's state.
     public var modelTensors: [String: Tensor<Float>] { tensors.filter { !$0.key.hasPrefix(Self.optimizerPrefix) } }
 
+    /// Names of the tensors holding a NaN or an infinity, sorted.
     public var nonFiniteTensorNames: [String] {
         tensors.filter { _, t in
             UnsafeBufferPointer(start: t.data, count: t.count).contains { !$0.isFinite }

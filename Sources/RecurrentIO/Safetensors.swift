@@ -14,18 +14,31 @@ import RecurrentTensor
 /// to the requested `TensorScalar` on load (F16/BF16 exactly, F64 → Float and 64-bit integers with
 /// rounding, BOOL as 0/1). Only F32 and F64 are written.
 public enum SafetensorsDType: String, CaseIterable, Sendable {
+    /// Booleans, one byte each.
     case bool = "BOOL"
+    /// Unsigned 8-bit integers.
     case u8 = "U8"
+    /// Signed 8-bit integers.
     case i8 = "I8"
+    /// Signed 16-bit integers.
     case i16 = "I16"
+    /// Unsigned 16-bit integers.
     case u16 = "U16"
+    /// IEEE half precision.
     case f16 = "F16"
+    /// bfloat16 (the upper half of a Float).
     case bf16 = "BF16"
+    /// Signed 32-bit integers.
     case i32 = "I32"
+    /// Unsigned 32-bit integers.
     case u32 = "U32"
+    /// IEEE single precision.
     case f32 = "F32"
+    /// IEEE double precision.
     case f64 = "F64"
+    /// Signed 64-bit integers.
     case i64 = "I64"
+    /// Unsigned 64-bit integers.
     case u64 = "U64"
 
     /// Bytes per element.
@@ -41,8 +54,11 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
 
 /// One tensor's entry in a safetensors header, validated.
 public struct SafetensorsTensorInfo: Equatable, Sendable {
+    /// The tensor's key in the header.
     public var name: String
+    /// Its element type.
     public var dtype: SafetensorsDType
+    /// Its dimensions, outermost first.
     public var shape: [Int]
     /// Byte range within the data buffer (which starts after the header).
     public var dataOffsets: Range<Int>

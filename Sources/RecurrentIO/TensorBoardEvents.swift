@@ -9,6 +9,7 @@ import Foundation
 /// summary { value { tag, simple_value } } }`. The protobuf fields are encoded by hand (a handful of
 /// fixed field numbers) rather than pulling in a protobuf dependency.
 public final class TensorBoardEventWriter {
+    /// The events file being written.
     public let url: URL
     private let handle: FileHandle
 

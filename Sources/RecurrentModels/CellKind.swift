@@ -3,6 +3,7 @@ import RecurrentNN
 /// The recurrence of a task model (`--cell`): what the language model, classifier, tagger, forecaster,
 /// memory-task model and encoder–decoder are built from.
 public enum CellKind: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// The LSTM; the GRU (PyTorch's variant).
     case lstm, gru
     /// Elman's RNN with tanh.
     case rnn
@@ -48,7 +49,9 @@ public enum Pooling: String, Codable, CaseIterable, Sendable, CustomStringConver
 
 /// The attention of an encoder–decoder (`--attention`): none, or one of `AttentionKind`'s.
 public enum Seq2SeqAttention: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// No attention: the decoder starts from the encoder's final state only; Bahdanau's additive attention.
     case none, bahdanau
+    /// Luong's dot, general and concat scores.
     case luongDot = "luong-dot", luongGeneral = "luong-general", luongConcat = "luong-concat"
 
     public var description: String { rawValue }
@@ -61,6 +64,7 @@ public enum Seq2SeqAttention: String, Codable, CaseIterable, Sendable, CustomStr
 
 /// The long-range memory benchmark a `MemoryTaskModel` trains on.
 public enum MemoryTaskKind: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// The adding problem (Hochreiter and Schmidhuber 1997); the copy task.
     case adding, copy
     public var description: String { rawValue }
 }

@@ -1,8 +1,10 @@
 /// Accuracy and F1 of class predictions against labels.
 public struct ClassificationMetrics: Codable, Equatable, Sendable {
+    /// Number of items scored.
     public var count: Int
     /// Mean cross-entropy in nats (NaN when not computed).
     public var loss: Double
+    /// Fraction of items whose predicted class is the label.
     public var accuracy: Double
     /// F1 of class 1 (the positive class of a binary task): 2PR / (P + R), 0 when undefined.
     public var f1: Double
@@ -37,6 +39,7 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         public var precision: Double
         /// Of the items of the class, the fraction predicted as it (0 when there are none).
         public var recall: Double
+        /// 2PR / (P + R), 0 when both are 0.
         public var f1: Double
         /// Items whose label is the class.
         public var support: Int

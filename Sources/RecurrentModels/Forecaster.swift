@@ -16,20 +16,27 @@ public enum ForecastStrategy: String, Codable, CaseIterable, Sendable {
 /// Hyper-parameters of a forecaster and the normalisation it was trained with; stored in checkpoints as JSON.
 /// Fields added by issue 22 are optional so that checkpoints of older runs (one column, one step) still load.
 public struct ForecasterConfig: Codable, Equatable, Sendable {
+    /// The recurrence.
     public var cell: CellKind
+    /// H, the hidden features of each layer.
     public var hiddenSize: Int
+    /// L, the number of stacked layers.
     public var layers: Int
     /// Input window W (time steps).
     public var window: Int
+    /// Levels, or differences from the last input value.
     public var target: ForecastTarget
     /// The z-score fitted on the training part's features.
     public var mean: Double
+    /// The standard deviation of that z-score.
     public var std: Double
     /// The data column trained on, nil for the file's default.
     public var column: String?
     /// Covariate columns (inputs besides the target) and their z-scores; nil: none.
     public var covariates: [String]?
+    /// The means of the covariates' z-scores.
     public var covariateMeans: [Double]?
+    /// The standard deviations of the covariates' z-scores.
     public var covariateStds: [Double]?
     /// H, the steps forecast at once; nil: 1.
     public var horizon: Int?
@@ -39,9 +46,12 @@ public struct ForecasterConfig: Codable, Equatable, Sendable {
     public var season: Int?
     /// How the data file was read (nil: the defaults).
     public var separator: CSVSeparator?
+    /// The date column's name or index, nil for the detected one.
     public var dateColumn: String?
+    /// How skipped time steps were filled (nil: none allowed).
     public var fill: GapFill?
 
+    /// A configuration; `mean` and `std` are the target's z-score fitted on the training part.
     public init(cell: CellKind = .lstm, hiddenSize: Int = 32, layers: Int = 1, window: Int = 24, target: ForecastTarget = .difference,
                 scaler: ZScore = ZScore(mean: 0, std: 1), column: String? = nil, covariates: [String] = [], covariateScalers: [ZScore] = [],
                 horizon: Int = 1, strategy: ForecastStrategy = .direct, season: Int? = nil) {
@@ -64,12 +74,15 @@ public struct ForecasterConfig: Codable, Equatable, Sendable {
         self.season = season
     }
 
+    /// The target's z-score.
     public var scaler: ZScore { ZScore(mean: mean, std: std) }
+    /// The covariates' z-scores, in column order.
     public var covariateScalers: [ZScore] { zip(covariateMeans ?? [], covariateStds ?? []).map { ZScore(mean: $0, std: $1) } }
     /// C: the target and each covariate.
     public var inputCount: Int { 1 + (covariates?.count ?? 0) }
     /// H.
     public var steps: Int { horizon ?? 1 }
+    /// The strategy, direct when the checkpoint records none.
     public var forecastStrategy: ForecastStrategy { strategy ?? .direct }
 
     /// Checks everything before it is used to allocate (a config may come from a file).
@@ -96,12 +109,15 @@ public struct ForecasterConfig: Codable, Equatable, Sendable {
 /// encoder's last output and a head of one value per step (`.encoderDecoder`).
 /// Parameter names: `rnn.weight_ih_l0`, …, `decoder.weight_ih_l0`, …, `head.weight`, `head.bias`.
 public final class Forecaster: Module<Float> {
+    /// The configuration the model was built from.
     public let config: ForecasterConfig
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
     let rnn: any RecurrentNetwork<Float>
     let decoder: (any RecurrentNetwork<Float>)?
+    /// The linear output: H values per step (direct), or one per decoder step (encoder–decoder).
     public let head: Linear<Float>
 
+    /// A forecaster with random initial values drawn from a generator seeded with `seed`.
     public init(_ config: ForecasterConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)

@@ -6,13 +6,20 @@ import RecurrentTensor
 
 /// Hyper-parameters of a character (or token) language model; stored in checkpoints as JSON.
 public struct LanguageModelConfig: Codable, Equatable, Sendable {
+    /// V, the number of tokens.
     public var vocabularySize: Int
+    /// The width of each token's embedding.
     public var embeddingSize: Int
+    /// H, the hidden features of each layer.
     public var hiddenSize: Int
+    /// L, the number of stacked layers.
     public var layers: Int
+    /// The recurrence.
     public var cell: CellKind
+    /// Dropout probability between layers and before the head, in train mode.
     public var dropout: Double
 
+    /// A configuration with char-rnn's defaults (2 × 256 LSTM).
     public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 256, layers: Int = 2, cell: CellKind = .lstm, dropout: Double = 0) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
@@ -27,11 +34,16 @@ public struct LanguageModelConfig: Codable, Equatable, Sendable {
 /// One-to-many: embedding → stacked recurrent layer → linear to the vocabulary (char-rnn's model).
 /// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
 public final class LanguageModel: Module<Float> {
+    /// The configuration the model was built from.
     public let config: LanguageModelConfig
+    /// The token embedding (`embedding.weight`, (V, E)).
     public let embedding: Embedding<Float>
+    /// The stacked recurrent network (`rnn.…`).
     public let rnn: any RecurrentNetwork<Float>
+    /// The linear layer from the top layer's output to the V logits (`head.…`).
     public let head: Linear<Float>
 
+    /// A language model with random initial values drawn from a generator seeded with `seed`.
     public init(_ config: LanguageModelConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
@@ -142,8 +154,11 @@ extension LanguageModelConfig {
 
 /// Errors about models and checkpoints that came from outside.
 public enum ModelError: Error, CustomStringConvertible, Equatable {
+    /// The checkpoint belongs to another task.
     case wrongTask(expected: String, found: String)
+    /// A configuration value is out of range; the text says which and why.
     case badConfig(String)
+    /// Parameters hold NaN or infinity; the text names them.
     case nonFiniteParameters(String)
 
     public var description: String {

@@ -7,20 +7,25 @@ import RecurrentTensor
 /// Hyper-parameters of a model for a long-range memory task (adding problem or copy task); stored in
 /// checkpoints as JSON together with the task, so `recurrent diagnose` can rebuild both.
 public struct MemoryTaskConfig: Codable, Equatable, Sendable {
+    /// The adding problem or the copy task.
     public var task: MemoryTaskKind
     /// "rnn" (tanh), "lstm", "gru" or "jordan".
     public var cell: CellKind
+    /// H, the hidden features of each layer.
     public var hiddenSize: Int
+    /// L, the number of stacked layers.
     public var layers: Int
     /// The adding problem's sequence length T, or the copy task's delay.
     public var lag: Int
     /// Copy task: alphabet size K and symbols to remember S.
     public var symbols: Int
+    /// Copy task: the symbols to remember.
     public var copyLength: Int
     /// When set, every recurrent weight block (W_hh per gate; Jordan's W_yh) is drawn N(0, ρ²/H), whose
     /// spectral radius is close to ρ (circular law): ρ > 1 is the exploding-gradient regime.
     public var initRadius: Double?
 
+    /// A configuration; `validate()` checks it.
     public init(task: MemoryTaskKind = .adding, cell: CellKind = .lstm, hiddenSize: Int = 64, layers: Int = 1, lag: Int = 100,
                 symbols: Int = 8, copyLength: Int = 10, initRadius: Double? = nil) {
         self.task = task
@@ -54,7 +59,9 @@ public struct MemoryTaskConfig: Codable, Equatable, Sendable {
 
 /// A long-range memory benchmark.
 public enum MemoryTask: Equatable, Sendable {
+    /// The adding problem with its sequence length.
     case adding(AddingProblem)
+    /// The copy task with its alphabet, length and delay.
     case copy(CopyTask)
 
     /// Input features per step: (value, marker), or a one-hot token.
@@ -95,6 +102,7 @@ public struct MemoryTaskBatch: Sendable {
     public var sums: [Float]
     /// Copy: (T, B) classes, `MemoryTaskModel.ignored` outside the recall steps. Adding: unused.
     public var classes: [Int]
+    /// T, the sequence length, and B, the number of sequences.
     public var steps: Int, batch: Int
 
     /// Draws a batch of `task`.
@@ -139,10 +147,13 @@ public struct MemoryTaskBatch: Sendable {
 /// output read at the last step: many-to-one regression) or the copy task (class logits at every step).
 /// Parameter names: `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
 public final class MemoryTaskModel: Module<Float> {
+    /// The configuration the model was built from.
     public let config: MemoryTaskConfig
+    /// The task's shape, from the configuration.
     public let task: MemoryTask
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
     let rnn: any RecurrentNetwork<Float>
+    /// The linear output: one value (adding) or one logit per class (copy) per step.
     public let head: Linear<Float>
     /// The class id that `crossEntropy` skips (steps with nothing to recall).
     public static let ignored = -1

@@ -6,14 +6,21 @@ import RecurrentTensor
 
 /// Hyper-parameters of a sequence classifier; stored in checkpoints as JSON.
 public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
+    /// V, the number of tokens (0 for real-vector input).
     public var vocabularySize: Int
+    /// The width of each token's embedding (or the features per step of real-vector input).
     public var embeddingSize: Int
+    /// H, the hidden features of each layer and direction.
     public var hiddenSize: Int
+    /// L, the number of stacked layers.
     public var layers: Int
+    /// The recurrence.
     public var cell: CellKind
+    /// Whether a reverse direction runs.
     public var bidirectional: Bool
     /// Dropout on the embeddings and on the pooled features (and between stacked layers), in train mode.
     public var dropout: Double
+    /// Number of classes.
     public var classes: Int
     /// How the sequence becomes one vector: "final" (the last valid state of each direction),
     /// "mean" (masked mean of the outputs), "max" (masked max of the outputs) or "attention" (learned weights over the steps).
@@ -30,6 +37,7 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
     /// this times the data's features. nil: 1.
     public var patchLength: Int?
 
+    /// A configuration; `validate()` checks it.
     public init(vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 64, layers: Int = 1, cell: CellKind = .lstm,
                 bidirectional: Bool = true, dropout: Double = 0.5, classes: Int = 2, pooling: Pooling = .max) {
         self.vocabularySize = vocabularySize
@@ -92,11 +100,15 @@ public struct SequenceClassifierConfig: Codable, Equatable, Sendable {
 /// `head.weight`, `head.bias`, and for attention pooling `attention.projection.weight`, `attention.projection.bias`,
 /// `attention.score.weight`.
 public final class SequenceClassifier: Module<Float> {
+    /// The configuration the model was built from.
     public let config: SequenceClassifierConfig
     /// nil for real-vector input.
     public let embedding: Embedding<Float>?
+    /// The stacked recurrent network (`rnn.…`).
     public let rnn: any RecurrentNetwork<Float>
+    /// Dropout on the pooled features, in train mode.
     public let dropout: Dropout<Float>
+    /// The linear layer from the pooled features to the class logits (`head.…`).
     public let head: Linear<Float>
     /// The scorer of attention pooling (nil for the other poolings).
     public let attention: AttentionPooling?
@@ -104,6 +116,7 @@ public final class SequenceClassifier: Module<Float> {
     /// Width of the pooled features: D·H.
     public var featureSize: Int { rnn.outputFeatures }
 
+    /// A classifier with random initial values drawn from a generator seeded with `seed`.
     public init(_ config: SequenceClassifierConfig, seed: UInt64) {
         precondition((try? config.validate()) != nil, "SequenceClassifier: invalid config \(config)")
         self.config = config

@@ -6,18 +6,25 @@ import RecurrentTensor
 
 /// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
 public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
+    /// V, the number of words.
     public var vocabularySize: Int
+    /// Number of tags, `<pad>` included.
     public var tagCount: Int
     /// Sentence labels for the joint intent head; 0: no intent head.
     public var intentCount: Int
+    /// The width of each word's embedding.
     public var embeddingSize: Int
+    /// H, the hidden features of each layer and direction.
     public var hiddenSize: Int
+    /// L, the number of stacked layers.
     public var layers: Int
+    /// Dropout probability on the embeddings and before the head, in train mode.
     public var dropout: Double
     /// The bidirectional layer's cell: one of `cells`.
     public var cell: CellKind
 
 
+    /// A configuration; `validate()` checks it.
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
                 layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm) {
         self.vocabularySize = vocabularySize
@@ -61,13 +68,20 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 /// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
 /// `head.weight`, `head.bias`, `intent_head.weight`, `intent_head.bias`.
 public final class SequenceTagger: Module<Float> {
+    /// The configuration the model was built from.
     public let config: SequenceTaggerConfig
+    /// The word embedding (`embedding.weight`, `<pad>` = 0).
     public let embedding: Embedding<Float>
+    /// The stacked recurrent network (`rnn.…`).
     public let rnn: any RecurrentNetwork<Float>
+    /// Dropout on the embeddings and on the recurrent outputs.
     public let dropout: Dropout<Float>
+    /// The linear layer to the tag logits at every step (`head.…`).
     public let head: Linear<Float>
+    /// The linear layer to the intent logits from the final states (`intent_head.…`); nil without intents.
     public let intentHead: Linear<Float>?
 
+    /// A tagger with random initial values drawn from a generator seeded with `seed`.
     public init(_ config: SequenceTaggerConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)

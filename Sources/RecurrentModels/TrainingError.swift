@@ -3,7 +3,9 @@
 /// Training stopped for a reason the caller can act on. The messages name no command-line flag: the
 /// command line adds its own words.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss was NaN or infinite at this step.
     case nonFiniteLoss(step: Int)
+    /// A gradient held NaN or infinity at this step.
     case nonFiniteGradient(step: Int)
     /// The run folder cannot be continued (no last checkpoint, another model or data set, an unreadable state).
     case cannotResume(String)

@@ -3,9 +3,13 @@ import RecurrentTensor
 /// A lookup table: token ids → vectors. `weight` (V, D) ~ N(0, 1) as PyTorch; the row at
 /// `paddingIndex` starts at zero and never receives a gradient.
 public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
+    /// The table, (V, D): row i is the vector of id i.
     public let weight: Tensor<Scalar>
+    /// The id whose vector stays zero and receives no gradient, or nil.
     public let paddingIndex: Int?
+    /// V, the number of ids.
     public var vocabularySize: Int { weight.shape[0] }
+    /// D, the width of each vector.
     public var dimension: Int { weight.shape[1] }
 
     /// - Parameters:

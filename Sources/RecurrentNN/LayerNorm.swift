@@ -3,8 +3,11 @@ import RecurrentTensor
 /// Layer normalisation over the last axis: y = (x − mean)/√(var + ε) · weight + bias, biased
 /// variance as PyTorch. One fused node: forward saves the normalised x̂ and 1/σ per row.
 public final class LayerNorm<Scalar: TensorScalar>: UnaryModule<Scalar> {
+    /// The per-feature scale γ, (F), starting at 1.
     public let weight: Tensor<Scalar>
+    /// The per-feature shift β, (F), starting at 0.
     public let bias: Tensor<Scalar>
+    /// Added to the variance before the square root.
     public let epsilon: Scalar
 
     /// - Parameters:

@@ -3,7 +3,9 @@ import RecurrentTensor
 /// y = x·Wᵀ + b over the last axis. Parameters `weight` (O, I) and `bias` (O), as PyTorch.
 /// Initialisation as PyTorch's: U(−1/√I, 1/√I) for both (kaiming_uniform with a = √5).
 public final class Linear<Scalar: TensorScalar>: UnaryModule<Scalar> {
+    /// W, (O, I) (PyTorch's layout: y = x Wᵀ + b).
     public let weight: Tensor<Scalar>
+    /// b, (O), or nil without bias.
     public let bias: Tensor<Scalar>?
     /// Features I of x and O of y.
     public let inputSize: Int, outputSize: Int

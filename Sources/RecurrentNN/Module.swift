@@ -13,11 +13,14 @@ import RecurrentTensor
 /// same seed gives the same values, so give independent modules different seeds, or overwrite the values
 /// with `loadParameters`.
 open class Module<Scalar: TensorScalar> {
+    /// The parameters registered on this module itself (not its children), in registration order.
     public private(set) var ownParameters: [(name: String, tensor: Tensor<Scalar>)] = []
+    /// The child modules, by name, in registration order.
     public private(set) var children: [(name: String, module: Module<Scalar>)] = []
     /// Train mode (dropout active) or eval mode.
     public private(set) var isTraining = true
 
+    /// An empty module; subclasses register parameters and children in their own `init`.
     public init() {}
 
     /// Registers a trainable tensor under `name` and marks it `requiresGrad`.
@@ -46,6 +49,7 @@ open class Module<Scalar: TensorScalar> {
         return result
     }
 
+    /// Every parameter, depth first in registration order (the tensors of `namedParameters()`).
     public func parameters() -> [Tensor<Scalar>] { namedParameters().map(\.tensor) }
 
     /// Total number of trainable scalars.
@@ -57,6 +61,7 @@ open class Module<Scalar: TensorScalar> {
         for (_, child) in children { child.train(on) }
     }
 
+    /// Eval mode on this module and every descendant: dropout off. Same as `train(false)`.
     public func eval() { train(false) }
 
     /// Zeroes every parameter's gradient (in place, so flat gradient buffers stay valid).
@@ -93,16 +98,20 @@ open class Module<Scalar: TensorScalar> {
 
 /// A module mapping one tensor to one tensor; what `Sequential` chains.
 open class UnaryModule<Scalar: TensorScalar>: Module<Scalar> {
+    /// The module's computation; subclasses override it.
     open func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         preconditionFailure("\(type(of: self)) must override forward(_:)")
     }
 
+    /// Calls `forward(_:)`.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { forward(x) }
 }
 
 /// Errors from loading parameters that came from outside (files, other frameworks).
 public enum ModuleError: Error, CustomStringConvertible, Equatable {
+    /// `loadParameters` with `strict`: names the module has that the state lacks, and names the state has that the module lacks.
     case parameterNamesDiffer(missing: [String], unexpected: [String])
+    /// A tensor in the state whose shape differs from the parameter of that name.
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
     public var description: String {

@@ -6,11 +6,14 @@ import RecurrentTensor
 /// `gradients`, so optimizers, clipping, checkpointing or an all-reduce can treat the model as one
 /// flat vector while layers keep addressing parameters by name.
 public final class ParameterBuffer<Scalar: TensorScalar> {
+    /// The packed parameters, in the order given.
     public let parameters: [Tensor<Scalar>]
     let valueStorage: TensorStorage<Scalar>
     let gradientStorage: TensorStorage<Scalar>
+    /// Number of scalars in all the parameters together.
     public let count: Int
 
+    /// Packs `parameters` (their values and any existing gradients) into two flat blocks; each tensor becomes a view into them.
     public init(_ parameters: [Tensor<Scalar>]) {
         self.parameters = parameters
         count = parameters.reduce(0) { $0 + $1.count }
@@ -27,6 +30,7 @@ public final class ParameterBuffer<Scalar: TensorScalar> {
         }
     }
 
+    /// Packs the parameters of `module`.
     public convenience init(_ module: Module<Scalar>) { self.init(module.parameters()) }
 
     /// The parameter values as one vector.

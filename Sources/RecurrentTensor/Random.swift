@@ -5,6 +5,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// A second normal deviate kept from Box–Muller.
     @usableFromInline var spareNormal: Double?
 
+    /// A generator whose whole stream is fixed by `seed` (the state is expanded with SplitMix64).
     public init(seed: UInt64) {
         var x = seed
         func splitmix() -> UInt64 {

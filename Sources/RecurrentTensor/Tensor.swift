@@ -1,7 +1,9 @@
 /// Owned memory for tensor elements, zero-initialised unless a kernel that writes it all asks otherwise. Several tensors (views, or the parameters
 /// packed into one flat buffer by `ParameterBuffer`) may share one storage at different offsets.
 public final class TensorStorage<Scalar>: @unchecked Sendable {
+    /// The first element of the allocation.
     public let base: UnsafeMutablePointer<Scalar>
+    /// Number of elements allocated.
     public let capacity: Int
 
     /// Allocates `capacity` elements, all bits zero (0.0 for the IEEE float types tensors hold).
@@ -96,14 +98,17 @@ public final class Tensor<Scalar: TensorScalar> {
         self.init([scalar], shape: [], requiresGrad: requiresGrad)
     }
 
+    /// A tensor of zeros.
     public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         Tensor(zeros: shape, requiresGrad: requiresGrad)
     }
 
+    /// A tensor of ones.
     public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
         full(shape, 1, requiresGrad: requiresGrad)
     }
 
+    /// A tensor with every element set to `value`.
     public static func full(_ shape: [Int], _ value: Scalar, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
         t.data.update(repeating: value, count: t.count)
@@ -135,6 +140,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
     // MARK: access
 
+    /// Number of dimensions: `shape.count`.
     public var rank: Int { shape.count }
 
     /// Pointer to the first element. Valid while the tensor is alive.

@@ -10,10 +10,15 @@ import Darwin
 /// specialise to the libm call of the concrete type (`tanhf` for Float, `tanh` for Double).
 public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
+    /// eˣ, with the C library's function for the type.
     static func exp(_ x: Self) -> Self
+    /// The natural logarithm, with the C library's function for the type.
     static func log(_ x: Self) -> Self
+    /// The hyperbolic tangent, with the C library's function for the type.
     static func tanh(_ x: Self) -> Self
+    /// xʸ, with the C library's function for the type.
     static func pow(_ x: Self, _ y: Self) -> Self
+    /// log(1 + x), accurate for small x.
     static func log1p(_ x: Self) -> Self
     /// Name used in safetensors headers ("F32", "F64").
     static var dtypeName: String { get }

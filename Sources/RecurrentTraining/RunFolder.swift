@@ -17,12 +17,17 @@ import RecurrentModels
 /// Every write is atomic (a temporary file renamed over the old one), so a run killed at any moment
 /// leaves each file whole.
 public struct RunFolder: Sendable {
+    /// The folder.
     public let url: URL
 
+    /// The run folder at `url` (created when the trainer first writes to it).
     public init(_ url: URL) { self.url = url }
 
+    /// The URL of the file `name` in the folder.
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    /// best.safetensors: the weights of the best evaluation so far.
     public var best: URL { file("best.safetensors") }
+    /// last.safetensors: the latest weights with the optimizer's state and the `RunState`, for resuming.
     public var last: URL { file("last.safetensors") }
 
     /// Creates the folder and removes temporary files a run killed mid-write left.

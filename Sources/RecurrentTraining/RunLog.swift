@@ -4,8 +4,11 @@ import RecurrentIO
 
 /// The curves of a run, for whoever draws pictures of them (the library draws none).
 public struct LossCurves: Sendable {
+    /// The chart's title.
     public var title: String
+    /// The x axis's label ("step" or "epoch").
     public var xLabel: String
+    /// The curves: a name and (x, y) points each.
     public var series: [(name: String, points: [(x: Double, y: Double)])]
 }
 
@@ -14,8 +17,11 @@ public struct LossCurves: Sendable {
 /// `tensorboard --logdir runs` shows the curves), and `loss_curve.svg` when a `drawCurves` is given
 /// (the command line passes its SVG chart).
 public final class RunLog {
+    /// The run folder the files are written to.
     public let folder: URL
+    /// The columns of metrics.csv, in order.
     public let columns: [String]
+    /// The columns drawn in loss_curve.svg.
     public let plotted: [String]
     private var csv: String
     private(set) var rows: [[Double]] = []

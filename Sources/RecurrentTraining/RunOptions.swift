@@ -4,9 +4,12 @@ import Foundation
 /// options.json: the options every task shares and the task's own settings, so that `resume` continues
 /// the same run.
 public struct RunOptions<Settings: Codable>: Codable {
+    /// The options every task shares.
     public var training: TrainingOptions
+    /// The task's own settings.
     public var task: Settings
 
+    /// Both parts of options.json.
     public init(training: TrainingOptions, task: Settings) {
         self.training = training
         self.task = task

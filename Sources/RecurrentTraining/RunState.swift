@@ -10,6 +10,7 @@ public struct TrainingWindow: Equatable, Sendable {
     public var lossSum = 0.0
     /// Σ weight (examples for tasks that weight by batch size, updates for the others).
     public var weight = 0.0
+    /// Updates made in the window.
     public var updates = 0
     /// Updates whose gradients clipping changed.
     public var clipped = 0
@@ -45,6 +46,7 @@ public struct TrainingWindow: Equatable, Sendable {
 /// Version 2 (this one) is the first written by the single training loop; last.safetensors files of
 /// earlier versions (no `run_state_version` key) are refused with a message saying so.
 public struct RunState: Sendable {
+    /// The layout version this library writes and reads.
     public static let version = 2
 
     /// Epochs completed (epoch schedules).

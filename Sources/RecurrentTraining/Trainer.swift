@@ -31,8 +31,11 @@ public enum TrainingOutcome<Report> {
 /// stop requests and the clock are agreed on at every step, evaluation is split, and replica 0 alone
 /// writes the run folder.
 public final class Trainer<Task: TrainingTask> {
+    /// The task being trained.
     public let task: Task
+    /// The shared options of the run.
     public let options: TrainingOptions
+    /// The run folder every file is written to.
     public let folder: RunFolder
     /// The processes of a data-parallel run (nil when this process trains alone).
     public let replicas: (any TrainingReplicas)?

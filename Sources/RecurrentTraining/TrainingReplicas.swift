@@ -36,7 +36,9 @@ extension TrainingReplicas {
 /// The part of a validation split one replica scores, and how replicas add up their partial sums
 /// (`TrainingTask.evaluate(_:)`). `EvaluationShard.whole` is a single process scoring everything.
 public struct EvaluationShard {
+    /// This replica's index, 0..<count.
     public let rank: Int
+    /// Number of replicas.
     public let count: Int
     private let add: ([Double]) throws -> [Double]
 

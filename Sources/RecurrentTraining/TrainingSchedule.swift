@@ -72,10 +72,13 @@ public enum LearningRateScheduleKind: String, Codable, CaseIterable, Sendable {
 /// What every task's training shares: the schedule, the batch, the update rule and its limits.
 /// Each task has its own defaults (`TrainingTask.defaultOptions`); the task's own settings live beside these.
 public struct TrainingOptions: Codable, Equatable, Sendable {
+    /// Epochs or steps, and how often to evaluate.
     public var schedule: TrainingSchedule
     /// Examples (sentences, windows, streams…) per batch.
     public var batch: Int
+    /// The base learning rate.
     public var learningRate: Double
+    /// How the learning rate changes over the run.
     public var learningRateSchedule = LearningRateScheduleKind.constant
     /// Global-norm clipping threshold (0: off).
     public var clipNorm: Double
@@ -91,6 +94,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Seed of the data order and of every random stream the task draws.
     public var seed: UInt64 = 1
 
+    /// Options with the given schedule, batch, learning rate and clipping threshold, and defaults for the rest.
     public init(schedule: TrainingSchedule, batch: Int, learningRate: Double, clipNorm: Double) {
         self.schedule = schedule
         self.batch = batch

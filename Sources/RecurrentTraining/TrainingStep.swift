@@ -14,6 +14,7 @@ public func applyUpdate<O: Optimizer>(loss: Tensor<Float>, optimizer: O, clipNor
 
 /// What one update did, for trainers that log gradient norms and how often clipping fired.
 public struct UpdateOutcome: Sendable {
+    /// The batch's loss.
     public let loss: Double
     /// The global gradient norm before any clipping.
     public let gradientNorm: Double

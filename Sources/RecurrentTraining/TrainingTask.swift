@@ -45,6 +45,7 @@ public struct TaskLoss {
 public struct RunPosition: Sendable {
     /// The epoch in progress or just ended (1-based; 0 for step schedules).
     public var epoch: Int
+    /// Updates made so far.
     public var step: Int
     /// The run's planned updates (after `maxSteps`).
     public var totalSteps: Int
@@ -52,10 +53,13 @@ public struct RunPosition: Sendable {
 
 /// What the trainer hands a task to build a metrics row: the position, the clock and the window's sums.
 public struct RoundSummary: Sendable {
+    /// The run's position.
     public var position: RunPosition
     /// Seconds of training so far (including earlier parts of a resumed run).
     public var seconds: Double
+    /// Training throughput in the task's tokens (characters, words, steps) per second.
     public var tokensPerSecond: Double
+    /// The sums of the training window since the previous evaluation.
     public var window: TrainingWindow
     /// The exponential average of the training loss at this point.
     public var runningLoss: Double
@@ -63,14 +67,19 @@ public struct RoundSummary: Sendable {
 
 /// One evaluation of a run: where it happened, the training figures since the previous one, and the task's scores.
 public struct RoundRecord<Evaluation: Codable & Sendable>: Codable, Sendable {
+    /// The epoch of the evaluation (0 for step schedules).
     public var epoch: Int
+    /// The step of the evaluation.
     public var step: Int
     /// Mean training loss of the window (or the running average, for tasks that log that).
     public var trainLoss: Double
     /// `TrainingWindow.tallyMean` of each tally (e.g. training accuracy).
     public var trainTally: [Double]
+    /// Updates of the window whose gradients clipping changed.
     public var clipped: Int
+    /// Mean gradient norm before clipping over the window.
     public var gradientNorm: Double
+    /// The task's scores.
     public var evaluation: Evaluation
 }
 
@@ -79,8 +88,11 @@ public struct RoundRecord<Evaluation: Codable & Sendable>: Codable, Sendable {
 /// to this protocol; the trainer does the rest (order, updates, clipping, schedules, evaluation rounds,
 /// checkpoints, metrics, stopping and resuming).
 public protocol TrainingTask: AnyObject {
+    /// What `makeBatch` builds and `loss` reads.
     associatedtype Batch
+    /// The scores of one evaluation, saved with every record.
     associatedtype Evaluation: Codable & Sendable
+    /// What the run returns at the end (the test figures).
     associatedtype Report
     /// The task's own options (data handling, vocabulary thresholds…), saved in options.json beside `TrainingOptions`.
     associatedtype Settings: Codable
@@ -91,6 +103,7 @@ public protocol TrainingTask: AnyObject {
     var model: Module<Float> { get }
     /// config.json's text, also the config of every checkpoint.
     var configJSON: String { get }
+    /// The task's settings, saved in options.json.
     var settings: Settings { get }
 
     // MARK: data
@@ -123,9 +136,11 @@ public protocol TrainingTask: AnyObject {
     func summary(_ evaluation: Evaluation) -> String
 
     // MARK: files
+    /// The metrics.csv columns, in order.
     var metricsColumns: [String] { get }
     /// The columns drawn in loss_curve.svg.
     var plottedColumns: [String] { get }
+    /// One metrics.csv row for a round, in `metricsColumns` order.
     func metricsRow(_ round: RoundSummary, _ evaluation: Evaluation) -> [Double]
     /// The mean training loss a record keeps for this round (default: the window's mean).
     func trainLoss(_ round: RoundSummary) -> Double
@@ -180,19 +195,25 @@ public enum TrainingEvent: Sendable {
 
 /// Progress after one step.
 public struct TrainingProgress: Sendable {
+    /// Updates made so far.
     public var step: Int
+    /// Updates the run will make.
     public var totalSteps: Int
     /// Fraction of the run done (by steps, or by the clock when a time limit comes first).
     public var fraction: Double
+    /// The epoch in progress (0 for step schedules).
     public var epoch: Int
     /// Epochs planned (0 for step schedules).
     public var epochs: Int
     /// This update's loss (over the whole batch, in a data-parallel run) and gradient norm before clipping; NaN for a skipped batch.
     public var loss: Double
+    /// The global gradient norm before clipping.
     public var gradientNorm: Double
     /// The learning rate this update used.
     public var learningRate: Double
+    /// The exponential average of the training loss.
     public var runningLoss: Double
+    /// Training throughput in the task's tokens per second.
     public var tokensPerSecond: Double
     /// The task's summary of the best evaluation so far (empty before the first).
     public var best: String

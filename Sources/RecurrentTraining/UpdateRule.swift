@@ -4,6 +4,7 @@ import RecurrentTensor
 
 /// The optimizers a run can use, with PyTorch's update rules and default hyper-parameters.
 public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
+    /// Adam, AdamW, SGD (with momentum), RMSprop, Adagrad.
     case adam, adamw, sgd, rmsprop, adagrad
 
     /// "Adam", "AdamW", "SGD"…
@@ -21,6 +22,7 @@ public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
 /// How a trainer turns gradients into an update; the learning rate and the global-norm clipping
 /// threshold sit in `TrainingOptions` because their good defaults differ by task.
 public struct UpdateRule: Codable, Equatable, Sendable {
+    /// The optimizer.
     public var optimizer = OptimizerKind.adam
     /// Momentum of SGD and RMSprop (ignored by the others).
     public var momentum = 0.0
@@ -29,6 +31,7 @@ public struct UpdateRule: Codable, Equatable, Sendable {
     /// Clamp every gradient element to [−clipValue, clipValue] before the norm clipping (0: off).
     public var clipValue = 0.0
 
+    /// An update rule; the defaults are Adam without decay or element-wise clipping.
     public init(optimizer: OptimizerKind = .adam, momentum: Double = 0, weightDecay: Double = 0, clipValue: Double = 0) {
         self.optimizer = optimizer
         self.momentum = momentum

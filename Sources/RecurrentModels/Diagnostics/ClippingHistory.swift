@@ -11,6 +11,7 @@ public struct ClippingHistory: Equatable, Sendable {
     /// Per logged row: (step, updates clipped in the interval ending there).
     public var intervals: [(step: Int, clipped: Int)]
 
+    /// Clipped updates over all updates (0 without updates).
     public var fraction: Double { totalSteps > 0 ? Double(clippedSteps) / Double(totalSteps) : 0 }
 
     public static func == (a: ClippingHistory, b: ClippingHistory) -> Bool {

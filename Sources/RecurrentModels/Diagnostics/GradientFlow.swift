@@ -19,14 +19,19 @@ public struct GradientFlowReport: Sendable {
     }
     /// The norm of one parameter's gradient.
     public struct ParameterGradient: Sendable, Equatable {
+        /// The parameter's dotted name.
         public var name: String
+        /// The parameter's shape.
         public var shape: [Int]
+        /// ‖∂L/∂θ‖, the Euclidean norm of its gradient.
         public var norm: Double
     }
     /// The largest singular values of one recurrent matrix (a whole W_hh, one gate's block of it, or
     /// for Jordan networks the y→y product W_ho·W_yh).
     public struct SingularValues: Sendable, Equatable {
+        /// Which matrix: the parameter name, with the gate for a block.
         public var name: String
+        /// The largest singular values, largest first.
         public var values: [Double]
     }
 
@@ -34,8 +39,11 @@ public struct GradientFlowReport: Sendable {
     public var steps: Int
     /// The loss the gradients are of.
     public var loss: Double
+    /// ‖∂L/∂h_t‖ of every layer and direction.
     public var states: [StateGradients]
+    /// Every parameter's gradient norm.
     public var parameters: [ParameterGradient]
+    /// The largest singular values of every recurrent matrix.
     public var singularValues: [SingularValues]
 
     /// ‖∂L/∂h_{T−1−d}‖ / ‖∂L/∂h_{T−1}‖ of `state` at distance d (nil when out of range or the last norm is 0).

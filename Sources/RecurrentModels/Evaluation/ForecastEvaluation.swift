@@ -4,10 +4,13 @@ import RecurrentData
 /// Test-split figures in the series' units (ppm for CO₂): the model and every baseline, all H steps
 /// pooled, then step by step.
 public struct ForecastEvaluation: Codable, Equatable, Sendable {
+    /// The model's errors.
     public var model: ForecastErrors
+    /// Persistence's errors (x[t−1]).
     public var persistence: ForecastErrors
     /// nil for a series without a season.
     public var seasonalNaive: ForecastErrors?
+    /// Seasonal naive with drift's errors; nil for a series without a season.
     public var seasonalNaiveDrift: ForecastErrors?
     /// Per horizon step (index j: j + 1 steps ahead); one entry for one-step forecasters.
     public var steps: [StepErrors]
@@ -17,13 +20,18 @@ public struct ForecastEvaluation: Codable, Equatable, Sendable {
     public var from: String, to: String
     /// The season of the baselines (nil: none) and MASE's denominator.
     public var season: Int?
+    /// MASE's denominator: the in-sample seasonal-naive (or, without a season, persistence) MAE of the training part.
     public var errorScale: Double
 
     /// One horizon step's figures.
     public struct StepErrors: Codable, Equatable, Sendable {
+        /// The model's errors at this step.
         public var model: ForecastErrors
+        /// Persistence's errors at this step.
         public var persistence: ForecastErrors
+        /// Seasonal naive's errors at this step; nil without a season.
         public var seasonalNaive: ForecastErrors?
+        /// Seasonal naive with drift's errors at this step; nil without a season.
         public var seasonalNaiveDrift: ForecastErrors?
     }
 

@@ -4,7 +4,9 @@ import RecurrentTensor
 
 /// Scores of a tagger on a split: mean loss, conlleval chunk scores and intent accuracy.
 public struct TaggingEvaluation: Codable, Sendable {
+    /// Mean cross-entropy per tag, in nats.
     public var loss: Double
+    /// conlleval's entity precision, recall and F1.
     public var chunks: ChunkScore
     /// nil when the model has no intent head.
     public var intentAccuracy: Double?
@@ -12,11 +14,13 @@ public struct TaggingEvaluation: Codable, Sendable {
     /// What model selection maximises: slot F1, plus intent accuracy for joint models.
     public var score: Double { chunks.f1 + (intentAccuracy ?? 0) }
 
+    /// One line: loss, entity precision, recall and F1, and intent accuracy when there is one.
     public var summary: String {
         let intent = intentAccuracy.map { String(format: ", intent accuracy %.4f", $0) } ?? ""
         return String(format: "loss %.4f, entity precision %.4f, recall %.4f, F1 %.4f", loss, chunks.precision, chunks.recall, chunks.f1) + intent
     }
 
+    /// The figures as a JSON object (for test.json).
     public func json() -> [String: Any] {
         var object: [String: Any] = ["loss": loss, "precision": chunks.precision, "recall": chunks.recall, "f1": chunks.f1,
                                      "token_accuracy": chunks.tokenAccuracy, "chunks_guessed": chunks.guessed,

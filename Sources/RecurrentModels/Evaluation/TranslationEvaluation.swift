@@ -5,21 +5,28 @@ import RecurrentTensor
 /// Scores of a translation model on a split: teacher-forced loss, corpus BLEU against every
 /// reference of each distinct source, and exact match (the output equals one of the references).
 public struct TranslationEvaluation: Codable, Sendable {
+    /// Mean teacher-forced cross-entropy per target token, in nats.
     public var loss: Double
+    /// Corpus BLEU of the outputs against all references of each source.
     public var bleu: BLEU
+    /// Fraction of sources whose output equals one of their references.
     public var exactMatch: Double
+    /// Number of distinct sources scored.
     public var sentences: Int
     /// The distinct sources, their outputs and references, in evaluation order.
     public var sources: [[String]] = []
+    /// The model's output for each source, in order (tokens, without `</s>`).
     public var outputs: [[String]] = []
 
     /// The scores only (a run's history keeps no sentences).
     private enum CodingKeys: String, CodingKey { case loss, bleu, exactMatch, sentences }
 
+    /// One line: loss, BLEU and exact match.
     public var summary: String {
         String(format: "loss %.4f, BLEU %.2f, exact match %.4f (%d sentences)", loss, bleu.score, exactMatch, sentences)
     }
 
+    /// The figures as a JSON object (for test.json).
     public func json() -> [String: Any] {
         ["loss": loss, "bleu": bleu.score, "bleu_precisions": bleu.precisions, "brevity_penalty": bleu.brevityPenalty,
          "hypothesis_length": bleu.hypothesisLength, "reference_length": bleu.referenceLength, "exact_match": exactMatch, "sentences": sentences]

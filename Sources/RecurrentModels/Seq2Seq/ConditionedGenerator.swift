@@ -9,9 +9,13 @@ import RecurrentTensor
 /// the vector, it generates text conditioned on the label.
 /// Parameter names: `condition.weight` (L·H, C), `condition.bias`, `decoder.…` (see `Decoder`).
 public final class ConditionedGenerator<Scalar: TensorScalar>: Module<Scalar> {
+    /// The linear map from the conditioning vector to every layer's initial state (`condition.…`).
     public let condition: Linear<Scalar>
+    /// The decoder that generates the tokens (`decoder.…`).
     public let decoder: Decoder<Scalar>
+    /// C, the width of the conditioning vector.
     public let conditionSize: Int
+    /// The ids of `<s>` and `</s>`.
     public let bos = 2, eos = 3
 
     /// - Parameters:
@@ -100,12 +104,16 @@ public struct ConditionedGeneratorConfig: Codable, Equatable, Sendable {
     public var classes: Int
     /// V, with `<pad>` 0, `<unk>` 1, `<s>` 2, `</s>` 3.
     public var vocabularySize: Int
+    /// The width of each token's embedding.
     public var embeddingSize: Int
+    /// H, the hidden features of each decoder layer.
     public var hiddenSize: Int
+    /// L, the number of decoder layers.
     public var layers: Int
     /// lstm, gru or rnn (the decoder's cells).
     public var cell: CellKind
 
+    /// A configuration; `validate()` checks it.
     public init(classes: Int, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1, cell: CellKind = .lstm) {
         (self.classes, self.vocabularySize, self.embeddingSize) = (classes, vocabularySize, embeddingSize)
         (self.hiddenSize, self.layers, self.cell) = (hiddenSize, layers, cell)
@@ -126,6 +134,7 @@ public struct ConditionedGeneratorConfig: Codable, Equatable, Sendable {
 }
 
 extension ConditionedGenerator where Scalar == Float {
+    /// The task name stored in checkpoints.
     public static let task = "generate"
 
     /// - Precondition: `config.validate()` passed.

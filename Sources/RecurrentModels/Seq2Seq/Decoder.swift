@@ -20,18 +20,26 @@ import RecurrentTensor
 /// `cell_l0.bias_hh` (Jordan: `cell_l0.weight_ih`, `weight_yh`, `weight_ho`, `bias_ih`, `bias_ho`), …,
 /// `attention.…` (see `Attention`), `combine.weight`, `combine.bias`, `output.weight`, `output.bias`.
 public final class Decoder<Scalar: TensorScalar>: Module<Scalar> {
+    /// The recurrence of the decoder's cells.
     public let cell: CellKind
+    /// H, the hidden features of each cell.
     public let hiddenSize: Int
+    /// The target token embedding (`embedding.weight`).
     public let embedding: Embedding<Scalar>
     /// One per layer: `LSTMCell`, `GRUCell`, `RNNCell` or `JordanCell` (each a `RecurrentCell`).
     public let cells: [Module<Scalar>]
+    /// The attention over the encoder's outputs, or nil.
     public let attention: Attention<Scalar>?
+    /// W_o, b_o combining the state and the context into the attentional vector (`combine.…`); nil without attention.
     public let combine: Linear<Scalar>?
+    /// The linear layer to the target vocabulary's logits (`output.…`).
     public let output: Linear<Scalar>
+    /// Dropout on the embeddings and before the output layer.
     public let dropout: Dropout<Scalar>
     /// Luong attention only: the previous attentional vector o_{t−1} is fed to the first cell with the embedding.
     public let inputFeeding: Bool
 
+    /// V, the number of target tokens.
     public var vocabularySize: Int { output.outputSize }
 
     /// A decoder over cells of `kind` (`.lstm`, `.gru` or `.rnnTanh`).

@@ -8,6 +8,7 @@ import RecurrentTensor
 public struct DecoderState<Scalar: TensorScalar> {
     /// One per layer, bottom first.
     public var layers: [RecurrentState<Scalar>]
+    /// The previous step's attentional vector õ (B, H), for Luong attention with input feeding; nil otherwise.
     public var attentional: Tensor<Scalar>?
 
     /// - Parameters:
@@ -40,11 +41,17 @@ public struct DecoderState<Scalar: TensorScalar> {
 /// (a Jordan network's: `rnn.weight_ih_l0`, `rnn.weight_yh_l0`, `rnn.weight_ho_l0`, …),
 /// `bridge.weight`, `bridge.bias`, `bridge_c.weight`, `bridge_c.bias`.
 public final class Encoder<Scalar: TensorScalar>: Module<Scalar> {
+    /// The recurrence.
     public let cell: CellKind
+    /// The source token embedding (`embedding.weight`, `<pad>` = 0).
     public let embedding: Embedding<Scalar>
+    /// The stacked, optionally bidirectional recurrent network (`rnn.…`).
     public let rnn: any RecurrentNetwork<Scalar>
+    /// Dropout on the embeddings.
     public let dropout: Dropout<Scalar>
+    /// W_b, b_b bridging the two directions' final h to the decoder's H (`bridge.…`); nil when unidirectional.
     public let bridge: Linear<Scalar>?
+    /// W_c, b_c bridging the two directions' final LSTM cells (`bridge_c.…`); nil unless bidirectional LSTM.
     public let bridgeC: Linear<Scalar>?
 
     /// An encoder over a fused layer of `kind` (LSTM, GRU, Elman tanh).

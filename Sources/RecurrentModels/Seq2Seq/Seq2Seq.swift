@@ -14,6 +14,7 @@ public struct Translation: Sendable {
     /// What beam search ranks by: `logProbability` divided by the length penalty (equal to it for greedy and sampling).
     public var score: Double
 
+    /// A hypothesis with its ids, attention rows, log-probability and score.
     public init(ids: [Int], attention: [[Double]], logProbability: Double, score: Double) {
         self.ids = ids
         self.attention = attention
@@ -27,12 +28,16 @@ public struct Translation: Sendable {
 /// `Decoder`, which emits the target one token at a time from `<s>` until `</s>`.
 /// Parameter names: `encoder.…` (see `Encoder`), `decoder.…` (see `Decoder`).
 public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
+    /// The configuration the model was built from.
     public let config: Seq2SeqConfig
+    /// The encoder (`encoder.…`).
     public let encoder: Encoder<Scalar>
+    /// The decoder (`decoder.…`).
     public let decoder: Decoder<Scalar>
     /// Target ids of `<s>` and `</s>` (the layout of `Seq2SeqVocabularies`).
     public let bos = 2, eos = 3
 
+    /// An encoder-decoder with random initial values drawn from a generator seeded with `seed`.
     public init(_ config: Seq2SeqConfig, seed: UInt64) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
@@ -94,6 +99,7 @@ public final class Seq2Seq<Scalar: TensorScalar>: Module<Scalar> {
 
     /// How the next token is chosen while decoding without beams.
     public enum Choice: Sendable {
+        /// The most likely token.
         case greedy
         /// Sampling from softmax(logits / temperature), restricted to the `topK` most likely tokens (0: all).
         case sample(temperature: Double, topK: Int)

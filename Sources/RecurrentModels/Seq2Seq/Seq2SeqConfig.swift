@@ -2,8 +2,11 @@ import RecurrentNN
 
 /// Hyper-parameters of an encoder-decoder; stored in checkpoints as JSON.
 public struct Seq2SeqConfig: Codable, Equatable, Sendable {
+    /// Number of source tokens, specials included.
     public var sourceVocabularySize: Int
+    /// Number of target tokens, specials included.
     public var targetVocabularySize: Int
+    /// The width of each token's embedding (source and target).
     public var embeddingSize: Int
     /// Hidden units of the decoder and of each encoder direction (H).
     public var hiddenSize: Int
@@ -11,16 +14,19 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     public var layers: Int
     /// lstm, gru, rnn or jordan.
     public var cell: CellKind
+    /// Whether the encoder reads both directions (its two final states are bridged to the decoder's width).
     public var bidirectional: Bool
     /// none, bahdanau, luong-dot, luong-general or luong-concat.
     public var attention: Seq2SeqAttention
     /// Hidden width of the additive scores (Bahdanau, Luong concat).
     public var attentionSize: Int
+    /// Dropout probability on embeddings, between layers and before the output, in train mode.
     public var dropout: Double
     /// Luong attention: feed the previous attentional vector to the first decoder cell (absent in older checkpoints: false).
     public var inputFeeding: Bool
 
 
+    /// A configuration; `attentionSize` 0 means `hiddenSize`. `validate()` checks it.
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 128, layers: Int = 1,
                 cell: CellKind = .lstm, bidirectional: Bool = true, attention: Seq2SeqAttention = .bahdanau, attentionSize: Int = 0,
                 dropout: Double = 0.1, inputFeeding: Bool = false) {

@@ -4,7 +4,9 @@ import RecurrentTensor
 
 /// Bad input to a translation model.
 public enum TranslationInputError: Error, CustomStringConvertible, Equatable {
+    /// The sentence has no tokens.
     case emptySentence
+    /// An option is out of range; the text says which.
     case badOption(String)
 
     public var description: String {
@@ -18,10 +20,14 @@ public enum TranslationInputError: Error, CustomStringConvertible, Equatable {
 /// Text in, text out: tokenizes a sentence as the training data was, maps words the model never saw
 /// to `<unk>` (and says which), and decodes greedily, by beam search, or by sampling.
 public struct Translator {
+    /// The trained model.
     public let model: Seq2Seq<Float>
+    /// The vocabularies it was trained with.
     public let vocabularies: Seq2SeqVocabularies
+    /// The tokenizer of the training data.
     public let tokenizer = WordTokenizer()
 
+    /// A translator for `model` with its vocabularies.
     public init(model: Seq2Seq<Float>, vocabularies: Seq2SeqVocabularies) {
         self.model = model
         self.vocabularies = vocabularies
@@ -29,13 +35,18 @@ public struct Translator {
 
     /// One translation request's result: the source tokens, the words mapped to `<unk>`, and the hypotheses, best first.
     public struct Result {
+        /// The sentence's tokens.
         public var source: [String]
+        /// The tokens the source vocabulary lacks, read as `<unk>`.
         public var unknownWords: [String]
+        /// The hypotheses, best first.
         public var hypotheses: [Translation]
+        /// The vocabularies, to turn ids back into words.
         public var vocabularies: Seq2SeqVocabularies
 
         /// The output tokens of hypothesis `k` (without `</s>`).
         public func tokens(_ k: Int = 0) -> [String] { vocabularies.targetTokens(hypotheses[k].ids) }
+        /// Hypothesis `k`'s words joined by spaces.
         public func text(_ k: Int = 0) -> String { tokens(k).joined(separator: " ") }
     }
 

@@ -26,7 +26,9 @@ public struct AttentionMemory<Scalar: TensorScalar> {
     public let projectedKeys: Tensor<Scalar>?
     /// (B·S) row-major, true at padded source positions (never attended to).
     public let padding: [Bool]
+    /// B, the number of source sequences.
     public var batch: Int { keys.shape[0] }
+    /// S, the padded source length.
     public var sourceLength: Int { keys.shape[1] }
 
     /// The same memory for the rows `rows` of the batch (repeats allowed): beams share their sentence's memory.
@@ -53,10 +55,15 @@ public struct AttentionMemory<Scalar: TensorScalar> {
 /// Every op is a composed autograd op (matmul, bmm, tanh, maskedFill, softmax), so gradients come
 /// from their backward passes.
 public final class Attention<Scalar: TensorScalar>: Module<Scalar> {
+    /// The scoring function.
     public let kind: AttentionKind
+    /// Q, the query (decoder state) width; K, the key (encoder output) width; A, the hidden width of the additive scores.
     public let querySize: Int, keySize: Int, attentionSize: Int
+    /// W_q and b_q of Bahdanau's scores (`query_layer`); nil for the Luong kinds.
     public let queryLayer: Linear<Scalar>?
+    /// W_k and b_k of Bahdanau's scores, or Luong general's W_a (`key_layer`); nil for dot and concat.
     public let keyLayer: Linear<Scalar>?
+    /// v of the additive scores (`energy_layer`, no bias); nil for dot and general.
     public let energyLayer: Linear<Scalar>?
     /// Luong concat's W_a (A, Q + K).
     public let concatWeight: Tensor<Scalar>?

@@ -6,7 +6,9 @@ import RecurrentTensor
 /// (a spectral band, a phase of a gesture), and the weights can be read back.
 /// Parameter names: `projection.weight`, `projection.bias`, `score.weight`.
 public final class AttentionPooling: Module<Float> {
+    /// W and b of the step scores, (A, H) and (A) (`projection`).
     public let projection: Linear<Float>
+    /// v of the step scores, (1, A), no bias (`score`).
     public let score: Linear<Float>
 
     /// - Parameters:

@@ -4,6 +4,7 @@ import RecurrentTensor
 public enum Reduction: String, Sendable, CaseIterable {
     /// Mean over the items that count (for cross-entropy: those not ignored).
     case mean
+    /// Sum over the items that count.
     case sum
     /// One loss per item, shaped like the items.
     case none

@@ -5,12 +5,19 @@ import RecurrentTensor
 public final class Adam<Scalar: TensorScalar>: Optimizer {
     public let parameters: [Tensor<Scalar>]
     public var learningRate: Scalar
+    /// β₁ and β₂ (decay of the first and second moment estimates), ε (added to √v̂), and the L2 weight decay added to the gradient.
     public let beta1: Scalar, beta2: Scalar, epsilon: Scalar, weightDecay: Scalar
+    /// Whether to divide by the running maximum of v̂ (AMSGrad, Reddi et al. 2018).
     public let amsgrad: Bool
     /// AdamW: decay the weights directly (p ← p·(1 − lr·wd)) instead of adding wd·p to the gradient.
     let decoupledWeightDecay: Bool
     let state: OptimizerBuffers<Scalar>
 
+    /// Adam with PyTorch's defaults.
+    /// - Parameters:
+    /// - parameters: the tensors to update (each update skips those whose `grad` is nil).
+    /// - weightDecay: L2 penalty added to the gradient (coupled, as `torch.optim.Adam`; see `AdamW` for decoupled decay).
+    /// - amsgrad: keep the running maximum of the second moment.
     public convenience init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
                 epsilon: Scalar = 1e-8, weightDecay: Scalar = 0, amsgrad: Bool = false) {
         self.init(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
@@ -75,6 +82,7 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
     public var parameters: [Tensor<Scalar>] { adam.parameters }
     public var learningRate: Scalar { get { adam.learningRate } set { adam.learningRate = newValue } }
 
+    /// AdamW with PyTorch's defaults: Adam whose weight decay shrinks the parameters directly (lr · λ · θ) instead of adding to the gradient.
     public init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
                 epsilon: Scalar = 1e-8, weightDecay: Scalar = 1e-2, amsgrad: Bool = false) {
         adam = Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,

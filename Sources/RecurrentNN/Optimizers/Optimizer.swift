@@ -6,8 +6,11 @@ import RecurrentTensor
 /// momentum buffers, step count) is exposed by name so a checkpoint can hold it and a resumed run
 /// continues bit-identically.
 public protocol Optimizer<Scalar>: AnyObject {
+    /// The element type of the parameters.
     associatedtype Scalar: TensorScalar
+    /// The tensors this optimizer updates, in a fixed order (state names refer to their indices).
     var parameters: [Tensor<Scalar>] { get }
+    /// The step size; a schedule may change it between steps.
     var learningRate: Scalar { get set }
     /// Applies one update using each parameter's current `grad`.
     func step()
@@ -55,8 +58,11 @@ func updateElementwise(counts: [Int], _ update: (Int, Range<Int>) -> Void) {
 
 /// An optimizer state that does not fit the parameters it is loaded into.
 public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    /// A state tensor of this name is absent.
     case missing(String)
+    /// The step count is not a non-negative whole number.
     case invalidStep(Double)
+    /// A state tensor's shape differs from its parameter's.
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
     public var description: String {

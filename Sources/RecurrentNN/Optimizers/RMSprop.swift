@@ -5,9 +5,11 @@ import RecurrentTensor
 public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     public let parameters: [Tensor<Scalar>]
     public var learningRate: Scalar
+    /// α (decay of the running mean of g²), ε (added after the square root), L2 weight decay, momentum, and whether to centre by the running mean of g.
     public let alpha: Scalar, epsilon: Scalar, weightDecay: Scalar, momentum: Scalar, centered: Bool
     let state: OptimizerBuffers<Scalar>
 
+    /// RMSprop with PyTorch's defaults (`torch.optim.RMSprop`).
     public init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-2, alpha: Scalar = 0.99, epsilon: Scalar = 1e-8,
                 weightDecay: Scalar = 0, momentum: Scalar = 0, centered: Bool = false) {
         self.parameters = parameters
@@ -66,9 +68,11 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
 public final class Adagrad<Scalar: TensorScalar>: Optimizer {
     public let parameters: [Tensor<Scalar>]
     public var learningRate: Scalar
+    /// The decay of the learning rate by step (lr / (1 + (step − 1) · decay)), L2 weight decay, and ε added to the root of the accumulated g².
     public let learningRateDecay: Scalar, weightDecay: Scalar, epsilon: Scalar
     let state: OptimizerBuffers<Scalar>
 
+    /// Adagrad with PyTorch's defaults (`torch.optim.Adagrad`); the accumulator of g² starts at `initialAccumulatorValue`.
     public init(parameters: [Tensor<Scalar>], learningRate: Scalar = 1e-2, learningRateDecay: Scalar = 0, weightDecay: Scalar = 0,
                 initialAccumulatorValue: Scalar = 0, epsilon: Scalar = 1e-10) {
         self.parameters = parameters

@@ -5,9 +5,11 @@ import RecurrentTensor
 public final class SGD<Scalar: TensorScalar>: Optimizer {
     public let parameters: [Tensor<Scalar>]
     public var learningRate: Scalar
+    /// Momentum factor, dampening of the gradient in the momentum buffer, L2 weight decay, and whether to use Nesterov momentum.
     public let momentum: Scalar, dampening: Scalar, weightDecay: Scalar, nesterov: Bool
     let state: OptimizerBuffers<Scalar>
 
+    /// SGD with PyTorch's update rule (`torch.optim.SGD`); Nesterov needs momentum > 0 and zero dampening.
     public init(parameters: [Tensor<Scalar>], learningRate: Scalar, momentum: Scalar = 0, dampening: Scalar = 0,
                 weightDecay: Scalar = 0, nesterov: Bool = false) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires momentum > 0 and zero dampening")

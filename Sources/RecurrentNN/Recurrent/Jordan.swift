@@ -18,13 +18,17 @@ import RecurrentTensor
 /// Called as every layer is, `jordan(input, state:, lengths:)` → `(output, state)`; its state is y
 /// (L·D, B, O), as `JordanCell`'s is y (B, O).
 public final class Jordan<Scalar: TensorScalar>: Module<Scalar> {
+    /// I, the input features; H, the hidden features of each layer; O, the output (fed-back) features of each layer; L, the number of layers.
     public let inputSize: Int, hiddenSize: Int, outputSize: Int, numLayers: Int
+    /// Whether the biases exist, whether tensors are (B, T, ·), and whether a reverse direction runs.
     public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
     /// Dropout probability on the outputs of every layer but the last, in train mode (as `RecurrentLayer`).
     public let dropout: Scalar
     /// Generator of the between-layer dropout masks.
     public var dropoutGenerator: RandomGenerator
+    /// The hidden layer's activation φ.
     public let activation: Nonlinearity
+    /// The output's activation ψ.
     public let outputActivation: OutputActivation
     /// D: 2 when bidirectional, else 1.
     public var directions: Int { bidirectional ? 2 : 1 }

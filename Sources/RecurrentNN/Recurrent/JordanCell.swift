@@ -14,6 +14,7 @@ import RecurrentTensor
 
 /// Activation of a Jordan network's output y.
 public enum OutputActivation: String, Sendable, CaseIterable {
+    /// No activation (y = h W_hoᵀ + b_ho), tanh, or the logistic sigmoid.
     case identity, tanh, sigmoid
 
     @inlinable @inline(__always)
@@ -51,10 +52,15 @@ public enum OutputActivation: String, Sendable, CaseIterable {
 /// fused `Jordan` layer is tested against. Parameters: weight_ih (H, I), weight_yh (H, O),
 /// weight_ho (O, H), bias_ih (H), bias_ho (O). Its state is the fed-back output y, as the `Jordan` layer's.
 public final class JordanCell<Scalar: TensorScalar>: Module<Scalar>, RecurrentCell {
+    /// I, the input features; H, the hidden features; O, the output features that are fed back.
     public let inputSize: Int, hiddenSize: Int, outputSize: Int
+    /// The hidden layer's activation φ.
     public let activation: Nonlinearity
+    /// The output's activation ψ.
     public let outputActivation: OutputActivation
+    /// W_ih (H, I), W_yh (H, O) and W_ho (O, H): input to hidden, previous output to hidden, hidden to output.
     public let weightIH: Tensor<Scalar>, weightYH: Tensor<Scalar>, weightHO: Tensor<Scalar>
+    /// b_ih (H) and b_ho (O), or nil without biases.
     public let biasIH: Tensor<Scalar>?, biasHO: Tensor<Scalar>?
 
     /// - Parameters:

@@ -18,6 +18,7 @@ import RecurrentTensor
 
 /// Activation of an Elman RNN (and of a Jordan network's hidden layer).
 public enum Nonlinearity: String, Sendable, CaseIterable {
+    /// tanh(x), or max(x, 0).
     case tanh, relu
 
     @inlinable @inline(__always)
@@ -43,7 +44,9 @@ public enum Nonlinearity: String, Sendable, CaseIterable {
 /// and returns: `Tensor` h for `RNNCell` and `GRUCell`, `LSTMState` for `LSTMCell`, `Tensor` y for
 /// `JordanCell`; one step's shapes, (B, ·).
 public protocol RecurrentCell<Scalar>: AnyObject {
+    /// The element type.
     associatedtype Scalar: TensorScalar
+    /// What the cell carries from step to step: a `Tensor` h, an `LSTMState`, or a Jordan network's `Tensor` y.
     associatedtype State
     /// Features I of x.
     var inputSize: Int { get }
@@ -82,13 +85,19 @@ extension RecurrentCell {
 /// `weightIH` (G·H, I), `weightHH` (G·H, H), `biasIH` (G·H), `biasHH` (G·H), registered as
 /// weight_ih, weight_hh, bias_ih, bias_hh.
 public class RNNCellBase<Scalar: TensorScalar>: Module<Scalar> {
+    /// I, the input features.
     public let inputSize: Int
+    /// H, the state features.
     public let hiddenSize: Int
     /// Gate blocks G: 1 (RNN), 3 (GRU), 4 (LSTM).
     public let gateCount: Int
+    /// W_ih, (G·H, I): the G gate blocks stacked.
     public let weightIH: Tensor<Scalar>
+    /// W_hh, (G·H, H).
     public let weightHH: Tensor<Scalar>
+    /// b_ih, (G·H), or nil without biases.
     public let biasIH: Tensor<Scalar>?
+    /// b_hh, (G·H), or nil without biases.
     public let biasHH: Tensor<Scalar>?
 
     init(gateCount: Int, inputSize: Int, hiddenSize: Int, bias: Bool, generator: inout RandomGenerator) {
@@ -188,6 +197,7 @@ func stateGradient<Scalar: TensorScalar>(_ state: Tensor<Scalar>?) -> Tensor<Sca
 ///
 /// Parameters: weight_ih (H, I), weight_hh (H, H), bias_ih (H), bias_hh (H).
 public final class RNNCell<Scalar: TensorScalar>: RNNCellBase<Scalar>, RecurrentCell {
+    /// The activation φ of hₜ = φ(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh).
     public let nonlinearity: Nonlinearity
 
     /// - Parameters:

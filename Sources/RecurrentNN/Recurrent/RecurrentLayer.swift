@@ -12,11 +12,15 @@ import RecurrentTensor
 /// with `init(kind:…)`, whose kind is a run-time value, takes and returns a `RecurrentState` the same way
 /// (through `RecurrentNetwork`).
 open class RecurrentLayer<Scalar: TensorScalar>: Module<Scalar> {
+    /// The recurrence every layer and direction runs.
     public let kind: RecurrentCellKind
+    /// I, the input features; H, the hidden features of each layer; L, the number of stacked layers.
     public let inputSize: Int, hiddenSize: Int, numLayers: Int
+    /// Whether the biases exist, whether tensors are (B, T, ·), and whether a reverse direction runs.
     public let hasBias: Bool, batchFirst: Bool, bidirectional: Bool
     /// Dropout probability on the outputs of every layer but the last, in train mode.
     public let dropout: Scalar
+    /// How the last layer's two directions are combined in the output.
     public let merge: BidirectionalMerge
     /// LSTM projection size (0: none).
     public let projSize: Int

@@ -8,9 +8,11 @@ import RecurrentTensor
 /// States are `RecurrentState`s, (L·D, B, stateWidth) with index `layer · D + direction`: an LSTM's is
 /// `.lstm(LSTMState(h:c:))`; the others' `.hidden(h)`, where a Jordan network's is its fed-back output y.
 public protocol RecurrentNetwork<Scalar>: AnyObject {
+    /// The element type.
     associatedtype Scalar: TensorScalar
     /// The network as a module, to register in a model (its parameters keep their PyTorch-style names).
     var module: Module<Scalar> { get }
+    /// L, the number of stacked layers.
     var numLayers: Int { get }
     /// D: 2 when bidirectional.
     var directions: Int { get }

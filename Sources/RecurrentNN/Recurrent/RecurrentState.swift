@@ -101,11 +101,13 @@ func validLengths(_ lengths: [Int]?, steps: Int, batch: Int, _ op: String) -> [I
 /// How the two directions of a bidirectional layer are combined in its output (Keras' `merge_mode`).
 /// Between stacked layers the directions are always concatenated, as PyTorch does.
 public enum BidirectionalMerge: String, Sendable, CaseIterable {
+    /// Concatenate the two directions (D·P features); add them; average them; multiply them element-wise (P features).
     case concat, sum, mean, multiply
 }
 
 /// The recurrence a fused layer runs.
 public enum RecurrentCellKind: String, Sendable, CaseIterable {
+    /// Elman's network with tanh; with ReLU; the LSTM.
     case rnnTanh, rnnRelu, lstm
     /// PyTorch's and cuDNN's GRU: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
     case gru

@@ -2,6 +2,7 @@
 // where the derivative is cheaper from it (tanh′ = 1 − y², σ′ = y(1 − y), exp′ = y).
 
 extension Tensor {
+    /// Element-wise hyperbolic tangent; the backward multiplies by 1 − y².
     @_specialize(where Scalar == Float)
     public func tanh() -> Tensor {
         let out = map { Scalar.tanh($0) }
@@ -10,6 +11,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise logistic sigmoid 1 / (1 + e⁻ˣ); the backward multiplies by y (1 − y).
     @_specialize(where Scalar == Float)
     public func sigmoid() -> Tensor {
         let out = map { Scalar.sigmoid($0) }
@@ -18,6 +20,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise max(x, 0); the backward passes the gradient where x > 0.
     @_specialize(where Scalar == Float)
     public func relu() -> Tensor {
         let out = map { Swift.max($0, 0) }
@@ -26,6 +29,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise eˣ; the backward multiplies by y.
     @_specialize(where Scalar == Float)
     public func exp() -> Tensor {
         let out = map { Scalar.exp($0) }
@@ -34,6 +38,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise natural logarithm; the backward divides by x.
     @_specialize(where Scalar == Float)
     public func log() -> Tensor {
         let out = map { Scalar.log($0) }

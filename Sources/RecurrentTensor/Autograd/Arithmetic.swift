@@ -36,6 +36,7 @@ extension Tensor {
         return r
     }
 
+    /// Element-wise sum with broadcasting (shapes aligned from the right, size-1 axes stretched); gradients are summed back to each operand's shape.
     @_specialize(where Scalar == Float)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("add", a, b, +)
@@ -44,6 +45,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise difference with broadcasting, as `+`.
     @_specialize(where Scalar == Float)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("sub", a, b, -)
@@ -52,6 +54,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise product with broadcasting, as `+`.
     @_specialize(where Scalar == Float)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("mul", a, b, *)
@@ -61,6 +64,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise quotient with broadcasting, as `+`.
     @_specialize(where Scalar == Float)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = broadcastMap("div", a, b, /)
@@ -71,29 +75,37 @@ extension Tensor {
         }
     }
 
+    /// Element-wise negation.
     @_specialize(where Scalar == Float)
     public static prefix func - (a: Tensor) -> Tensor {
         let out = a.map { -$0 }
         return record("neg", inputs: [a], output: out) { g in [g.map { -$0 }] }
     }
 
+    /// Adds a scalar to every element.
     @_specialize(where Scalar == Float)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
         let out = a.map { $0 + s }
         return record("addScalar", inputs: [a], output: out) { g in [g] }
     }
 
+    /// Adds a scalar to every element.
     public static func + (s: Scalar, a: Tensor) -> Tensor { a + s }
+    /// Subtracts a scalar from every element.
     public static func - (a: Tensor, s: Scalar) -> Tensor { a + (-s) }
+    /// The scalar minus every element.
     public static func - (s: Scalar, a: Tensor) -> Tensor { (-a) + s }
 
+    /// Multiplies every element by a scalar.
     @_specialize(where Scalar == Float)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
         let out = a.map { $0 * s }
         return record("mulScalar", inputs: [a], output: out) { g in [g.map { $0 * s }] }
     }
 
+    /// Multiplies every element by a scalar.
     public static func * (s: Scalar, a: Tensor) -> Tensor { a * s }
+    /// Divides every element by a scalar.
     public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
 
     /// Elementwise power with a constant exponent.
@@ -114,6 +126,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise square root; the backward multiplies by 1 / (2√x).
     @_specialize(where Scalar == Float)
     public func sqrt() -> Tensor {
         let out = map { $0.squareRoot() }
@@ -122,6 +135,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise absolute value; the backward multiplies by the sign of x (0 at 0).
     @_specialize(where Scalar == Float)
     public func abs() -> Tensor {
         let out = map { Swift.abs($0) }

@@ -10,6 +10,7 @@
 public final class AutogradNode<Scalar: TensorScalar> {
     /// Op name, for error messages and graph inspection.
     public let name: String
+    /// The tensors the op read, in the order its backward returns their gradients.
     public let inputs: [Tensor<Scalar>]
     let outputCount: Int
     /// Maps the gradients of the outputs (nil where an output received none) to the gradients of the

@@ -5,6 +5,7 @@
 // Accuracy against Double (ActivationAccuracyTests; every third Float, GatesAVX2.c's kernels): sigmoid
 // ≤ 2.5 ulp on [-87, 87] (≤ 9e-8 absolute), tanh ≤ 2.5 ulp on [-12, 12].
 
+/// Eight Floats, the width of one AVX2 register, the unit of the fast activation kernels.
 public typealias Float8 = SIMD8<Float>
 
 /// e^x, Cephes' expf polynomial after Cody–Waite reduction; x clamped to [-87.3, 88.3] (no denormals,
@@ -105,16 +106,20 @@ public func storePartial(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ count:
 }
 
 @inlinable @inline(__always)
+/// Loads eight consecutive Floats from `p`.
 public func load8(_ p: UnsafePointer<Float>) -> Float8 {
     UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
 }
 
 @inlinable @inline(__always)
+/// Stores eight Floats to `p`.
 public func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
 }
 
 /// Scalar entry points with exactly the vector kernels' results (lane 0), for tails and tests.
 @inlinable public func fastTanh(_ x: Float) -> Float { fastTanh(Float8(repeating: x))[0] }
+/// The fast sigmoid of one value (the vector kernel on a splatted lane).
 @inlinable public func fastSigmoid(_ x: Float) -> Float { fastSigmoid(Float8(repeating: x))[0] }
+/// The fast eˣ of one value (the vector kernel on a splatted lane).
 @inlinable public func fastExp(_ x: Float) -> Float { fastExp(Float8(repeating: x))[0] }

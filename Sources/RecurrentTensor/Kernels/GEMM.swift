@@ -67,6 +67,7 @@ public func gemmNaive<S: TensorScalar>(
 /// ours (each must then be single-threaded: OpenBLAS 0.3.21 has no per-call or per-thread count, so
 /// this sets the global one for the duration of `body` and restores it). Accelerate: no effect.
 public enum BLASThreads {
+    /// Runs `body` with OpenBLAS limited to one thread and restores the previous count afterwards.
     @inline(__always)
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
         #if canImport(Accelerate)

@@ -6,6 +6,7 @@ import CRecurrentKernels
 // units of work are too small for GCD or OpenBLAS's threading to pay: the per-step products and gate
 // passes of the fused recurrent layers, and batch-1 matrix–vector products.
 
+/// Splits small regions of work between this thread and one persistent helper thread (two cores, no thread pool).
 public enum PairParallel {
     /// Whether a region could be split at all (two or more processors).
     public static let isAvailable = rk_processor_count() >= 2

@@ -15,6 +15,7 @@ public final class ClassificationTask: TrainingTask {
         public var splitSeed: UInt64 = 1
         /// Words seen fewer times in the training split map to `<unk>`.
         public var minCount = 2
+        /// The split's seed and the minimum count of a word in the vocabulary.
         public init(splitSeed: UInt64 = 1, minCount: Int = 2) {
             self.splitSeed = splitSeed
             self.minCount = minCount
@@ -23,18 +24,27 @@ public final class ClassificationTask: TrainingTask {
 
     /// The test figures of the best checkpoint, as test.json holds them.
     public struct Report: Codable, Sendable {
+        /// The epoch whose weights were scored.
         public var epoch: Int
+        /// Scores on the test split.
         public var test: ClassificationMetrics
+        /// Scores on the validation split, when recorded.
         public var validation: ClassificationMetrics?
     }
 
+    /// 20 epochs of 32 sentences, Adam at 2·10⁻³, clipping at norm 5.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(20), batch: 32, learningRate: 2e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let classifier: SequenceClassifier
+    /// The sentences, split and encoded.
     public let data: SentenceClassificationData
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
 
+    /// A task training `model` on `data` (whose training split must not be empty).
+    /// - Throws: when the model's configuration cannot be encoded as JSON.
     public init(model: SequenceClassifier, data: SentenceClassificationData, settings: Settings = Settings()) throws {
         precondition(data.train.count > 0, "ClassificationTask: empty training split")
         classifier = model

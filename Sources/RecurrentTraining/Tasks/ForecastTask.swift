@@ -18,10 +18,13 @@ public enum ForecastMode: String, Codable, CaseIterable, Sendable {
 /// test split is scored against persistence, seasonal naive and seasonal naive with drift at the end (test.json).
 public final class ForecastTask: TrainingTask {
     public struct Settings: Codable, Equatable, Sendable {
+        /// Whether the loss reads every window step (many-to-many) or only the last (many-to-one).
         public var mode = ForecastMode.many
         /// The data file and its target column, recorded for the run folder.
         public var data = ""
+        /// The target column as given, or nil for the file's default.
         public var column: String?
+        /// The training mode and, for the run folder, where the data came from.
         public init(mode: ForecastMode = .many, data: String = "", column: String? = nil) {
             self.mode = mode
             self.data = data
@@ -29,15 +32,21 @@ public final class ForecastTask: TrainingTask {
         }
     }
 
+    /// 60 epochs of 32 windows, Adam at 3·10⁻³, clipping at norm 1.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(60), batch: 32, learningRate: 3e-3, clipNorm: 1)
 
+    /// The model being trained.
     public let forecaster: Forecaster
+    /// The windows, split chronologically.
     public let data: ForecastDataset
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
     /// One label per series value (for reporting), may be empty strings.
     public let labels: [String]
 
+    /// A task training `model` on `data`; `labels` (the series' dates) name the test origins in reports.
+    /// - Throws: when the model's configuration cannot be encoded as JSON.
     public init(model: Forecaster, data: ForecastDataset, settings: Settings = Settings(), labels: [String]? = nil) throws {
         precondition(labels == nil || labels!.count == data.series.count, "ForecastTask: one label per series value")
         precondition(model.config.window == data.window, "ForecastTask: model window \(model.config.window) ≠ data window \(data.window)")
@@ -84,9 +93,11 @@ public final class ForecastTask: TrainingTask {
     public func isBetter(_ e: ForecastErrors, than best: ForecastErrors) -> Bool { e.rmse < best.rmse }
     public func summary(_ e: ForecastErrors) -> String { String(format: "val RMSE %.3f", e.rmse) }
 
+    /// The metrics.csv columns.
     public let metricsColumns = ["epoch", "seconds", "train_loss", "val_rmse", "val_mae", "step", "clipped"]
     public let plottedColumns = ["train_loss"]
 
+    /// One metrics.csv row for a round.
     public func metricsRow(_ r: RoundSummary, _ e: ForecastErrors) -> [Double] {
         [Double(r.position.epoch), r.seconds, r.window.meanLoss, e.rmse, e.mae, Double(r.position.step), Double(r.window.clipped)]
     }

@@ -16,6 +16,7 @@ public final class GenerationTask: TrainingTask {
         public var minCount = 2
         /// Longest generated sentence (tokens) in test.json.
         public var maxLength = 30
+        /// The split's seed, the minimum count of a word in the vocabulary, and the longest greedy sentence in tokens.
         public init(splitSeed: UInt64 = 1, minCount: Int = 2, maxLength: Int = 30) {
             (self.splitSeed, self.minCount, self.maxLength) = (splitSeed, minCount, maxLength)
         }
@@ -23,18 +24,26 @@ public final class GenerationTask: TrainingTask {
 
     /// test.json: the test split's loss and one greedy sentence per label.
     public struct Report: Codable, Sendable {
+        /// The epoch whose weights were scored.
         public var epoch: Int
+        /// Mean cross-entropy per token on the test split, in nats.
         public var testLoss: Double
+        /// e^testLoss.
         public var perplexity: Double
+        /// One greedy sentence per label.
         public var greedy: [String]
     }
 
+    /// 20 epochs of 32 sentences, Adam at 3·10⁻³, clipping at norm 5.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(20), batch: 32, learningRate: 3e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let generator: ConditionedGenerator<Float>
     /// (label, token ids without `<s>`/`</s>`) of each split.
     public let train: [(label: Int, ids: [Int])], validation: [(label: Int, ids: [Int])], test: [(label: Int, ids: [Int])]
+    /// The word vocabulary, built from the training split.
     public let words: Vocabulary
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
 
@@ -48,6 +57,8 @@ public final class GenerationTask: TrainingTask {
         return (try words ?? Seq2SeqVocabularies(training: pairs, minCount: settings.minCount).target, split)
     }
 
+    /// A task training `model` (built from `config`) on the labelled sentences, encoded with `words`.
+    /// - Throws: `TrainingError.badOptions` without training or validation sentences; an error when the model's configuration cannot be encoded as JSON.
     public init(model: ConditionedGenerator<Float>, config: ConditionedGeneratorConfig, sentences: DataSplit<LabelledSentence>, words: Vocabulary,
                 settings: Settings = Settings()) throws {
         generator = model

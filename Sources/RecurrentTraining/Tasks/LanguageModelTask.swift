@@ -15,21 +15,28 @@ public final class LanguageModelTask: TrainingTask {
         public var seqLen = 64
         /// Validation characters scored at each evaluation (the first ones of the split).
         public var evalCharacters = 32768
+        /// Window length in characters, and how many validation characters each evaluation scores.
         public init(seqLen: Int = 64, evalCharacters: Int = 32768) {
             self.seqLen = seqLen
             self.evalCharacters = evalCharacters
         }
     }
 
+    /// 2000 steps with an evaluation every 200, 32 windows per batch, Adam at 2·10⁻³, clipping at norm 5 (char-rnn's settings).
     public static let defaultOptions = TrainingOptions(schedule: .steps(2000, evaluateEvery: 200), batch: 32, learningRate: 2e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let languageModel: LanguageModel
+    /// The text, as ids.
     public let corpus: TextCorpus
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
     /// Parallel streams of the validation pass (the command line uses the training batch).
     let evaluationStreams: Int
 
+    /// A task training `model` on `corpus`; evaluation runs `evaluationStreams` contiguous streams of the validation text side by side.
+    /// - Throws: `TrainingError.badOptions` when a setting is not positive; an error when the model's configuration cannot be encoded as JSON.
     public init(model: LanguageModel, corpus: TextCorpus, settings: Settings = Settings(), evaluationStreams: Int = 32) throws {
         guard settings.seqLen > 0, settings.evalCharacters > 0, evaluationStreams > 0 else {
             throw TrainingError.badOptions("the sequence length, evaluation characters and evaluation streams must be positive")

@@ -7,18 +7,23 @@ import RecurrentTensor
 
 /// What a memory-task run ended with; written to result.json.
 public struct MemoryTaskResult: Codable, Equatable, Sendable {
+    /// The adding problem or the copy task.
     public var task: MemoryTaskKind
+    /// The recurrence.
     public var cell: CellKind
+    /// The adding problem's length, or the copy task's delay.
     public var lag: Int
     /// Updates made (fewer than asked when the run diverged).
     public var steps: Int
     /// Validation loss after the last evaluation (MSE for adding, recall cross-entropy for copy).
     public var validationLoss: Double
+    /// The lowest validation loss of the run.
     public var bestValidationLoss: Double
     /// Copy task: fraction of recall steps right. Nil for adding.
     public var validationAccuracy: Double?
     /// The loss of a model that learnt nothing (1/6 for adding, log K for copy).
     public var baselineLoss: Double
+    /// Seconds of training.
     public var seconds: Double
     /// Updates whose gradients clipping changed (norm above `clipNorm`, or an element beyond ±clipValue).
     public var clippedSteps: Int
@@ -28,7 +33,9 @@ public struct MemoryTaskResult: Codable, Equatable, Sendable {
 
 /// Scores of a memory-task model on its validation set.
 public struct MemoryTaskEvaluation: Codable, Equatable, Sendable {
+    /// Mean validation loss (MSE for adding, recall cross-entropy for copy).
     public var loss: Double
+    /// Copy task: the fraction of recall steps right; nil for adding.
     public var accuracy: Double?
 }
 
@@ -40,12 +47,16 @@ public final class MemoryTaskTraining: TrainingTask {
     public struct Settings: Codable, Equatable, Sendable {
         /// Sequences in the fixed validation set.
         public var validationSize = 256
+        /// The number of validation sequences.
         public init(validationSize: Int = 256) { self.validationSize = validationSize }
     }
 
+    /// 2000 steps with an evaluation every 100, 32 sequences per batch, Adam at 10⁻³, clipping at norm 1.
     public static let defaultOptions = TrainingOptions(schedule: .steps(2000, evaluateEvery: 100), batch: 32, learningRate: 1e-3, clipNorm: 1)
 
+    /// The model being trained.
     public let memoryModel: MemoryTaskModel
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
     let validation: MemoryTaskBatch

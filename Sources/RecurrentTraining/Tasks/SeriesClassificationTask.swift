@@ -22,6 +22,7 @@ public final class SeriesClassificationTask: TrainingTask {
         /// Standard deviation of Gaussian noise added to the standardised training inputs (0: none), a regulariser
         /// for small sets of recordings; drawn from the data-order stream, so a resumed run draws the same noise.
         public var inputNoise = 0.0
+        /// The split's seed, the validation fraction (for data without one), how hyperspectral pixels are split and in what blocks, and the standard deviation of the Gaussian noise added to training inputs.
         public init(splitSeed: UInt64 = 1, validationFraction: Double = 0.2, cubeSplit: CubeSplit = .block, blockSize: Int = 8, inputNoise: Double = 0) {
             self.splitSeed = splitSeed
             self.validationFraction = validationFraction
@@ -33,19 +34,29 @@ public final class SeriesClassificationTask: TrainingTask {
 
     /// The test figures of the best checkpoint, as test.json holds them.
     public struct Report: Codable, Sendable {
+        /// The epoch whose weights were scored.
         public var epoch: Int
+        /// The class names, in id order.
         public var classNames: [String]
+        /// Scores on the test split.
         public var test: ClassificationMetrics
+        /// Scores on the validation split, when recorded.
         public var validation: ClassificationMetrics?
     }
 
+    /// 60 epochs of 16 sequences, Adam at 3·10⁻³, clipping at norm 5.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(60), batch: 16, learningRate: 3e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let classifier: SequenceClassifier
+    /// The sequences, split and standardised.
     public let data: SeriesClassificationData
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
 
+    /// A task training `model` on `data`.
+    /// - Throws: when the model's configuration cannot be encoded as JSON.
     public init(model: SequenceClassifier, data: SeriesClassificationData, settings: Settings = Settings()) throws {
         precondition(data.train.count > 0 && model.config.inputFeatures == data.features, "SeriesClassificationTask: empty training split or feature mismatch")
         classifier = model

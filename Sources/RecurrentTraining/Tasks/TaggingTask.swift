@@ -14,17 +14,23 @@ public final class TaggingTask: TrainingTask {
         public var minCount = 1
         /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
         public var wordDropout = 0.25
+        /// The minimum count of a word in the vocabulary, and the probability of replacing a word seen once by `<unk>` in training.
         public init(minCount: Int = 1, wordDropout: Double = 0.25) {
             self.minCount = minCount
             self.wordDropout = wordDropout
         }
     }
 
+    /// 8 epochs of 32 sentences, Adam at 2·10⁻³, clipping at norm 5.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(8), batch: 32, learningRate: 2e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let tagger: SequenceTagger
+    /// The sentences.
     public let data: TaggingDataset
+    /// The word, tag and intent vocabularies.
     public let vocabularies: TaggingVocabularies
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
     /// Evaluation batch size.
@@ -32,6 +38,8 @@ public final class TaggingTask: TrainingTask {
     /// Word ids seen once in training (word dropout's candidates).
     let singletons: Set<Int>
 
+    /// A task training `model` on `data`, encoded with `vocabularies`.
+    /// - Throws: `TrainingError.badOptions` when the word dropout or minimum count is out of range; an error when the model's configuration cannot be encoded as JSON.
     public init(model: SequenceTagger, data: TaggingDataset, vocabularies: TaggingVocabularies, settings: Settings = Settings(),
                 evaluationBatch: Int = 64) throws {
         guard settings.wordDropout >= 0, settings.wordDropout < 1, settings.minCount > 0 else {

@@ -13,11 +13,13 @@ public final class TranslationTask: TrainingTask {
         /// Teacher-forcing ratio at the first step; with `teacherForcingEnd` below it, the ratio decays
         /// linearly to `teacherForcingEnd` at the last step (scheduled sampling).
         public var teacherForcing = 1.0
+        /// The teacher-forcing ratio at the last step; nil keeps `teacherForcing` throughout.
         public var teacherForcingEnd: Double? = nil
         /// Longest output when decoding for evaluation (tokens, `</s>` included).
         public var maxDecodeLength = 60
         /// Words seen fewer times in training become `<unk>` (recorded so a resumed run rebuilds the same vocabularies).
         public var minCount = 1
+        /// Full teacher forcing, decoding up to 60 tokens, every training word in the vocabulary.
         public init() {}
 
         /// The teacher-forcing ratio at `step` of `totalSteps` (1-based).
@@ -26,6 +28,8 @@ public final class TranslationTask: TrainingTask {
             return teacherForcing + (end - teacherForcing) * Double(step - 1) / Double(totalSteps - 1)
         }
 
+        /// Checks the ranges.
+        /// - Throws: `TrainingError.badOptions` naming what is out of range.
         public func validate() throws {
             guard maxDecodeLength > 0, minCount > 0, (0...1).contains(teacherForcing), (0...1).contains(teacherForcingEnd ?? 0) else {
                 throw TrainingError.badOptions("teacher forcing must be in [0, 1], the decode length and minimum count positive")
@@ -33,16 +37,23 @@ public final class TranslationTask: TrainingTask {
         }
     }
 
+    /// 10 epochs of 64 pairs, Adam at 2·10⁻³, clipping at norm 5.
     public static let defaultOptions = TrainingOptions(schedule: .epochs(10), batch: 64, learningRate: 2e-3, clipNorm: 5)
 
+    /// The model being trained.
     public let seq2seq: Seq2Seq<Float>
+    /// The sentence pairs.
     public let data: ParallelCorpus
+    /// The source and target vocabularies.
     public let vocabularies: Seq2SeqVocabularies
+    /// The task's settings.
     public let settings: Settings
     public let configJSON: String
     /// Checkpoint fields describing the data (split seed, filters, synthetic task), for `eval translate`.
     public let dataDescription: [String: String]
 
+    /// A task training `model` on `data`, encoded with `vocabularies`.
+    /// - Throws: `TrainingError.badOptions` when a setting is out of range (`Settings.validate()`); an error when the model's configuration cannot be encoded as JSON.
     public init(model: Seq2Seq<Float>, data: ParallelCorpus, vocabularies: Seq2SeqVocabularies, settings: Settings = Settings(),
                 dataDescription: [String: String] = [:]) throws {
         try settings.validate()
