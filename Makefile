@@ -6,6 +6,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing
 DEMO_MINUTES ?= 1
 
 .PHONY: demo demo-mpi test deps build fixtures fuzz clean
+.PHONY: docs consumer
 
 ## Installs OpenBLAS and Open MPI when pkg-config cannot find them (Debian/Ubuntu).
 deps:
@@ -47,3 +48,18 @@ demo-mpi: build
 
 clean:
 	rm -rf .build runs/demo
+
+## DocC documentation of the library (every module, the articles, the snippets) into .build/docs/Recurrent.doccarchive;
+## reuses `make test`'s build, then prints how many public symbols have no documentation comment (Scripts/undocumented_symbols.py).
+DOCS_OUT ?= .build/docs
+docs: deps
+	$(SWIFT) package $(TEST_FLAGS) --allow-writing-to-directory $(DOCS_OUT) generate-documentation --target Recurrent \
+	  --output-path $(DOCS_OUT)/Recurrent.doccarchive --transform-for-static-hosting --hosting-base-path Recurrent
+	python3 Scripts/undocumented_symbols.py .build
+
+## The example app (Examples/Consumer): a separate package that depends on this one by path and uses only the public API;
+## built in debug mode (a second copy of the library; debug compiles fastest), then run. `make test` runs it too.
+consumer: deps
+	$(SWIFT) build --package-path Examples/Consumer
+	Examples/Consumer/.build/debug/Consumer
+test: consumer

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         // RFC 4180 CSV reading for the forecasting data (issue 22).
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        // `swift package generate-documentation` (make docs): DocC for the library, with the articles' snippets (issue 21).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
 
     // MARK: targets
@@ -78,6 +80,8 @@ let package = Package(
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
         .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
+        // Runs the programs in Snippets/ (the code the DocC articles show) and checks their output; they are built beside it.
+        .testTarget(name: "RecurrentSnippetTests"),
     ],
     // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).
     swiftLanguageModes: [.v6]
