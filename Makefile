@@ -50,12 +50,9 @@ clean:
 	rm -rf .build runs/demo
 
 ## DocC documentation of the library (every module, the articles, the snippets) into .build/docs/Recurrent.doccarchive;
-## reuses `make test`'s build, then prints how many public symbols have no documentation comment (Scripts/undocumented_symbols.py).
-DOCS_OUT ?= .build/docs
+## reuses `make test`'s build, and prints how many public symbols have no doc comment (Scripts/docs.sh).
 docs: deps
-	$(SWIFT) package $(TEST_FLAGS) --allow-writing-to-directory $(DOCS_OUT) generate-documentation --target Recurrent \
-	  --output-path $(DOCS_OUT)/Recurrent.doccarchive --transform-for-static-hosting --hosting-base-path Recurrent
-	python3 Scripts/undocumented_symbols.py .build
+	Scripts/docs.sh
 
 ## The example app (Examples/Consumer): a separate package that depends on this one by path and uses only the public API;
 ## built in debug mode (a second copy of the library; debug compiles fastest), then run. `make test` runs it too.

@@ -11,7 +11,8 @@ func largestDifference(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
 let (T, B, I, H, O) = (5, 2, 3, 4, 2)
 var rng = RandomGenerator(seed: 7)
 let x = Tensor<Double>.normal([T, B, I], generator: &rng)            // (T, B, I)
-func step(_ t: Int) -> Tensor<Double> { x.slice(axis: 0, t..<(t + 1)).reshaped([B, I]) }   // x_t (B, I)
+/// x_t, (B, I): step t of a (T, B, I) sequence.
+func step(_ x: Tensor<Double>, _ t: Int) -> Tensor<Double> { x.slice(axis: 0, t..<(t + 1)).reshaped([x.shape[1], x.shape[2]]) }
 
 // Elman: h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh), h_0 = 0; the output at step t is h_t.
 let elman = RNN<Double>(inputSize: I, hiddenSize: H, nonlinearity: .tanh, seed: 1)
@@ -19,7 +20,7 @@ let e = elman.stateDict()                                            // PyTorch'
 var h = Tensor<Double>.zeros([B, H])
 var elmanSteps: [Tensor<Double>] = []
 for t in 0..<T {
-    h = (step(t).matmul(e["weight_ih_l0"]!, transposeOther: true) + e["bias_ih_l0"]!
+    h = (step(x, t).matmul(e["weight_ih_l0"]!, transposeOther: true) + e["bias_ih_l0"]!
          + h.matmul(e["weight_hh_l0"]!, transposeOther: true) + e["bias_hh_l0"]!).tanh()
     elmanSteps.append(h)
 }
@@ -34,7 +35,7 @@ let j = jordan.stateDict()
 var y = Tensor<Double>.zeros([B, O])
 var jordanSteps: [Tensor<Double>] = []
 for t in 0..<T {
-    let hidden = (step(t).matmul(j["weight_ih_l0"]!, transposeOther: true)
+    let hidden = (step(x, t).matmul(j["weight_ih_l0"]!, transposeOther: true)
                   + y.matmul(j["weight_yh_l0"]!, transposeOther: true) + j["bias_ih_l0"]!).tanh()
     y = (hidden.matmul(j["weight_ho_l0"]!, transposeOther: true) + j["bias_ho_l0"]!).tanh()
     jordanSteps.append(y)

@@ -17,24 +17,26 @@ let (output, state) = network(x)
 print("output shape:", output.shape, "(T, B, D·H); final h shape:", state.h.shape, "(L·D, B, H)")
 
 // A cell holding the weights of one layer and direction: the suffix is _l{layer}, plus _reverse.
-let weights = network.stateDict()
-func cell(_ suffix: String, inputSize: Int) -> LSTMCell<Double> {
-    let cell = LSTMCell<Double>(inputSize: inputSize, hiddenSize: H)
+func cell(_ weights: [String: Tensor<Double>], _ suffix: String, inputSize: Int, hiddenSize: Int) -> LSTMCell<Double> {
+    let cell = LSTMCell<Double>(inputSize: inputSize, hiddenSize: hiddenSize)
     var named: [String: Tensor<Double>] = [:]
     for name in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] { named[name] = weights[name + suffix] }
     try! cell.loadParameters(named)
     return cell
 }
-let backwards = Array((0..<T).reversed())
-func bidirectionalLayer(_ input: Tensor<Double>, layer: Int) -> Tensor<Double> {
+/// One bidirectional layer: a forward cell over the sequence, a reverse cell over it backwards, outputs side by side.
+func bidirectionalLayer(_ input: Tensor<Double>, layer: Int, weights: [String: Tensor<Double>], hiddenSize: Int) -> Tensor<Double> {
     let width = input.shape[2]
-    let (forward, _) = cell("_l\(layer)", inputSize: width).unroll(input)                      // (T, B, H)
-    let (reversed, _) = cell("_l\(layer)_reverse", inputSize: width).unroll(input.indexSelect(axis: 0, indices: backwards))
+    let backwards = Array((0..<input.shape[0]).reversed())
+    let (forward, _) = cell(weights, "_l\(layer)", inputSize: width, hiddenSize: hiddenSize).unroll(input)     // (T, B, H)
+    let (reversed, _) = cell(weights, "_l\(layer)_reverse", inputSize: width, hiddenSize: hiddenSize)
+        .unroll(input.indexSelect(axis: 0, indices: backwards))
     let reverse = reversed.indexSelect(axis: 0, indices: backwards)       // back in time order: step t read x_t … x_{T−1}
     return Tensor.concat([forward, reverse], axis: 2)                     // (T, B, 2H)
 }
-let layer0 = bidirectionalLayer(x, layer: 0)
-let layer1 = bidirectionalLayer(layer0, layer: 1)                         // layer 1 reads both directions of layer 0
+let weights = network.stateDict()
+let layer0 = bidirectionalLayer(x, layer: 0, weights: weights, hiddenSize: H)
+let layer1 = bidirectionalLayer(layer0, layer: 1, weights: weights, hiddenSize: H)                         // layer 1 reads both directions of layer 0
 print("two stacked bidirectional layers by hand against LSTM, largest difference:", largestDifference(layer1, output))
 
 // The final state: index layer · 2 + direction. The reverse direction ends at t = 0.
