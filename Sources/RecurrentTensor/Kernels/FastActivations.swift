@@ -105,14 +105,14 @@ public func storePartial(_ v: Float8, _ p: UnsafeMutablePointer<Float>, _ count:
     for i in 0..<count { p[i] = v[i] }
 }
 
-@inlinable @inline(__always)
 /// Loads eight consecutive Floats from `p`.
+@inlinable @inline(__always)
 public func load8(_ p: UnsafePointer<Float>) -> Float8 {
     UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
 }
 
-@inlinable @inline(__always)
 /// Stores eight Floats to `p`.
+@inlinable @inline(__always)
 public func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
 }
