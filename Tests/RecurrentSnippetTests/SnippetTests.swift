@@ -99,10 +99,12 @@ final class SnippetTests: XCTestCase {
         XCTAssert(lines.contains("decoder input: [2, 6, 5, 4] decoder target: [6, 5, 4, 3]"), "\(lines)")
         let before = value("held-out loss before training:", in: lines), after = value("held-out loss after training:", in: lines)
         XCTAssertLessThan(after, before / 4)
+        XCTAssertGreaterThanOrEqual(value("greedy: sequences reversed exactly out of 32:", in: lines), 24, "the model should have learnt to reverse")
         let beams = lines.filter { $0.hasPrefix("beam [") }
         XCTAssertEqual(beams.count, 3)
         let logProbabilities = beams.map { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? .nan }
         XCTAssertEqual(logProbabilities, logProbabilities.sorted(by: >), "n-best list must be best first")
+        XCTAssert(beams.first?.hasPrefix("beam [5, 9, 4, 7, 3]:") == true, "the best hypothesis should be [7, 4, 9, 5] reversed, then </s>: \(beams)")
         XCTAssertLessThan(value("largest deviation of an attention row sum from 1:", in: lines), 1e-5)
     }
 }
