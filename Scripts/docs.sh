@@ -26,6 +26,11 @@ for flag in $(pkg-config --cflags-only-I openblas ompi-c 2>/dev/null || true); d
 "$(dirname "$(command -v "$SWIFT")")/swift-symbolgraph-extract" -module-name Recurrent -target "$TRIPLE" -I "$BIN/Modules" \
   "${C_INCLUDES[@]}" -minimum-access-level public -experimental-allowed-reexported-modules="$MODULES" -output-dir "$GRAPHS"
 
+# The snippets the articles show (`@Snippet`), with swift-docc-plugin's own extractor: the plugin passes docc its
+# symbol graph folder, and the one given below replaces it, so it must hold the snippets too.
+"$SWIFT" build "${FLAGS[@]}" --product snippet-extract
+"$BIN/snippet-extract" --output "$GRAPHS/Recurrent-snippets.symbols.json" --module-name Recurrent Snippets/*.swift
+
 python3 Scripts/undocumented_symbols.py "$GRAPHS"
 
 "$SWIFT" package "${FLAGS[@]}" --allow-writing-to-directory "$OUT" generate-documentation --target Recurrent \
