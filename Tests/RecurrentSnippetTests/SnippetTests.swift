@@ -38,6 +38,15 @@ final class SnippetTests: XCTestCase {
         return number
     }
 
+    func testOverview() throws {
+        let lines = try run("Overview")
+        XCTAssertEqual(lines.first, "output: [50, 8, 128] h: [4, 8, 64] c: [4, 8, 64]")
+        let before = value("loss:", in: lines)
+        XCTAssertGreaterThan(value("gradient norm before clipping:", in: lines), 0)
+        let after = value("loss after one step:", in: lines)
+        XCTAssertLessThan(after, before, "one Adam step on the MSE towards zero should lower it")
+    }
+
     func testElmanAndJordan() throws {
         let lines = try run("ElmanAndJordan")
         XCTAssert(lines.contains("Elman output shape: [5, 2, 4] state shape: [1, 2, 4]"), "\(lines)")
