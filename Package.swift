@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         // RFC 4180 CSV reading for the forecasting data (issue 22).
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        // The zip container of Keras 3 `.keras` files (issue 21).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
 
     // MARK: targets
@@ -56,10 +58,22 @@ let package = Package(
         ),
         // Data-parallel training: ProcessGroup (MPI, single process), DataParallel (bucketed gradient all-reduce).
         .target(name: "RecurrentDistributed", dependencies: ["CMPI", "RecurrentTensor", "RecurrentNN", "RecurrentTraining"]),
+        // Debian's libhdf5 (serial), through a shim for the handles that are macros in hdf5.h (issue 21).
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]
+        ),
+        // Keras 3 `.keras` / `.weights.h5` files into the library's layers and checkpoints (issue 21).
+        .target(
+            name: "RecurrentKeras",
+            dependencies: ["CHDF5", "RecurrentTensor", "RecurrentNN", "RecurrentIO", "RecurrentModels",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining",
-                           "RecurrentDistributed"]
+                           "RecurrentDistributed", "RecurrentKeras"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
         .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
@@ -78,6 +92,8 @@ let package = Package(
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
         .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
+        .testTarget(name: "RecurrentKerasTests", dependencies: ["RecurrentKeras", "RecurrentIO", "RecurrentNN", "RecurrentModels",
+                                                              .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ],
     // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).
     swiftLanguageModes: [.v6]
