@@ -30,7 +30,7 @@ final class HDF5File {
         guard access >= 0 else { throw .damagedHDF5(source: source, reason: "cannot create a file-access property list") }
         defer { H5Pclose(access) }
         // In memory, never written back; the image is copied by HDF5.
-        guard H5Pset_fapl_core(access, 1 << 16, 0) >= 0,
+        guard H5Pset_fapl_core(access, 1 << 16, false) >= 0,
               bytes.withUnsafeBytes({ H5Pset_file_image(access, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }) >= 0
         else { throw .damagedHDF5(source: source, reason: "cannot hand the bytes to HDF5") }
         // A unique name: HDF5 refuses to open the same name twice at once.

@@ -1,5 +1,6 @@
 import Foundation
 import RecurrentIO
+import RecurrentNN
 import RecurrentTensor
 
 /// A Keras 3 model read from its files: the layers (`config`) and their weights already in the library's
@@ -138,7 +139,7 @@ public enum KerasImport {
             case 1: kind = .simpleRNN
             default: throw .wrongShape(path: prefix + "1", expected: [kernel.shape[0], kernel.shape[0]], found: kernel.shape)
             }
-            let vars = try file.members(of: prefix.dropLast().description)
+            let vars = try file.members(of: String(prefix.dropLast()))
             var layer = ConfiguredLayer(group: group, configName: group, kind: kind, activation: kind == .simpleRNN ? .tanh : nil,
                                         useBias: vars.contains("2"))
             if kind == .gru { layer.resetAfter = layer.useBias ? (try file.floats(at: prefix + "2")).shape.count == 2 : true }
