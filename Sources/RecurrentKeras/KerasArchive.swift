@@ -13,11 +13,25 @@ struct KerasArchive {
     var weights: Data
     var metadata: Data?
 
-    /// - Throws: `KerasError.badZip`, `.missingEntry`, `.tooLarge`.
+    /// Reads the archive's bytes. ZIPFoundation 0.9.20's in-memory archives (`Archive(data:)`) trap on an entry whose
+    /// offset points past the end and leak when they refuse the bytes; its file-backed archives read through the C
+    /// library and do neither. So the bytes are staged in a temporary file, removed afterwards.
+    /// - Throws: `KerasError.badZip`, `.missingEntry`, `.tooLarge`, `.unreadable`.
     init(_ data: Data) throws(KerasError) {
         guard data.count >= 4, data.prefix(4).elementsEqual(Self.signature) else { throw .badZip(reason: "no zip signature (PK\\3\\4) at byte 0") }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-keras-\(UUID().uuidString).keras")
+        do { try data.write(to: url) } catch {
+            throw .unreadable(path: url.path, reason: "cannot stage the archive in a temporary file: \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(at: url) }
+        try self.init(contentsOf: url)
+    }
+
+    /// Reads the archive at `url`.
+    /// - Throws: `KerasError.badZip`, `.missingEntry`, `.tooLarge`.
+    init(contentsOf url: URL) throws(KerasError) {
         let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
+        do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw .badZip(reason: "\(error)")
         }
         config = try Self.extract("config.json", from: archive)

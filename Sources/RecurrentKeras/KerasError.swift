@@ -31,6 +31,8 @@ public enum KerasError: Error, CustomStringConvertible, Equatable, Sendable {
     case incompatibleLayers(reason: String)
     /// The model was imported from weights alone, so the order and options of its layers are unknown.
     case incompleteModel
+    /// A file could not be read or staged.
+    case unreadable(path: String, reason: String)
     /// The input given to an imported model does not fit it.
     case badInput(reason: String)
 
@@ -67,6 +69,8 @@ public enum KerasError: Error, CustomStringConvertible, Equatable, Sendable {
             return "Keras config: \(reason)"
         case .incompleteModel:
             return "Keras: imported from weights alone, the order and options of the layers are unknown; import again with the model's config (--keras-config)"
+        case let .unreadable(path, reason):
+            return "\(path): \(reason)"
         case let .badInput(reason):
             return "Keras model input: \(reason)"
         }

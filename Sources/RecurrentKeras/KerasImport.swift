@@ -65,16 +65,20 @@ public enum KerasImport {
     /// - Throws: `KerasError`; Foundation's error when a file cannot be read.
     public static func read(contentsOf url: URL, config configURL: URL? = nil) throws -> KerasImported {
         let data = try Data(contentsOf: url)
-        if data.prefix(4).elementsEqual(KerasArchive.signature) || url.pathExtension == "keras" {
-            return try read(keras: data, source: url.lastPathComponent)
+        if data.prefix(4).elementsEqual(KerasArchive.signature) {
+            return try read(archive: KerasArchive(contentsOf: url), source: url.lastPathComponent)
         }
+        if url.pathExtension == "keras" { throw KerasError.badZip(reason: "no zip signature (PK\\3\\4) at byte 0") }
         return try read(weights: data, config: configURL.map { try Data(contentsOf: $0) }, source: url.lastPathComponent)
     }
 
     /// Reads the bytes of a `.keras` archive.
     /// - Throws: `KerasError`.
     public static func read(keras data: Data, source: String = ".keras file") throws(KerasError) -> KerasImported {
-        let archive = try KerasArchive(data)
+        try read(archive: KerasArchive(data), source: source)
+    }
+
+    static func read(archive: KerasArchive, source: String) throws(KerasError) -> KerasImported {
         var imported = try read(weights: archive.weights, config: archive.config, source: "model.weights.h5 in \(source)")
         imported.kerasVersion = archive.kerasVersion
         return imported
