@@ -81,10 +81,10 @@ final class MalformedKerasTests: XCTestCase {
         assertError(.missingEntry(name: "config.json")) { try KerasImport.read(keras: try XCTUnwrap(zip.data)) }
     }
 
-    /// Fuzzing finding 1 (docs/RELIABILITY.md): a .keras whose central directory points an entry past the end of the
+    /// Fuzzing finding 6 (docs/RELIABILITY.md): a .keras whose central directory points an entry past the end of the
     /// bytes trapped inside ZIPFoundation's in-memory archive (`MemoryFile.readData`); archives are now read from a file.
-    func testFuzzFinding1AnEntryPastTheEndIsRefused() throws {
-        let input = try Self.bytes("fuzz-finding-1.bin")
+    func testFuzzFinding6AnEntryPastTheEndIsRefused() throws {
+        let input = try Self.bytes("fuzz-finding-6.bin")
         XCTAssertLessThan(input[0], 96)           // the fuzz target's selector: a .keras archive follows
         XCTAssertThrowsError(try KerasImport.read(keras: input.dropFirst())) { XCTAssertNotNil($0 as? KerasError, "\($0)") }
     }
