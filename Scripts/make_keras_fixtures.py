@@ -8,6 +8,7 @@ For every case below this writes
                           (SEPARATE only)
     <name>.safetensors    `input` (B, T, I) float32, or `ids` (B, T) token ids stored as float32, and
                           `output`, Keras's own model(input), with the script and versions in the metadata.
+and malformed_int_kernel.weights.h5, lstm.weights.h5 with its kernel stored as int32 (an importer must refuse it).
 Every weight is overwritten with U(-0.5, 0.5) values from a seeded generator (Keras initialises biases to
 zero, which would hide a bias put in the wrong place). Run with the torch backend:
     KERAS_BACKEND=torch python Scripts/make_keras_fixtures.py      (keras 3, torch, h5py, safetensors, numpy)
@@ -90,6 +91,13 @@ def main():
                 fh.write(model.to_json())
         save_file({**inputs, "output": np.ascontiguousarray(y)}, base + ".safetensors", {**versions, "case": name})
         print(f"{name}: output {y.shape}")
+    # A weights file whose kernel is not floating point.
+    with h5py.File(os.path.join(OUT, "lstm.weights.h5"), "r") as source, \
+            h5py.File(os.path.join(OUT, "malformed_int_kernel.weights.h5"), "w") as target:
+        source.copy(source["layers"], target, "layers")
+        kernel = target["layers/lstm/cell/vars/0"][...]
+        del target["layers/lstm/cell/vars/0"]
+        target["layers/lstm/cell/vars/0"] = (kernel * 100).astype(np.int32)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,15 @@ final class MalformedKerasTests: XCTestCase {
         assertError(.missingDataset(path: "layers/lstm_1/cell/vars/0")) { try KerasImport.read(weights: weights, config: stacked.config) }
     }
 
+    func testDatasetsThatAreNotFloatingPoint() throws {
+        // Made by Scripts/make_keras_fixtures.py: lstm.weights.h5 with its kernel stored as int32.
+        let weights = try Self.bytes("malformed_int_kernel.weights.h5")
+        assertError(.notFloatingPoint(path: "layers/lstm/cell/vars/0")) {
+            try KerasImport.read(weights: weights, config: try Self.bytes("lstm.config.json"))
+        }
+        assertError(.notFloatingPoint(path: "layers/lstm/cell/vars/0")) { try KerasImport.read(weights: weights, config: nil) }
+    }
+
     func testWrongShapes() throws {
         let weights = try Self.bytes("lstm.weights.h5")
         let config = try Self.text("lstm.config.json")
