@@ -10,7 +10,9 @@ import RecurrentTensor
 ///     let model = try imported.model()                    // a KerasModel, Keras' forward pass
 ///     try imported.checkpoint().save(to: URL(fileURLWithPath: "model.safetensors"))
 public struct KerasImported {
+    /// The layers in model order (or, without a config, in name order with `complete` false).
     public var config: KerasModelConfig
+    /// The weights in the library's layout, by parameter name.
     public var tensors: [String: Tensor<Float>]
     /// `keras_version` from a `.keras` file's metadata.json.
     public var kerasVersion: String?

@@ -4,6 +4,7 @@
 /// `name` is the layer's group under `layers/` in Keras 3's weights file (`lstm`, `lstm_1`, `bidirectional`…,
 /// Keras names them by class, in order) and the prefix of its parameters in the model (`lstm.weight_ih_l0`).
 public struct KerasLayerSpec: Codable, Equatable, Sendable {
+    /// The Keras layer class (a `Bidirectional` wrapper is its inner layer's kind with `bidirectional` set).
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case embedding, lstm, gru, simpleRNN = "simple_rnn", dense, dropout
     }
@@ -18,7 +19,9 @@ public struct KerasLayerSpec: Codable, Equatable, Sendable {
         case concat, sum, mul, ave
     }
 
+    /// The layer's weight group in the Keras file and the prefix of its parameters (`lstm`, `bidirectional_1`).
     public var name: String
+    /// Which layer it is.
     public var kind: Kind
     /// Features in: I (recurrent, dense, dropout), or the vocabulary V of an embedding.
     public var inputSize: Int
@@ -26,6 +29,7 @@ public struct KerasLayerSpec: Codable, Equatable, Sendable {
     public var units: Int
     /// SimpleRNN: tanh or relu; Dense: any; nil for the others (LSTM and GRU: tanh and sigmoid, the only ones imported).
     public var activation: Activation?
+    /// Keras' `use_bias`: whether the layer has biases (the library's `bias:`).
     public var useBias: Bool
     /// GRU only: Keras' `reset_after` (true: PyTorch's variant, the Keras 3 default).
     public var resetAfter: Bool?
@@ -36,6 +40,7 @@ public struct KerasLayerSpec: Codable, Equatable, Sendable {
     /// Recurrent: how a `Bidirectional` wrapper merged the directions; nil for one direction.
     public var bidirectional: Merge?
 
+    /// A layer description; see the properties for each argument.
     public init(name: String, kind: Kind, inputSize: Int, units: Int, activation: Activation? = nil, useBias: Bool = true,
                 resetAfter: Bool? = nil, returnSequences: Bool = false, goBackwards: Bool = false, bidirectional: Merge? = nil) {
         self.name = name
@@ -50,6 +55,7 @@ public struct KerasLayerSpec: Codable, Equatable, Sendable {
         self.bidirectional = bidirectional
     }
 
+    /// LSTM, GRU or SimpleRNN.
     public var isRecurrent: Bool { kind == .lstm || kind == .gru || kind == .simpleRNN }
 
     /// Gate blocks per unit in the weights (G): 4 for LSTM, 3 for GRU, 1 for SimpleRNN.

@@ -16,6 +16,7 @@ public final class KerasModel: Module<Float> {
     /// Largest parameter count a config may ask for (checked before anything is allocated).
     public static let maximumParameters = 1 << 28
 
+    /// The layers this model runs, in order.
     public let config: KerasModelConfig
     private let modules: [Module<Float>?]
 
