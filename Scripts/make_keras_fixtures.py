@@ -31,6 +31,14 @@ B, T, I, H = 2, 5, 3, 4
 V = 7  # vocabulary of the embedding cases
 
 
+def functional_chain():
+    """The same kind of model written as tutorials often do: keras.Model(inputs, outputs) over a chain of layers."""
+    inputs = keras.Input((T, I))
+    x = layers.LSTM(H, return_sequences=True)(inputs)
+    x = layers.GRU(3, reset_after=False)(x)
+    return keras.Model(inputs, layers.Dense(2, activation="tanh")(x))
+
+
 def case(name):
     """The model of each case (each a Sequential, as the tutorials build them)."""
     seq = dict(return_sequences=True)
@@ -54,17 +62,18 @@ def case(name):
         "stacked_embedding": lambda: keras.Sequential([
             keras.Input((T,), dtype="int32"), layers.Embedding(V, I), layers.LSTM(H, **seq),
             layers.Bidirectional(layers.GRU(3, reset_after=False)), layers.Dense(3, activation="softmax")]),
+        "functional_chain": functional_chain,
     }[name]
 
 
 NAMES = ["lstm", "lstm_sequences", "gru_reset_after", "gru_reset_after_last", "gru_reset_before", "gru_reset_before_last",
          "simple_rnn_tanh", "simple_rnn_relu", "lstm_go_backwards", "bidirectional_lstm_concat",
          "bidirectional_lstm_concat_last", "bidirectional_gru_sum", "bidirectional_gru_reset_before_ave",
-         "bidirectional_rnn_mul", "stacked_lstm_dense", "stacked_embedding"]
+         "bidirectional_rnn_mul", "stacked_lstm_dense", "stacked_embedding", "functional_chain"]
 
 
 # The cases also written as a separate .weights.h5 and config (the .keras files hold the same bytes).
-SEPARATE = {"lstm", "bidirectional_gru_sum", "stacked_embedding"}
+SEPARATE = {"lstm", "bidirectional_gru_sum", "stacked_embedding", "functional_chain"}
 
 
 def main():

@@ -33,9 +33,10 @@ enum KerasConfig {
         }
         guard let top = root as? [String: Any] else { throw .badConfig(reason: "expected a JSON object at the top") }
         let className = try string(top, "class_name", in: "the model")
-        guard className == "Sequential" else { throw .unsupportedModel(className: className) }
+        guard className == "Sequential" || className == "Functional" else { throw .unsupportedModel(className: className) }
         guard let config = top["config"] as? [String: Any] else { throw .badConfig(reason: "the model has no \"config\" object") }
         guard let items = config["layers"] as? [Any] else { throw .badConfig(reason: "the model's config has no \"layers\" array") }
+        if className == "Functional" { try requireChain(config, items) }
         var counters: [String: Int] = [:], layers: [ConfiguredLayer] = [], inputWidth: Int?
         for (index, item) in items.enumerated() {
             guard let layer = item as? [String: Any] else { throw .badConfig(reason: "layer \(index) is not an object") }
@@ -56,6 +57,33 @@ enum KerasConfig {
         }
         guard !layers.isEmpty else { throw .badConfig(reason: "the model has no layers") }
         return (layers, inputWidth)
+    }
+
+    /// A Functional model is imported when it is a Sequential in disguise: one input, each layer called once on the
+    /// output of the layer listed before it, and the last layer the one output (`keras.Model(inputs, outputs)` over a
+    /// chain of layers, as tutorials write it).
+    static func requireChain(_ config: [String: Any], _ items: [Any]) throws(KerasError) {
+        let notAChain = KerasError.unsupportedModel(className: "Functional (only a single chain of layers, input to output, is imported)")
+        var previous: String?
+        for item in items {
+            guard let layer = item as? [String: Any], let options = layer["config"] as? [String: Any], let name = options["name"] as? String,
+                  let nodes = layer["inbound_nodes"] as? [Any] else { throw .badConfig(reason: "a Functional layer lacks a name or inbound_nodes") }
+            if let previous {
+                guard nodes.count == 1, let node = nodes[0] as? [String: Any], let args = node["args"] as? [Any], args.count == 1,
+                      let tensor = args[0] as? [String: Any], let tensorConfig = tensor["config"] as? [String: Any],
+                      let history = tensorConfig["keras_history"] as? [Any], history.first as? String == previous else { throw notAChain }
+            } else {
+                guard layer["class_name"] as? String == "InputLayer", nodes.isEmpty else { throw notAChain }
+            }
+            previous = name
+        }
+        func single(_ key: String) -> String? {
+            guard let list = config[key] as? [Any] else { return nil }
+            let entry = (list.count == 1 ? list[0] as? [Any] : list) ?? list      // [[name, 0, 0]] or [name, 0, 0]
+            return entry.first as? String
+        }
+        guard let first = (items.first as? [String: Any])?["config"] as? [String: Any], single("input_layers") == first["name"] as? String,
+              single("output_layers") == previous else { throw notAChain }
     }
 
     /// Keras' `to_snake_case` of the classes converted.

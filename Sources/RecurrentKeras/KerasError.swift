@@ -21,7 +21,7 @@ public enum KerasError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingEntry(name: String)
     /// The model config is not valid JSON or lacks a field the importer needs.
     case badConfig(reason: String)
-    /// The config holds a model class other than `Sequential`.
+    /// The config holds a model class other than `Sequential`, or a `Functional` model that is not one chain of layers.
     case unsupportedModel(className: String)
     /// The config holds a layer class the importer does not convert.
     case unsupportedLayer(name: String, className: String)
@@ -59,7 +59,7 @@ public enum KerasError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .badConfig(reason):
             return "Keras config: \(reason)"
         case let .unsupportedModel(className):
-            return "Keras config: model class '\(className)' is not supported (only Sequential models are imported)"
+            return "Keras config: model class '\(className)' is not supported (Sequential models and Functional chains are imported)"
         case let .unsupportedLayer(name, className):
             return "Keras config: layer '\(name)' is a \(className), which is not supported "
                 + "(supported: LSTM, GRU, SimpleRNN, Bidirectional, Embedding, Dense, Dropout, InputLayer)"

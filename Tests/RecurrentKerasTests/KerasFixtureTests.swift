@@ -16,8 +16,8 @@ final class KerasFixtureTests: XCTestCase {
     static let cases = ["lstm", "lstm_sequences", "gru_reset_after", "gru_reset_after_last", "gru_reset_before", "gru_reset_before_last",
                         "simple_rnn_tanh", "simple_rnn_relu", "lstm_go_backwards", "bidirectional_lstm_concat",
                         "bidirectional_lstm_concat_last", "bidirectional_gru_sum", "bidirectional_gru_reset_before_ave",
-                        "bidirectional_rnn_mul", "stacked_lstm_dense", "stacked_embedding"]
-    static let separate = ["lstm", "bidirectional_gru_sum", "stacked_embedding"]
+                        "bidirectional_rnn_mul", "stacked_lstm_dense", "stacked_embedding", "functional_chain"]
+    static let separate = ["lstm", "bidirectional_gru_sum", "stacked_embedding", "functional_chain"]
 
     static func url(_ name: String, _ suffix: String) -> URL { folder.appendingPathComponent(name + suffix) }
 

@@ -106,6 +106,14 @@ final class MalformedKerasTests: XCTestCase {
         XCTAssertThrowsError(try KerasImport.read(weights: input.dropFirst(), config: nil)) { XCTAssertNotNil($0 as? KerasError, "\($0)") }
     }
 
+    /// Fuzzing finding 10: a damaged local heap makes libhdf5 allocate the 4 GiB size it reads (in `H5C_protect`) before
+    /// it finds the heap past the end of the file; outside ASan the allocation is only reserved, and the read fails.
+    func testFuzzFinding10AHeapSizePastTheEndIsRefused() throws {
+        let input = try Self.bytes("fuzz-finding-10.bin")
+        XCTAssertTrue((96..<192).contains(input[0]))   // the fuzz target's selector: a .weights.h5 follows
+        XCTAssertThrowsError(try KerasImport.read(weights: input.dropFirst(), config: nil)) { XCTAssertNotNil($0 as? KerasError, "\($0)") }
+    }
+
     func testBadAndUnsupportedConfigs() throws {
         let weights = try Self.bytes("stacked_embedding.weights.h5")
         let config = try Self.text("stacked_embedding.config.json")
@@ -117,7 +125,10 @@ final class MalformedKerasTests: XCTestCase {
         assertError(where: { if case .badConfig = $0 { true } else { false } }) { try read("{\"class_name\": ") }
         assertError(where: { if case .badConfig = $0 { true } else { false } }) { try read("[1, 2]") }
         assertError(where: { if case .badConfig = $0 { true } else { false } }) { try read("{\"class_name\": \"Sequential\"}") }
-        assertError(.unsupportedModel(className: "Functional")) { try read(try edited("\"class_name\": \"Sequential\"", "\"class_name\": \"Functional\"")) }
+        assertError(.unsupportedModel(className: "MyModel")) { try read(try edited("\"class_name\": \"Sequential\"", "\"class_name\": \"MyModel\"")) }
+        assertError(where: { if case .badConfig = $0 { true } else { false } }) {   // a Sequential's layers have no inbound_nodes
+            try read(try edited("\"class_name\": \"Sequential\"", "\"class_name\": \"Functional\""))
+        }
         assertError(where: { if case .unsupportedLayer(_, "ConvLSTM1D") = $0 { true } else { false } }) {
             try read(try edited("\"class_name\": \"LSTM\"", "\"class_name\": \"ConvLSTM1D\""))
         }
@@ -135,6 +146,20 @@ final class MalformedKerasTests: XCTestCase {
         }
         assertError(where: { if case .unsupportedOption(_, "merge_mode", "None") = $0 { true } else { false } }) {
             try read(try edited("\"merge_mode\": \"concat\"", "\"merge_mode\": null"))
+        }
+    }
+
+    /// A Functional model is imported only as a chain: a layer fed from anything but the one before it is refused.
+    func testFunctionalModelsOtherThanAChainAreRefused() throws {
+        let weights = try Self.bytes("functional_chain.weights.h5")
+        let config = try Self.text("functional_chain.config.json")
+        XCTAssertNoThrow(try KerasImport.read(weights: weights, config: Data(config.utf8)))
+        let notAChain = KerasError.unsupportedModel(className: "Functional (only a single chain of layers, input to output, is imported)")
+        for (old, new) in [("\"keras_history\": [\"lstm_8\", 0, 0]", "\"keras_history\": [\"input_layer_16\", 0, 0]"),   // a skip
+                           ("\"output_layers\": [\"dense_2\", 0, 0]", "\"output_layers\": [\"gru_7\", 0, 0]"),          // output not last
+                           ("\"output_layers\": [\"dense_2\", 0, 0]", "\"output_layers\": [[\"dense_2\", 0, 0], [\"gru_7\", 0, 0]]")] {
+            XCTAssertTrue(config.contains(old), old)
+            assertError(notAChain) { try KerasImport.read(weights: weights, config: Data(config.replacingOccurrences(of: old, with: new).utf8)) }
         }
     }
 
