@@ -17,7 +17,7 @@ extension RecurrentCommand {
             commandName: "keras",
             abstract: "Convert a Keras 3 model (.keras, or .weights.h5 with its config) into a checkpoint.",
             discussion: """
-            Reads Sequential models of LSTM, GRU (reset_after true or false), SimpleRNN (tanh, relu), Bidirectional, \
+            Reads Sequential models (and Functional chains) of LSTM, GRU (reset_after true or false), SimpleRNN (tanh, relu), Bidirectional, \
             Embedding, Dense and Dropout layers, converts the gate order and biases, and writes the weights under \
             PyTorch-style names (lstm.weight_ih_l0, bidirectional.weight_hh_l0_reverse, dense.weight, …) with the \
             layers as the checkpoint's config; KerasModel.load(checkpoint:) rebuilds the model. See docs/KERAS.md.

@@ -52,11 +52,11 @@ public struct KerasImported {
 
 /// Reads Keras 3 `.keras` and `.weights.h5` files.
 ///
-/// Supported: `Sequential` models of `LSTM`, `GRU` (`reset_after` true or false), `SimpleRNN` (tanh or relu),
-/// `Bidirectional` around one of them (merge_mode concat, sum, mul, ave), `Embedding` (first), `Dense` (linear,
+/// Supported: `Sequential` models (and `Functional` ones that are one chain of layers) of `LSTM`, `GRU` (`reset_after`
+/// true or false), `SimpleRNN` (tanh or relu), `Bidirectional` around one of them (merge_mode concat, sum, mul, ave), `Embedding` (first), `Dense` (linear,
 /// relu, tanh, sigmoid, softmax), `Dropout` (identity at inference), with `return_sequences` and `go_backwards`.
 /// Anything else (another layer class, `mask_zero`, `return_state`, `stateful`, other activations, a Functional
-/// model) is refused with a `KerasError` that names it.
+/// graph other than a chain) is refused with a `KerasError` that names it.
 public enum KerasImport {
     /// Reads a `.keras` archive or a `.weights.h5` file, told apart by their first bytes.
     /// - Parameters:
