@@ -8,11 +8,13 @@ DEMO_MINUTES ?= 1
 .PHONY: demo demo-mpi test deps build fixtures fuzz clean
 .PHONY: docs consumer
 
-## Installs OpenBLAS and Open MPI when pkg-config cannot find them (Debian/Ubuntu).
+## Installs OpenBLAS, Open MPI and HDF5 (Keras import) when pkg-config cannot find them (Debian/Ubuntu).
 deps:
 	@pkg-config --exists openblas 2>/dev/null && pkg-config --exists ompi-c 2>/dev/null && command -v mpirun >/dev/null || { \
 	  echo "Installing libopenblas-dev, libopenmpi-dev, openmpi-bin (and pkg-config)…"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev libopenmpi-dev openmpi-bin pkg-config; }
+	@pkg-config --exists hdf5 2>/dev/null || { echo "Installing libhdf5-dev…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libhdf5-dev pkg-config; }
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product recurrent

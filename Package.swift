@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         // `swift package generate-documentation` (make docs): DocC for the library, with the articles' snippets (issue 21).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The zip container of Keras 3 `.keras` files (issue 21).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
 
     // MARK: targets
@@ -58,10 +60,22 @@ let package = Package(
         ),
         // Data-parallel training: ProcessGroup (MPI, single process), DataParallel (bucketed gradient all-reduce).
         .target(name: "RecurrentDistributed", dependencies: ["CMPI", "RecurrentTensor", "RecurrentNN", "RecurrentTraining"]),
+        // Debian's libhdf5 (serial), through a shim for the handles that are macros in hdf5.h (issue 21).
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]
+        ),
+        // Keras 3 `.keras` / `.weights.h5` files into the library's layers and checkpoints (issue 21).
+        .target(
+            name: "RecurrentKeras",
+            dependencies: ["CHDF5", "RecurrentTensor", "RecurrentNN", "RecurrentIO", "RecurrentModels",
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining",
-                           "RecurrentDistributed"]
+                           "RecurrentDistributed", "RecurrentKeras"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
         .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
@@ -82,6 +96,8 @@ let package = Package(
         .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
         // Runs the programs in Snippets/ (the code the DocC articles show) and checks their output; they are built beside it.
         .testTarget(name: "RecurrentSnippetTests"),
+        .testTarget(name: "RecurrentKerasTests", dependencies: ["RecurrentKeras", "RecurrentIO", "RecurrentNN", "RecurrentModels",
+                                                              .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ],
     // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).
     swiftLanguageModes: [.v6]
