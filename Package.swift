@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         // RFC 4180 CSV reading for the forecasting data (issue 22).
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        // ONNX export (issue 21): the protobuf runtime only; Sources/RecurrentONNX/Generated is generated once by Scripts/generate_onnx_proto.sh.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
 
     // MARK: targets
@@ -56,10 +58,15 @@ let package = Package(
         ),
         // Data-parallel training: ProcessGroup (MPI, single process), DataParallel (bucketed gradient all-reduce).
         .target(name: "RecurrentDistributed", dependencies: ["CMPI", "RecurrentTensor", "RecurrentNN", "RecurrentTraining"]),
+        // ONNX export (issue 21): a graph builder over the layers, the task models' graphs, the vendored onnx.proto's Swift code.
+        .target(
+            name: "RecurrentONNX",
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentModels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining",
-                           "RecurrentDistributed"]
+                           "RecurrentDistributed", "RecurrentONNX"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
         .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
@@ -77,6 +84,7 @@ let package = Package(
         .testTarget(name: "RecurrentIOTests", dependencies: ["RecurrentIO"]),
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
+        .testTarget(name: "RecurrentONNXTests", dependencies: ["RecurrentONNX", "RecurrentModels", "RecurrentIO"]),
         .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
     ],
     // Every module, tests included, in the Swift 6 language mode (strict concurrency checking).

@@ -5,3 +5,4 @@
 @_exported import RecurrentModels
 @_exported import RecurrentTraining
 @_exported import RecurrentDistributed
+@_exported import RecurrentONNX

@@ -18,7 +18,7 @@ struct RecurrentCommand: ParsableCommand {
           echo "play some jazz on spotify" | recurrent predict tag --checkpoint runs/snips/best.safetensors
           recurrent bench lstm-256-b32-t50
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self, Bench.self]
+        subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self, Bench.self, Export.self]
     )
 
     /// Parses the command line after expanding `--config FILE` into the options it holds.

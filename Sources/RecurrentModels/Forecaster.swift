@@ -98,8 +98,8 @@ public struct ForecasterConfig: Codable, Equatable, Sendable {
 public final class Forecaster: Module<Float> {
     public let config: ForecasterConfig
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
-    let rnn: any RecurrentNetwork<Float>
-    let decoder: (any RecurrentNetwork<Float>)?
+    public let rnn: any RecurrentNetwork<Float>
+    public let decoder: (any RecurrentNetwork<Float>)?
     public let head: Linear<Float>
 
     public init(_ config: ForecasterConfig, seed: UInt64) {
