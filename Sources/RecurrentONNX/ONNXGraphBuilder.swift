@@ -206,6 +206,8 @@ public final class ONNXGraphBuilder {
         node.opType = op
         let base = uniqueName(hint ?? op.lowercased())
         node.name = base
+        var inputs = inputs
+        while let last = inputs.last, last == nil { inputs.removeLast() }     // trailing optional inputs are left out
         node.input = inputs.map { $0?.name ?? "" }
         let results = (0..<outputs).map { k in ONNXValue(name: uniqueName(outputs == 1 ? "\(base)_out" : "\(base)_out\(k)")) }
         node.output = results.map(\.name)

@@ -40,7 +40,7 @@ final class ONNXStructureTests: XCTestCase {
         let lstm = nodes(onnx, "LSTM")[0]
         XCTAssertEqual(attribute(lstm, "hidden_size")?.i, 5)
         XCTAssertEqual(attribute(lstm, "direction")?.s, Data("forward".utf8))
-        XCTAssertEqual(lstm.input.count, 7)                      // X, W, R, B, sequence_lens (omitted), initial_h, initial_c
+        XCTAssertEqual(lstm.input.count, 7)                      // X, W, R, B, sequence_lens (omitted: ""), initial_h, initial_c
         XCTAssertEqual(lstm.input[4], "")
         XCTAssertEqual(initializer(onnx, lstm.input[1])?.dims, [1, 20, 4])   // W (D, 4H, E)
         XCTAssertEqual(initializer(onnx, lstm.input[2])?.dims, [1, 20, 5])   // R (D, 4H, H)

@@ -134,7 +134,9 @@ final class ONNXTaskModelCaseTests: XCTestCase {
 
             // A step from a state other than the encoder's, so that every input matters.
             var state = initial
-            state.layers = state.layers.map { $0.map { withoutGrad { $0 + Tensor<Float>.normal($0.shape, std: 0.3, generator: &generator) } } }
+            state.layers = state.layers.map { layer in
+                layer.map { t in withoutGrad { t + Tensor<Float>.normal(t.shape, std: 0.3, generator: &generator) } }
+            }
             if inputFeeding { state.attentional = .normal([3, 6], std: 0.5, generator: &generator) }
             let tokens = [2, 7, 4]
             let memory = model.decoder.attention?.memory(keys: keys, lengths: lengths)
