@@ -23,6 +23,11 @@ extension RecurrentCommand {
 
         func run() throws {
             try reportingErrors {
+                let folder = URL(fileURLWithPath: out).deletingLastPathComponent()
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw ValidationError("--out: the folder \(folder.path) does not exist")
+                }
                 let models = try ONNXCheckpointExport.models(checkpoint: URL(fileURLWithPath: checkpoint))
                 for (suffix, model) in models {
                     let url = ONNXCheckpointExport.fileURL(out: URL(fileURLWithPath: out), suffix: suffix)

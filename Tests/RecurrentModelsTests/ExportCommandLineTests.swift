@@ -35,6 +35,21 @@ final class ExportCommandLineTests: CommandLineTestCase {
                         mentioning: "error: ")
         try assertFails(["export", "--checkpoint", checkpoint, "--format", "tflite", "--out", onnx.path], mentioning: "--format")
         try assertFails(["export", "--checkpoint", checkpoint, "--out", folder.appendingPathComponent("no/such/dir/m.onnx").path],
-                        mentioning: "error: ")
+                        mentioning: "no/such/dir does not exist")
+    }
+
+    /// A translate checkpoint gives two files named after --out: the encoder and one decoder step.
+    func testExportsATranslatorAsEncoderAndDecoderStep() throws {
+        let out = folder.appendingPathComponent("run").path
+        let trained = try run(["train", "translate", "--synthetic", "reverse", "--symbols", "4", "--min-symbols", "3", "--max-symbols", "5",
+                               "--synthetic-train", "32", "--synthetic-eval", "8", "--hidden", "6", "--embedding", "4", "--epochs", "1",
+                               "--attention", "luong-general", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let exported = try run(["export", "--checkpoint", out + "/best.safetensors", "--out", folder.appendingPathComponent("reverse.onnx").path])
+        XCTAssertEqual(exported.status, 0, exported.error)
+        for name in ["reverse-encoder.onnx", "reverse-decoder-step.onnx"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name): \(exported.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("reverse.onnx").path))
     }
 }
