@@ -4,6 +4,7 @@ import RecurrentModels
 
 /// The formats `recurrent export` writes.
 public enum ExportFormat: String, Codable, CaseIterable, Sendable, CustomStringConvertible {
+    /// ONNX (opset 17), docs/ONNX.md.
     case onnx
     public var description: String { rawValue }
 }

@@ -4,6 +4,7 @@ import SwiftProtobuf
 
 /// The element types of the exported graphs' inputs and outputs.
 public enum ONNXElementType: Sendable {
+    /// float32 (values, weights), int32 (`sequence_lens`), int64 (ids, lengths, shapes), bool (masks).
     case float, int32, int64, bool
 
     var proto: Onnx_TensorProto.DataType {
@@ -19,7 +20,9 @@ public enum ONNXElementType: Sendable {
 /// One dimension of a graph input or output: a fixed size, or a named one the runtime fills in
 /// (`"batch"`, `"steps"`): dimensions with the same name must agree.
 public enum ONNXDimension: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+    /// A size fixed by the model (vocabulary, hidden units).
     case fixed(Int)
+    /// A size the runtime takes from the data, named (`"batch"`).
     case symbolic(String)
 
     public init(integerLiteral value: Int) { self = .fixed(value) }
@@ -28,15 +31,21 @@ public enum ONNXDimension: Sendable, Equatable, ExpressibleByIntegerLiteral, Exp
 
 /// A tensor of the graph being built: a graph input, an initializer or a node's output, by its unique name.
 public struct ONNXValue: Hashable, Sendable {
+    /// The value's name in the graph.
     public let name: String
 }
 
 /// An attribute of a node.
 public enum ONNXAttribute: Sendable {
+    /// An integer attribute: name, value.
     case int(String, Int)
+    /// A list of integers: name, values.
     case ints(String, [Int])
+    /// A float: name, value.
     case float(String, Float)
+    /// A UTF-8 string: name, value.
     case string(String, String)
+    /// A list of strings: name, values.
     case strings(String, [String])
     /// A float32 tensor (ConstantOfShape's value).
     case floatTensor(String, [Float], shape: [Int])
