@@ -8,7 +8,8 @@ extension SequenceClassifier {
     ///
     ///     inputs   ids       int64 (steps, batch)            token classifiers (`classify`), <pad> = 0 past each length
     ///              features  float (steps, batch, F)         real-vector classifiers (`classify-series`): standardised
-    ///                                                        with the scaler in the metadata ((x − mean) / std)
+    ///                                                        with the scaler in the metadata ((x − mean) / std); with
+    ///                                                        `patch_length` k, k data steps side by side make one step
     ///              lengths   int64 (batch)                   valid steps of each row, in 1...steps
     ///     outputs  logits    float (batch, classes)
     ///
@@ -44,6 +45,7 @@ extension SequenceClassifier {
         var metadata = ["task": embedding == nil ? "classify-series" : "classify", "cell": config.cell.rawValue, "pooling": config.pooling.rawValue]
         if let vocabulary { metadata["vocabulary"] = jsonArray(vocabulary.tokens) }
         if let names = config.classNames { metadata["classes"] = jsonArray(names) }
+        if let patch = config.patchLength, patch > 1 { metadata["patch_length"] = "\(patch)" }   // k data steps read as one input step
         if let scaler = config.scaler {
             metadata["scaler_mean"] = jsonArray(scaler.mean.map { "\($0)" })
             metadata["scaler_std"] = jsonArray(scaler.std.map { "\($0)" })
