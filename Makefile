@@ -26,10 +26,15 @@ demo: build
 	.build/release/recurrent sample --checkpoint runs/demo/best.safetensors \
 	  --prime "ROMEO:" --length 400 --temperature 0.8 --seed 1
 
-## Builds optimised (numeric code is slow in debug) and runs every test.
+## Builds optimised (numeric code is slow in debug) and runs every test; then ONNX Runtime runs the exported
+## models the tests wrote (Scripts/check_onnx.py, docs/ONNX.md) when $(PYTHON) has onnx and onnxruntime.
+ONNX_CASES := .build/onnx-cases
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
-	$(SWIFT) test --skip-build $(TEST_FLAGS)
+	rm -rf $(ONNX_CASES)
+	RECURRENT_ONNX_CASES="$(CURDIR)/$(ONNX_CASES)" $(SWIFT) test --skip-build $(TEST_FLAGS)
+	@if $(PYTHON) -c 'import onnx, onnxruntime, numpy' 2>/dev/null; then $(PYTHON) Scripts/check_onnx.py $(ONNX_CASES); \
+	else echo "ONNX Runtime check skipped: $(PYTHON) has no onnx, onnxruntime and numpy (make test PYTHON=/path/to/venv/bin/python)"; fi
 
 ## Fuzzes every parser (libFuzzer + AddressSanitizer) for SECONDS each; see docs/RELIABILITY.md.
 SECONDS ?= 60

@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // The zip container of Keras 3 `.keras` files (issue 21).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // ONNX export (issue 21): the protobuf runtime only; Sources/RecurrentONNX/Generated is generated once by Scripts/generate_onnx_proto.sh.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
 
     // MARK: targets
@@ -72,10 +74,15 @@ let package = Package(
             dependencies: ["CHDF5", "RecurrentTensor", "RecurrentNN", "RecurrentIO", "RecurrentModels",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
+        // ONNX export (issue 21): a graph builder over the layers, the task models' graphs, the vendored onnx.proto's Swift code.
+        .target(
+            name: "RecurrentONNX",
+            dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentModels", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "Recurrent",
             dependencies: ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels", "RecurrentTraining",
-                           "RecurrentDistributed", "RecurrentKeras"]
+                           "RecurrentDistributed", "RecurrentKeras", "RecurrentONNX"]
         ),
         // What the command line shows: progress bars, SVG charts, experiment tables, signal handling. The library does not import it.
         .target(name: "RecurrentPresentation", dependencies: ["RecurrentTraining", "RecurrentModels"]),
@@ -93,6 +100,7 @@ let package = Package(
         .testTarget(name: "RecurrentIOTests", dependencies: ["RecurrentIO"]),
         .testTarget(name: "RecurrentDataTests", dependencies: ["RecurrentData"]),
         .testTarget(name: "RecurrentModelsTests", dependencies: ["RecurrentModels", "RecurrentTraining", "RecurrentPresentation"]),
+        .testTarget(name: "RecurrentONNXTests", dependencies: ["RecurrentONNX", "RecurrentModels", "RecurrentIO"]),
         .testTarget(name: "RecurrentDistributedTests", dependencies: ["RecurrentDistributed", "RecurrentTraining", "RecurrentIO"]),
         // Runs the programs in Snippets/ (the code the DocC articles show) and checks their output; they are built beside it.
         .testTarget(name: "RecurrentSnippetTests"),

@@ -6,3 +6,4 @@
 @_exported import RecurrentTraining
 @_exported import RecurrentDistributed
 @_exported import RecurrentKeras
+@_exported import RecurrentONNX

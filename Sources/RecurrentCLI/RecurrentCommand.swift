@@ -19,7 +19,7 @@ struct RecurrentCommand: ParsableCommand {
           recurrent bench lstm-256-b32-t50
         """,
         subcommands: [Train.self, Sample.self, Eval.self, Predict.self, Translate.self, Diagnose.self, Experiment.self, Bench.self,
-                      Import.self]
+                      Import.self, Export.self]
     )
 
     /// Parses the command line after expanding `--config FILE` into the options it holds.

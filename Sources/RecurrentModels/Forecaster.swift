@@ -112,8 +112,9 @@ public final class Forecaster: Module<Float> {
     /// The configuration the model was built from.
     public let config: ForecasterConfig
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
-    let rnn: any RecurrentNetwork<Float>
-    let decoder: (any RecurrentNetwork<Float>)?
+    public let rnn: any RecurrentNetwork<Float>
+    /// The decoder of the encoder–decoder strategy; nil for the direct strategy.
+    public let decoder: (any RecurrentNetwork<Float>)?
     /// The linear output: H values per step (direct), or one per decoder step (encoder–decoder).
     public let head: Linear<Float>
 
