@@ -114,6 +114,14 @@ final class MalformedKerasTests: XCTestCase {
         XCTAssertThrowsError(try KerasImport.read(weights: input.dropFirst(), config: nil)) { XCTAssertNotNil($0 as? KerasError, "\($0)") }
     }
 
+    /// Fuzzing finding 11: a float type of gigabytes per element made libhdf5 calloc a 4 GiB conversion buffer (memory
+    /// actually used) inside `H5Dread`; element sizes other than 2, 4 and 8 bytes are now refused before reading.
+    func testFuzzFinding11AHugeElementSizeIsRefusedBeforeReading() throws {
+        let input = try Self.bytes("fuzz-finding-11.bin")
+        XCTAssertLessThan(input[0], 96)           // the fuzz target's selector: a .keras archive follows
+        assertError(where: { if case .notFloatingPoint = $0 { true } else { false } }) { try KerasImport.read(keras: input.dropFirst()) }
+    }
+
     func testBadAndUnsupportedConfigs() throws {
         let weights = try Self.bytes("stacked_embedding.weights.h5")
         let config = try Self.text("stacked_embedding.config.json")
