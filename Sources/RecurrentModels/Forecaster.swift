@@ -99,6 +99,7 @@ public final class Forecaster: Module<Float> {
     public let config: ForecasterConfig
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
     public let rnn: any RecurrentNetwork<Float>
+    /// The encoder–decoder strategy's decoder network, run over the encoder's last output repeated H times; nil for direct.
     public let decoder: (any RecurrentNetwork<Float>)?
     public let head: Linear<Float>
 
