@@ -113,7 +113,7 @@ public final class Forecaster: Module<Float> {
     public let config: ForecasterConfig
     /// The recurrent network (a Jordan network's fed-back output y is H wide and read like a hidden state).
     public let rnn: any RecurrentNetwork<Float>
-    /// The decoder of the encoder–decoder strategy; nil for the direct strategy.
+    /// The encoder–decoder strategy's decoder network, run over the encoder's last output repeated H times; nil for direct.
     public let decoder: (any RecurrentNetwork<Float>)?
     /// The linear output: H values per step (direct), or one per decoder step (encoder–decoder).
     public let head: Linear<Float>

@@ -45,4 +45,24 @@ final class ONNXBuilderSnippetTests: XCTestCase {
                          inputs: ["ids": NumpyValue(ints: tokens, shape: [T, B]), "lengths": NumpyValue(ints: sequenceLengths, shape: [B])],
                          outputs: ["logits": NumpyValue(logits), "h": NumpyValue(state.h)])
     }
+
+    /// The feed-forward modules `apply` maps (Linear with and without bias, the activations, LayerNorm, Dropout, Sequential).
+    func testFeedForwardModulesCase() throws {
+        var generator = RandomGenerator(seed: 12)
+        let norm = LayerNorm<Float>(features: 6)
+        norm.weight.copy(from: .normal([6], generator: &generator))
+        norm.bias.copy(from: .normal([6], generator: &generator))
+        let mlp = Sequential<Float>([Linear(inputSize: 5, outputSize: 6, generator: &generator), Activation(.tanh), norm, Dropout(0.4),
+                                     Linear(inputSize: 6, outputSize: 4, bias: false, generator: &generator), Activation(.relu),
+                                     Linear(inputSize: 4, outputSize: 3, generator: &generator), Activation(.sigmoid)])
+        mlp.eval()
+        let builder = ONNXGraphBuilder(name: "mlp")
+        builder.output(try builder.apply(mlp, builder.input("x", .float, ["steps", "batch", 5])), name: "y", .float, ["steps", "batch", 3])
+        let x = Tensor<Float>.normal([4, 3, 5], std: 2, generator: &generator)
+        let y = withoutGrad { mlp(x) }
+        let writer = try ONNXCaseWriter()
+        defer { writer.finish() }
+        try writer.write("builder_feed_forward_modules", model: builder.model(), inputs: ["x": NumpyValue(x)], outputs: ["y": NumpyValue(y)])
+        XCTAssertEqual(writer.written, ["builder_feed_forward_modules"])
+    }
 }
