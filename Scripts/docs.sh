@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 FLAGS=(-c release -Xswiftc -enable-testing)
 OUT=${DOCS_OUT:-.build/docs}
-MODULES=RecurrentTensor,RecurrentNN,RecurrentData,RecurrentIO,RecurrentModels,RecurrentTraining,RecurrentDistributed
+MODULES=RecurrentTensor,RecurrentNN,RecurrentData,RecurrentIO,RecurrentModels,RecurrentTraining,RecurrentDistributed,RecurrentKeras,RecurrentONNX
 
 "$SWIFT" build "${FLAGS[@]}" --target Recurrent
 BIN=$("$SWIFT" build "${FLAGS[@]}" --show-bin-path)
@@ -21,8 +21,8 @@ GRAPHS="$OUT/symbol-graphs"
 rm -rf "$GRAPHS"
 mkdir -p "$GRAPHS"
 # The C modules the Swift ones import: CBLAS and CMPI (module maps in Sources/), the kernels' generated module map.
-C_INCLUDES=(-I Sources/CBLAS -I Sources/CMPI -Xcc "-fmodule-map-file=$BIN/CRecurrentKernels.build/module.modulemap")
-for flag in $(pkg-config --cflags-only-I openblas ompi-c 2>/dev/null || true); do C_INCLUDES+=("$flag"); done
+C_INCLUDES=(-I Sources/CBLAS -I Sources/CMPI -I Sources/CHDF5 -Xcc "-fmodule-map-file=$BIN/CRecurrentKernels.build/module.modulemap")
+for flag in $(pkg-config --cflags-only-I openblas ompi-c hdf5 2>/dev/null || true); do C_INCLUDES+=("$flag"); done
 "$(dirname "$(command -v "$SWIFT")")/swift-symbolgraph-extract" -module-name Recurrent -target "$TRIPLE" -I "$BIN/Modules" \
   "${C_INCLUDES[@]}" -minimum-access-level public -experimental-allowed-reexported-modules="$MODULES" -output-dir "$GRAPHS"
 

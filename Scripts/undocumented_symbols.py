@@ -20,7 +20,7 @@ import os
 import sys
 
 MODULES = ["RecurrentTensor", "RecurrentNN", "RecurrentData", "RecurrentIO", "RecurrentModels",
-           "RecurrentTraining", "RecurrentDistributed", "Recurrent"]
+           "RecurrentTraining", "RecurrentDistributed", "RecurrentKeras", "RecurrentONNX", "Recurrent"]
 
 
 def graph_files(root):
