@@ -21,22 +21,48 @@ public struct TaggingDataset: Sendable {
     public enum Format: String, Sendable, Codable { case snips, conll }
 
     public var format: Format
+    /// The data set's name: its folder's (`snips`, `atis`, `wnut17`, `conll2003`).
+    public var name: String
+    /// How the files marked chunks; the splits hold the tags converted to IOB2.
+    public var encoding: ChunkEncoding
     public var train: [TaggedSentence]
     public var validation: [TaggedSentence]
     public var test: [TaggedSentence]
     /// Whether every sentence has an intent (joint slot filling + intent detection).
     public var hasIntents: Bool { !train.isEmpty && train.allSatisfy { $0.intent != nil } }
 
-    public init(format: Format, train: [TaggedSentence], validation: [TaggedSentence], test: [TaggedSentence]) {
+    public init(format: Format, name: String = "", encoding: ChunkEncoding = .iob2,
+                train: [TaggedSentence], validation: [TaggedSentence], test: [TaggedSentence]) {
         self.format = format
+        self.name = name
+        self.encoding = encoding
         self.train = train
         self.validation = validation
         self.test = test
     }
 
+    /// Detects the splits' chunk encoding (one for all three) and converts their tags to IOB2.
+    /// - Throws: `DataError.badFile` naming `path` when the tags fit no encoding (`ChunkEncoding.detect`).
+    static func converted(format: Format, path: String, train: [TaggedSentence], validation: [TaggedSentence],
+                          test: [TaggedSentence]) throws -> TaggingDataset {
+        let encoding: ChunkEncoding
+        do { encoding = try ChunkEncoding.detect((train + validation + test).map(\.tags)) } catch let error as ChunkEncoding.Mismatch {
+            throw DataError.badFile(path: path, reason: error.reason)
+        }
+        func convert(_ sentences: [TaggedSentence]) -> [TaggedSentence] {
+            guard encoding != .iob2 else { return sentences }
+            return sentences.map { TaggedSentence(tokens: $0.tokens, tags: encoding.toIOB2($0.tags), intent: $0.intent) }
+        }
+        let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
+        return TaggingDataset(format: format, name: name, encoding: encoding,
+                              train: convert(train), validation: convert(validation), test: convert(test))
+    }
+
     /// Reads a data folder, detecting its format: `train/`, `valid/` (or `dev/`) and `test/` sub-folders
     /// holding `seq.in`, `seq.out` and `label` (SNIPS, ATIS), or files whose names contain `train`, `dev`
-    /// (or `valid`) and `test` in CoNLL format (WNUT-17, CoNLL-2003).
+    /// (or `valid`, or CoNLL-2003's `testa`) and `test` (or `testb`) in CoNLL format (WNUT-17, CoNLL-2003).
+    /// The tags' chunk encoding is detected and converted to IOB2 (`encoding` says which it was); the
+    /// data set is named after the folder.
     public static func load(folder path: String) throws -> TaggingDataset {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError.fileNotFound(path: path) }
@@ -57,14 +83,16 @@ public struct TaggingDataset: Sendable {
                 throw DataError.fileNotFound(path: folder.appendingPathComponent("valid").path)
             }
             guard names.contains("test"), isFolder("test") else { throw DataError.fileNotFound(path: folder.appendingPathComponent("test").path) }
-            return TaggingDataset(format: .snips,
+            return try converted(format: .snips, path: path,
                                   train: try readSNIPSSplit(folder.appendingPathComponent("train").path),
                                   validation: try readSNIPSSplit(folder.appendingPathComponent(validName).path),
                                   test: try readSNIPSSplit(folder.appendingPathComponent("test").path))
         }
         let files = names.filter { !isFolder($0) && !$0.hasPrefix(".") && !$0.lowercased().hasSuffix(".md") }
-        func find(_ keys: [String]) throws -> String {
-            let matches = files.filter { name in keys.contains { name.lowercased().contains($0) } }
+        func find(_ keys: [String], excluding: [String] = []) throws -> String {
+            let matches = files.filter { name in
+                keys.contains { name.lowercased().contains($0) } && !excluding.contains { name.lowercased().contains($0) }
+            }
             guard matches.count == 1 else {
                 let what = keys.map { "*\($0)*" }.joined(separator: " or ")
                 throw DataError.unreadable(path: path, reason: matches.isEmpty
@@ -73,10 +101,12 @@ public struct TaggingDataset: Sendable {
             }
             return folder.appendingPathComponent(matches[0]).path
         }
-        return TaggingDataset(format: .conll,
-                              train: try readCoNLL(try find(["train"])),
-                              validation: try readCoNLL(try find(["dev", "valid"])),
-                              test: try readCoNLL(try find(["test"])))
+        // CoNLL-2003 names its files eng.train, eng.testa (development) and eng.testb (test).
+        let hasTestA = files.contains { $0.lowercased().contains("testa") }
+        return try converted(format: .conll, path: path,
+                             train: try readCoNLL(try find(["train"])),
+                             validation: try readCoNLL(try find(hasTestA ? ["dev", "valid", "testa"] : ["dev", "valid"])),
+                             test: try readCoNLL(try find(["test"], excluding: hasTestA ? ["testa"] : [])))
     }
 }
 
@@ -131,9 +161,14 @@ public func parseSNIPSSplit(seqIn: String, seqOut: String, label: String, folder
     return sentences
 }
 
-/// Reads a CoNLL-style file: one `token<TAB>tag` per line, sentences separated by blank (or
-/// whitespace-only) lines. Lines starting with `-DOCSTART-` are skipped.
-/// - Throws: `DataError.badRow` naming the line when it is not exactly token<TAB>tag, `.empty` when it has no sentence.
+/// Reads a CoNLL-style file: one token per line in whitespace-separated columns, the token first and
+/// its tag last (`token<TAB>tag` as WNUT-17, `token POS chunk NER` as CoNLL-2003; columns between are
+/// ignored), sentences separated by blank (or whitespace-only) lines. Lines starting with `-DOCSTART-`
+/// (document boundaries) are skipped. A line with a tab is split at tabs only, so that a token may hold
+/// a space there; otherwise at runs of spaces and tabs. Every line of a file has the same number of columns.
+/// The tags are returned as written (see `ChunkEncoding` for their conversion).
+/// - Throws: `DataError.badRow` naming the line when it has fewer than two columns, another number of
+///   columns than the file's first line, or an empty token or tag; `.empty` when it has no sentence.
 public func readCoNLL(_ path: String) throws -> [TaggedSentence] {
     try parseCoNLL(try readTextFile(path), path: path)
 }
@@ -142,18 +177,26 @@ public func readCoNLL(_ path: String) throws -> [TaggedSentence] {
 public func parseCoNLL(_ text: String, path: String) throws -> [TaggedSentence] {
     var sentences: [TaggedSentence] = []
     var tokens: [String] = [], tags: [String] = []
+    var columns: (count: Int, line: Int)? = nil
     func flush() {
         if !tokens.isEmpty { sentences.append(TaggedSentence(tokens: tokens, tags: tags)) }
         tokens = []; tags = []
     }
     for (number, text) in numberedLines(text: text) {
         if text.allSatisfy({ $0 == " " || $0 == "\t" }) { flush(); continue }
-        if text.hasPrefix("-DOCSTART-") { continue }
-        let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
-        guard fields.count == 2 else {
-            throw DataError.badRow(path: path, line: number, reason: "expected token<TAB>tag, found \(fields.count) tab-separated field\(fields.count == 1 ? "" : "s")")
+        if text.hasPrefix("-DOCSTART-") { flush(); continue }
+        let fields = text.contains("\t")
+            ? text.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            : text.split(whereSeparator: { $0 == " " }).map(String.init)
+        guard fields.count >= 2 else {
+            throw DataError.badRow(path: path, line: number, reason: "expected a token and a tag (token<TAB>tag, or whitespace-separated "
+                                   + "columns with the token first and the tag last), found \(fields.count) column")
         }
-        let token = String(fields[0]), tag = fields[1].trimmingCharacters(in: .whitespaces)
+        if let columns, columns.count != fields.count {
+            throw DataError.badRow(path: path, line: number, reason: "has \(fields.count) columns but line \(columns.line) has \(columns.count)")
+        }
+        columns = columns ?? (fields.count, number)
+        let token = fields[0], tag = fields[fields.count - 1]
         guard !token.isEmpty else { throw DataError.badRow(path: path, line: number, reason: "empty token") }
         guard !tag.isEmpty, !tag.contains(" ") else { throw DataError.badRow(path: path, line: number, reason: "expected one tag, found '\(tag)'") }
         tokens.append(token)
@@ -170,20 +213,30 @@ public struct TaggingVocabularies: Equatable, Sendable {
     public var words: Vocabulary
     public var tags: Vocabulary
     public var intents: Vocabulary?
+    /// Words are looked up lowercased (`words` holds lowercased words).
+    public var lowercase: Bool
 
-    public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?) {
+    public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?, lowercase: Bool = false) {
         self.words = words
         self.tags = tags
         self.intents = intents
+        self.lowercase = lowercase
     }
 
     /// Builds the vocabularies from training sentences; words seen fewer than `minCount` times become `<unk>`.
-    public init(training sentences: [TaggedSentence], minCount: Int = 1) throws {
-        words = try Vocabulary(counting: sentences.lazy.flatMap(\.tokens), minCount: minCount, specials: [Vocabulary.pad, Vocabulary.unk])
+    /// With `lowercase`, words are counted (and later looked up) lowercased.
+    public init(training sentences: [TaggedSentence], minCount: Int = 1, lowercase: Bool = false) throws {
+        self.lowercase = lowercase
+        words = try Vocabulary(counting: sentences.lazy.flatMap(\.tokens).map { lowercase ? $0.lowercased() : $0 }, minCount: minCount,
+                               specials: [Vocabulary.pad, Vocabulary.unk])
         tags = try Vocabulary(tokens: [Vocabulary.pad] + Self.ordered(sentences.flatMap(\.tags)))
         let intentLabels = sentences.compactMap(\.intent)
         intents = intentLabels.count == sentences.count && !intentLabels.isEmpty ? try Vocabulary(tokens: Self.ordered(intentLabels)) : nil
     }
+
+    /// The id of `token` in `words` (lowercased first with `lowercase`), nil when absent.
+    @inline(__always)
+    public func wordId(_ token: String) -> Int? { words.id(lowercase ? token.lowercased() : token) }
 
     /// Distinct labels sorted by name (stable across runs and data order).
     static func ordered(_ labels: [String]) -> [String] { Array(Set(labels)).sorted() }
@@ -231,7 +284,7 @@ public struct TaggingBatch: Sendable {
         for (b, i) in indices.enumerated() {
             let s = sentences[i]
             for t in 0..<lengths[b] {
-                words[t * B + b] = vocabularies.words.id(s.tokens[t]) ?? pad
+                words[t * B + b] = vocabularies.wordId(s.tokens[t]) ?? pad
                 tags[t * B + b] = vocabularies.tags.id(s.tags[t]) ?? Self.ignoreIndex
             }
             if let intent = s.intent, let v = vocabularies.intents, let id = v.id(intent) { intents[b] = id }
@@ -250,5 +303,39 @@ public struct TaggingBatch: Sendable {
         stride(from: 0, to: sentences.count, by: batch).map {
             TaggingBatch(sentences, indices: Array($0..<min($0 + batch, sentences.count)), vocabularies: vocabularies)
         }
+    }
+}
+
+extension TaggingVocabularies {
+    /// Why a model with these vocabularies cannot be scored on `sentences` (tags in IOB2), or nil when it can:
+    /// the sentences have tags the model never learnt, intents where the model has no intent head (or
+    /// the reverse), or intents of which fewer than half are the model's (whole, or one `#` part).
+    /// A few unseen intents (ATIS's test split has five) are allowed: the evaluation reports them.
+    public func mismatch(_ sentences: [TaggedSentence]) -> String? {
+        let known = Set(tags.tokens)
+        let unknownTags = Set(sentences.lazy.flatMap(\.tags)).subtracting(known).sorted()
+        if !unknownTags.isEmpty {
+            let shown = unknownTags.prefix(8).joined(separator: ", ") + (unknownTags.count > 8 ? ", …" : "")
+            return "the data has \(unknownTags.count) tag\(unknownTags.count == 1 ? "" : "s") the model was not trained on (\(shown)); "
+                + "the model knows \(tags.count - 1): \(tags.tokens.dropFirst().prefix(8).joined(separator: ", "))\(tags.count > 9 ? ", …" : "")"
+        }
+        let withIntents = sentences.count { $0.intent != nil }
+        switch (intents, withIntents) {
+        case (nil, let n) where n > 0:
+            return "the data has intents but the model has no intent head (it was trained on data without intents)"
+        case (.some, 0):
+            return "the model predicts intents but the data has none (it was trained on data with intents)"
+        case let (.some(v), n) where n > 0:
+            let names = Set(v.tokens)
+            let knownCount = sentences.count { s in
+                guard let intent = s.intent else { return false }
+                return names.contains(intent) || intent.split(separator: "#").contains { names.contains(String($0)) }
+            }
+            if 2 * knownCount < n {
+                return "only \(knownCount) of the data's \(n) intents are among the model's \(v.count) (\(v.tokens.prefix(5).joined(separator: ", "))…)"
+            }
+        default: break
+        }
+        return nil
     }
 }

@@ -16,10 +16,14 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var dropout: Double
     /// The bidirectional layer's cell: one of `cells`.
     public var cell: CellKind
-
+    /// A linear-chain CRF over the tag scores (trained by its negative log-likelihood, decoded by
+    /// Viterbi under IOB2 constraints) instead of a per-token softmax.
+    public var crf = false
+    /// Words are looked up lowercased (the vocabulary holds lowercased words).
+    public var lowercase = false
 
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
-                layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm) {
+                layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm, crf: Bool = false, lowercase: Bool = false) {
         self.vocabularySize = vocabularySize
         self.tagCount = tagCount
         self.intentCount = intentCount
@@ -28,6 +32,8 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         self.layers = layers
         self.dropout = dropout
         self.cell = cell
+        self.crf = crf
+        self.lowercase = lowercase
     }
 
     /// Checkpoints written before `cell` existed hold LSTM taggers.
@@ -41,6 +47,9 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         layers = try c.decode(Int.self, forKey: .layers)
         dropout = try c.decode(Double.self, forKey: .dropout)
         cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lstm   // checkpoints before the cell was chosen: LSTM
+        // Checkpoints before issue 20: softmax taggers of words as written.
+        crf = try c.decodeIfPresent(Bool.self, forKey: .crf) ?? false
+        lowercase = try c.decodeIfPresent(Bool.self, forKey: .lowercase) ?? false
     }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
@@ -55,11 +64,13 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 }
 
 /// Many-to-many aligned labelling: embedding (padding index 0) → dropout → bidirectional LSTM (or GRU, RNN) over
-/// the true lengths → dropout → linear to tag logits at every step; with `intentCount > 0`, a joint
-/// intent head on the final states of both directions of the last layer (forward at each sentence's
-/// last token, backward at its first).
+/// the true lengths → dropout → linear to tag scores at every step, then either a per-token softmax or,
+/// with `config.crf`, a linear-chain CRF (Lample et al. 2016) under IOB2 transition constraints; with
+/// `intentCount > 0`, a joint intent head on the final states of both directions of the last layer
+/// (forward at each sentence's last token, backward at its first).
 /// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
-/// `head.weight`, `head.bias`, `intent_head.weight`, `intent_head.bias`.
+/// `head.weight`, `head.bias`, `crf.start_transitions`, `crf.end_transitions`, `crf.transitions`,
+/// `intent_head.weight`, `intent_head.bias`.
 public final class SequenceTagger: Module<Float> {
     public let config: SequenceTaggerConfig
     public let embedding: Embedding<Float>
@@ -67,8 +78,13 @@ public final class SequenceTagger: Module<Float> {
     public let dropout: Dropout<Float>
     public let head: Linear<Float>
     public let intentHead: Linear<Float>?
+    /// With `config.crf`: the CRF over the tag scores.
+    public let crf: LinearChainCRF<Float>?
 
-    public init(_ config: SequenceTaggerConfig, seed: UInt64) {
+    /// - Parameters:
+    ///   - tags: the tag names in id order (`<pad>` first), from which a CRF's IOB2 constraints are built
+    ///     (nil: an unconstrained CRF).
+    public init(_ config: SequenceTaggerConfig, seed: UInt64, tags: [String]? = nil) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, paddingIndex: 0, generator: &generator)
@@ -78,12 +94,20 @@ public final class SequenceTagger: Module<Float> {
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(inputSize: 2 * config.hiddenSize, outputSize: config.tagCount, generator: &generator)
         intentHead = config.intentCount > 0 ? Linear(inputSize: 2 * config.hiddenSize, outputSize: config.intentCount, generator: &generator) : nil
+        if config.crf {
+            let constraints = tags.flatMap { $0.count == config.tagCount ? TransitionConstraints(scheme: .bio, tags: $0) : nil }
+            var crfGenerator = RandomGenerator(seed: seed &+ 3)   // its own stream: the other modules start as without a CRF
+            crf = LinearChainCRF(tagCount: config.tagCount, constraints: constraints, generator: &crfGenerator)
+        } else {
+            crf = nil
+        }
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)
         registerModule("dropout", dropout)
         registerModule("head", head)
         if let intentHead { registerModule("intent_head", intentHead) }
+        if let crf { registerModule("crf", crf) }
     }
 
     /// - Parameters:
@@ -102,7 +126,8 @@ public final class SequenceTagger: Module<Float> {
         return (tags, intentHead(dropout(sentence)))                          // (B, intents)
     }
 
-    /// Mean cross-entropy of the tags (padding ignored) plus, with an intent head, that of the intents.
+    /// Mean cross-entropy of the tags (padding ignored), or with a CRF its negative log-likelihood per
+    /// scored token, plus, with an intent head, the intents' mean cross-entropy.
     public func loss(_ batch: TaggingBatch) -> Tensor<Float> {
         let terms = lossTerms(batch)
         guard terms.count == 2, let intentLoss = terms[1].loss else { return terms[0].loss! }
@@ -114,9 +139,15 @@ public final class SequenceTagger: Module<Float> {
     /// training weighs each by its own count.
     public func lossTerms(_ batch: TaggingBatch) -> [(loss: Tensor<Float>?, meanOver: Double)] {
         let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
-        let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
-        let tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
-        let scoredTags = Double(batch.tags.count { $0 != TaggingBatch.ignoreIndex })
+        let tagLoss: Tensor<Float>, scoredTags: Double
+        if let crf {
+            tagLoss = crf.negativeLogLikelihood(tags, tags: batch.tags, lengths: batch.lengths, reduction: .tokenMean)
+            scoredTags = Double(batch.lengths.reduce(0, +))
+        } else {
+            let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
+            tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
+            scoredTags = Double(batch.tags.count { $0 != TaggingBatch.ignoreIndex })
+        }
         guard let intents else { return [(tagLoss, scoredTags)] }
         let scoredIntents = batch.intents.count { $0 != TaggingBatch.intentIgnoreIndex }
         guard scoredIntents > 0 else { return [(tagLoss, scoredTags), (nil, 0)] }
@@ -124,6 +155,7 @@ public final class SequenceTagger: Module<Float> {
     }
 
     /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.
+    /// With a CRF, its Viterbi path (under the constraints it was built with). Without:
     /// - Parameter tags: the tag vocabulary; when given, decoding keeps to valid BIO sequences (Viterbi over the
     ///   per-step log-probabilities, an `I-X` only after `B-X` or `I-X`); when nil, each step takes its argmax.
     public func predict(_ batch: TaggingBatch, constrainedBy tags: Vocabulary? = nil) -> (tags: [[Int]], intents: [Int]?) {
@@ -133,13 +165,14 @@ public final class SequenceTagger: Module<Float> {
             defer { train(wasTraining) }
             let (logits, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
             let C = config.tagCount, B = batch.batch
+            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
+            if let crf { return (crf.decode(logits, lengths: batch.lengths), intentIds) }
             let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
             let paths = (0..<B).map { b in
                 let rows = (0..<batch.lengths[b]).map { t in UnsafePointer(logits.data + (t * B + b) * C) }
                 if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
                 return rows.map { Self.argmax($0, from: 1, to: C) }
             }
-            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
             return (paths, intentIds)
         }
     }
@@ -228,8 +261,8 @@ extension SequenceTagger {
             intents = v
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
-        let model = SequenceTagger(config, seed: 0)
+        let model = SequenceTagger(config, seed: 0, tags: tags.tokens)
         try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
-        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
+        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents, lowercase: config.lowercase))
     }
 }

@@ -201,11 +201,11 @@ final class TagCommandLineTests: CommandLineTestCase {
                         mentioning: "valid/seq.out, line 2")
         let conll = folder.appendingPathComponent("conll")
         try FileManager.default.createDirectory(at: conll, withIntermediateDirectories: true)
-        try "a\tO\nb O\n".write(to: conll.appendingPathComponent("x.train"), atomically: true, encoding: .utf8)
+        try "a\tO\nb\n".write(to: conll.appendingPathComponent("x.train"), atomically: true, encoding: .utf8)
         try "a\tO\n".write(to: conll.appendingPathComponent("x.dev"), atomically: true, encoding: .utf8)
         try "a\tO\n".write(to: conll.appendingPathComponent("x.test"), atomically: true, encoding: .utf8)
         try assertFails(["train", "tag", "--data", conll.path, "--out", folder.appendingPathComponent("r3").path],
-                        mentioning: "x.train, line 2: expected token<TAB>tag")
+                        mentioning: "x.train, line 2: expected a token and a tag")
         try assertFails(["train", "tag", "--data", folder.appendingPathComponent("missing").path], mentioning: "not found")
         try assertFails(["train", "tag", "--data", inputFile.path], mentioning: "expected a folder")
         try assertFails(["train", "tag", "--data", data.path, "--dropout", "1.5"], mentioning: "--dropout")

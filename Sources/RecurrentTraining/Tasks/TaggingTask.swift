@@ -20,7 +20,13 @@ public final class TaggingTask: TrainingTask {
         }
     }
 
-    public static let defaultOptions = TrainingOptions(schedule: .epochs(8), batch: 32, learningRate: 2e-3, clipNorm: 5)
+    /// Up to 30 epochs, stopping after 5 without a better validation score, the rate halved after every 2 (`.plateau`).
+    public static let defaultOptions: TrainingOptions = {
+        var options = TrainingOptions(schedule: .epochs(30), batch: 32, learningRate: 2e-3, clipNorm: 5)
+        options.learningRateSchedule = .plateau
+        options.patience = 5
+        return options
+    }()
 
     public let tagger: SequenceTagger
     public let data: TaggingDataset
@@ -44,7 +50,7 @@ public final class TaggingTask: TrainingTask {
         self.evaluationBatch = evaluationBatch
         configJSON = try RunFolder.prettyJSON(model.config)
         var counts: [String: Int] = [:]
-        for s in data.train { for w in s.tokens { counts[w, default: 0] += 1 } }
+        for s in data.train { for w in s.tokens { counts[vocabularies.lowercase ? w.lowercased() : w, default: 0] += 1 } }
         singletons = Set(counts.filter { $0.value == 1 }.compactMap { vocabularies.words.id($0.key) }).subtracting([vocabularies.words.unknownId ?? 0])
     }
 
