@@ -35,6 +35,10 @@ extension RecurrentCommand.Eval {
                 if let mismatch = vocabularies.mismatch(sentences) {
                     throw ValidationError("cannot score \(checkpoint) on the \(split) split of \(data): \(mismatch)")
                 }
+                let unknownTags = vocabularies.unknownTags(sentences)
+                if !unknownTags.isEmpty {
+                    FileHandle.standardError.write(Data("warning: \(unknownTags.count) tag\(unknownTags.count == 1 ? "" : "s") the model was not trained on (never predicted, their chunks count as missed): \(unknownTags.prefix(10).joined(separator: ", "))\n".utf8))
+                }
                 let evaluation = TaggingEvaluation.evaluate(model, sentences, vocabularies: vocabularies)
                 print("\(dataset.name) \(split) (\(sentences.count) sentences, \(dataset.encoding.rawValue.uppercased()) tags): \(evaluation.summary)")
                 let types = evaluation.chunks.byType.keys.filter { !$0.isEmpty }.sorted()

@@ -38,10 +38,24 @@ extension RecurrentCommand.Train {
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
         @Flag(inversion: .prefixedNo, help: "A linear-chain CRF output layer (Viterbi decoding under IOB2 constraints) instead of a per-token softmax.")
         var crf = true
-        @Flag(help: "Look words up lowercased (the word vocabulary holds lowercased words).") var lowercase = false
+        @Flag(help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
+        var lowercase = false
+        @Option(name: .customLong("char-features"), help: "Character-level word features: lstm (BiLSTM, Lample et al.), cnn (Ma & Hovy) or none.")
+        var charFeatures = CharacterFeatures.cnn
+        @Option(name: .customLong("char-embedding"), help: "Character embedding size.") var charEmbedding = 30
+        @Option(name: .customLong("char-hidden"), help: "Hidden units per direction of the character BiLSTM, or filters of the character CNN.")
+        var charHidden = 30
+        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 0
+        @Option(help: "Pretrained word vectors (word2vec/GloVe/fastText text, or word2vec binary *.bin): they initialise the word embedding, whose size becomes theirs; words of the validation and test splits that have a vector join the vocabulary.")
+        var embeddings: String?
+        @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")
+        var freezeEmbeddings = false
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
+            guard charEmbedding > 0, charHidden > 0, casing >= 0 else {
+                throw ValidationError("--char-embedding and --char-hidden must be positive, --casing not negative")
+            }
             guard hidden > 0, layers > 0, embedding > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
@@ -55,18 +69,40 @@ extension RecurrentCommand.Train {
                                                       settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout))
                 let saved = try training.savedConfig(SequenceTaggerConfig.self, task: "tag") { _ in }
                 let dataset = try TaggingDataset.load(folder: data)
-                let config = saved ?? SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, embeddingSize: embedding, hiddenSize: hidden,
-                                                               layers: layers, dropout: dropout, cell: cell, crf: crf, lowercase: lowercase)
-                let vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount, lowercase: config.lowercase)
+                let vectors = try embeddings.map { try PretrainedVectors(contentsOf: $0, format: VectorFileFormat.guess(forPath: $0)) }
+                var config = saved ?? SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, embeddingSize: vectors?.dimension ?? embedding,
+                                                           hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell, crf: crf, lowercase: lowercase)
+                if saved == nil {
+                    (config.characterFeatures, config.characterEmbeddingSize, config.characterHiddenSize) = (charFeatures, charEmbedding, charHidden)
+                    (config.casingSize, config.freezeEmbeddings) = (casing, freezeEmbeddings)
+                }
+                var vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount, lowercase: config.lowercase)
+                if config.characterFeatures != .none { vocabularies.characters = try TaggingVocabularies.characters(of: dataset.train) }
+                if let vectors {
+                    // Lample et al.'s practice: words of the other splits that have a vector are not <unk>.
+                    var known = Set(vocabularies.words.tokens), added: [String] = []
+                    for token in (dataset.validation + dataset.test).lazy.flatMap(\.tokens) {
+                        let word = config.lowercase ? token.lowercased() : token
+                        if !known.contains(word), vectors.lookup(word) != nil { known.insert(word); added.append(word) }
+                    }
+                    vocabularies.words = try Vocabulary(tokens: vocabularies.words.tokens + added)
+                }
                 var sized = config
                 (sized.vocabularySize, sized.tagCount, sized.intentCount) = (vocabularies.words.count, vocabularies.tags.count, vocabularies.intents?.count ?? 0)
+                sized.alphabetSize = vocabularies.characters?.count ?? 0
                 try sized.validate()
                 try MemoryEstimate.requireTraining(parameters: sized.minimumParameterCount, for: "a \(sized.layers)×\(sized.hiddenSize) \(sized.cell)")
                 let model = SequenceTagger(sized, seed: options.training.seed, tags: vocabularies.tags.tokens)
+                if let vectors, !training.resume {
+                    let coverage = try vectors.fill(model.embedding.weight, vocabulary: vocabularies.words.tokens, skipping: [0])
+                    print("embeddings: \(coverage)")
+                }
                 print("tag (\(dataset.name): \(dataset.format.rawValue) format, \(dataset.encoding.rawValue.uppercased()) tags): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
                 print("model: bidirectional \(sized.cell.rawValue.uppercased()) \(sized.layers)×\(sized.hiddenSize), embedding \(sized.embeddingSize)"
-                      + (sized.lowercase ? " (lowercased words)" : "") + (sized.crf ? ", CRF" : ", softmax")
+                      + (sized.lowercase ? " (lowercased words)" : "") + (sized.freezeEmbeddings ? " (frozen)" : "")
+                      + (sized.characterFeatures == .none ? "" : ", character \(sized.characterFeatures.rawValue.uppercased()) \(sized.characterEmbeddingSize)→\(sized.characterHiddenSize)")
+                      + (sized.casingSize > 0 ? ", casing \(sized.casingSize)" : "") + (sized.crf ? ", CRF" : ", softmax")
                       + ", \(model.parameterCount) parameters; \(describe(options.training))")
                 let task = try TaggingTask(model: model, data: dataset, vocabularies: vocabularies, settings: options.task,
                                            evaluationBatch: max(options.training.batch, 64))

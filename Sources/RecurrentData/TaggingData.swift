@@ -215,12 +215,35 @@ public struct TaggingVocabularies: Equatable, Sendable {
     public var intents: Vocabulary?
     /// Words are looked up lowercased (`words` holds lowercased words).
     public var lowercase: Bool
+    /// Characters of the training words (`<pad>` = 0, `<unk>` = 1, then by code point), for character-level
+    /// word features; nil when the model has none.
+    public var characters: Vocabulary?
 
-    public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?, lowercase: Bool = false) {
+    public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?, lowercase: Bool = false, characters: Vocabulary? = nil) {
         self.words = words
         self.tags = tags
         self.intents = intents
         self.lowercase = lowercase
+        self.characters = characters
+    }
+
+    /// The character vocabulary of `sentences`' tokens (as written, never lowercased): `<pad>`, `<unk>`,
+    /// then every character by code point.
+    public static func characters(of sentences: [TaggedSentence]) throws -> Vocabulary {
+        var seen = Set<String>()
+        for s in sentences { for token in s.tokens { for c in token { seen.insert(String(c)) } } }
+        seen.subtract([Vocabulary.pad, Vocabulary.unk])
+        return try Vocabulary(tokens: [Vocabulary.pad, Vocabulary.unk] + seen.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) })
+    }
+
+    /// The character ids of `token` (unknown characters: `<unk>`), at most `limit` of them (the first
+    /// and last halves of a longer token), never empty.
+    public func characterIds(_ token: String, limit: Int = 32) -> [Int] {
+        guard let characters else { return [] }
+        let unk = characters.unknownId ?? 1
+        var ids = token.map { characters.id(String($0)) ?? unk }
+        if ids.count > limit { ids = Array(ids.prefix(limit / 2) + ids.suffix(limit - limit / 2)) }
+        return ids.isEmpty ? [unk] : ids
     }
 
     /// Builds the vocabularies from training sentences; words seen fewer than `minCount` times become `<unk>`.
@@ -245,6 +268,7 @@ public struct TaggingVocabularies: Equatable, Sendable {
     public func jsonString() -> String {
         var object: [String: [String]] = ["words": words.tokens, "tags": tags.tokens]
         if let intents { object["intents"] = intents.tokens }
+        if let characters { object["characters"] = characters.tokens }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -261,6 +285,11 @@ public struct TaggingBatch: Sendable {
     /// (B) valid steps of each sentence.
     public var lengths: [Int]
     public var steps: Int, batch: Int
+    /// (T, B) the tokens as written; "" past each length.
+    public var surface: [String]
+    /// With a character vocabulary: the character ids of each distinct token of the batch, and for each
+    /// (t, b) 1 + the index of its token there (0 past each length). Empty without one.
+    public var distinctWordCharacters: [[Int]] = [], wordIndex: [Int] = []
     /// The sentences' positions in the list the batch was made from.
     public var indices: [Int]
 
@@ -281,14 +310,30 @@ public struct TaggingBatch: Sendable {
         let pad = vocabularies.words.paddingId ?? 0
         var words = [Int](repeating: pad, count: T * B), tags = [Int](repeating: Self.ignoreIndex, count: T * B)
         var intents = [Int](repeating: Self.intentIgnoreIndex, count: B)
+        var surface = [String](repeating: "", count: T * B)
         for (b, i) in indices.enumerated() {
             let s = sentences[i]
             for t in 0..<lengths[b] {
                 words[t * B + b] = vocabularies.wordId(s.tokens[t]) ?? pad
                 tags[t * B + b] = vocabularies.tags.id(s.tags[t]) ?? Self.ignoreIndex
+                surface[t * B + b] = s.tokens[t]
             }
             if let intent = s.intent, let v = vocabularies.intents, let id = v.id(intent) { intents[b] = id }
         }
+        var distinct: [[Int]] = [], index: [Int] = []
+        if vocabularies.characters != nil {
+            var position: [String: Int] = [:]
+            index = [Int](repeating: 0, count: T * B)
+            for (n, token) in surface.enumerated() where !token.isEmpty {
+                if let k = position[token] { index[n] = k + 1; continue }
+                position[token] = distinct.count
+                distinct.append(vocabularies.characterIds(token))
+                index[n] = distinct.count
+            }
+        }
+        self.surface = surface
+        distinctWordCharacters = distinct
+        wordIndex = index
         self.words = words
         self.tags = tags
         self.intents = intents
@@ -308,16 +353,21 @@ public struct TaggingBatch: Sendable {
 
 extension TaggingVocabularies {
     /// Why a model with these vocabularies cannot be scored on `sentences` (tags in IOB2), or nil when it can:
-    /// the sentences have tags the model never learnt, intents where the model has no intent head (or
-    /// the reverse), or intents of which fewer than half are the model's (whole, or one `#` part).
-    /// A few unseen intents (ATIS's test split has five) are allowed: the evaluation reports them.
+    /// more than half of the sentences' chunk types are ones the model never learnt (another data set's
+    /// tags), intents where the model has no intent head (or the reverse), or intents of which fewer than
+    /// half are the model's (whole, or one `#` part). A few unseen tags or intents (a rare `I-X` of a small
+    /// training set, ATIS's five multi-intent test labels) are allowed: `unknownTags` lists them, and the
+    /// evaluation counts them wrong and reports the intents.
     public func mismatch(_ sentences: [TaggedSentence]) -> String? {
-        let known = Set(tags.tokens)
-        let unknownTags = Set(sentences.lazy.flatMap(\.tags)).subtracting(known).sorted()
-        if !unknownTags.isEmpty {
-            let shown = unknownTags.prefix(8).joined(separator: ", ") + (unknownTags.count > 8 ? ", …" : "")
-            return "the data has \(unknownTags.count) tag\(unknownTags.count == 1 ? "" : "s") the model was not trained on (\(shown)); "
-                + "the model knows \(tags.count - 1): \(tags.tokens.dropFirst().prefix(8).joined(separator: ", "))\(tags.count > 9 ? ", …" : "")"
+        func type(_ tag: String) -> String? { ChunkEncoding.prefixed(tag).map { String($0.type) } }
+        let modelTypes = Set(tags.tokens.compactMap(type))
+        let dataTypes = Set(sentences.lazy.flatMap(\.tags).compactMap(type))
+        let unknownTypes = dataTypes.subtracting(modelTypes).sorted()
+        if 2 * unknownTypes.count > dataTypes.count {
+            let shown = unknownTypes.prefix(8).joined(separator: ", ") + (unknownTypes.count > 8 ? ", …" : "")
+            let known = modelTypes.sorted()
+            return "\(unknownTypes.count) of the data's \(dataTypes.count) entity types are not the model's (\(shown)); "
+                + "the model was trained on \(known.count): \(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", …" : "")"
         }
         let withIntents = sentences.count { $0.intent != nil }
         switch (intents, withIntents) {
@@ -337,5 +387,10 @@ extension TaggingVocabularies {
         default: break
         }
         return nil
+    }
+
+    /// Tags of `sentences` that are not in `tags` (the model never predicts them), sorted.
+    public func unknownTags(_ sentences: [TaggedSentence]) -> [String] {
+        Set(sentences.lazy.flatMap(\.tags)).subtracting(tags.tokens).sorted()
     }
 }

@@ -58,6 +58,7 @@ extension SequenceTaggerConfig {
     public var minimumParameterCount: Int {
         vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: cell, hidden: hiddenSize)
             + 2 * hiddenSize * (tagCount + intentCount) + (crf ? tagCount * (tagCount + 2) : 0)
+            + (characterFeatures == .none ? 0 : alphabetSize * characterEmbeddingSize)
     }
 }
 

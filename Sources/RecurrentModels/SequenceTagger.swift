@@ -4,6 +4,16 @@ import RecurrentIO
 import RecurrentNN
 import RecurrentTensor
 
+/// Character-level features of each word, concatenated to its embedding.
+public enum CharacterFeatures: String, Codable, CaseIterable, Sendable {
+    /// None: the word embedding alone.
+    case none
+    /// A character BiLSTM per word, its final states (Lample et al. 2016).
+    case lstm
+    /// A character CNN of width 3 with max-pooling (Ma & Hovy 2016).
+    case cnn
+}
+
 /// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
 public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var vocabularySize: Int
@@ -21,6 +31,28 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var crf = false
     /// Words are looked up lowercased (the vocabulary holds lowercased words).
     public var lowercase = false
+    /// Character-level word features.
+    public var characterFeatures = CharacterFeatures.none
+    /// Character ids (`<pad>` and `<unk>` included) of the character vocabulary; 0 without character features.
+    public var alphabetSize = 0
+    /// Features of a character's embedding.
+    public var characterEmbeddingSize = 25
+    /// Hidden units per direction of the character BiLSTM, or filters of the character CNN.
+    public var characterHiddenSize = 25
+    /// Features of the casing embedding (`WordCasing`) concatenated to each word; 0: none.
+    public var casingSize = 0
+    /// Whether the word embedding is kept fixed (pretrained vectors used as they are).
+    public var freezeEmbeddings = false
+
+    /// Features per word that the recurrent layer reads: embedding, character features, casing.
+    public var wordFeatureSize: Int {
+        let characters = switch characterFeatures {
+        case .none: 0
+        case .lstm: 2 * characterHiddenSize
+        case .cnn: characterHiddenSize
+        }
+        return embeddingSize + characters + casingSize
+    }
 
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
                 layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm, crf: Bool = false, lowercase: Bool = false) {
@@ -50,13 +82,23 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         // Checkpoints before issue 20: softmax taggers of words as written.
         crf = try c.decodeIfPresent(Bool.self, forKey: .crf) ?? false
         lowercase = try c.decodeIfPresent(Bool.self, forKey: .lowercase) ?? false
+        characterFeatures = try c.decodeIfPresent(CharacterFeatures.self, forKey: .characterFeatures) ?? .none
+        alphabetSize = try c.decodeIfPresent(Int.self, forKey: .alphabetSize) ?? 0
+        characterEmbeddingSize = try c.decodeIfPresent(Int.self, forKey: .characterEmbeddingSize) ?? 25
+        characterHiddenSize = try c.decodeIfPresent(Int.self, forKey: .characterHiddenSize) ?? 25
+        casingSize = try c.decodeIfPresent(Int.self, forKey: .casingSize) ?? 0
+        freezeEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .freezeEmbeddings) ?? false
     }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
     public func validate() throws {
         for (name, value, low, limit) in [("vocabularySize", vocabularySize, 1, 10_000_000), ("tagCount", tagCount, 2, 100_000),
                                           ("intentCount", intentCount, 0, 100_000), ("embeddingSize", embeddingSize, 1, 65_536),
-                                          ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64)] where value < low || value > limit {
+                                          ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64),
+                                          ("characterEmbeddingSize", characterEmbeddingSize, 1, 4096),
+                                          ("characterHiddenSize", characterHiddenSize, 1, 4096), ("casingSize", casingSize, 0, 4096),
+                                          ("alphabetSize", alphabetSize, characterFeatures == .none ? 0 : 3, 2_000_000)]
+            where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
         guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
@@ -80,6 +122,11 @@ public final class SequenceTagger: Module<Float> {
     public let intentHead: Linear<Float>?
     /// With `config.crf`: the CRF over the tag scores.
     public let crf: LinearChainCRF<Float>?
+    /// The character-level word encoder (`config.characterFeatures`), registered as `characters`.
+    public let characterLSTM: CharacterLSTMEncoder<Float>?
+    public let characterCNN: CharacterCNNEncoder<Float>?
+    /// With `config.casingSize > 0`: the casing embedding, registered as `casing`.
+    public let casing: CasingEmbedding<Float>?
 
     /// - Parameters:
     ///   - tags: the tag names in id order (`<pad>` first), from which a CRF's IOB2 constraints are built
@@ -88,12 +135,26 @@ public final class SequenceTagger: Module<Float> {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, paddingIndex: 0, generator: &generator)
-        let (E, H, L, p) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout))
+        let (E, H, L, p) = (config.wordFeatureSize, config.hiddenSize, config.layers, Float(config.dropout))
         rnn = TaskNetwork.make(cell: config.cell, input: E, hidden: H, layers: L, dropout: p, bidirectional: true, generator: &generator)
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(inputSize: 2 * config.hiddenSize, outputSize: config.tagCount, generator: &generator)
         intentHead = config.intentCount > 0 ? Linear(inputSize: 2 * config.hiddenSize, outputSize: config.intentCount, generator: &generator) : nil
+        // The word-feature modules draw from their own streams: the other modules start as without them.
+        var featureGenerator = RandomGenerator(seed: seed &+ 4)
+        switch config.characterFeatures {
+        case .none: (characterLSTM, characterCNN) = (nil, nil)
+        case .lstm:
+            characterLSTM = CharacterLSTMEncoder(alphabetSize: config.alphabetSize, embeddingSize: config.characterEmbeddingSize,
+                                                 hiddenSize: config.characterHiddenSize, generator: &featureGenerator)
+            characterCNN = nil
+        case .cnn:
+            characterLSTM = nil
+            characterCNN = CharacterCNNEncoder(alphabetSize: config.alphabetSize, embeddingSize: config.characterEmbeddingSize,
+                                               filters: config.characterHiddenSize, dropout: Float(config.dropout), generator: &featureGenerator)
+        }
+        casing = config.casingSize > 0 ? CasingEmbedding(dimension: config.casingSize, generator: &featureGenerator) : nil
         if config.crf {
             let constraints = tags.flatMap { $0.count == config.tagCount ? TransitionConstraints(scheme: .bio, tags: $0) : nil }
             var crfGenerator = RandomGenerator(seed: seed &+ 3)   // its own stream: the other modules start as without a CRF
@@ -108,6 +169,32 @@ public final class SequenceTagger: Module<Float> {
         registerModule("head", head)
         if let intentHead { registerModule("intent_head", intentHead) }
         if let crf { registerModule("crf", crf) }
+        if let characterLSTM { registerModule("characters", characterLSTM) }
+        if let characterCNN { registerModule("characters", characterCNN) }
+        if let casing { registerModule("casing", casing) }
+        if config.freezeEmbeddings { embedding.isTrainable = false }
+    }
+
+    /// Whether the model reads more of a batch than its word ids (characters, casing).
+    public var readsSurface: Bool { characterLSTM != nil || characterCNN != nil || casing != nil }
+
+    /// Tag scores (T, B, tags) and intent logits of a batch, from everything the model reads of it.
+    public func callAsFunction(_ batch: TaggingBatch) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
+        let (T, B) = (batch.steps, batch.batch)
+        var parts = [embedding(batch.words, shape: [T, B])]                  // (T, B, E)
+        if characterLSTM != nil || characterCNN != nil {
+            precondition(batch.wordIndex.count == T * B, "SequenceTagger: a model with character features needs a batch built with a character vocabulary")
+            let characters = CharacterBatch(batch.distinctWordCharacters)
+            let distinct = characterLSTM.map { $0(characters) } ?? characterCNN!(characters)   // (U, F)
+            let F = distinct.shape[1]
+            let withPadding = Tensor.concat([Tensor<Float>(zeros: [1, F]), distinct], axis: 0)   // (1 + U, F), row 0 for padding
+            parts.append(withPadding.indexSelect(axis: 0, indices: batch.wordIndex).reshaped([T, B, F]))  // (T, B, F)
+        }
+        if let casing {
+            let kinds = batch.surface.map { $0.isEmpty ? WordCasing.padding : WordCasing(of: $0) }
+            parts.append(casing(kinds, shape: [T, B]))                         // (T, B, C)
+        }
+        return encode(parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 2), steps: T, batch: B, lengths: batch.lengths)
     }
 
     /// - Parameters:
@@ -115,7 +202,13 @@ public final class SequenceTagger: Module<Float> {
     ///   - lengths: (B) valid steps of each sentence, in 1...T.
     /// - Returns: tag logits (T, B, tags) and, with an intent head, intent logits (B, intents).
     public func callAsFunction(_ words: [Int], steps: Int, batch: Int, lengths: [Int]) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
-        let x = dropout(embedding(words, shape: [steps, batch]))             // (T, B, E)
+        precondition(!readsSurface, "SequenceTagger: a model with character or casing features is called with a TaggingBatch")
+        return encode(embedding(words, shape: [steps, batch]), steps: steps, batch: batch, lengths: lengths)
+    }
+
+    /// The recurrent layer and heads over word features (T, B, E + …).
+    func encode(_ features: Tensor<Float>, steps: Int, batch: Int, lengths: [Int]) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
+        let x = dropout(features)                                             // (T, B, E + …)
         let (h, state) = rnn(x, lengths: lengths)                             // (T, B, 2H), h (L·2, B, H)
         let tags = head(dropout(h))                                           // (T, B, tags)
         guard let intentHead else { return (tags, nil) }
@@ -138,7 +231,7 @@ public final class SequenceTagger: Module<Float> {
     /// with an intent head the intents' (nil and 0 when the batch has no intent to score). Data-parallel
     /// training weighs each by its own count.
     public func lossTerms(_ batch: TaggingBatch) -> [(loss: Tensor<Float>?, meanOver: Double)] {
-        let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+        let (tags, intents) = self(batch)
         let tagLoss: Tensor<Float>, scoredTags: Double
         if let crf {
             tagLoss = crf.negativeLogLikelihood(tags, tags: batch.tags, lengths: batch.lengths, reduction: .tokenMean)
@@ -163,7 +256,7 @@ public final class SequenceTagger: Module<Float> {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            let (logits, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+            let (logits, intents) = self(batch)
             let C = config.tagCount, B = batch.batch
             let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
             if let crf { return (crf.decode(logits, lengths: batch.lengths), intentIds) }
@@ -261,8 +354,16 @@ extension SequenceTagger {
             intents = v
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
+        var characters: Vocabulary? = nil
+        if config.characterFeatures != .none {
+            let v = try Vocabulary(jsonString: checkpoint.extra["characters"] ?? "")
+            guard v.count == config.alphabetSize, v.paddingId == 0, v.unknownId != nil else {
+                throw ModelError.badConfig("the character vocabulary (\(v.count) characters) must start with <pad> and hold <unk>, and the config says \(config.alphabetSize)")
+            }
+            characters = v
+        }
         let model = SequenceTagger(config, seed: 0, tags: tags.tokens)
         try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
-        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents, lowercase: config.lowercase))
+        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents, lowercase: config.lowercase, characters: characters))
     }
 }

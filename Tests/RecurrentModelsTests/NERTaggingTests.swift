@@ -175,7 +175,7 @@ final class NERCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(scored.status, 0, scored.error)
         XCTAssertTrue(scored.output.hasPrefix("snips test (16 sentences, IOB2 tags)"), scored.output)
         // Another data set's tags, or data without intents: refused with a message, not scored as zeros.
-        try assertFails(["eval", "tag", "--checkpoint", checkpoint, "--data", wnut.path], mentioning: "tags the model was not trained on")
+        try assertFails(["eval", "tag", "--checkpoint", checkpoint, "--data", wnut.path], mentioning: "entity types are not the model's")
         let noIntents = folder.appendingPathComponent("nointents")
         for split in ["train", "dev", "test"] {
             try FileManager.default.createDirectory(at: noIntents, withIntermediateDirectories: true)

@@ -125,6 +125,7 @@ public final class TaggingTask: TrainingTask {
     public func checkpointFields(_ position: RunPosition, _ e: TaggingEvaluation?) -> [String: String] {
         var fields = ["task": name, "epoch": "\(position.epoch)", "step": "\(position.step)", "tags": vocabularies.tags.jsonString()]
         if let intents = vocabularies.intents { fields["intents"] = intents.jsonString() }
+        if let characters = vocabularies.characters { fields["characters"] = characters.jsonString() }
         if let e {
             fields["val_f1"] = "\(e.chunks.f1)"
             if let a = e.intentAccuracy { fields["val_intent_accuracy"] = "\(a)" }
@@ -136,14 +137,23 @@ public final class TaggingTask: TrainingTask {
 
     public func checkResumable(_ checkpoint: Checkpoint) throws {
         guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
-              checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
+              checkpoint.extra["intents"] == vocabularies.intents?.jsonString(),
+              checkpoint.extra["characters"] == vocabularies.characters?.jsonString() else {
             throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume on the same data with the same minimum count")
         }
     }
 
     public var streams: [String: RandomGenerator] {
-        get { ["dropout": tagger.dropout.generator, "rnn_dropout": tagger.rnn.dropoutGenerator] }
-        set { tagger.dropout.generator = newValue["dropout"]!; tagger.rnn.dropoutGenerator = newValue["rnn_dropout"]! }
+        get {
+            var streams = ["dropout": tagger.dropout.generator, "rnn_dropout": tagger.rnn.dropoutGenerator]
+            if let cnn = tagger.characterCNN { streams["character_dropout"] = cnn.dropout.generator }
+            return streams
+        }
+        set {
+            tagger.dropout.generator = newValue["dropout"]!
+            tagger.rnn.dropoutGenerator = newValue["rnn_dropout"]!
+            if let cnn = tagger.characterCNN, let g = newValue["character_dropout"] { cnn.dropout.generator = g }
+        }
     }
 
     public func finish(_ history: [RoundRecord<TaggingEvaluation>], best: RoundRecord<TaggingEvaluation>?, in folder: RunFolder,
