@@ -234,8 +234,20 @@ public final class SequenceTagger: Module<Float> {
         let (tags, intents) = self(batch)
         let tagLoss: Tensor<Float>, scoredTags: Double
         if let crf {
-            tagLoss = crf.negativeLogLikelihood(tags, tags: batch.tags, lengths: batch.lengths, reduction: .tokenMean)
-            scoredTags = Double(batch.lengths.reduce(0, +))
+            // A sentence with a tag the model lacks (ignore index, in a validation split) has no gold path: left out.
+            let B = batch.batch
+            let known = (0..<B).map { b in (0..<batch.lengths[b]).allSatisfy { batch.tags[$0 * B + b] != TaggingBatch.ignoreIndex } }
+            if known.allSatisfy({ $0 }) {
+                tagLoss = crf.negativeLogLikelihood(tags, tags: batch.tags, lengths: batch.lengths, reduction: .tokenMean)
+                scoredTags = Double(batch.lengths.reduce(0, +))
+            } else {
+                let fallback = 1   // any valid id stands in for the unknown tags of a sentence whose loss is weighted 0
+                let gold = batch.tags.map { $0 == TaggingBatch.ignoreIndex ? fallback : $0 }
+                let perSentence = crf.negativeLogLikelihood(tags, tags: gold, lengths: batch.lengths, reduction: .none)   // (B)
+                scoredTags = Double((0..<B).filter { known[$0] }.map { batch.lengths[$0] }.reduce(0, +))
+                let weights = Tensor<Float>(known.map { $0 ? 1 / Float(max(scoredTags, 1)) : 0 }, shape: [B])
+                tagLoss = (perSentence * weights).sum()
+            }
         } else {
             let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
             tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)

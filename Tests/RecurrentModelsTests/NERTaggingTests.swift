@@ -107,6 +107,18 @@ final class NERTaggingTests: XCTestCase {
         XCTAssertGreaterThan(evaluation.chunks.tokenAccuracy, 0.5)
     }
 
+    func testCRFLossLeavesOutSentencesWithTagsTheModelLacks() throws {
+        let train = [TaggedSentence(tokens: ["play", "jazz"], tags: ["O", "B-genre"]), TaggedSentence(tokens: ["rock"], tags: ["B-genre"])]
+        let v = try TaggingVocabularies(training: train)
+        let model = SequenceTagger(smallConfig(v, crf: true), seed: 2, tags: v.tags.tokens)
+        model.eval()
+        let withUnknown = train + [TaggedSentence(tokens: ["in", "paris", "now"], tags: ["O", "B-city", "O"])]
+        let alone = model.loss(TaggingBatch(withUnknown, indices: [0, 1], vocabularies: v)).item
+        let mixed = model.loss(TaggingBatch(withUnknown, indices: [2, 0, 1], vocabularies: v)).item
+        XCTAssertEqual(mixed, alone, accuracy: 1e-5 * abs(alone), "the sentence with B-city adds nothing (not a 10⁴ penalty)")
+        XCTAssertLessThan(mixed, 100)
+    }
+
     func testCheckpointsOfEarlierTaggersStillLoad() throws {
         // A softmax tagger saved with the config keys of before issue 20 (no crf, no lowercase).
         let data = try TaggingDataset.load(folder: TagFixtures.snipsSlice(in: folder, train: 32, other: 8).path)

@@ -185,7 +185,7 @@ final class TagCommandLineTests: CommandLineTestCase {
         let lines = predicted.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         XCTAssertEqual(lines.count, 3, predicted.output)
         XCTAssertEqual(lines[0].split(separator: "\t")[0].split(separator: " ").count, 5, "one tag per token")
-        XCTAssertEqual(lines[0].split(separator: "\t").count, 2, "tags, tab, intent")
+        XCTAssertEqual(lines[0].split(separator: "\t", omittingEmptySubsequences: false).count, 3, "tags, tab, intent, tab, entities")
         XCTAssertEqual(lines[1], "")
         let inputFile = folder.appendingPathComponent("input.txt")
         try "what is the weather in paris\n".write(to: inputFile, atomically: true, encoding: .utf8)
