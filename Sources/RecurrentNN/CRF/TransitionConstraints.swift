@@ -40,6 +40,16 @@ public struct TransitionConstraints: Equatable, Sendable {
         self.allowed = allowed.flatMap { $0 }
     }
 
+    /// Every transition allowed except those from or to a tag of `forbidden` (a `<pad>` tag that must never
+    /// be decoded, for a CRF without a tagging scheme).
+    /// - Parameters:
+    ///   - tagCount: tags K.
+    ///   - forbidden: tag ids in 0..<K that no path may contain.
+    public init(tagCount: Int, forbidden: Set<Int>) {
+        let ok = (0..<tagCount).map { !forbidden.contains($0) }
+        self.init(allowedStart: ok, allowedEnd: ok, allowed: ok.map { from in ok.map { from && $0 } })
+    }
+
     /// The constraints of `scheme` for the tag names in id order.
     ///
     /// BIO (IOB2): `I-X` only after `B-X` or `I-X` (never at the start, never after `O` or `B-Y`/`I-Y`).
