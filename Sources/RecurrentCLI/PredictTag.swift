@@ -61,8 +61,10 @@ extension RecurrentCommand.Predict {
                     lines = split
                     sentences = lines.map { line in format == .text ? tokenizer(line) : tokenizer.whitespaceTokens(line) }
                 }
-                // The model reads the tokens lowercased when its vocabulary has no capitals; the output shows them as written.
-                let modelTokens = sentences.map { $0.map { tokenizer.lowercases ? $0.text.lowercased() : $0.text } }
+                // Data without capitals (SNIPS) is matched by lowercasing the input; a --lowercase model reads the tokens as
+                // written (its characters and casing see the case; its word lookup lowercases). The output shows them as written.
+                let lowercasesInput = tokenizer.lowercases && !vocabularies.lowercase
+                let modelTokens = sentences.map { $0.map { lowercasesInput ? $0.text.lowercased() : $0.text } }
                 let tagged = TaggingSentence.tag(modelTokens, model: model, vocabularies: vocabularies)
                 var output: [String] = []
                 output.reserveCapacity(sentences.count)

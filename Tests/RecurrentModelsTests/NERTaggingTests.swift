@@ -227,6 +227,24 @@ final class NERCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(rows.prefix(4).map { $0.split(separator: "\t").first.map(String.init) ?? "" }, ["play", "jazz", "", "add"])
     }
 
+    func testPredictOnACoNLLFileTagsAsTheEvaluationDoes() throws {
+        // A --lowercase model with casing features: predict must hand it the tokens as written, as training did.
+        let data = try TagFixtures.wnutSlice(in: folder, lines: 300)
+        let out = folder.appendingPathComponent("lower").path
+        let trained = try run(["train", "tag", "--data", data.path, "--lowercase", "--casing", "4", "--hidden", "8", "--embedding", "8",
+                               "--epochs", "1", "--batch", "16", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let testFile = data.appendingPathComponent("test.conll").path
+        let predicted = try run(["predict", "tag", "--checkpoint", out + "/best.safetensors", "--format", "conll", "--input", testFile])
+        XCTAssertEqual(predicted.status, 0, predicted.error)
+        let printed = predicted.output.split(separator: "\n").map { String($0.split(separator: "\t")[1]) }
+        let (model, vocabularies) = try SequenceTagger.load(from: URL(fileURLWithPath: out + "/best.safetensors"))
+        XCTAssertTrue(vocabularies.lowercase)
+        let test = try TaggingDataset.load(folder: data.path).test
+        let paths = TaggingEvaluation.predictions(model, test, vocabularies: vocabularies) { 0..<$0 }.paths
+        XCTAssertEqual(printed, paths.flatMap { $0.map { vocabularies.tags.tokens[$0] } })
+    }
+
     func testPlainTagsAndEarlyStoppingThroughTheCommandLine() throws {
         // Tags without prefixes are converted (never scored as zero chunks); --patience ends the run early.
         let data = folder.appendingPathComponent("plain")
