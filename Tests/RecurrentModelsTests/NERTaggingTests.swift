@@ -245,6 +245,33 @@ final class NERCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(printed, paths.flatMap { $0.map { vocabularies.tags.tokens[$0] } })
     }
 
+    func testPretrainedVectorsInitialiseAFrozenEmbedding() throws {
+        let data = folder.appendingPathComponent("vectors-data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try "Alice\tB-PER\nmet\tO\nBob\tB-PER\n\n".write(to: data.appendingPathComponent("v.train"), atomically: true, encoding: .utf8)
+        try "Carol\tB-PER\nmet\tO\n".write(to: data.appendingPathComponent("v.dev"), atomically: true, encoding: .utf8)
+        try "Dave\tB-PER\nleft\tO\n".write(to: data.appendingPathComponent("v.test"), atomically: true, encoding: .utf8)
+        // GloVe-style text without a header, lowercased words: found for Alice and met (lowercased), and for
+        // dave, a test word that joins the vocabulary because it has a vector.
+        let vectors = folder.appendingPathComponent("vectors.txt")
+        try "alice 0.5 -1 2\nmet 0.25 0 1\ndave 3 3 3\nunused 1 1 1\n".write(to: vectors, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run").path
+        let trained = try run(["train", "tag", "--data", data.path, "--embeddings", vectors.path, "--freeze-embeddings", "--hidden", "4",
+                               "--epochs", "2", "--batch", "2", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        XCTAssertTrue(trained.output.contains("embedding 3 (frozen)"), trained.output)
+        XCTAssertTrue(trained.output.contains("pretrained vectors for 3 of"), trained.output)
+        let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: out + "/best.safetensors"))
+        let words = try XCTUnwrap(checkpoint.vocabulary)
+        let weight = try XCTUnwrap(checkpoint.tensors["embedding.weight"])
+        for (word, vector) in [("Alice", [Float(0.5), -1, 2]), ("met", [0.25, 0, 1]), ("Dave", [3, 3, 3])] {
+            let id = try XCTUnwrap(words.firstIndex(of: word), "\(word) in \(words)")
+            XCTAssertEqual(Array(weight.scalars[(id * 3)..<(id * 3 + 3)]), vector, "\(word): the pretrained vector, unchanged by training")
+        }
+        try assertFails(["train", "tag", "--data", data.path, "--embeddings", folder.appendingPathComponent("none.txt").path,
+                         "--out", folder.appendingPathComponent("r2").path], mentioning: "not found")
+    }
+
     func testPlainTagsAndEarlyStoppingThroughTheCommandLine() throws {
         // Tags without prefixes are converted (never scored as zero chunks); --patience ends the run early.
         let data = folder.appendingPathComponent("plain")
