@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config configfile translation uea keras)
+ALL_TARGETS=(safetensors checkpoint textcorpus classification tagging timeseries vocabulary config configfile translation uea keras vectors)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 

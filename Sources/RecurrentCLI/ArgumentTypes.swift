@@ -16,3 +16,4 @@ extension Pooling: ExpressibleByArgument {}
 extension Seq2SeqAttention: ExpressibleByArgument {}
 extension SyntheticTask: ExpressibleByArgument {}
 extension CubeSplit: ExpressibleByArgument {}
+extension CharacterFeatures: ExpressibleByArgument {}

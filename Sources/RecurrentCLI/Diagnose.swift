@@ -129,7 +129,13 @@ extension RecurrentCommand {
                         throw ValidationError("no sentence of the batch ends with a tag the model knows")
                     }
                     model.eval()
-                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) { model.loss(sample) }
+                    // The cross-entropy of the tag scores at those steps: the tag loss of a softmax tagger, and for a CRF
+                    // tagger the same per-token gradient (a CRF's likelihood has no per-token form to mask).
+                    report = GradientFlow.measure(model: model, singularValueCount: singularValues) {
+                        let scores = model(sample).tags                                         // (T, B, tags)
+                        return crossEntropy(scores.reshaped([sample.steps * B, model.config.tagCount]), targets: sample.tags,
+                                            ignoreIndex: TaggingBatch.ignoreIndex)
+                    }
                     print("tag \(model.config.cell) \(model.config.layers)×\(model.config.hiddenSize), \(sample.steps) steps, batch \(B)")
                 case "translate":
                     guard lag == nil else { throw ValidationError("--lag is for adding, copy and charlm checkpoints; a translation batch has its pairs' lengths") }

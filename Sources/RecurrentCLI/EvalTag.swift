@@ -9,6 +9,10 @@ extension RecurrentCommand.Eval {
             commandName: "tag",
             abstract: "Entity precision, recall and F1 (as conlleval computes them) and intent accuracy of a tagger on a split.",
             discussion: """
+            The data's tags are read in any chunk encoding (IOB1, IOB2, BIOES, BILOU, plain) and converted to IOB2, as in training.
+            Refuses (non-zero exit) data whose tags the model was not trained on, data with intents for a model without an intent
+            head (or the reverse), and data most of whose intents are not the model's. A multi-intent label a#b counts a guess of
+            a#b, a or b as right; utterances whose intents were never seen in training are counted wrong and reported.
             Example:
               recurrent eval tag --checkpoint runs/snips/best.safetensors --data Examples/data/snips
             """
@@ -28,12 +32,15 @@ extension RecurrentCommand.Eval {
                 let dataset = try TaggingDataset.load(folder: data)
                 let sentences = split == "test" ? dataset.test : split == "validation" ? dataset.validation : dataset.train
                 guard !sentences.isEmpty else { throw ValidationError("the \(split) split of \(data) has no sentences") }
-                let unknownTags = Set(sentences.flatMap(\.tags)).filter { vocabularies.tags.tokens.firstIndex(of: $0) == nil }.sorted()
+                if let mismatch = vocabularies.mismatch(sentences) {
+                    throw ValidationError("cannot score \(checkpoint) on the \(split) split of \(data): \(mismatch)")
+                }
+                let unknownTags = vocabularies.unknownTags(sentences)
                 if !unknownTags.isEmpty {
-                    FileHandle.standardError.write(Data("warning: tags the model was not trained on (never predicted): \(unknownTags.prefix(10).joined(separator: ", "))\n".utf8))
+                    FileHandle.standardError.write(Data("warning: \(unknownTags.count) tag\(unknownTags.count == 1 ? "" : "s") the model was not trained on (never predicted, their chunks count as missed): \(unknownTags.prefix(10).joined(separator: ", "))\n".utf8))
                 }
                 let evaluation = TaggingEvaluation.evaluate(model, sentences, vocabularies: vocabularies)
-                print("\(split) (\(sentences.count) sentences): \(evaluation.summary)")
+                print("\(dataset.name) \(split) (\(sentences.count) sentences, \(dataset.encoding.rawValue.uppercased()) tags): \(evaluation.summary)")
                 let types = evaluation.chunks.byType.keys.filter { !$0.isEmpty }.sorted()
                 for type in types {
                     let c = evaluation.chunks.byType[type]!

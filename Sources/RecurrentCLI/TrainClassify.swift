@@ -81,5 +81,7 @@ func describe(_ options: TrainingOptions) -> String {
     case let .epochs(count, _): "\(count) epochs"
     case let .steps(count, _): "\(count) steps"
     }
-    return "batch \(options.batch), \(options.update.summary) lr \(options.learningRate), \(length)"
+    let schedule = options.learningRateSchedule == .constant ? "" : " (\(options.learningRateSchedule.rawValue))"
+    let patience = options.patience > 0 ? ", early stopping after \(options.patience) evaluations without improvement" : ""
+    return "batch \(options.batch), \(options.update.summary) lr \(options.learningRate)\(schedule), \(length)\(patience)"
 }

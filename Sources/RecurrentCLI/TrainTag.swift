@@ -9,16 +9,22 @@ extension RecurrentCommand.Train {
             commandName: "tag",
             abstract: "Train a bidirectional LSTM (or GRU, RNN) sequence tagger (slot filling + intent, or NER).",
             discussion: """
-            --data is a folder in one of two formats, detected from its contents:
-              SNIPS/ATIS: train/, valid/ (or dev/), test/ sub-folders, each with seq.in (tokens), seq.out (BIO tags), label (intent);
+            --data is a folder in one of two formats, detected from its contents; the data set is named after the folder:
+              SNIPS/ATIS: train/, valid/ (or dev/), test/ sub-folders, each with seq.in (tokens), seq.out (tags), label (intent);
                           a joint intent head is trained from the final states of both directions.
-              CoNLL:      files named *train*, *dev* (or *valid*) and *test*, one token<TAB>tag per line, blank line between sentences.
+              CoNLL:      files named *train*, *dev* (or *valid*, or CoNLL-2003's eng.testa) and *test* (eng.testb): one token per
+                          line in whitespace-separated columns, the token first and the tag last (token<TAB>tag as WNUT-17,
+                          `token POS chunk NER` as CoNLL-2003), blank lines between sentences, -DOCSTART- lines skipped.
+            Tags in IOB1, IOB2, BIOES, BILOU or without prefixes (PER, LOC, O) are detected and converted to IOB2; tags that mix
+            encodings are refused. A multi-intent label a#b counts a guess of a#b, a or b as right.
             Reports conlleval entity precision/recall/F1 (and intent accuracy) on the validation split after each epoch and on
             the test split with the best model. Writes config.json, options.json, vocabulary.json, metrics.csv, test.json,
-            best.safetensors and last.safetensors into --out. Defaults: 8 epochs, batch 32, lr 0.002, clip-norm 5.
+            best.safetensors and last.safetensors into --out. Defaults: a CRF output layer, up to 30 epochs with early stopping
+            after 5 without a better validation score (--patience), the rate halved after every 2 (--lr-schedule plateau),
+            batch 32, lr 0.002, clip-norm 5.
             Example:
-              recurrent train tag --data Examples/data/snips --epochs 6 --out runs/snips
-              recurrent train tag --data Examples/data/wnut17 --epochs 10 --out runs/wnut17
+              recurrent train tag --data Examples/data/snips --out runs/snips
+              recurrent train tag --data Examples/data/wnut17 --out runs/wnut17
             """
         )
 
@@ -30,9 +36,26 @@ extension RecurrentCommand.Train {
         @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.3
         @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk>.") var wordDropout = 0.25
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
+        @Flag(inversion: .prefixedNo, help: "A linear-chain CRF output layer (Viterbi decoding under IOB2 constraints) instead of a per-token softmax.")
+        var crf = true
+        @Flag(help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
+        var lowercase = false
+        @Option(name: .customLong("char-features"), help: "Character-level word features: lstm (BiLSTM, Lample et al.), cnn (Ma & Hovy) or none.")
+        var charFeatures = CharacterFeatures.cnn
+        @Option(name: .customLong("char-embedding"), help: "Character embedding size.") var charEmbedding = 30
+        @Option(name: .customLong("char-hidden"), help: "Hidden units per direction of the character BiLSTM, or filters of the character CNN.")
+        var charHidden = 30
+        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 0
+        @Option(help: "Pretrained word vectors (word2vec/GloVe/fastText text, or word2vec binary *.bin): they initialise the word embedding, whose size becomes theirs; words of the validation and test splits that have a vector join the vocabulary.")
+        var embeddings: String?
+        @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")
+        var freezeEmbeddings = false
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
+            guard charEmbedding > 0, charHidden > 0, casing >= 0 else {
+                throw ValidationError("--char-embedding and --char-hidden must be positive, --casing not negative")
+            }
             guard hidden > 0, layers > 0, embedding > 0, minCount > 0 else {
                 throw ValidationError("--hidden, --layers, --embedding, --batch, --epochs and --min-count must be positive")
             }
@@ -46,22 +69,49 @@ extension RecurrentCommand.Train {
                                                       settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout))
                 let saved = try training.savedConfig(SequenceTaggerConfig.self, task: "tag") { _ in }
                 let dataset = try TaggingDataset.load(folder: data)
-                let vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount)
-                let config = saved ?? SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
-                                                           intentCount: vocabularies.intents?.count ?? 0, embeddingSize: embedding,
-                                                           hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell)
-                try config.validate()
-                try MemoryEstimate.requireTraining(parameters: config.minimumParameterCount, for: "a \(config.layers)×\(config.hiddenSize) \(config.cell)")
-                let model = SequenceTagger(config, seed: options.training.seed)
-                print("tag (\(dataset.format.rawValue)): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
+                let vectors = try embeddings.map { try PretrainedVectors(contentsOf: $0, format: VectorFileFormat.guess(forPath: $0)) }
+                var config = saved ?? SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, embeddingSize: vectors?.dimension ?? embedding,
+                                                           hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell, crf: crf, lowercase: lowercase)
+                if saved == nil {
+                    (config.characterFeatures, config.characterEmbeddingSize, config.characterHiddenSize) = (charFeatures, charEmbedding, charHidden)
+                    (config.casingSize, config.freezeEmbeddings) = (casing, freezeEmbeddings)
+                }
+                var vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount, lowercase: config.lowercase)
+                if config.characterFeatures != .none { vocabularies.characters = try TaggingVocabularies.characters(of: dataset.train) }
+                if let vectors {
+                    // Lample et al.'s practice: words of the other splits that have a vector are not <unk>.
+                    var known = Set(vocabularies.words.tokens), added: [String] = []
+                    for token in (dataset.validation + dataset.test).lazy.flatMap(\.tokens) {
+                        let word = config.lowercase ? token.lowercased() : token
+                        if !known.contains(word), vectors.lookup(word) != nil { known.insert(word); added.append(word) }
+                    }
+                    vocabularies.words = try Vocabulary(tokens: vocabularies.words.tokens + added)
+                }
+                var sized = config
+                (sized.vocabularySize, sized.tagCount, sized.intentCount) = (vocabularies.words.count, vocabularies.tags.count, vocabularies.intents?.count ?? 0)
+                sized.alphabetSize = vocabularies.characters?.count ?? 0
+                try sized.validate()
+                try MemoryEstimate.requireTraining(parameters: sized.minimumParameterCount, for: "a \(sized.layers)×\(sized.hiddenSize) \(sized.cell)")
+                let model = SequenceTagger(sized, seed: options.training.seed, tags: vocabularies.tags.tokens)
+                if let vectors, !training.resume {
+                    let coverage = try vectors.fill(model.embedding.weight, vocabulary: vocabularies.words.tokens, skipping: [0])
+                    print("embeddings: \(coverage)")
+                }
+                print("tag (\(dataset.name): \(dataset.format.rawValue) format, \(dataset.encoding.rawValue.uppercased()) tags): \(dataset.train.count) training, \(dataset.validation.count) validation, \(dataset.test.count) test sentences; "
                       + "\(vocabularies.words.count) words, \(vocabularies.tags.count - 1) tags" + (vocabularies.intents.map { ", \($0.count) intents" } ?? ""))
-                print("model: bidirectional \(config.cell.rawValue.uppercased()) \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), "
-                      + "\(model.parameterCount) parameters; \(describe(options.training))")
+                print("model: bidirectional \(sized.cell.rawValue.uppercased()) \(sized.layers)×\(sized.hiddenSize), embedding \(sized.embeddingSize)"
+                      + (sized.lowercase ? " (lowercased words)" : "") + (sized.freezeEmbeddings ? " (frozen)" : "")
+                      + (sized.characterFeatures == .none ? "" : ", character \(sized.characterFeatures.rawValue.uppercased()) \(sized.characterEmbeddingSize)→\(sized.characterHiddenSize)")
+                      + (sized.casingSize > 0 ? ", casing \(sized.casingSize)" : "") + (sized.crf ? ", CRF" : ", softmax")
+                      + ", \(model.parameterCount) parameters; \(describe(options.training))")
                 let task = try TaggingTask(model: model, data: dataset, vocabularies: vocabularies, settings: options.task,
                                            evaluationBatch: max(options.training.batch, 64))
                 let start = Date()
                 let (test, trainer) = try training.train(task, options: options.training, resumeArguments: ["tag", "--data", data])
                 if let last = trainer.history.last { print("validation (last epoch): \(last.evaluation.summary)") }
+                if trainer.stoppedEarly, let best = trainer.best {
+                    print("stopped early after epoch \(trainer.history.last?.epoch ?? 0): \(options.training.patience) epochs without improvement since epoch \(best.epoch)")
+                }
                 print("test (best model): \(test.summary)")
                 print(String(format: "%.0f s. Run folder: %@", Date().timeIntervalSince(start), trainer.folder.url.path))
             }

@@ -18,7 +18,11 @@ struct TrainingArguments: ParsableArguments {
     @Flag(name: .customLong("log-steps"), help: "Also write steps.csv: every update's loss, gradient norm and learning rate.")
     var logSteps = false
     @Option(help: "Learning rate (default: the task's).") var lr: Double?
-    @Option(name: .customLong("lr-schedule"), help: "constant, or cosine (decay to 0 over the run).") var lrSchedule: LearningRateScheduleKind?
+    @Option(name: .customLong("lr-schedule"),
+            help: "constant, cosine (decay to 0 over the run) or plateau (halve after 2 evaluations without improvement; default: the task's).")
+    var lrSchedule: LearningRateScheduleKind?
+    @Option(help: "Stop when this many evaluations in a row bring no improvement of the validation score (0: off; default: the task's).")
+    var patience: Int?
     @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this value (0: off; default: the task's).") var clipNorm: Double?
     @Option(help: "Random seed of initialisation, dropout and data order (same seed, same run).") var seed: UInt64 = 1
     @Option(help: "Run folder (default: runs/<task>).") var out: String?
@@ -34,6 +38,7 @@ struct TrainingArguments: ParsableArguments {
         guard (steps ?? 0) >= 0 else { throw ValidationError("--steps must not be negative") }
         guard (epochs ?? 1) > 0, (epochs ?? 1) <= 1e6 else { throw ValidationError("--epochs must be in (0, 1000000]") }
         guard (minutes ?? 0) >= 0 else { throw ValidationError("--minutes must not be negative") }
+        guard (patience ?? 0) >= 0 else { throw ValidationError("--patience must not be negative (0: off)") }
         if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
         if let clipNorm { guard clipNorm >= 0, clipNorm.isFinite else { throw ValidationError("--clip-norm must not be negative, got \(clipNorm)") } }
     }
@@ -65,6 +70,7 @@ struct TrainingArguments: ParsableArguments {
             if let lr { options.training.learningRate = lr }
             if let clipNorm { options.training.clipNorm = clipNorm }
             if let lrSchedule { options.training.learningRateSchedule = lrSchedule }
+            if let patience { options.training.patience = patience }
             options.training.update = update.rule
             options.training.onNonFinite = update.onNonFinite
             options.training.seed = seed

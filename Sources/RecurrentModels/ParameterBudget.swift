@@ -57,7 +57,8 @@ extension SequenceTaggerConfig {
     /// Embedding V·E, bidirectional recurrent L·2·G·H², heads 2H·(tags + intents).
     public var minimumParameterCount: Int {
         vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: cell, hidden: hiddenSize)
-            + 2 * hiddenSize * (tagCount + intentCount)
+            + 2 * hiddenSize * (tagCount + intentCount) + (crf ? tagCount * (tagCount + 2) : 0)
+            + (characterFeatures == .none ? 0 : alphabetSize * characterEmbeddingSize)
     }
 }
 

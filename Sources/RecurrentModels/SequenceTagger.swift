@@ -4,6 +4,16 @@ import RecurrentIO
 import RecurrentNN
 import RecurrentTensor
 
+/// Character-level features of each word, concatenated to its embedding.
+public enum CharacterFeatures: String, Codable, CaseIterable, Sendable {
+    /// None: the word embedding alone.
+    case none
+    /// A character BiLSTM per word, its final states (Lample et al. 2016).
+    case lstm
+    /// A character CNN of width 3 with max-pooling (Ma & Hovy 2016).
+    case cnn
+}
+
 /// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
 public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     /// V, the number of words.
@@ -22,11 +32,37 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var dropout: Double
     /// The bidirectional layer's cell: one of `cells`.
     public var cell: CellKind
+    /// A linear-chain CRF over the tag scores (trained by its negative log-likelihood, decoded by
+    /// Viterbi under IOB2 constraints) instead of a per-token softmax.
+    public var crf = false
+    /// Words are looked up lowercased (the vocabulary holds lowercased words).
+    public var lowercase = false
+    /// Character-level word features.
+    public var characterFeatures = CharacterFeatures.none
+    /// Character ids (`<pad>` and `<unk>` included) of the character vocabulary; 0 without character features.
+    public var alphabetSize = 0
+    /// Features of a character's embedding.
+    public var characterEmbeddingSize = 25
+    /// Hidden units per direction of the character BiLSTM, or filters of the character CNN.
+    public var characterHiddenSize = 25
+    /// Features of the casing embedding (`WordCasing`) concatenated to each word; 0: none.
+    public var casingSize = 0
+    /// Whether the word embedding is kept fixed (pretrained vectors used as they are).
+    public var freezeEmbeddings = false
 
+    /// Features per word that the recurrent layer reads: embedding, character features, casing.
+    public var wordFeatureSize: Int {
+        let characters = switch characterFeatures {
+        case .none: 0
+        case .lstm: 2 * characterHiddenSize
+        case .cnn: characterHiddenSize
+        }
+        return embeddingSize + characters + casingSize
+    }
 
     /// A configuration; `validate()` checks it.
     public init(vocabularySize: Int, tagCount: Int, intentCount: Int = 0, embeddingSize: Int = 100, hiddenSize: Int = 128,
-                layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm) {
+                layers: Int = 1, dropout: Double = 0.3, cell: CellKind = .lstm, crf: Bool = false, lowercase: Bool = false) {
         self.vocabularySize = vocabularySize
         self.tagCount = tagCount
         self.intentCount = intentCount
@@ -35,6 +71,8 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         self.layers = layers
         self.dropout = dropout
         self.cell = cell
+        self.crf = crf
+        self.lowercase = lowercase
     }
 
     /// Checkpoints written before `cell` existed hold LSTM taggers.
@@ -48,13 +86,26 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         layers = try c.decode(Int.self, forKey: .layers)
         dropout = try c.decode(Double.self, forKey: .dropout)
         cell = try c.decodeIfPresent(CellKind.self, forKey: .cell) ?? .lstm   // checkpoints before the cell was chosen: LSTM
+        // Checkpoints before issue 20: softmax taggers of words as written.
+        crf = try c.decodeIfPresent(Bool.self, forKey: .crf) ?? false
+        lowercase = try c.decodeIfPresent(Bool.self, forKey: .lowercase) ?? false
+        characterFeatures = try c.decodeIfPresent(CharacterFeatures.self, forKey: .characterFeatures) ?? .none
+        alphabetSize = try c.decodeIfPresent(Int.self, forKey: .alphabetSize) ?? 0
+        characterEmbeddingSize = try c.decodeIfPresent(Int.self, forKey: .characterEmbeddingSize) ?? 25
+        characterHiddenSize = try c.decodeIfPresent(Int.self, forKey: .characterHiddenSize) ?? 25
+        casingSize = try c.decodeIfPresent(Int.self, forKey: .casingSize) ?? 0
+        freezeEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .freezeEmbeddings) ?? false
     }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
     public func validate() throws {
         for (name, value, low, limit) in [("vocabularySize", vocabularySize, 1, 10_000_000), ("tagCount", tagCount, 2, 100_000),
                                           ("intentCount", intentCount, 0, 100_000), ("embeddingSize", embeddingSize, 1, 65_536),
-                                          ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64)] where value < low || value > limit {
+                                          ("hiddenSize", hiddenSize, 1, 65_536), ("layers", layers, 1, 64),
+                                          ("characterEmbeddingSize", characterEmbeddingSize, 1, 4096),
+                                          ("characterHiddenSize", characterHiddenSize, 1, 4096), ("casingSize", casingSize, 0, 4096),
+                                          ("alphabetSize", alphabetSize, characterFeatures == .none ? 0 : 3, 2_000_000)]
+            where value < low || value > limit {
             throw ModelError.badConfig("\(name) must be in \(low)...\(limit), got \(value)")
         }
         guard isDropoutProbability(dropout) else { throw ModelError.badConfig("dropout must be in [0, 1) in single precision, got \(dropout)") }
@@ -62,11 +113,13 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 }
 
 /// Many-to-many aligned labelling: embedding (padding index 0) → dropout → bidirectional LSTM (or GRU, RNN) over
-/// the true lengths → dropout → linear to tag logits at every step; with `intentCount > 0`, a joint
-/// intent head on the final states of both directions of the last layer (forward at each sentence's
-/// last token, backward at its first).
+/// the true lengths → dropout → linear to tag scores at every step, then either a per-token softmax or,
+/// with `config.crf`, a linear-chain CRF (Lample et al. 2016) under IOB2 transition constraints; with
+/// `intentCount > 0`, a joint intent head on the final states of both directions of the last layer
+/// (forward at each sentence's last token, backward at its first).
 /// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
-/// `head.weight`, `head.bias`, `intent_head.weight`, `intent_head.bias`.
+/// `head.weight`, `head.bias`, `crf.start_transitions`, `crf.end_transitions`, `crf.transitions`,
+/// `intent_head.weight`, `intent_head.bias`.
 public final class SequenceTagger: Module<Float> {
     /// The configuration the model was built from.
     public let config: SequenceTaggerConfig
@@ -80,24 +133,81 @@ public final class SequenceTagger: Module<Float> {
     public let head: Linear<Float>
     /// The linear layer to the intent logits from the final states (`intent_head.…`); nil without intents.
     public let intentHead: Linear<Float>?
+    /// With `config.crf`: the CRF over the tag scores.
+    public let crf: LinearChainCRF<Float>?
+    /// The character-level word encoder (`config.characterFeatures`), registered as `characters`.
+    public let characterLSTM: CharacterLSTMEncoder<Float>?
+    public let characterCNN: CharacterCNNEncoder<Float>?
+    /// With `config.casingSize > 0`: the casing embedding, registered as `casing`.
+    public let casing: CasingEmbedding<Float>?
 
-    /// A tagger with random initial values drawn from a generator seeded with `seed`.
-    public init(_ config: SequenceTaggerConfig, seed: UInt64) {
+    /// - Parameters:
+    ///   - tags: the tag names in id order (`<pad>` first), from which a CRF's IOB2 constraints are built
+    ///     (nil: an unconstrained CRF).
+    public init(_ config: SequenceTaggerConfig, seed: UInt64, tags: [String]? = nil) {
         self.config = config
         var generator = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: config.vocabularySize, dimension: config.embeddingSize, paddingIndex: 0, generator: &generator)
-        let (E, H, L, p) = (config.embeddingSize, config.hiddenSize, config.layers, Float(config.dropout))
+        let (E, H, L, p) = (config.wordFeatureSize, config.hiddenSize, config.layers, Float(config.dropout))
         rnn = TaskNetwork.make(cell: config.cell, input: E, hidden: H, layers: L, dropout: p, bidirectional: true, generator: &generator)
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(inputSize: 2 * config.hiddenSize, outputSize: config.tagCount, generator: &generator)
         intentHead = config.intentCount > 0 ? Linear(inputSize: 2 * config.hiddenSize, outputSize: config.intentCount, generator: &generator) : nil
+        // The word-feature modules draw from their own streams: the other modules start as without them.
+        var featureGenerator = RandomGenerator(seed: seed &+ 4)
+        switch config.characterFeatures {
+        case .none: (characterLSTM, characterCNN) = (nil, nil)
+        case .lstm:
+            characterLSTM = CharacterLSTMEncoder(alphabetSize: config.alphabetSize, embeddingSize: config.characterEmbeddingSize,
+                                                 hiddenSize: config.characterHiddenSize, generator: &featureGenerator)
+            characterCNN = nil
+        case .cnn:
+            characterLSTM = nil
+            characterCNN = CharacterCNNEncoder(alphabetSize: config.alphabetSize, embeddingSize: config.characterEmbeddingSize,
+                                               filters: config.characterHiddenSize, dropout: Float(config.dropout), generator: &featureGenerator)
+        }
+        casing = config.casingSize > 0 ? CasingEmbedding(dimension: config.casingSize, generator: &featureGenerator) : nil
+        if config.crf {
+            let constraints = tags.flatMap { $0.count == config.tagCount ? TransitionConstraints(scheme: .bio, tags: $0) : nil }
+            var crfGenerator = RandomGenerator(seed: seed &+ 3)   // its own stream: the other modules start as without a CRF
+            crf = LinearChainCRF(tagCount: config.tagCount, constraints: constraints, generator: &crfGenerator)
+        } else {
+            crf = nil
+        }
         super.init()
         registerModule("embedding", embedding)
         registerModule("rnn", rnn.module)
         registerModule("dropout", dropout)
         registerModule("head", head)
         if let intentHead { registerModule("intent_head", intentHead) }
+        if let crf { registerModule("crf", crf) }
+        if let characterLSTM { registerModule("characters", characterLSTM) }
+        if let characterCNN { registerModule("characters", characterCNN) }
+        if let casing { registerModule("casing", casing) }
+        if config.freezeEmbeddings { embedding.isTrainable = false }
+    }
+
+    /// Whether the model reads more of a batch than its word ids (characters, casing).
+    public var readsSurface: Bool { characterLSTM != nil || characterCNN != nil || casing != nil }
+
+    /// Tag scores (T, B, tags) and intent logits of a batch, from everything the model reads of it.
+    public func callAsFunction(_ batch: TaggingBatch) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
+        let (T, B) = (batch.steps, batch.batch)
+        var parts = [embedding(batch.words, shape: [T, B])]                  // (T, B, E)
+        if characterLSTM != nil || characterCNN != nil {
+            precondition(batch.wordIndex.count == T * B, "SequenceTagger: a model with character features needs a batch built with a character vocabulary")
+            let characters = CharacterBatch(batch.distinctWordCharacters)
+            let distinct = characterLSTM.map { $0(characters) } ?? characterCNN!(characters)   // (U, F)
+            let F = distinct.shape[1]
+            let withPadding = Tensor.concat([Tensor<Float>(zeros: [1, F]), distinct], axis: 0)   // (1 + U, F), row 0 for padding
+            parts.append(withPadding.indexSelect(axis: 0, indices: batch.wordIndex).reshaped([T, B, F]))  // (T, B, F)
+        }
+        if let casing {
+            let kinds = batch.surface.map { $0.isEmpty ? WordCasing.padding : WordCasing(of: $0) }
+            parts.append(casing(kinds, shape: [T, B]))                         // (T, B, C)
+        }
+        return encode(parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 2), steps: T, batch: B, lengths: batch.lengths)
     }
 
     /// - Parameters:
@@ -105,7 +215,13 @@ public final class SequenceTagger: Module<Float> {
     ///   - lengths: (B) valid steps of each sentence, in 1...T.
     /// - Returns: tag logits (T, B, tags) and, with an intent head, intent logits (B, intents).
     public func callAsFunction(_ words: [Int], steps: Int, batch: Int, lengths: [Int]) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
-        let x = dropout(embedding(words, shape: [steps, batch]))             // (T, B, E)
+        precondition(!readsSurface, "SequenceTagger: a model with character or casing features is called with a TaggingBatch")
+        return encode(embedding(words, shape: [steps, batch]), steps: steps, batch: batch, lengths: lengths)
+    }
+
+    /// The recurrent layer and heads over word features (T, B, E + …).
+    func encode(_ features: Tensor<Float>, steps: Int, batch: Int, lengths: [Int]) -> (tags: Tensor<Float>, intents: Tensor<Float>?) {
+        let x = dropout(features)                                             // (T, B, E + …)
         let (h, state) = rnn(x, lengths: lengths)                             // (T, B, 2H), h (L·2, B, H)
         let tags = head(dropout(h))                                           // (T, B, tags)
         guard let intentHead else { return (tags, nil) }
@@ -116,7 +232,8 @@ public final class SequenceTagger: Module<Float> {
         return (tags, intentHead(dropout(sentence)))                          // (B, intents)
     }
 
-    /// Mean cross-entropy of the tags (padding ignored) plus, with an intent head, that of the intents.
+    /// Mean cross-entropy of the tags (padding ignored), or with a CRF its negative log-likelihood per
+    /// scored token, plus, with an intent head, the intents' mean cross-entropy.
     public func loss(_ batch: TaggingBatch) -> Tensor<Float> {
         let terms = lossTerms(batch)
         guard terms.count == 2, let intentLoss = terms[1].loss else { return terms[0].loss! }
@@ -127,10 +244,28 @@ public final class SequenceTagger: Module<Float> {
     /// with an intent head the intents' (nil and 0 when the batch has no intent to score). Data-parallel
     /// training weighs each by its own count.
     public func lossTerms(_ batch: TaggingBatch) -> [(loss: Tensor<Float>?, meanOver: Double)] {
-        let (tags, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
-        let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
-        let tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
-        let scoredTags = Double(batch.tags.count { $0 != TaggingBatch.ignoreIndex })
+        let (tags, intents) = self(batch)
+        let tagLoss: Tensor<Float>, scoredTags: Double
+        if let crf {
+            // A sentence with a tag the model lacks (ignore index, in a validation split) has no gold path: left out.
+            let B = batch.batch
+            let known = (0..<B).map { b in (0..<batch.lengths[b]).allSatisfy { batch.tags[$0 * B + b] != TaggingBatch.ignoreIndex } }
+            if known.allSatisfy({ $0 }) {
+                tagLoss = crf.negativeLogLikelihood(tags, tags: batch.tags, lengths: batch.lengths, reduction: .tokenMean)
+                scoredTags = Double(batch.lengths.reduce(0, +))
+            } else {
+                let fallback = 1   // any valid id stands in for the unknown tags of a sentence whose loss is weighted 0
+                let gold = batch.tags.map { $0 == TaggingBatch.ignoreIndex ? fallback : $0 }
+                let perSentence = crf.negativeLogLikelihood(tags, tags: gold, lengths: batch.lengths, reduction: .none)   // (B)
+                scoredTags = Double((0..<B).filter { known[$0] }.map { batch.lengths[$0] }.reduce(0, +))
+                let weights = Tensor<Float>(known.map { $0 ? 1 / Float(max(scoredTags, 1)) : 0 }, shape: [B])
+                tagLoss = (perSentence * weights).sum()
+            }
+        } else {
+            let flat = tags.reshaped([batch.steps * batch.batch, config.tagCount])
+            tagLoss = crossEntropy(flat, targets: batch.tags, ignoreIndex: TaggingBatch.ignoreIndex)
+            scoredTags = Double(batch.tags.count { $0 != TaggingBatch.ignoreIndex })
+        }
         guard let intents else { return [(tagLoss, scoredTags)] }
         let scoredIntents = batch.intents.count { $0 != TaggingBatch.intentIgnoreIndex }
         guard scoredIntents > 0 else { return [(tagLoss, scoredTags), (nil, 0)] }
@@ -138,6 +273,7 @@ public final class SequenceTagger: Module<Float> {
     }
 
     /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.
+    /// With a CRF, its Viterbi path (under the constraints it was built with). Without:
     /// - Parameter tags: the tag vocabulary; when given, decoding keeps to valid BIO sequences (Viterbi over the
     ///   per-step log-probabilities, an `I-X` only after `B-X` or `I-X`); when nil, each step takes its argmax.
     public func predict(_ batch: TaggingBatch, constrainedBy tags: Vocabulary? = nil) -> (tags: [[Int]], intents: [Int]?) {
@@ -145,15 +281,16 @@ public final class SequenceTagger: Module<Float> {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            let (logits, intents) = self(batch.words, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+            let (logits, intents) = self(batch)
             let C = config.tagCount, B = batch.batch
+            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
+            if let crf { return (crf.decode(logits, lengths: batch.lengths), intentIds) }
             let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
             let paths = (0..<B).map { b in
                 let rows = (0..<batch.lengths[b]).map { t in UnsafePointer(logits.data + (t * B + b) * C) }
                 if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
                 return rows.map { Self.argmax($0, from: 1, to: C) }
             }
-            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
             return (paths, intentIds)
         }
     }
@@ -242,8 +379,16 @@ extension SequenceTagger {
             intents = v
         }
         if let bad = checkpoint.nonFiniteTensorNames.first { throw ModelError.nonFiniteParameters(bad) }
-        let model = SequenceTagger(config, seed: 0)
+        var characters: Vocabulary? = nil
+        if config.characterFeatures != .none {
+            let v = try Vocabulary(jsonString: checkpoint.extra["characters"] ?? "")
+            guard v.count == config.alphabetSize, v.paddingId == 0, v.unknownId != nil else {
+                throw ModelError.badConfig("the character vocabulary (\(v.count) characters) must start with <pad> and hold <unk>, and the config says \(config.alphabetSize)")
+            }
+            characters = v
+        }
+        let model = SequenceTagger(config, seed: 0, tags: tags.tokens)
         try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
-        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents))
+        return (model, TaggingVocabularies(words: words, tags: tags, intents: intents, lowercase: config.lowercase, characters: characters))
     }
 }

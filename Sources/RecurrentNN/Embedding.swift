@@ -12,6 +12,19 @@ public final class Embedding<Scalar: TensorScalar>: Module<Scalar> {
     /// D, the width of each vector.
     public var dimension: Int { weight.shape[1] }
 
+    /// Whether `weight` is trained (the default). Set it to false to keep pretrained vectors fixed: the
+    /// lookup then records nothing on the tape and `weight` receives no gradient (PyTorch's
+    /// `Embedding.from_pretrained(…, freeze=True)`, which clears `weight.requires_grad`). Its gradient is
+    /// zeroed here, so an optimizer without weight decay leaves it unchanged; with weight decay, leave it
+    /// out of the optimizer's parameters (`parameters().filter(\.requiresGrad)`).
+    public var isTrainable: Bool {
+        get { weight.requiresGrad }
+        set {
+            weight.requiresGrad = newValue
+            if !newValue { weight.zeroGrad() }
+        }
+    }
+
     /// - Parameters:
     ///   - vocabularySize: rows V (token ids 0..<V).
     ///   - dimension: features D of each vector.

@@ -56,6 +56,8 @@ public final class Trainer<Task: TrainingTask> {
     public private(set) var updateLosses: [Double] = []
     /// Steps whose batch was skipped under `NonFinitePolicy.skip`.
     public private(set) var skippedSteps: [Int] = []
+    /// Whether the run ended early because `options.patience` evaluations in a row brought no improvement.
+    public private(set) var stoppedEarly = false
     /// Tests: steps whose loss is made NaN, to exercise the NaN policy.
     var injectNonFiniteLossAtSteps: Set<Int> = []
 
@@ -99,6 +101,7 @@ public final class Trainer<Task: TrainingTask> {
         let flat = ParameterBuffer(parameters)
         let optimizer = options.update.makeOptimizer(parameters, learningRate: options.learningRate)
         state = RunState(seed: options.seed)
+        stoppedEarly = false
         if let replicas { seedReplicaStreams(replicas) }
         state.streams = task.streams
         var previousRows: [[Double]] = []
@@ -165,6 +168,8 @@ public final class Trainer<Task: TrainingTask> {
         let batchesPerEpoch: Int?
         let totalSteps: Int
         var nonFinite: NonFiniteGuard
+        /// `Trainer.plateauFactor` after the last evaluation.
+        var plateauFactor: Double
         /// A data-parallel run's stop request and clock, as the replicas agreed after the last step.
         var agreedStop = false, agreedTimeUp = false
 
@@ -185,6 +190,7 @@ public final class Trainer<Task: TrainingTask> {
             let planned = options.schedule.totalSteps(batchesPerEpoch: batchesPerEpoch)
             totalSteps = options.maxSteps > 0 ? min(options.maxSteps, planned) : planned
             nonFinite = NonFiniteGuard(policy: options.onNonFinite)
+            plateauFactor = trainer.plateauFactor
         }
 
         var elapsed: Double { Date().timeIntervalSince(start) }
@@ -224,7 +230,7 @@ public final class Trainer<Task: TrainingTask> {
                 trainer.state.epoch = epoch
                 trainer.state.batchInEpoch = 0
                 try endRound(epoch: epoch)
-                if timeUp { break }
+                if timeUp || trainer.stoppedEarly { break }
             }
             return nil
         }
@@ -234,6 +240,7 @@ public final class Trainer<Task: TrainingTask> {
                 if stopNow { return try saveOnStop(epoch: 0) }
                 try step(Array(0..<trainer.options.batch)[...], epoch: 0)   // a drawn-afresh batch's indices are its rows
                 if trainer.state.step % evaluateEvery == 0 || trainer.state.step == totalSteps || timeUp { try endRound(epoch: 0) }
+                if trainer.stoppedEarly { break }
             }
             return nil
         }
@@ -243,8 +250,10 @@ public final class Trainer<Task: TrainingTask> {
             let (task, options) = (trainer.task, trainer.options)
             trainer.state.step += 1
             let position = RunPosition(epoch: epoch, step: trainer.state.step, totalSteps: totalSteps)
-            if options.learningRateSchedule != .constant {
-                optimizer.learningRate = Float(options.learningRateSchedule.rate(base: options.learningRate, step: position.step, totalSteps: totalSteps))
+            switch options.learningRateSchedule {
+            case .constant: break
+            case .cosine: optimizer.learningRate = Float(options.learningRateSchedule.rate(base: options.learningRate, step: position.step, totalSteps: totalSteps))
+            case .plateau: optimizer.learningRate = Float(options.learningRate * plateauFactor)
             }
             optimizer.zeroGrad()
             let update: ReplicatedUpdate
@@ -370,6 +379,9 @@ public final class Trainer<Task: TrainingTask> {
             trainer.state.window = TrainingWindow()
             trainer.state.history = try RunState.json(trainer.history)
             try trainer.saveLast(checkpoint, optimizer: optimizer)
+            plateauFactor = trainer.plateauFactor
+            let patience = trainer.options.patience
+            if patience > 0, trainer.evaluationsSinceBest >= patience { trainer.stoppedEarly = true }
             trainer.onEvent(.evaluated(position: position, summary: task.summary(evaluation), improved: improved))
         }
 
@@ -392,6 +404,29 @@ public final class Trainer<Task: TrainingTask> {
         var weight: Double
         var tokens: Int
         var tally: [Double]
+    }
+
+    /// Evaluations since the best one (0 when the last evaluation is the best).
+    var evaluationsSinceBest: Int {
+        guard let best, let index = history.lastIndex(where: { $0.step == best.step && $0.epoch == best.epoch }) else { return history.count }
+        return history.count - 1 - index
+    }
+
+    /// The factor `.plateau` scales the base rate by after `history`: 0.5 for every
+    /// `LearningRateScheduleKind.plateauEvaluations` evaluations in a row without improvement.
+    var plateauFactor: Double {
+        var best: Task.Evaluation?
+        var flat = 0, factor = 1.0
+        for record in history {
+            if best.map({ task.isBetter(record.evaluation, than: $0) }) ?? true {
+                best = record.evaluation
+                flat = 0
+            } else {
+                flat += 1
+                if flat == LearningRateScheduleKind.plateauEvaluations { factor *= 0.5; flat = 0 }
+            }
+        }
+        return factor
     }
 
     /// The model's checkpoint at `position` (what best.safetensors holds).

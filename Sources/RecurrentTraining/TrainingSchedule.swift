@@ -59,12 +59,20 @@ public enum LearningRateScheduleKind: String, Codable, CaseIterable, Sendable {
     case constant
     /// From the base rate down to 0 over the run's updates (PyTorch's CosineAnnealingLR with T_max = the run's steps).
     case cosine
+    /// The base rate, halved each time `plateauEvaluations` evaluations in a row do not improve the
+    /// validation score (PyTorch's ReduceLROnPlateau, mode "max", factor 0.5, patience 1, cooldown 0).
+    /// The rate follows from the run's evaluations alone, so a resumed run continues it exactly.
+    case plateau
+
+    /// Evaluations in a row without improvement that halve the rate under `.plateau`.
+    public static let plateauEvaluations = 2
 
     /// The rate of update `step` (1-based) of `totalSteps`.
     func rate(base: Double, step: Int, totalSteps: Int) -> Double {
         switch self {
         case .constant: base
         case .cosine: CosineSchedule(base: base, tMax: totalSteps).learningRate(at: step - 1)
+        case .plateau: base   // the trainer scales it by its evaluations (`Trainer.plateauFactor`)
         }
     }
 }
@@ -93,6 +101,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var minutes = 0.0
     /// Seed of the data order and of every random stream the task draws.
     public var seed: UInt64 = 1
+    /// Early stopping: end the run when this many evaluations in a row have not improved on the best
+    /// (0: off). The best checkpoint is kept and scored as after a full run.
+    public var patience = 0
 
     /// Options with the given schedule, batch, learning rate and clipping threshold, and defaults for the rest.
     public init(schedule: TrainingSchedule, batch: Int, learningRate: Double, clipNorm: Double) {
@@ -110,6 +121,29 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard clipNorm >= 0, clipNorm.isFinite else { throw TrainingError.badOptions("clip norm must not be negative (0: off), got \(clipNorm)") }
         guard maxSteps >= 0 else { throw TrainingError.badOptions("max steps must not be negative, got \(maxSteps)") }
         guard minutes >= 0, minutes.isFinite else { throw TrainingError.badOptions("minutes must not be negative, got \(minutes)") }
+        guard patience >= 0 else { throw TrainingError.badOptions("patience must not be negative (0: off), got \(patience)") }
         try update.validate()
+    }
+}
+
+extension TrainingOptions {
+    private enum CodingKeys: String, CodingKey {
+        case schedule, batch, learningRate, learningRateSchedule, clipNorm, update, onNonFinite, maxSteps, minutes, seed, patience
+    }
+
+    /// Options saved before `patience` existed (options.json, experiment results) read as without early stopping.
+    public init(from decoder: Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schedule = try c.decode(TrainingSchedule.self, forKey: .schedule)
+        batch = try c.decode(Int.self, forKey: .batch)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        learningRateSchedule = try c.decode(LearningRateScheduleKind.self, forKey: .learningRateSchedule)
+        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+        update = try c.decode(UpdateRule.self, forKey: .update)
+        onNonFinite = try c.decode(NonFinitePolicy.self, forKey: .onNonFinite)
+        maxSteps = try c.decode(Int.self, forKey: .maxSteps)
+        minutes = try c.decode(Double.self, forKey: .minutes)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? 0
     }
 }

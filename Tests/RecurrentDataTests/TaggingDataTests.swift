@@ -154,13 +154,14 @@ final class TaggingDataTests: XCTestCase {
     }
 
     func testCoNLLBadLinesAreReportedExactly() throws {
-        let noTab = try write("a\tO\nb O\n", "bad1.conll")
-        XCTAssertThrowsError(try readCoNLL(noTab)) { error in
-            XCTAssertEqual(error as? DataError, .badRow(path: noTab, line: 2, reason: "expected token<TAB>tag, found 1 tab-separated field"))
+        let one = try write("a\tO\nb\n", "bad1.conll")
+        XCTAssertThrowsError(try readCoNLL(one)) { error in
+            XCTAssertEqual(error as? DataError, .badRow(path: one, line: 2, reason: "expected a token and a tag (token<TAB>tag, or whitespace-separated "
+                                                        + "columns with the token first and the tag last), found 1 column"))
         }
         let three = try write("a\tO\n\nb\tO\tX\n", "bad2.conll")
         XCTAssertThrowsError(try readCoNLL(three)) { error in
-            XCTAssertEqual(error as? DataError, .badRow(path: three, line: 3, reason: "expected token<TAB>tag, found 3 tab-separated fields"))
+            XCTAssertEqual(error as? DataError, .badRow(path: three, line: 3, reason: "has 3 columns but line 1 has 2"))
         }
         let noTag = try write("a\t\n", "bad3.conll")
         XCTAssertThrowsError(try readCoNLL(noTag)) { error in

@@ -123,7 +123,7 @@ final class CommandLineOptionsTests: CommandLineTestCase {
         try assertFails(["train", "tag", "--data", data.path, "--cell", "transformer"], mentioning: "--cell")
         let scored = try run(["eval", "tag", "--checkpoint", out + "/best.safetensors", "--data", data.path])
         XCTAssertEqual(scored.status, 0, scored.error)
-        XCTAssertTrue(scored.output.hasPrefix("test (12 sentences): "), scored.output)
+        XCTAssertTrue(scored.output.hasPrefix("snips test (12 sentences, IOB2 tags): "), scored.output)
         XCTAssertTrue(scored.output.contains("intent accuracy"), scored.output)
         try assertFails(["eval", "tag", "--checkpoint", out + "/best.safetensors", "--data", folder.appendingPathComponent("none").path], mentioning: "error")
     }

@@ -8,15 +8,24 @@ public struct TaggingEvaluation: Codable, Sendable {
     public var loss: Double
     /// conlleval's entity precision, recall and F1.
     public var chunks: ChunkScore
-    /// nil when the model has no intent head.
+    /// nil when the model has no intent head. A multi-intent label `a#b` counts a guess of `a#b`, `a` or `b`
+    /// as correct (`intentMatches`).
     public var intentAccuracy: Double?
+    /// Sentences whose intent the model cannot predict: neither the label nor any of its `#` parts was
+    /// among the training intents (counted wrong in `intentAccuracy`; nil without an intent head).
+    public var unseenIntents: Int? = nil
+    /// The first few such labels, for the message.
+    public var unseenIntentLabels: [String]? = nil
 
     /// What model selection maximises: slot F1, plus intent accuracy for joint models.
     public var score: Double { chunks.f1 + (intentAccuracy ?? 0) }
 
     /// One line: loss, entity precision, recall and F1, and intent accuracy when there is one.
     public var summary: String {
-        let intent = intentAccuracy.map { String(format: ", intent accuracy %.4f", $0) } ?? ""
+        var intent = intentAccuracy.map { String(format: ", intent accuracy %.4f", $0) } ?? ""
+        if let unseen = unseenIntents, unseen > 0 {
+            intent += " (\(unseen) with intents unseen in training, counted wrong: \((unseenIntentLabels ?? []).joined(separator: ", ")))"
+        }
         return String(format: "loss %.4f, entity precision %.4f, recall %.4f, F1 %.4f", loss, chunks.precision, chunks.recall, chunks.f1) + intent
     }
 
@@ -26,6 +35,7 @@ public struct TaggingEvaluation: Codable, Sendable {
                                      "token_accuracy": chunks.tokenAccuracy, "chunks_guessed": chunks.guessed,
                                      "chunks_gold": chunks.gold, "chunks_correct": chunks.correct]
         if let intentAccuracy { object["intent_accuracy"] = intentAccuracy }
+        if let unseenIntents { object["unseen_intents"] = unseenIntents }
         return object
     }
 }
@@ -76,7 +86,23 @@ extension TaggingEvaluation {
                 guessedIntents.append(v.tokens[intents[i]])
             }
         }
-        let intentAccuracy = hasIntentHead ? accuracy(gold: goldIntents, guessed: guessedIntents) : nil
-        return TaggingEvaluation(loss: lossBatches > 0 ? lossSum / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: intentAccuracy)
+        guard hasIntentHead else {
+            return TaggingEvaluation(loss: lossBatches > 0 ? lossSum / Double(lossBatches) : .nan, chunks: chunks, intentAccuracy: nil)
+        }
+        let correct = zip(goldIntents, guessedIntents).count { intentMatches(gold: $0, guessed: $1) }
+        let known = Set(vocabularies.intents?.tokens ?? [])
+        let unseen = goldIntents.filter { gold in !known.contains(gold) && !gold.split(separator: "#").contains { known.contains(String($0)) } }
+        var labels: [String] = []
+        for label in unseen where !labels.contains(label) && labels.count < 5 { labels.append(label) }
+        return TaggingEvaluation(loss: lossBatches > 0 ? lossSum / Double(lossBatches) : .nan, chunks: chunks,
+                                 intentAccuracy: goldIntents.isEmpty ? 0 : Double(correct) / Double(goldIntents.count),
+                                 unseenIntents: unseen.count, unseenIntentLabels: labels)
+    }
+
+    /// Whether a guessed intent is right: equal to the gold label, or, for a multi-intent label `a#b`
+    /// (ATIS), equal to one of its parts — the convention of ATIS intent scoring, where a single-label
+    /// classifier cannot output a combination it never saw and naming one of the intents answers the query.
+    public static func intentMatches(gold: String, guessed: String) -> Bool {
+        gold == guessed || (gold.contains("#") && gold.split(separator: "#").contains { $0 == guessed })
     }
 }

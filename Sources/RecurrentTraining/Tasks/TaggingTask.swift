@@ -21,8 +21,13 @@ public final class TaggingTask: TrainingTask {
         }
     }
 
-    /// 8 epochs of 32 sentences, Adam at 2·10⁻³, clipping at norm 5.
-    public static let defaultOptions = TrainingOptions(schedule: .epochs(8), batch: 32, learningRate: 2e-3, clipNorm: 5)
+    /// Up to 30 epochs, stopping after 5 without a better validation score, the rate halved after every 2 (`.plateau`).
+    public static let defaultOptions: TrainingOptions = {
+        var options = TrainingOptions(schedule: .epochs(30), batch: 32, learningRate: 2e-3, clipNorm: 5)
+        options.learningRateSchedule = .plateau
+        options.patience = 5
+        return options
+    }()
 
     /// The model being trained.
     public let tagger: SequenceTagger
@@ -52,7 +57,7 @@ public final class TaggingTask: TrainingTask {
         self.evaluationBatch = evaluationBatch
         configJSON = try RunFolder.prettyJSON(model.config)
         var counts: [String: Int] = [:]
-        for s in data.train { for w in s.tokens { counts[w, default: 0] += 1 } }
+        for s in data.train { for w in s.tokens { counts[vocabularies.lowercase ? w.lowercased() : w, default: 0] += 1 } }
         singletons = Set(counts.filter { $0.value == 1 }.compactMap { vocabularies.words.id($0.key) }).subtracting([vocabularies.words.unknownId ?? 0])
     }
 
@@ -127,6 +132,7 @@ public final class TaggingTask: TrainingTask {
     public func checkpointFields(_ position: RunPosition, _ e: TaggingEvaluation?) -> [String: String] {
         var fields = ["task": name, "epoch": "\(position.epoch)", "step": "\(position.step)", "tags": vocabularies.tags.jsonString()]
         if let intents = vocabularies.intents { fields["intents"] = intents.jsonString() }
+        if let characters = vocabularies.characters { fields["characters"] = characters.jsonString() }
         if let e {
             fields["val_f1"] = "\(e.chunks.f1)"
             if let a = e.intentAccuracy { fields["val_intent_accuracy"] = "\(a)" }
@@ -138,14 +144,23 @@ public final class TaggingTask: TrainingTask {
 
     public func checkResumable(_ checkpoint: Checkpoint) throws {
         guard checkpoint.vocabulary == vocabularies.words.tokens, checkpoint.extra["tags"] == vocabularies.tags.jsonString(),
-              checkpoint.extra["intents"] == vocabularies.intents?.jsonString() else {
+              checkpoint.extra["intents"] == vocabularies.intents?.jsonString(),
+              checkpoint.extra["characters"] == vocabularies.characters?.jsonString() else {
             throw TrainingError.cannotResume("the data's words, tags or intents differ from the checkpoint's: resume on the same data with the same minimum count")
         }
     }
 
     public var streams: [String: RandomGenerator] {
-        get { ["dropout": tagger.dropout.generator, "rnn_dropout": tagger.rnn.dropoutGenerator] }
-        set { tagger.dropout.generator = newValue["dropout"]!; tagger.rnn.dropoutGenerator = newValue["rnn_dropout"]! }
+        get {
+            var streams = ["dropout": tagger.dropout.generator, "rnn_dropout": tagger.rnn.dropoutGenerator]
+            if let cnn = tagger.characterCNN { streams["character_dropout"] = cnn.dropout.generator }
+            return streams
+        }
+        set {
+            tagger.dropout.generator = newValue["dropout"]!
+            tagger.rnn.dropoutGenerator = newValue["rnn_dropout"]!
+            if let cnn = tagger.characterCNN, let g = newValue["character_dropout"] { cnn.dropout.generator = g }
+        }
     }
 
     public func finish(_ history: [RoundRecord<TaggingEvaluation>], best: RoundRecord<TaggingEvaluation>?, in folder: RunFolder,
