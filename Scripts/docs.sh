@@ -20,8 +20,8 @@ TRIPLE=$("$SWIFT" -print-target-info | python3 -c 'import json, sys; print(json.
 GRAPHS="$OUT/symbol-graphs"
 rm -rf "$GRAPHS"
 mkdir -p "$GRAPHS"
-# The C modules the Swift ones import: CBLAS and CMPI (module maps in Sources/), the kernels' generated module map.
-C_INCLUDES=(-I Sources/CBLAS -I Sources/CMPI -I Sources/CHDF5 -Xcc "-fmodule-map-file=$BIN/CRecurrentKernels.build/module.modulemap")
+# The C modules the Swift ones import: CBLAS, CMPI, CHDF5 (module maps in Sources/), ZIPFoundation's CZlib, the kernels' generated module map.
+C_INCLUDES=(-I Sources/CBLAS -I Sources/CMPI -I Sources/CHDF5 -I .build/checkouts/ZIPFoundation/Sources/CZLib -Xcc "-fmodule-map-file=$BIN/CRecurrentKernels.build/module.modulemap")
 for flag in $(pkg-config --cflags-only-I openblas ompi-c hdf5 2>/dev/null || true); do C_INCLUDES+=("$flag"); done
 "$(dirname "$(command -v "$SWIFT")")/swift-symbolgraph-extract" -module-name Recurrent -target "$TRIPLE" -I "$BIN/Modules" \
   "${C_INCLUDES[@]}" -minimum-access-level public -experimental-allowed-reexported-modules="$MODULES" -output-dir "$GRAPHS"

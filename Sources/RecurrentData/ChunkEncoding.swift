@@ -11,10 +11,20 @@
 ///
 /// `O` is outside every chunk in all of them.
 public enum ChunkEncoding: String, Codable, CaseIterable, Sendable {
-    case iob1, iob2, bioes, bilou, plain
+    /// IOB1 (CoNLL-2003 as distributed): `I-X` inside, `B-X` only where a chunk follows one of the same type.
+    case iob1
+    /// IOB2 (BIO): every chunk starts with `B-X`; the encoding the data is converted to.
+    case iob2
+    /// BIOES: `B-X` begin, `I-X` inside, `E-X` end, `S-X` a one-token chunk.
+    case bioes
+    /// BILOU: BIOES with `L-` for the last token and `U-` for a unit chunk.
+    case bilou
+    /// Types without prefixes (`PER`, `O`): each run of one type is one chunk.
+    case plain
 
     /// Why a data set's tags fit none of the encodings.
     public struct Mismatch: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The message, naming the tags that disagree.
         public var reason: String
         public var description: String { reason }
     }

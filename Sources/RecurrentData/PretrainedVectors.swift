@@ -38,6 +38,7 @@ public struct VectorCoverage: Equatable, Sendable, CustomStringConvertible {
     /// The first few missing words, in vocabulary order.
     public var missingExamples: [String] = []
 
+    /// A report of `words` vocabulary words: `exact` and `lowercased` matches, `missing` ones and examples of them.
     public init(words: Int = 0, exact: Int = 0, lowercased: Int = 0, missing: Int = 0, missingExamples: [String] = []) {
         (self.words, self.exact, self.lowercased, self.missing, self.missingExamples) = (words, exact, lowercased, missing, missingExamples)
     }

@@ -22,7 +22,12 @@ public struct TaggedSentence: Equatable, Sendable {
 /// A sequence-labelling data set: train, validation and test splits.
 public struct TaggingDataset: Sendable {
     /// `snips` (folders of seq.in / seq.out / label) or `conll` (token<TAB>tag files).
-    public enum Format: String, Sendable, Codable { case snips, conll }
+    public enum Format: String, Sendable, Codable {
+        /// Folders of `seq.in` / `seq.out` / `label` files (SNIPS, ATIS).
+        case snips
+        /// CoNLL files: a token per line with its tag last, a blank line between sentences.
+        case conll
+    }
 
     /// The layout the data set was read from.
     public var format: Format
@@ -30,6 +35,7 @@ public struct TaggingDataset: Sendable {
     public var name: String
     /// How the files marked chunks; the splits hold the tags converted to IOB2.
     public var encoding: ChunkEncoding
+    /// The training sentences.
     public var train: [TaggedSentence]
     /// The validation sentences.
     public var validation: [TaggedSentence]
@@ -38,6 +44,7 @@ public struct TaggingDataset: Sendable {
     /// Whether every sentence has an intent (joint slot filling + intent detection).
     public var hasIntents: Bool { !train.isEmpty && train.allSatisfy { $0.intent != nil } }
 
+    /// A data set from sentences already split, with tags in IOB2.
     public init(format: Format, name: String = "", encoding: ChunkEncoding = .iob2,
                 train: [TaggedSentence], validation: [TaggedSentence], test: [TaggedSentence]) {
         self.format = format
@@ -229,6 +236,7 @@ public struct TaggingVocabularies: Equatable, Sendable {
     /// word features; nil when the model has none.
     public var characters: Vocabulary?
 
+    /// Groups the vocabularies; `lowercase` says whether `words` holds lowercased words.
     public init(words: Vocabulary, tags: Vocabulary, intents: Vocabulary?, lowercase: Bool = false, characters: Vocabulary? = nil) {
         self.words = words
         self.tags = tags

@@ -9,9 +9,12 @@
 /// `lowercases` says that the training data has no capitals (SNIPS, ATIS): the tokens keep their case
 /// here (they are shown as written) and the caller lowercases what the model reads.
 public struct TaggingTokenizer: Equatable, Sendable {
+    /// Whether the training data has no capitals, so the caller lowercases what the model reads.
     public var lowercases: Bool
+    /// Whether contractions are split the Penn Treebank way (`don't` → `do`, `n't`).
     public var splitsContractions: Bool
 
+    /// A tokenizer with both choices given.
     public init(lowercases: Bool, splitsContractions: Bool) {
         self.lowercases = lowercases
         self.splitsContractions = splitsContractions
@@ -26,16 +29,21 @@ public struct TaggingTokenizer: Equatable, Sendable {
 
     /// One token: its text for the model, and where it is in the line (`Character` offsets).
     public struct Token: Equatable, Sendable {
+        /// The token as written.
         public var text: String
+        /// Its `Character` offsets in the line.
         public var range: Range<Int>
+        /// A token at `range` of the line.
         public init(text: String, range: Range<Int>) {
             self.text = text
             self.range = range
         }
     }
 
+    /// The tokens of one line of raw text (`tokenize(_:)`).
     public func callAsFunction(_ line: String) -> [Token] { tokenize(line) }
 
+    /// The tokens of one line of raw text, in order, each with its place in the line.
     public func tokenize(_ line: String) -> [Token] {
         let characters = Array(line)
         var tokens: [Token] = []

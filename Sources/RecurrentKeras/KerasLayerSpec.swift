@@ -6,17 +6,44 @@
 public struct KerasLayerSpec: Codable, Equatable, Sendable {
     /// The Keras layer class (a `Bidirectional` wrapper is its inner layer's kind with `bidirectional` set).
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case embedding, lstm, gru, simpleRNN = "simple_rnn", dense, dropout
+        /// `Embedding`.
+        case embedding
+        /// `LSTM`.
+        case lstm
+        /// `GRU`, either `reset_after`.
+        case gru
+        /// `SimpleRNN` (an Elman network).
+        case simpleRNN = "simple_rnn"
+        /// `Dense`.
+        case dense
+        /// `Dropout` (identity at inference).
+        case dropout
     }
 
     /// Activations the importer converts: SimpleRNN's `tanh`/`relu`, Dense's all five.
     public enum Activation: String, Codable, Sendable, CaseIterable {
-        case linear, tanh, relu, sigmoid, softmax
+        /// The identity.
+        case linear
+        /// The hyperbolic tangent.
+        case tanh
+        /// max(0, x).
+        case relu
+        /// The logistic sigmoid.
+        case sigmoid
+        /// Softmax over the last axis.
+        case softmax
     }
 
     /// Keras' `Bidirectional(merge_mode=…)`.
     public enum Merge: String, Codable, Sendable, CaseIterable {
-        case concat, sum, mul, ave
+        /// Both directions' outputs side by side (2H).
+        case concat
+        /// Their sum.
+        case sum
+        /// Their element-wise product.
+        case mul
+        /// Their mean.
+        case ave
     }
 
     /// The layer's weight group in the Keras file and the prefix of its parameters (`lstm`, `bidirectional_1`).
@@ -85,6 +112,7 @@ public struct KerasModelConfig: Codable, Equatable, Sendable {
     /// and `KerasModel` refuses to build from it (`KerasError.incompleteModel`).
     public var complete: Bool
 
+    /// A model of `layers`, in order.
     public init(layers: [KerasLayerSpec], complete: Bool) {
         self.layers = layers
         self.complete = complete

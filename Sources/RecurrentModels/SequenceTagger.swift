@@ -137,6 +137,7 @@ public final class SequenceTagger: Module<Float> {
     public let crf: LinearChainCRF<Float>?
     /// The character-level word encoder (`config.characterFeatures`), registered as `characters`.
     public let characterLSTM: CharacterLSTMEncoder<Float>?
+    /// The character CNN when `config.characterFeatures` is `.cnn`, registered as `characters`.
     public let characterCNN: CharacterCNNEncoder<Float>?
     /// With `config.casingSize > 0`: the casing embedding, registered as `casing`.
     public let casing: CasingEmbedding<Float>?

@@ -21,7 +21,14 @@ public final class Sequential<Scalar: TensorScalar>: UnaryModule<Scalar> {
 /// Pointwise activation as a module, for use in `Sequential`.
 public final class Activation<Scalar: TensorScalar>: UnaryModule<Scalar> {
     /// Which activation.
-    public enum Kind: String, Sendable { case tanh, sigmoid, relu }
+    public enum Kind: String, Sendable {
+        /// The hyperbolic tangent.
+        case tanh
+        /// The logistic sigmoid, 1 / (1 + e^−x).
+        case sigmoid
+        /// max(0, x).
+        case relu
+    }
     /// The activation this module applies.
     public let kind: Kind
 

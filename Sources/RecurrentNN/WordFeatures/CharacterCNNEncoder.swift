@@ -10,7 +10,9 @@ import RecurrentTensor
 /// Parameter names: `embedding.weight` (V, E), `conv.weight` (F, E, 3) and `conv.bias` (F), the shapes of
 /// PyTorch's `nn.Embedding` and `nn.Conv1d(E, F, 3, padding=1)`.
 public final class CharacterCNNEncoder<Scalar: TensorScalar>: Module<Scalar> {
+    /// Character embeddings (V, E), row 0 the padding.
     public let embedding: Embedding<Scalar>
+    /// Dropout on the character embeddings before the convolution.
     public let dropout: Dropout<Scalar>
     /// (F, E, 3) filters: weight[f, e, k] multiplies feature e of the character at offset k − 1.
     public let weight: Tensor<Scalar>

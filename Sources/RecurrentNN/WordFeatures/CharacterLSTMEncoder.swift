@@ -9,7 +9,9 @@ import RecurrentTensor
 /// Parameter names: `embedding.weight` (V, E; row 0, padding, stays zero), `lstm.weight_ih_l0`, …,
 /// `lstm.weight_hh_l0_reverse`, … (PyTorch's).
 public final class CharacterLSTMEncoder<Scalar: TensorScalar>: Module<Scalar> {
+    /// Character embeddings (V, E), row 0 the padding.
     public let embedding: Embedding<Scalar>
+    /// The bidirectional LSTM over each word's characters, run with their lengths.
     public let lstm: LSTM<Scalar>
     /// Features per word: 2H.
     public var outputSize: Int { 2 * lstm.hiddenSize }

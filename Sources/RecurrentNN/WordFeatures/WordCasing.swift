@@ -40,6 +40,7 @@ public enum WordCasing: Int, CaseIterable, Codable, Sendable {
 
 /// A learned vector per `WordCasing` category: `embedding.weight` (9, D), row 0 (padding) zero.
 public final class CasingEmbedding<Scalar: TensorScalar>: Module<Scalar> {
+    /// The table (9, D).
     public let embedding: Embedding<Scalar>
     /// Features D per word.
     public var outputSize: Int { embedding.dimension }
