@@ -128,15 +128,8 @@ final class ClassifyTests: XCTestCase {
 /// `recurrent train/eval/predict classify` end to end: bad input gets a one-line message and a non-zero exit.
 final class ClassifyCommandLineTests: CommandLineTestCase {
     /// Errors in the data or checkpoint are one line; option errors caught by `validate()` get ArgumentParser's usage hint after it.
-    func assertFails(_ arguments: [String], mentioning text: String, oneLine: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertTrue(result.error.split(separator: "\n").first?.contains(text) == true, "first line: \(result.error)", file: file, line: line)
-        if oneLine { XCTAssertEqual(result.error.split(separator: "\n").count, 1, "one line: \(result.error)", file: file, line: line) }
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
+    override class var refusalMaximumLines: Int? { 1 }
+    override class var refusalNamesProblemFirst: Bool { true }
 
     func testTrainEvalPredictAndBadInputs() throws {
         let data = try ClassifyFixtures.smallReviews(in: folder)

@@ -8,14 +8,6 @@ final class CommandLineOptionsTests: CommandLineTestCase {
         .appendingPathComponent("Examples/data")
     var co2: String { Self.data.appendingPathComponent("co2/co2_mm_mlo.txt").path }
 
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
-
     func json(_ path: String) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }

@@ -3,14 +3,6 @@ import XCTest
 
 /// The `recurrent` executable end to end: bad input gets a one-line message and a non-zero exit, never a crash.
 final class CommandLineTests: CommandLineTestCase {
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
-
     func testTrainSampleAndBadInputs() throws {
         let text = folder.appendingPathComponent("text.txt")
         try String(repeating: "To be, or not to be, that is the question.\n", count: 40).write(to: text, atomically: true, encoding: .utf8)

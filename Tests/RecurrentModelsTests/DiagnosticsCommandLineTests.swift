@@ -3,13 +3,6 @@ import XCTest
 
 /// `recurrent train adding|copy` and `recurrent diagnose` end to end, and their bad inputs.
 final class DiagnosticsCommandLineTests: CommandLineTestCase {
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-    }
-
     func testTrainAddingThenDiagnose() throws {
         let runFolder = folder.appendingPathComponent("adding").path
         let trained = try run(["train", "adding", "--cell", "rnn", "--lag", "12", "--hidden", "6", "--steps", "4", "--batch", "4",

@@ -3,14 +3,6 @@ import XCTest
 
 /// `recurrent export`: a trained checkpoint to ONNX; what has no ONNX form is refused with one line and a non-zero exit.
 final class ExportCommandLineTests: CommandLineTestCase {
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
-
     func train(cell: String) throws -> String {
         let text = folder.appendingPathComponent("text.txt")
         try String(repeating: "To be, or not to be, that is the question.\n", count: 20).write(to: text, atomically: true, encoding: .utf8)

@@ -3,13 +3,6 @@ import XCTest
 
 /// `recurrent train generate` and `recurrent sample --label`: the task added on the one training loop, end to end.
 final class GenerateCommandLineTests: CommandLineTestCase {
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, "should fail: \(arguments)", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
-
     func testTrainGenerateThenSampleEachLabel() throws {
         let data = folder.appendingPathComponent("labelled.txt")
         // Two classes with disjoint words: a generator conditioned on the label must write the right ones.

@@ -164,14 +164,6 @@ final class NERTaggingTests: XCTestCase {
 /// `train tag` with the NER options, `eval tag` refusing data that does not match, and `predict tag`
 /// tokenizing raw text and printing spans.
 final class NERCommandLineTests: CommandLineTestCase {
-    func assertFails(_ arguments: [String], mentioning text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try run(arguments)
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertTrue(result.status < 128, "must exit, not crash (status \(result.status))", file: file, line: line)
-        XCTAssertTrue(result.error.contains(text), "stderr should mention '\(text)': \(result.error)", file: file, line: line)
-        XCTAssertFalse(result.error.contains("Fatal error"), file: file, line: line)
-    }
-
     func testCRFTrainingEvalRefusalsAndPredictedSpans() throws {
         let snips = try TagFixtures.snipsSlice(in: folder, train: 64, other: 16)
         let wnut = try TagFixtures.wnutSlice(in: folder, lines: 200)
