@@ -25,7 +25,7 @@ public struct CPUModel: Sendable {
             defer { fclose(f) }
             var line = [CChar](repeating: 0, count: 8192)
             while fgets(&line, Int32(line.count), f) != nil {
-                let s = String(cString: line)
+                let s = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
                 if s == "\n" { break }                              // the first processor only
                 guard let colon = s.firstIndex(of: ":") else { continue }
                 let key = trimmed(s[..<colon]), value = trimmed(s[s.index(after: colon)...])
@@ -62,7 +62,7 @@ struct CPUTicks {
         var line = [CChar](repeating: 0, count: 512)
         guard fgets(&line, Int32(line.count), f) != nil else { return CPUTicks() }
         // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user).
-        let values = String(cString: line).split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        let values = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
         guard values.count == 8 else { return CPUTicks() }
         return CPUTicks(steal: values[7], total: values.reduce(0, +))
         #else
