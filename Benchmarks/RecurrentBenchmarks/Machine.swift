@@ -78,6 +78,7 @@ struct CPUTicks {
 
 /// The machine lines of a report: CPU model, kernel path, and the FMA peak (measured when asked).
 public struct MachineReport: Sendable {
+    /// The processor.
     public let cpu: CPUModel
     /// `KernelPath.description`: the kernels the fused layers run here.
     public let kernelPath: String

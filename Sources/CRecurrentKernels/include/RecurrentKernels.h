@@ -24,7 +24,8 @@ void rk_pair_release(void);
 /// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
 void rk_pair_run(rk_pair_task task, void *context);
 /// Turns the back-off off (micro-benchmarks that measure every region) or on (default): after a region in which
-/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
+/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail; and
+/// the CPU-cost guard (SplitGuard.c) is consulted only while it is on.
 void rk_pair_set_adaptive(int on);
 /// Two-party barrier inside a region: returns once both parts have called it the same number of times.
 void rk_pair_barrier(long part);
