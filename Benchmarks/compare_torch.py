@@ -4,13 +4,22 @@ sides in the same run, and prints a table of ratios Swift / PyTorch (tokens per 
 Swift is faster).
 
     OPENBLAS_NUM_THREADS=2 python Benchmarks/compare_torch.py [--rounds 3] [--repeats 10] [--warmup 3]
-        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown]
+        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown] [--disturbed]
 
 Both sides use the same number of threads (torch.set_num_threads and OPENBLAS_NUM_THREADS, printed),
 the same workloads (see docs/BENCHMARKS.md) and the same statistics (median of `repeats` timed runs after
 `warmup` untimed ones); each side's figure is the median over `rounds` alternations.
+
+Above the table: the CPU model, the kernels the Swift layers run, and the machine's fp32 FMA peak as
+`recurrent-bench` measures it in its process (one core alone, both cores at once); each side's GFLOP/s of
+useful work is shown as a fraction of that peak, so a reader sees where PyTorch itself runs near it.
+
+--disturbed ("speed that holds", issue 19): every measurement runs twice in each round, once on a quiet
+machine and once beside Benchmarks/disturb.py (a process pinned to core 1, busy 5 ms then asleep 5 ms: half
+of one core); prints both tables and how far each Swift/PyTorch ratio moved under the disturbance.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -18,6 +27,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CONFIGS = {
     # name: (kind, input, hidden, layers, bidirectional, batch, steps, workload)
@@ -31,6 +42,35 @@ CONFIGS = {
     "sample-rnn2-512": ("rnn", 512, 512, 2, False, 1, 200, "sample"),
 }
 VOCAB = 65
+
+
+def config_flops(name, mode):
+    """FLOPs of useful work of one timed run (the weight products), as BenchConfig.forwardFlops / trainFlops."""
+    kind, inp, hidden, layers, bidir, batch, steps, workload = CONFIGS[name]
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
+    directions = 2 if bidir else 1
+    total = 0.0
+    for l in range(layers):
+        width = inp if l == 0 else directions * hidden
+        total += directions * 2 * batch * steps * gates * hidden * (width + hidden)
+    if workload == "sample":
+        total += 2 * batch * steps * hidden * VOCAB
+    return 3 * total if mode == "train" else total
+
+
+@contextlib.contextmanager
+def disturbance(on, cpu=1):
+    """Runs Benchmarks/disturb.py (half of core `cpu`) for the duration of the block when `on`."""
+    if not on:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "disturb.py"), "--cpu", str(cpu)])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def reset_peak():
@@ -125,9 +165,35 @@ def swift_measure(bench, name, modes, warmup, repeats, env, reference):
     cmd = [bench, "--config", name, "--mode", mode, "--json", "--warmup", str(warmup), "--repeats", str(repeats)]
     if not reference:
         cmd.append("--no-reference")
+    if not reference:
+        cmd.append("--no-peak")
     res = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     doc = json.loads(res.stdout)
+    MACHINE.update(doc.get("machine") or {} if reference else {})
     return {r["mode"]: r for r in doc["results"]}
+
+
+MACHINE = {}   # what recurrent-bench reported of the machine in the first round: cpu, kernel_path, peak
+
+
+def machine_lines():
+    m = MACHINE
+    if not m:
+        return ["# machine: not reported (an older recurrent-bench?)"]
+    lines = [f"# cpu: {m.get('cpu')} ({m.get('family_model')}){', avx512f' if m.get('avx512f') else ''}; "
+             f"Swift kernel path: {m.get('kernel_path')}"]
+    for key in ("peak", "avx2_peak"):
+        p = m.get(key)
+        if p:
+            per = " + ".join(f"{g:.1f}" for g in p["per_core_gflops"])
+            lines.append(f"# fp32 FMA peak ({p['isa']}): {p['gflops']:.1f} GFLOP/s on {len(p['per_core_gflops'])} cores at once "
+                         f"({per}), {p['one_core_gflops']:.1f} on one core alone")
+    return lines
+
+
+def peak_gflops():
+    p = MACHINE.get("peak")
+    return p["gflops"] if p else float("nan")
 
 
 def main():
@@ -141,6 +207,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write all measurements here")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--disturbed", action="store_true",
+                    help="also measure every configuration beside Benchmarks/disturb.py (half of core 1) and print the ratio change")
     ap.add_argument("--torch-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -161,61 +229,94 @@ def main():
     print(f"# torch {torch.__version__} threads={torch.get_num_threads()}  OPENBLAS_NUM_THREADS={env['OPENBLAS_NUM_THREADS']}  "
           f"{platform.processor() or platform.machine()} cpus={os.cpu_count()}  rounds={args.rounds} repeats={args.repeats} warmup={args.warmup}",
           flush=True)
-    rows = {}  # (name, mode) -> {"swift": [...], "torch": [...], "swift_row": last json row, "torch_peak": mb}
+    conditions = ["quiet", "disturbed"] if args.disturbed else ["quiet"]
+    tables = {c: {} for c in conditions}  # condition -> (name, mode) -> {"swift": [...], "torch": [...], "swift_row": json row, ...}
     for r in range(args.rounds):
         for name in names:
-            modes = ["sample"] if CONFIGS[name][7] == "sample" else layer_modes
-            # Alternate which side goes first from round to round.
-            sides = ["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]
-            for side in sides:
-                if side == "swift":
-                    got = swift_measure(args.bench, name, modes if modes != ["sample"] else ["train"], args.warmup,
-                                        args.repeats, env, reference=(r == 0))
-                    for mode, row in got.items():
-                        e = rows.setdefault((name, mode), {"swift": [], "torch": []})
-                        e["swift"].append(row["seconds"])
-                        e["swift_peak"] = row["peak_mb"]
-                        if r == 0:
-                            e["swift_row"] = row
-                else:
-                    got = torch_subprocess(name, modes, args.warmup, args.repeats, env)
-                    for mode, (sec, peak) in got.items():
-                        e = rows.setdefault((name, mode), {"swift": [], "torch": []})
-                        e["torch"].append(sec)
-                        e["torch_peak"] = peak
-            print(f"  round {r + 1}/{args.rounds} {name} done", file=sys.stderr, flush=True)
+            # Alternate which condition goes first from round to round.
+            for condition in (conditions if r % 2 == 0 else conditions[::-1]):
+                rows = tables[condition]
+                modes = ["sample"] if CONFIGS[name][7] == "sample" else layer_modes
+                # Alternate which side goes first from round to round.
+                sides = ["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]
+                for side in sides:
+                    with disturbance(condition == "disturbed"):
+                        if side == "swift":
+                            got = swift_measure(args.bench, name, modes if modes != ["sample"] else ["train"], args.warmup,
+                                                args.repeats, env, reference=(r == 0 and condition == "quiet"))
+                            for mode, row in got.items():
+                                e = rows.setdefault((name, mode), {"swift": [], "torch": []})
+                                e["swift"].append(row["seconds"])
+                                e["swift_peak"] = row["peak_mb"]
+                                if r == 0 and condition == "quiet":
+                                    e["swift_row"] = row
+                        else:
+                            got = torch_subprocess(name, modes, args.warmup, args.repeats, env)
+                            for mode, (sec, peak) in got.items():
+                                e = rows.setdefault((name, mode), {"swift": [], "torch": []})
+                                e["torch"].append(sec)
+                                e["torch_peak"] = peak
+                print(f"  round {r + 1}/{args.rounds} {name} {condition} done", file=sys.stderr, flush=True)
 
+    for line in machine_lines():
+        print(line)
+    results = {}
+    for condition in conditions:
+        if args.disturbed:
+            print(f"\n## {condition}" + (" (Benchmarks/disturb.py: core 1 busy 5 ms, idle 5 ms)" if condition == "disturbed" else ""))
+        results[condition] = print_table(tables[condition], tables["quiet"], args.markdown)
+    if args.disturbed:
+        print("\n## Swift/PyTorch ratio, disturbed over quiet (within 10 % is the target)")
+        for q, d in zip(results["quiet"], results["disturbed"]):
+            change = d["ratio"] / q["ratio"] - 1
+            print(f"{q['config']:<20} {q['mode']:<6} quiet {q['ratio']:.2f}×  disturbed {d['ratio']:.2f}×  change {change * 100:+.1f}%"
+                  f"  (Swift {d['swift_tokens_per_s'] / q['swift_tokens_per_s'] * 100 - 100:+.1f}%, "
+                  f"PyTorch {d['torch_tokens_per_s'] / q['torch_tokens_per_s'] * 100 - 100:+.1f}%)"
+                  + ("" if abs(change) <= 0.10 else "  <- beyond 10 %"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "threads": args.threads, "machine": MACHINE,
+                       "rows": results["quiet"], **({"disturbed_rows": results["disturbed"]} if args.disturbed else {})}, f, indent=1)
+
+
+def print_table(rows, quiet_rows, markdown):
+    """Prints one table of measurements and returns its rows (the sgemm figures come from the quiet rows)."""
+    peak = peak_gflops()
     table = []
     for (name, mode), e in rows.items():
         _, _, _, _, _, batch, steps, _ = CONFIGS[name]
         tokens = batch * steps
         s, t = statistics.median(e["swift"]), statistics.median(e["torch"])
-        row = e.get("swift_row", {})
+        row = quiet_rows.get((name, mode), {}).get("swift_row", {})
+        flops = config_flops(name, mode)
         table.append({
             "config": name, "mode": mode,
             "swift_tokens_per_s": tokens / s, "torch_tokens_per_s": tokens / t, "ratio": t / s,
             "swift_gflops": row.get("gflops", float("nan")) * row.get("seconds", s) / s,
             "sgemm_fraction": row.get("gflops", float("nan")) * row.get("seconds", s) / s / row.get("sgemm_gflops", float("nan")) if row.get("sgemm_gflops") else float("nan"),
+            "torch_gflops": flops / t / 1e9, "machine_peak_gflops": peak,
+            "swift_peak_fraction": flops / s / 1e9 / peak, "torch_peak_fraction": flops / t / 1e9 / peak,
             "swift_peak_mb": e.get("swift_peak", float("nan")), "torch_peak_mb": e.get("torch_peak", float("nan")),
             "swift_seconds": e["swift"], "torch_seconds": e["torch"],
         })
 
-    header = ["config", "mode", "Swift tok/s", "PyTorch tok/s", "Swift/PyTorch", "Swift GFLOP/s", "of sgemm", "Swift peak MB", "PyTorch peak MB"]
-    if args.markdown:
+    header = ["config", "mode", "Swift tok/s", "PyTorch tok/s", "Swift/PyTorch", "Swift GFLOP/s", "of sgemm", "of peak",
+              "PyTorch GFLOP/s", "of peak", "Swift peak MB", "PyTorch peak MB"]
+    widths = [-20, -6, 12, 14, 13, 13, 9, 8, 15, 8, 13, 15]
+    if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|")
     else:
-        print(f"{header[0]:<20} {header[1]:<6} {header[2]:>12} {header[3]:>14} {header[4]:>13} {header[5]:>13} {header[6]:>9} {header[7]:>13} {header[8]:>15}")
+        print(" ".join(f"{h:<{-w}}" if w < 0 else f"{h:>{w}}" for h, w in zip(header, widths)))
     for x in table:
         cells = [x["config"], x["mode"], f"{x['swift_tokens_per_s']:.0f}", f"{x['torch_tokens_per_s']:.0f}", f"{x['ratio']:.2f}×",
-                 f"{x['swift_gflops']:.1f}", f"{x['sgemm_fraction'] * 100:.0f}%", f"{x['swift_peak_mb']:.0f}", f"{x['torch_peak_mb']:.0f}"]
-        if args.markdown:
+                 f"{x['swift_gflops']:.1f}", f"{x['sgemm_fraction'] * 100:.0f}%", f"{x['swift_peak_fraction'] * 100:.0f}%",
+                 f"{x['torch_gflops']:.1f}", f"{x['torch_peak_fraction'] * 100:.0f}%", f"{x['swift_peak_mb']:.0f}", f"{x['torch_peak_mb']:.0f}"]
+        if markdown:
             print("| " + " | ".join(cells) + " |")
         else:
-            print(f"{cells[0]:<20} {cells[1]:<6} {cells[2]:>12} {cells[3]:>14} {cells[4]:>13} {cells[5]:>13} {cells[6]:>9} {cells[7]:>13} {cells[8]:>15}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"torch": torch.__version__, "threads": args.threads, "rows": table}, f, indent=1)
+            print(" ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cells, widths)))
+    return table
 
 
 if __name__ == "__main__":

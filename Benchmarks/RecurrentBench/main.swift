@@ -12,7 +12,7 @@ import Darwin
 // shapes, and peak memory, for each configuration (Benchmarks/RecurrentBenchmarks, docs/BENCHMARKS.md).
 // The same runs as `recurrent bench`, without the CLI's other commands (Benchmarks/compare_torch.py runs this).
 //
-//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
+//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time]
 
 /// Writes `text` to standard error (through FileHandle: the C `stderr` is not Sendable).
 func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
@@ -20,16 +20,17 @@ func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)
 func usage() -> Never {
     let names = allConfigs.map(\.name).joined(separator: ", ")
     printError("""
-    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--cpu-time]
+    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time]
     configurations: \(names)
+    only when named: \(extraConfigs.map(\.name).joined(separator: ", "))
 
     """)
     exit(2)
 }
 
-func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
+func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool, peak: Bool) {
     var o = BenchmarkOptions()
-    var json = false
+    var json = false, peak = true
     var i = 0
     func value() -> String {
         i += 1
@@ -43,6 +44,7 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
         case "--warmup": guard let n = Int(value()), n >= 0 else { printError("--warmup needs a non-negative integer\n"); usage() }; o.warmup = n
         case "--json": json = true
         case "--no-reference": o.reference = false
+        case "--no-peak": peak = false
         case "--cpu-time": o.cpuTime = true
         case "--mode":
             let m = value()
@@ -54,13 +56,18 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
         i += 1
     }
     for name in o.unknownConfigs { printError("unknown configuration '\(name)'\n"); usage() }
-    return (o, json)
+    return (o, json, peak)
 }
 
 ProcessEnvironment.reexecuteWithLibrarySettings()   // as the `recurrent` command does (see its documentation)
-let (options, json) = parseOptions(Array(CommandLine.arguments.dropFirst()))
-if !json { print("recurrent-bench: " + benchmarkHeader(options)) }
+var (options, json, measurePeak) = parseOptions(Array(CommandLine.arguments.dropFirst()))
+let machine = MachineReport.read(measurePeak: measurePeak)
+options.peakGflops = machine.peak?.allCores
+if !json {
+    print("recurrent-bench: " + benchmarkHeader(options))
+    for line in machine.lines { print(line) }
+}
 let results = runBenchmarks(options) { r in
     if !json { print(r.line); fflush(nil) }   // fflush(nil): every stream; `stdout` is not Sendable
 }
-if json { print(benchmarkJSON(options, results)) }
+if json { print(benchmarkJSON(options, results, machine: machine)) }

@@ -22,11 +22,13 @@ public struct BenchmarkOptions: Sendable {
     public var reference = true
     /// Time on the process CPU clock instead of the wall clock.
     public var cpuTime = false
+    /// The machine's fp32 FMA peak (GFLOP/s, `MachineReport`), for the "of peak" column; nil leaves it out.
+    public var peakGflops: Double? = nil
 
     public init() {}
 
     /// Names in `configs` that are not configurations.
-    public var unknownConfigs: [String] { configs.filter { name in !allConfigs.contains { $0.name == name } } }
+    public var unknownConfigs: [String] { configs.filter { name in !knownConfigs.contains { $0.name == name } } }
 }
 
 /// One measured row.
@@ -39,13 +41,33 @@ public struct BenchmarkResult: Sendable {
     public let sgemmGflops: Double
     /// The process's peak resident set during the measurement.
     public let peakBytes: Int
+    /// The machine's fp32 FMA peak the row is compared with (nan when not measured).
+    public let machinePeakGflops: Double
+    /// CPU-seconds (user + system, every thread of the process) per token over the warm-up and timed runs, and
+    /// wall seconds per token over the same runs.
+    public let cpuSecondsPerToken: Double, wallSecondsPerToken: Double
+    /// The two-core split's CPU cost over the warm-up and timed runs (`SplitCost`, its guard started afresh for each
+    /// measurement): the last estimate, the last measured ratio, the probes run and those over the limit.
+    public let splitEstimate: Double?, splitMeasured: Double?, splitProbes: Int, splitProbesOver: Int
+    /// The fraction of the regions that could have split which ran on one core (the guard's holds and the back-off;
+    /// nan when none could split), and of all CPUs' time the hypervisor took (steal, /proc/stat; nan elsewhere).
+    public let oneCoreFraction: Double, stealFraction: Double
     public var sgemmFraction: Double { sgemmGflops > 0 ? gflops / sgemmGflops : .nan }
+    /// GFLOP/s as a fraction of the machine's FMA peak.
+    public var peakFraction: Double { machinePeakGflops > 0 ? gflops / machinePeakGflops : .nan }
+    /// CPU-seconds over wall seconds during the timed runs (2 when both cores were busy throughout).
+    public var cores: Double { cpuSecondsPerToken / wallSecondsPerToken }
 
     public var json: String {
         func f(_ x: Double) -> String { x.isFinite ? String(x) : "null" }
         return """
         {"config":"\(config)","mode":"\(mode)","seconds":\(f(seconds)),"tokens_per_s":\(f(tokensPerSecond)),\
         "gflops":\(f(gflops)),"sgemm_gflops":\(f(sgemmGflops)),"sgemm_fraction":\(f(sgemmFraction)),\
+        "machine_peak_gflops":\(f(machinePeakGflops)),"peak_fraction":\(f(peakFraction)),\
+        "cpu_s_per_token":\(f(cpuSecondsPerToken)),"wall_s_per_token":\(f(wallSecondsPerToken)),\
+        "split_estimate":\(f(splitEstimate ?? .nan)),"split_measured":\(f(splitMeasured ?? .nan)),\
+        "split_probes":\(splitProbes),"split_probes_over":\(splitProbesOver),\
+        "one_core_fraction":\(f(oneCoreFraction)),"steal_fraction":\(f(stealFraction)),\
         "peak_mb":\(f(Double(peakBytes) / 1_048_576)),"times":[\(times.map(f).joined(separator: ","))]}
         """
     }
@@ -54,7 +76,10 @@ public struct BenchmarkResult: Sendable {
     public var line: String {
         "\(config.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mode.padding(toLength: 6, withPad: " ", startingAt: 0))"
             + " \(fmt(seconds * 1e3, 9, 3)) ms  \(fmt(tokensPerSecond, 11, 0)) tok/s  \(fmt(gflops, 7, 2)) GFLOP/s"
-            + "  \(fmt(sgemmFraction * 100, 5, 1))% of sgemm (\(fmt(sgemmGflops, 6, 1)))  peak \(fmt(Double(peakBytes) / 1_048_576, 7, 1)) MB"
+            + "  \(fmt(sgemmFraction * 100, 5, 1))% of sgemm (\(fmt(sgemmGflops, 6, 1)))  \(fmt(peakFraction * 100, 5, 1))% of peak"
+            + "  \(fmt(cpuSecondsPerToken * 1e6, 8, 2)) CPU-µs/tok (\(fmt(cores, 4, 2)) cores, \(fmt(oneCoreFraction * 100, 3, 0))% on one"
+            + ", steal \(fmt(stealFraction * 100, 4, 1))%)"
+            + "  peak \(fmt(Double(peakBytes) / 1_048_576, 7, 1)) MB"
     }
 }
 
@@ -67,8 +92,8 @@ public func benchmarkHeader(_ o: BenchmarkOptions) -> String {
 }
 
 /// The whole report as JSON: thread count, warm-up, repeats and every row.
-public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult]) -> String {
-    "{\"threads\":\"\(benchmarkThreads)\",\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[\n"
+public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult], machine: MachineReport? = nil) -> String {
+    "{\"threads\":\"\(benchmarkThreads)\",\"machine\":\(machine?.json ?? "null"),\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[\n"
         + results.map(\.json).joined(separator: ",\n") + "\n]}"
 }
 
@@ -77,7 +102,7 @@ public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult]) -
 public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> Void = { _ in }) -> [BenchmarkResult] {
     precondition(o.unknownConfigs.isEmpty, "runBenchmarks: unknown configurations \(o.unknownConfigs)")
     let clock: BenchmarkClock = o.cpuTime ? .processCPU : .wall
-    let selected = o.configs.isEmpty ? allConfigs : o.configs.map { n in allConfigs.first { $0.name == n }! }
+    let selected = o.configs.isEmpty ? allConfigs : o.configs.map { n in knownConfigs.first { $0.name == n }! }
     var results: [BenchmarkResult] = []
     for c in selected {
         var jobs: [(mode: String, flops: Double, body: () -> Void)] = []
@@ -87,6 +112,10 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
             let w = SampleWorkload(c)
             keep = w
             jobs.append(("sample", c.forwardFlops, w.sampleSequence))
+        } else if c.workload == .score {
+            let w = ScoreWorkload(c)
+            keep = w
+            jobs.append(("score", c.forwardFlops, w.scoreText))
         } else {
             let w = LayerWorkload(c)
             keep = w
@@ -95,7 +124,11 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
         }
         for job in jobs {
             resetPeakMemory()
+            PairParallel.resetSplitCost()
+            let before = ProcessUsage.read(), ticks = CPUTicks.read()
             let times = timeRuns(warmup: o.warmup, repeats: o.repeats, clock: clock, job.body)
+            let after = ProcessUsage.read(), split = SplitCost.current, steal = CPUTicks.read().stealFraction(since: ticks)
+            let timedTokens = c.tokens * Double(o.repeats + o.warmup)
             let peak = peakMemoryBytes()
             let t = median(times)
             var sgemm = Double.nan
@@ -105,7 +138,14 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
                 sgemm = flops / referenceGemmSeconds(shapes, warmup: max(1, o.warmup), repeats: max(3, o.repeats / 2), clock: clock) / 1e9
             }
             let r = BenchmarkResult(config: c.name, mode: job.mode, seconds: t, times: times, tokensPerSecond: c.tokens / t,
-                                    gflops: job.flops / t / 1e9, sgemmGflops: sgemm, peakBytes: peak)
+                                    gflops: job.flops / t / 1e9, sgemmGflops: sgemm, peakBytes: peak,
+                                    machinePeakGflops: o.peakGflops ?? .nan,
+                                    cpuSecondsPerToken: (after.cpu - before.cpu) / timedTokens,
+                                    wallSecondsPerToken: (after.wall - before.wall) / timedTokens,
+                                    splitEstimate: split.estimate, splitMeasured: split.measured,
+                                    splitProbes: split.probes, splitProbesOver: split.probesOverLimit,
+                                    oneCoreFraction: split.regions > 0 ? Double(split.regionsOnOneCore) / Double(split.regions) : .nan,
+                                    stealFraction: steal)
             results.append(r)
             onResult(r)
         }

@@ -5,7 +5,7 @@ import Recurrent
 
 /// One benchmark configuration.
 public struct BenchConfig: Sendable {
-    enum Workload { case layer, sample }
+    enum Workload { case layer, sample, score }
     public let name: String
     let kind: RecurrentCellKind
     let workload: Workload
@@ -25,7 +25,7 @@ public struct BenchConfig: Sendable {
             let inWidth = l == 0 ? inputSize : D * H
             total += Double(D) * 2 * Double(batch * steps) * Double(G * H) * Double(inWidth + H)
         }
-        if workload == .sample { total += 2 * Double(batch * steps) * Double(H * vocabulary) }   // the output Linear
+        if workload != .layer { total += 2 * Double(batch * steps) * Double(H * vocabulary) }   // the output Linear
         return total
     }
 
@@ -55,3 +55,16 @@ public let allConfigs: [BenchConfig] = [
     BenchConfig(name: "sample-rnn2-512", kind: .rnnTanh, workload: .sample, inputSize: 512, hiddenSize: 512, layers: 2,
                 bidirectional: false, batch: 1, steps: 200, vocabulary: 65),
 ]
+
+/// Configurations run only when named (too long for every run of the table): batch-1 scoring of 200,000
+/// characters through the public API, the case of issue 19 where the two-core split cost 1.6× the
+/// CPU-seconds of one thread (`Benchmarks/split_cost.py` runs it with one thread and two).
+public let extraConfigs: [BenchConfig] = [
+    // Char LM (LanguageModel: embedding 65→512, 2-layer LSTM 512, linear to 65) over 200,000 characters at batch 1,
+    // 100 characters per call with the state carried, cross-entropy of each chunk; `steps` is the number of characters.
+    BenchConfig(name: "score-lstm2-512-b1", kind: .lstm, workload: .score, inputSize: 512, hiddenSize: 512, layers: 2,
+                bidirectional: false, batch: 1, steps: 200_000, vocabulary: 65),
+]
+
+/// Every configuration that may be named: `allConfigs`, then `extraConfigs`.
+public let knownConfigs = allConfigs + extraConfigs

@@ -32,6 +32,22 @@ func timeRuns(warmup: Int, repeats: Int, clock: BenchmarkClock, _ body: () -> Vo
     return times
 }
 
+/// The process's CPU-seconds so far (user + system, every thread, getrusage) and the monotonic wall clock.
+struct ProcessUsage {
+    let cpu: Double, wall: Double
+
+    static func read() -> ProcessUsage {
+        var u = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        #else
+        getrusage(RUSAGE_SELF, &u)
+        #endif
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + 1e-6 * Double(t.tv_usec) }
+        return ProcessUsage(cpu: s(u.ru_utime) + s(u.ru_stime), wall: BenchmarkClock.wall.now())
+    }
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     guard !s.isEmpty else { return .nan }

@@ -86,6 +86,41 @@ final class SampleWorkload {
     }
 }
 
+/// Char-LM scoring at batch 1 through the public API (`LanguageModel`): the text in chunks of 100 characters,
+/// one call per chunk with the state carried, and the cross-entropy of each chunk, without gradients.
+final class ScoreWorkload {
+    let model: LanguageModel
+    let text: [Int]                               // (N) character ids
+    let chunk = 100
+    var nats = 0.0
+
+    init(_ c: BenchConfig) {
+        model = LanguageModel(LanguageModelConfig(vocabularySize: c.vocabulary, embeddingSize: c.inputSize, hiddenSize: c.hiddenSize,
+                                                  layers: c.layers, cell: c.kind == .lstm ? .lstm : c.kind == .gru ? .gru : .rnn),
+                              seed: 42)
+        model.eval()
+        var g = RandomGenerator(seed: 7)
+        text = (0..<(c.steps + 1)).map { _ in Int(g.nextDouble() * Double(c.vocabulary)) % c.vocabulary }
+    }
+
+    /// Scores the whole text once.
+    func scoreText() {
+        withoutGrad {
+            var state: RecurrentState<Float>? = nil
+            var start = 0
+            nats = 0
+            while start + 1 < text.count {
+                let n = Swift.min(chunk, text.count - 1 - start)
+                let (logits, next) = model(Array(text[start..<(start + n)]), steps: n, batch: 1, state: state)   // (n, 1, V)
+                state = next
+                let loss = crossEntropy(logits.reshaped([n, model.config.vocabularySize]), targets: Array(text[(start + 1)...(start + n)]))
+                nats += Double(loss.item) * Double(n)
+                start += n
+            }
+        }
+    }
+}
+
 /// Draws an index from the probabilities `p` (summing to 1).
 func sampleCategorical(_ p: UnsafePointer<Float>, count: Int, generator: inout RandomGenerator) -> Int {
     let u = Float(generator.nextDouble())

@@ -1,7 +1,8 @@
 // A persistent helper thread and a two-party barrier. The helper spins briefly for new work (a
 // layer's step loop hands it work every few hundred microseconds), then sleeps on a condition
 // variable; the barrier spins with a pause and yields the core after a while, so an oversubscribed
-// machine degrades instead of stalling.
+// machine degrades instead of stalling. Claims that may back off also pass the CPU-cost guard
+// (SplitGuard.c): a split that would cost over 1.25× the CPU-seconds of one thread runs on one core.
 #include "RecurrentKernels.h"
 #include <pthread.h>
 #include <sched.h>
@@ -48,6 +49,21 @@ static double seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+// The CPU-cost guard's inputs: the threads' waits so far (part 0's in `caller_waits`, claimed-thread only;
+// the helper's at barriers and spinning for the next region in `helper_waits_ns`) and the process's CPU clock.
+static rk_split_guard guard;
+static int guard_ready;                    // claimed-thread only, like `guard`
+static double caller_waits;
+static atomic_long helper_waits_ns;
+static double process_cpu_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+static void add_helper_wait(double since) {
+    atomic_fetch_add_explicit(&helper_waits_ns, (long)((seconds() - since) * 1e9), memory_order_relaxed);
+}
+
 long rk_processor_count(void) {
     // RECURRENT_NUM_THREADS=1 turns the split off (for instruction-count profiling, or to leave a core free).
     const char *limit = getenv("RECURRENT_NUM_THREADS");
@@ -63,8 +79,11 @@ static void *helper_main(void *unused) {
     for (;;) {
         unsigned long g;
         int spins = 0;
+        double idle = seconds();
         while ((g = atomic_load(&generation)) == seen) {
             if (++spins < 4000) { RK_PAUSE(); continue; }   // ~0.1 ms, then sleep
+            if (idle >= 0) add_helper_wait(idle);
+            idle = -1;
             pthread_mutex_lock(&mutex);
             atomic_store(&sleeping, 1);
             while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &mutex);
@@ -72,6 +91,7 @@ static void *helper_main(void *unused) {
             pthread_mutex_unlock(&mutex);
             spins = 0;
         }
+        if (idle >= 0) add_helper_wait(idle);
         seen = g;
         current_task(current_context, 1);
         atomic_store(&finished, g);
@@ -97,10 +117,17 @@ int rk_pair_try_acquire_backing_off(int back_off) {
     if (inside_region || rk_processor_count() < 2) return 0;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&claimed, &expected, 1)) return 0;
-    if (back_off && refuse_next > 0 && atomic_load(&adaptive)) {
-        refuse_next--;
-        atomic_store(&claimed, 0);
-        return 0;
+    if (back_off && atomic_load(&adaptive)) {
+        if (!guard_ready) { rk_split_guard_init(&guard, process_cpu_seconds); guard_ready = 1; }
+        double waits = caller_waits + 1e-9 * (double)atomic_load_explicit(&helper_waits_ns, memory_order_relaxed);
+        int allowed = rk_split_guard_claim(&guard, seconds(), waits);
+        guard.claims++;
+        if (!allowed || refuse_next > 0) {
+            if (allowed) refuse_next--;
+            guard.refused++;
+            atomic_store(&claimed, 0);
+            return 0;
+        }
     }
     pthread_once(&start_once, start_helper);
     return 1;
@@ -136,6 +163,7 @@ void rk_pair_run(rk_pair_task task, void *context) {
     wait_until(&finished, g);
     double end = seconds();
     waited += end - before;
+    caller_waits += waited;
     if (waited > (end - start) / 3 && end - start > 20e-6) {
         penalty = penalty == 0 ? 4 : (penalty < 256 ? 2 * penalty : 256);
         refuse_next = penalty;
@@ -146,14 +174,35 @@ void rk_pair_run(rk_pair_task task, void *context) {
 
 void rk_pair_set_adaptive(int on) { atomic_store(&adaptive, on); refuse_next = 0; penalty = 0; }
 
+// The guard is claimed-thread state: claim the pair to read or reset it (waiting out a running region).
+static void claim_for_guard(void) {
+    int expected = 0;
+    while (!atomic_compare_exchange_weak(&claimed, &expected, 1)) { expected = 0; sched_yield(); }
+    if (!guard_ready) { rk_split_guard_init(&guard, process_cpu_seconds); guard_ready = 1; }
+}
+
+rk_split_guard rk_pair_guard(void) {
+    claim_for_guard();
+    rk_split_guard copy = guard;
+    atomic_store(&claimed, 0);
+    return copy;
+}
+
+void rk_pair_guard_reset(void) {
+    claim_for_guard();
+    rk_split_guard_init(&guard, process_cpu_seconds);
+    atomic_store(&claimed, 0);
+}
+
 void rk_pair_barrier(long part) {
     long mine = atomic_fetch_add(&arrivals[part], 1) + 1;
     atomic_long *other = &arrivals[1 - part];
     if (atomic_load(other) >= mine) return;
-    double start = part == 0 ? seconds() : 0;
+    double start = seconds();
     int spins = 0;
     while (atomic_load(other) < mine) {
         if (++spins < 4000) RK_PAUSE(); else { sched_yield(); spins = 0; }
     }
     if (part == 0) waited += seconds() - start;
+    else add_helper_wait(start);
 }

@@ -10,8 +10,10 @@ extension RecurrentCommand {
             abstract: "Measure training, inference and sampling speed on this machine (docs/BENCHMARKS.md).",
             discussion: """
             For each configuration: tokens/s (median of the timed runs after the warm-up), GFLOP/s of useful work (the weight
-            products), that as a fraction of what OpenBLAS's sgemm reaches on the same GEMM shapes, and peak memory.
-            Configurations: \(allConfigs.map(\.name).joined(separator: ", ")).
+            products), that as a fraction of what OpenBLAS's sgemm reaches on the same GEMM shapes and of the machine's fp32 FMA
+            peak (measured first, in this process, on one core and on both at once), CPU-seconds per token, and peak memory.
+            The header names the CPU model and the kernels the layers run.
+            Configurations: \(allConfigs.map(\.name).joined(separator: ", ")); run only when named: \(extraConfigs.map(\.name).joined(separator: ", ")).
             Threads: OPENBLAS_NUM_THREADS (printed) and the layers' own two-core split (RECURRENT_NUM_THREADS=1 turns it off);
             compare with PyTorch side by side with `python Benchmarks/compare_torch.py`, which runs `recurrent-bench`, the same
             measurements without the other commands.
@@ -27,14 +29,15 @@ extension RecurrentCommand {
         @Option(help: "Untimed runs before them.") var warmup = 3
         @Flag(help: "Print JSON instead of a table.") var json = false
         @Flag(name: .customLong("no-reference"), help: "Skip timing sgemm on the same shapes (no \"of sgemm\" column).") var noReference = false
+        @Flag(name: .customLong("no-peak"), help: "Skip measuring the machine's FMA peak (no \"of peak\" column).") var noPeak = false
         @Flag(name: .customLong("cpu-time"), help: "Time on the process CPU clock instead of the wall clock (A/B runs on a shared machine).")
         var cpuTime = false
 
         func validate() throws {
-            let unknown = names.filter { name in !allConfigs.contains { $0.name == name } }
+            let unknown = names.filter { name in !knownConfigs.contains { $0.name == name } }
             guard unknown.isEmpty else {
                 throw ValidationError("unknown configuration \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                                      + "known: \(allConfigs.map(\.name).joined(separator: ", "))")
+                                      + "known: \(knownConfigs.map(\.name).joined(separator: ", "))")
             }
             guard ["train", "infer", "all"].contains(mode) else { throw ValidationError("--mode must be train, infer or all, got '\(mode)'") }
             guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
@@ -49,11 +52,16 @@ extension RecurrentCommand {
             options.warmup = warmup
             options.reference = !noReference
             options.cpuTime = cpuTime
-            if !json { print("recurrent bench: " + benchmarkHeader(options)) }
+            let machine = MachineReport.read(measurePeak: !noPeak)
+            options.peakGflops = machine.peak?.allCores
+            if !json {
+                print("recurrent bench: " + benchmarkHeader(options))
+                for line in machine.lines { print(line) }
+            }
             let results = runBenchmarks(options) { r in
                 if !json { print(r.line); fflush(nil) }   // fflush(nil): every stream; `stdout` is not Sendable
             }
-            if json { print(benchmarkJSON(options, results)) }
+            if json { print(benchmarkJSON(options, results, machine: machine)) }
         }
     }
 }

@@ -24,7 +24,8 @@ void rk_pair_release(void);
 /// Must be called between a successful `rk_pair_try_acquire` and `rk_pair_release`.
 void rk_pair_run(rk_pair_task task, void *context);
 /// Turns the back-off off (micro-benchmarks that measure every region) or on (default): after a region in which
-/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail.
+/// the caller waited at barriers or at the end for more than a third of the time, the next 256 claims fail; and
+/// the CPU-cost guard (SplitGuard.c) is consulted only while it is on.
 void rk_pair_set_adaptive(int on);
 /// Two-party barrier inside a region: returns once both parts have called it the same number of times.
 void rk_pair_barrier(long part);
@@ -58,6 +59,41 @@ void rk_sgemm_packed(long m, long n, long k, const float *a, long lda, const flo
                      float *c, long ldc);
 /// glibc: returns the allocator's free memory to the system (malloc_trim(0)); elsewhere nothing.
 void rk_release_free_memory(void);
+
+// Machine peak and the split's CPU cost (issue 19: benchmarks that report the machine, a split that holds).
+/// `iterations` rounds of 12 independent 8-wide FMA chains (AVX2 + FMA; 192 FLOPs a round), the fp32 FMA peak
+/// loop of Benchmarks/Micro/peak.c; returns a checksum. Needs `rk_has_avx2_fma`; elsewhere returns 0 at once.
+float rk_peak_fma_avx2(long iterations);
+/// 1 when the processor has AVX-512F, so that `rk_peak_fma_avx512` may be called; else 0.
+int rk_has_avx512f(void);
+/// `iterations` rounds of 24 independent 16-wide FMA chains (AVX-512F; 768 FLOPs a round); returns a checksum.
+float rk_peak_fma_avx512(long iterations);
+/// The state of the split's CPU-cost guard (SplitGuard.c), one per process in Pair.c; a value so that tests can
+/// drive it with chosen clocks. Read the outputs; the rest is the guard's own.
+typedef struct rk_split_guard {
+    double (*cpu_seconds)(void);          // the process's CPU time (CLOCK_PROCESS_CPUTIME_ID in Pair.c)
+    int state;
+    long window_claims;
+    double window_start, window_cpu, window_waste, last_claim, split_per_claim, until, hold_one, hold_split;
+    /// Outputs: the last window's wall-clock estimate of CPU-seconds split over one thread (an upper bound; -1
+    /// before the first), the last probe's measured ratio (-1 before the first probe), the windows estimated,
+    /// the probes run (windows on one core after an estimate above 1.25), and the probes above 1.25 (each
+    /// followed by a hold on one core).
+    double estimate, ratio;
+    long windows, probes, over;
+    /// Kept by Pair.c: the claims that may back off, and those that ran on one core (refused by the guard or by the
+    /// back-off after a region with long waits).
+    long claims, refused;
+} rk_split_guard;
+/// A fresh guard that reads the process's CPU time with `cpu_seconds`.
+void rk_split_guard_init(rk_split_guard *g, double (*cpu_seconds)(void));
+/// Called at each claim of the helper that may back off, with the monotonic time and the threads' total waits so
+/// far (seconds): returns 1 when this claim may split, 0 when it must run on one core.
+int rk_split_guard_claim(rk_split_guard *g, double now, double waste);
+/// A copy of the process's guard (Pair.c), for reports.
+rk_split_guard rk_pair_guard(void);
+/// Starts the process's guard afresh (tests, and benchmarks between configurations).
+void rk_pair_guard_reset(void);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,8 @@ public enum PairParallel {
     /// from inside one) or backing off: the caller then does the work unsplit.
     /// - Parameter backingOff: whether to refuse while the machine looks oversubscribed (default): after a
     ///   region where the caller spent over a third of its time waiting for the other part, the next up to
-    ///   256 calls return false (rk_pair_try_acquire). Tests of the split paths pass false.
+    ///   256 calls return false (rk_pair_try_acquire), and while the split's CPU-cost guard holds the work on one
+    ///   core (`SplitCost`). Tests of the split paths pass false.
     @discardableResult
     public static func run(backingOff: Bool = true, _ body: (Int) -> Void) -> Bool {
         guard isAvailable, rk_pair_try_acquire_backing_off(backingOff ? 1 : 0) != 0 else { return false }
