@@ -58,6 +58,7 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool) {
 }
 
 ProcessEnvironment.reexecuteWithLibrarySettings()   // as the `recurrent` command does (see its documentation)
+ProcessEnvironment.exitIfInstructionSetIsInvalid()  // RECURRENT_ISA names a kernel path this processor runs, or none
 let (options, json) = parseOptions(Array(CommandLine.arguments.dropFirst()))
 if !json { print("recurrent-bench: " + benchmarkHeader(options)) }
 let results = runBenchmarks(options) { r in
