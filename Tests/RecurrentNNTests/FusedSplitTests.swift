@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import RecurrentNN
 import RecurrentTensor
@@ -186,13 +187,17 @@ final class GateKernelDispatchTests: XCTestCase {
     func testAVX2PathMatchesGenericPath() throws { try check(.avx2) }
 
     /// The tests skip, never fail, on a path the processor lacks; the generic path runs everywhere.
-    func testSupportedPathsFollowDetection() {
+    func testSupportedPathsFollowDetection() throws {
         print("instruction-set paths this processor runs: \(InstructionSet.supported.map(\.rawValue)); selected \(InstructionSet.selected)")
         XCTAssertEqual(InstructionSet.supported.first, .generic)
         XCTAssertEqual(InstructionSet.supported.last, InstructionSet.detected)
         XCTAssertTrue(InstructionSet.supported.allSatisfy(\.isSupported))
         XCTAssertEqual(KernelChoice.portable, KernelChoice(.generic))
         XCTAssertNil(KernelChoice.portable.smallGEMM)
+        // Configuration files and reports spell the paths as RECURRENT_ISA does.
+        let names = try JSONDecoder().decode([String].self, from: JSONEncoder().encode(InstructionSet.allCases))
+        XCTAssertEqual(names, ["generic", "avx2", "avx512"])
+        XCTAssertEqual(InstructionSetError.unknown("avx9").description.prefix(42), "RECURRENT_ISA=avx9 names no kernel path; u")
     }
 
     func check(_ path: InstructionSet, file: StaticString = #filePath, line: UInt = #line) throws {
