@@ -3,9 +3,9 @@ import XCTest
 @testable import RecurrentNN
 @testable import RecurrentTensor
 
-/// The Float gate kernels' sigmoid and tanh (FastActivations.swift and their AVX2 + FMA twins in
-/// GatesAVX2.c) against Double references, in units in the last place of the Float result, over a
-/// sweep of evenly spaced bit patterns: both implementations, each at the bounds the sources state.
+/// The Float gate kernels' sigmoid and tanh (FastActivations.swift and their C twins in avx2/GatesAVX2.c and
+/// avx512/GatesAVX512.c) against Double references, in units in the last place of the Float result, over a
+/// sweep of evenly spaced bit patterns: every path this processor runs, each at the bounds the sources state.
 /// The sweep takes ± every 251st Float bit pattern (about 8.7 million points per range); the bounds were measured on
 /// every third (and Benchmarks/Micro/activations.c): sigmoid 2.48 ulp (both), tanh 2.40 (AVX2) and 2.43 (Swift).
 final class ActivationAccuracyTests: XCTestCase {

@@ -273,7 +273,7 @@ final class InferenceWithoutHistoryTests: XCTestCase {
     }
 }
 
-/// The small-GEMM kernel of the recurrent steps (CRecurrentKernels/SmallGEMMAVX2.c, PanelPackedWeights.swift)
+/// The small-GEMM kernels of the recurrent steps (CRecurrentKernels/avx2/SmallGEMMAVX2.c, avx512/SmallGEMMAVX512.c, PanelPackedWeights.swift)
 /// against the naive product, and layers using it against layers using sgemm.
 final class SmallGEMMTests: XCTestCase {
     /// Odd shapes: every row-block size 1–6 and the split remainders, partial last panels, odd depths, a
@@ -341,7 +341,7 @@ final class SmallGEMMTests: XCTestCase {
     }
 }
 
-/// Each cell's Float gate kernels (AVX2 + FMA where the processor has it, and the Swift SIMD ones) against
+/// Each cell's Float gate kernels (every path in `InstructionSet.supported`: AVX-512, AVX2 + FMA, Swift SIMD) against
 /// its scalar reference (RNNGates.swift, LSTMGates.swift, GRUGates.swift) on one row: whole vectors and
 /// tails, gate blocks `stride` apart and the recurrent term with a stride of its own (a split part's buffer).
 final class GateKernelReferenceTests: XCTestCase {

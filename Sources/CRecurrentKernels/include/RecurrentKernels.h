@@ -50,7 +50,7 @@ void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0
 /// Floats `rk_pack_panels` writes for an (n, k) operand: n rounded up to a multiple of 16, times k.
 long rk_packed_panel_size(long n, long k);
 /// Packs the operand B (n, k) of `rk_sgemm_packed`, element (j, p) read at src[j·sj + p·sp], into panels of
-/// 16 rows (SmallGEMMAVX2.c); dst holds `rk_packed_panel_size(n, k)` floats. Needs AVX2 + FMA.
+/// 16 rows (avx2/SmallGEMMAVX2.c; the AVX-512 product reads the same panels); dst holds `rk_packed_panel_size(n, k)` floats. Needs AVX2 + FMA.
 void rk_pack_panels(const float *src, long sj, long sp, long n, long k, float *dst);
 /// C (m, n; row stride ldc) = bias + A (m, k; row stride lda) · Bᵀ for B packed by `rk_pack_panels`, bias
 /// (n values, added to every row) or null; one thread, overwrites C. Needs AVX2 + FMA.

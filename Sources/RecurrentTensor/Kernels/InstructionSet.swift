@@ -56,7 +56,7 @@ public enum InstructionSet: String, CaseIterable, Codable, Sendable, Comparable 
     }()
 
     /// The path the library's kernels take: `selection`, or `detected` when `RECURRENT_ISA` is invalid.
-    public static var selected: InstructionSet { (try? selection.get()) ?? detected }
+    public static let selected: InstructionSet = (try? selection.get()) ?? detected
 
     /// Throws when `RECURRENT_ISA` names no path or one this processor lacks (the library then runs `detected`).
     public static func validateEnvironment() throws(InstructionSetError) {
