@@ -7,6 +7,7 @@ DEMO_MINUTES ?= 1
 
 .PHONY: demo demo-mpi test deps build fixtures fuzz clean
 .PHONY: docs consumer
+.PHONY: kernel-emulation-test kernel-emulation-check
 
 ## Installs OpenBLAS, Open MPI and HDF5 (Keras import) when pkg-config cannot find them (Debian/Ubuntu).
 deps:
@@ -15,6 +16,8 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev libopenmpi-dev openmpi-bin pkg-config; }
 	@pkg-config --exists hdf5 2>/dev/null || { echo "Installing libhdf5-dev…"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libhdf5-dev pkg-config; }
+	@[ -d /usr/include/simde ] || [ "$$(uname -m)" != x86_64 ] || { echo "Installing libsimde-dev (AVX-512 emulation test)…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsimde-dev; }
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product recurrent
@@ -67,3 +70,24 @@ consumer: deps
 	$(SWIFT) build --package-path Examples/Consumer
 	Examples/Consumer/.build/debug/Consumer
 test: consumer
+
+## The AVX-512 kernels compiled a second time against SIMD Everywhere (libsimde-dev: each 512-bit operation from two AVX2
+## halves) and checked against the AVX2 kernels, bit for bit (Tests/KernelEmulation); needs an x86-64 with AVX2 + FMA.
+## `make test` runs it where /usr/include/simde exists.
+KERNEL_CC ?= clang
+KERNELS := Sources/CRecurrentKernels
+EMULATED_KERNELS := $(KERNELS)/avx512/GatesAVX512.c $(KERNELS)/avx512/SmallGEMMAVX512.c
+REFERENCE_KERNELS := $(KERNELS)/avx2/GatesAVX2.c $(KERNELS)/avx2/SmallGEMMAVX2.c $(KERNELS)/InstructionSet.c
+EMULATION := .build/kernel-emulation
+kernel-emulation-test:
+	@mkdir -p $(EMULATION)
+	@for f in $(EMULATED_KERNELS); do \
+	  $(KERNEL_CC) -O2 -ffp-contract=off -mavx2 -mfma -Wno-psabi -DRK_EMULATE_AVX512 -I$(KERNELS)/include -c $$f \
+	    -o $(EMULATION)/$$(basename $$f .c).o || exit 1; done
+	$(KERNEL_CC) -O2 -ffp-contract=off -I$(KERNELS)/include -o $(EMULATION)/kernel-emulation-test \
+	  Tests/KernelEmulation/KernelEmulationTest.c $(REFERENCE_KERNELS) $(patsubst %.c,$(EMULATION)/%.o,$(notdir $(EMULATED_KERNELS))) -lm -lpthread
+	$(EMULATION)/kernel-emulation-test
+kernel-emulation-check:
+	@if [ -d /usr/include/simde ] && [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory kernel-emulation-test; \
+	else echo "AVX-512 emulation test skipped: needs x86-64 and SIMD Everywhere (libsimde-dev)"; fi
+test: kernel-emulation-check

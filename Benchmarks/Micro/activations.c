@@ -1,9 +1,10 @@
-// The gate kernels' sigmoid and tanh (GatesAVX2.c): cycles per 8 values, L1-resident, against the Horner-order
+// The gate kernels' sigmoid and tanh (avx2/GatesAVX2.c): cycles per 8 values, L1-resident, against the Horner-order
 // versions they replaced, and with an argument STRIDE, the worst error in ulps against double precision over
 // ± every STRIDE-th float bit pattern up to 87 (sigmoid) and 12 (tanh).
 //   clang -O2 activations.c -I../../Sources/CRecurrentKernels/include -o activations -lm && ./activations 3
 // Cycles assume the 3.2 GHz that peak.c's 102.5 GFLOP/s implies.
-#include "../../Sources/CRecurrentKernels/GatesAVX2.c"
+#include "../../Sources/CRecurrentKernels/avx2/GatesAVX2.c"
+#include "../../Sources/CRecurrentKernels/InstructionSet.c"   // rk_has_avx2_fma
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,14 +5,15 @@
 //           activations run on a block's accumulators right after its product (MR = 6);
 //   staged: MR = 4, a block's activations in six stages spread over the next block's multiply–adds.
 // Build (from Benchmarks/Micro):
-//   clang -O2 fusedlstm.c ../../Sources/CRecurrentKernels/SmallGEMMAVX2.c -I../../Sources/CRecurrentKernels/include -o fusedlstm -lm
+//   clang -O2 fusedlstm.c ../../Sources/CRecurrentKernels/avx2/SmallGEMMAVX2.c -I../../Sources/CRecurrentKernels/include -o fusedlstm -lm
 //   ./fusedlstm 32 128 256 256 3000     # LSTM-256 step, one part; add any 6th argument to keep the gates (training)
 //   ./fusedlstm 64 256 512 512 500      # LSTM-512, B = 64
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "../../Sources/CRecurrentKernels/GatesAVX2.c"     // rk_sigmoid, rk_tanh, rk_lstm_row_forward
+#include "../../Sources/CRecurrentKernels/avx2/GatesAVX2.c"     // rk_sigmoid, rk_tanh, rk_lstm_row_forward
+#include "../../Sources/CRecurrentKernels/InstructionSet.c"   // rk_has_avx2_fma
 
 static long rk_lstm_packed_size(long n, long k) { return ((n + 3) / 4) * 16 * k; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }

@@ -2,7 +2,8 @@
 // the library's `rk_lstm_row_forward` (three passes over the row) against the single pass it replaced,
 // one thread, with a check that both give the same bits.
 //   clang -O2 gatepass.c -I../../Sources/CRecurrentKernels/include -o gatepass -lm && ./gatepass 32 128 256 20000
-#include "../../Sources/CRecurrentKernels/GatesAVX2.c"
+#include "../../Sources/CRecurrentKernels/avx2/GatesAVX2.c"
+#include "../../Sources/CRecurrentKernels/InstructionSet.c"   // rk_has_avx2_fma
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

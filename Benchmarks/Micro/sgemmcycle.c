@@ -1,7 +1,7 @@
-// rk_sgemm_packed (SmallGEMMAVX2.c) cycling through NB packed operands B of N × K, the way a layer step
+// rk_sgemm_packed (avx2/SmallGEMMAVX2.c) cycling through NB packed operands B of N × K, the way a layer step
 // alternates its W_ih and W_hh parts: whether the kernel keeps its rate when B no longer fits in L2.
 // Run two at once to load both cores (docs/benchmarks-history.md, "What changed since the dbabd53 table").
-//   clang -O2 sgemmcycle.c ../../Sources/CRecurrentKernels/SmallGEMMAVX2.c -I../../Sources/CRecurrentKernels/include -o sgemmcycle
+//   clang -O2 sgemmcycle.c ../../Sources/CRecurrentKernels/avx2/SmallGEMMAVX2.c ../../Sources/CRecurrentKernels/InstructionSet.c -I../../Sources/CRecurrentKernels/include -o sgemmcycle
 //   ./sgemmcycle 32 128 256 8 2500          # 8 operands of 128 KB: 1 MiB, one LSTM-256 part's weights
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 // The recurrent steps' small product: OpenBLAS sgemm (A·Bᵀ, B (n, k) row-major) against rk_sgemm_packed
-// (SmallGEMMAVX2.c) with B packed once, one thread, wall clock; also checks the two agree.
+// (avx2/SmallGEMMAVX2.c) with B packed once, one thread, wall clock; also checks the two agree.
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>

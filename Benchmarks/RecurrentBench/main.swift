@@ -60,6 +60,7 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool, p
 }
 
 ProcessEnvironment.reexecuteWithLibrarySettings()   // as the `recurrent` command does (see its documentation)
+ProcessEnvironment.exitIfInstructionSetIsInvalid()  // RECURRENT_ISA names a kernel path this processor runs, or none
 var (options, json, measurePeak) = parseOptions(Array(CommandLine.arguments.dropFirst()))
 let machine = MachineReport.read(measurePeak: measurePeak)
 options.peakGflops = machine.peak?.allCores

@@ -86,14 +86,17 @@ public struct BenchmarkResult: Sendable {
 /// OpenBLAS's thread count as the environment sets it ("default" when unset), printed with the results.
 public var benchmarkThreads: String { getenv("OPENBLAS_NUM_THREADS").map { String(cString: $0) } ?? "default" }
 
-/// The header line of the text table.
+/// The header line of the text table (ending with the kernel path, `InstructionSet.summary`).
 public func benchmarkHeader(_ o: BenchmarkOptions) -> String {
     "warmup \(o.warmup), repeats \(o.repeats), median\(o.cpuTime ? " (CPU time)" : ""); OPENBLAS_NUM_THREADS=\(benchmarkThreads)"
+        + "; kernels \(InstructionSet.summary)"
 }
 
-/// The whole report as JSON: thread count, warm-up, repeats and every row.
+/// The whole report as JSON: thread count, kernel path (`InstructionSet.selected`), the machine, warm-up, repeats and every row.
 public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult], machine: MachineReport? = nil) -> String {
-    "{\"threads\":\"\(benchmarkThreads)\",\"machine\":\(machine?.json ?? "null"),\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[\n"
+    "{\"threads\":\"\(benchmarkThreads)\",\"kernels\":\"\(InstructionSet.selected.rawValue)\",\"machine\":\(machine?.json ?? "null"),"
+        + "\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[
+"
         + results.map(\.json).joined(separator: ",\n") + "\n]}"
 }
 

@@ -25,6 +25,7 @@ struct RecurrentCommand: ParsableCommand {
     /// Parses the command line after expanding `--config FILE` into the options it holds.
     static func main() {
         ProcessEnvironment.reexecuteWithLibrarySettings()   // OpenBLAS's idle workers must not take the split steps' core
+        ProcessEnvironment.exitIfInstructionSetIsInvalid()  // RECURRENT_ISA names a kernel path this processor runs, or none
         let arguments: [String]
         do {
             arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))

@@ -3,9 +3,9 @@ import XCTest
 @testable import RecurrentNN
 @testable import RecurrentTensor
 
-/// The Float gate kernels' sigmoid and tanh (FastActivations.swift and their AVX2 + FMA twins in
-/// GatesAVX2.c) against Double references, in units in the last place of the Float result, over a
-/// sweep of evenly spaced bit patterns: both implementations, each at the bounds the sources state.
+/// The Float gate kernels' sigmoid and tanh (FastActivations.swift and their C twins in avx2/GatesAVX2.c and
+/// avx512/GatesAVX512.c) against Double references, in units in the last place of the Float result, over a
+/// sweep of evenly spaced bit patterns: every path this processor runs, each at the bounds the sources state.
 /// The sweep takes ± every 251st Float bit pattern (about 8.7 million points per range); the bounds were measured on
 /// every third (and Benchmarks/Micro/activations.c): sigmoid 2.48 ulp (both), tanh 2.40 (AVX2) and 2.43 (Swift).
 final class ActivationAccuracyTests: XCTestCase {
@@ -45,14 +45,14 @@ final class ActivationAccuracyTests: XCTestCase {
 
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
-    /// The gate kernels (AVX2 when `avx2`): tanh through the Elman step with a zero recurrent term, sigmoid as
+    /// The gate kernels of `path`: tanh through the Elman step with a zero recurrent term, sigmoid as
     /// the LSTM step's input gate.
-    static func tanhKernel(avx2: Bool, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    static func tanhKernel(path: InstructionSet, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         let zeros = UnsafeMutablePointer<Float>.allocate(capacity: count); defer { zeros.deallocate() }
         zeros.initialize(repeating: 0, count: count)
-        RNNGates.tanhForward(p, zeros, p, count, avx2: avx2)
+        RNNGates.tanhForward(p, zeros, p, count, path: path)
     }
-    static func sigmoidKernel(avx2: Bool, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    static func sigmoidKernel(path: InstructionSet, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         // One row of 4 gate blocks of `count` units: x in the input gate's block, zeros elsewhere.
         let xr = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count), hr = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count)
         let g = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count), state = UnsafeMutablePointer<Float>.allocate(capacity: 4 * count)
@@ -61,32 +61,35 @@ final class ActivationAccuracyTests: XCTestCase {
         state.initialize(repeating: 0, count: 4 * count)
         xr.update(from: p, count: count)
         LSTMGates.forwardFloat(xr, hr, g, state, state + count, state + 2 * count, state + 3 * count, count, stride: count, hStride: count,
-                               avx2: avx2)
+                               path: path)
         p.update(from: g, count: count)
     }
 
-    func check(avx2: Bool) throws {
-        if avx2 && !KernelChoice.detected.avx2Gates { throw XCTSkip("no AVX2 + FMA on this processor") }
-        let label = avx2 ? "AVX2" : "Swift"
-        let tanhError = Self.sweep(12, kernel: { Self.tanhKernel(avx2: avx2, $0, $1) }, reference: Foundation.tanh)
+    func check(path: InstructionSet) throws {
+        guard path.isSupported else {
+            throw XCTSkip("\(path) path not run: this processor supports \(InstructionSet.supported.map(\.rawValue))")
+        }
+        let label = path.rawValue
+        let tanhError = Self.sweep(12, kernel: { Self.tanhKernel(path: path, $0, $1) }, reference: Foundation.tanh)
         XCTAssertLessThanOrEqual(tanhError.ulps, 2.5, "\(label) tanh at \(tanhError.at)")
-        let sigmoidError = Self.sweep(87, kernel: { Self.sigmoidKernel(avx2: avx2, $0, $1) }, reference: Self.sigmoid)
+        let sigmoidError = Self.sweep(87, kernel: { Self.sigmoidKernel(path: path, $0, $1) }, reference: Self.sigmoid)
         XCTAssertLessThanOrEqual(sigmoidError.ulps, 2.5, "\(label) sigmoid at \(sigmoidError.at)")
         // Far outside: saturated, finite; NaN stays NaN.
         var special: [Float] = [-.infinity, -1e30, -100, 100, 1e30, .infinity, .nan, -.nan]
         let count = special.count
-        special.withUnsafeMutableBufferPointer { Self.tanhKernel(avx2: avx2, $0.baseAddress!, count) }
+        special.withUnsafeMutableBufferPointer { Self.tanhKernel(path: path, $0.baseAddress!, count) }
         XCTAssertEqual(Array(special[0..<6]), [-1, -1, -1, 1, 1, 1], label)
         XCTAssertTrue(special[6].isNaN && special[7].isNaN, "\(label) tanh(NaN) = \(special[6]), \(special[7])")
         special = [-.infinity, -1e30, -100, 100, 1e30, .infinity, .nan, -.nan]
-        special.withUnsafeMutableBufferPointer { Self.sigmoidKernel(avx2: avx2, $0.baseAddress!, count) }
+        special.withUnsafeMutableBufferPointer { Self.sigmoidKernel(path: path, $0.baseAddress!, count) }
         for (k, v) in special[0..<3].enumerated() { XCTAssertTrue(v >= 0 && v < 1e-37, "\(label) sigmoid → \(v) at \(k)") }
         XCTAssertEqual(Array(special[3..<6]), [1, 1, 1], label)
         XCTAssertTrue(special[6].isNaN && special[7].isNaN, "\(label) sigmoid(NaN) = \(special[6]), \(special[7])")
     }
 
-    func testAVX2Activations() throws { try check(avx2: true) }
-    func testSwiftActivations() throws { try check(avx2: false) }
+    func testAVX512Activations() throws { try check(path: .avx512) }
+    func testAVX2Activations() throws { try check(path: .avx2) }
+    func testSwiftActivations() throws { try check(path: .generic) }
 
     /// The sweep itself can fail: correctly rounded values pass, the same values 3 ulps off do not.
     func testSweepDetectsAnInaccurateTanh() {

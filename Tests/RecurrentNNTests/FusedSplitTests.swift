@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import RecurrentNN
 import RecurrentTensor
@@ -9,7 +10,7 @@ final class FusedSplitTests: XCTestCase {
     /// The configuration of a test run: split over two cores or not (every size), packed W_hh rows per part
     /// and the small-GEMM kernel or G products per part, the batch split or the units split, and never backing
     /// off (split even when this machine is busy).
-    static func configuration(split: Bool, packed: Bool = true, batchSplit: Bool = false, kernels: KernelChoice = .detected,
+    static func configuration(split: Bool, packed: Bool = true, batchSplit: Bool = false, kernels: KernelChoice = .selected,
                               concurrent: Bool = true) -> FusedConfiguration {
         var c = FusedConfiguration()
         c.splitMinimumWork = split ? 0 : Int.max
@@ -24,7 +25,7 @@ final class FusedSplitTests: XCTestCase {
 
     static func run<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool, lengths: [Int]?,
                                    split: Bool, packed: Bool = true, batch B: Int = 3, batchSplit: Bool = false,
-                                   inference: Bool = false, kernels: KernelChoice = .detected, concurrent: Bool = true) -> [[Scalar]] {
+                                   inference: Bool = false, kernels: KernelChoice = .selected, concurrent: Bool = true) -> [[Scalar]] {
         runWithPlans(kind, type, hidden: H, bidirectional: bidirectional, lengths: lengths, split: split, packed: packed, batch: B,
                      batchSplit: batchSplit, inference: inference, kernels: kernels, concurrent: concurrent).values
     }
@@ -32,7 +33,7 @@ final class FusedSplitTests: XCTestCase {
     /// A two-layer layer's outputs, final states, every gradient and the hidden-gradient norms, and the plans it ran.
     static func runWithPlans<Scalar: TensorScalar>(_ kind: RecurrentCellKind, _ type: Scalar.Type, hidden H: Int, bidirectional: Bool,
                                                    lengths: [Int]?, split: Bool, packed: Bool = true, batch B: Int = 3,
-                                                   batchSplit: Bool = false, inference: Bool = false, kernels: KernelChoice = .detected,
+                                                   batchSplit: Bool = false, inference: Bool = false, kernels: KernelChoice = .selected,
                                                    concurrent: Bool = true) -> (values: [[Scalar]], plans: [FusedPlan]) {
         let configuration = Self.configuration(split: split, packed: packed, batchSplit: batchSplit, kernels: kernels, concurrent: concurrent)
         return FusedConfiguration.$current.withValue(configuration) {
@@ -107,7 +108,7 @@ final class FusedSplitTests: XCTestCase {
         XCTAssertTrue(double.allSatisfy { $0.product == .packedRows && !$0.projectsPerStep })
         let unpacked = Self.runWithPlans(.lstm, Double.self, hidden: 20, bidirectional: false, lengths: nil, split: true, packed: false).plans
         XCTAssertTrue(unpacked.allSatisfy { $0.product == .sgemm })
-        if KernelChoice.detected.smallGEMM {
+        if KernelChoice.selected.smallGEMM != nil {
             let float = Self.runWithPlans(.lstm, Float.self, hidden: 20, bidirectional: false, lengths: nil, split: true).plans
             XCTAssertTrue(float.allSatisfy { $0.product == .smallGEMM && $0.projectsPerStep && $0.keepsHistory })
             let variable = Self.runWithPlans(.gru, Float.self, hidden: 20, bidirectional: false, lengths: [6, 2, 4], split: false,
@@ -139,7 +140,7 @@ final class FusedSplitTests: XCTestCase {
 /// lengths, both directions, an odd batch, concurrent or one part after the other.
 final class BatchSplitTests: XCTestCase {
     func testBatchSplitIsBitIdenticalToUnitSplitAndUnsplit() throws {
-        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("the batch split runs on the small-GEMM kernel (AVX2 + FMA)") }
+        guard KernelChoice.selected.smallGEMM != nil else { throw XCTSkip("the batch split runs on the small-GEMM kernel (AVX2 + FMA)") }
         for kind in [RecurrentCellKind.rnnTanh, .rnnRelu, .lstm, .gru] {
             for (H, B, bidirectional, lengths) in [(20, 5, true, [6, 2, 4, 6, 1] as [Int]?), (37, 4, false, nil), (24, 7, false, nil)] {
                 for inference in [false, true] {
@@ -176,32 +177,66 @@ final class BatchSplitTests: XCTestCase {
     }
 }
 
-/// The AVX2 + FMA gate and matrix–vector kernels (CRecurrentKernels/GatesAVX2.c) against the Swift
-/// SIMD kernels they replace: a Float layer's outputs and gradients agree to 1e-5 relative.
+/// Every kernel path this processor runs (`InstructionSet.supported`: AVX-512, AVX2 + FMA) against the generic one
+/// (Swift SIMD gates, sgemm, the Swift matrix–vector kernel): a Float layer's outputs and gradients agree to 1e-5
+/// relative, for each cell, split and unsplit, on the small-GEMM steps and on batch-1 (matrix–vector) steps. One test
+/// per path, so the log says which ran; a path this processor lacks is skipped with its name (the AVX-512 kernels are
+/// also checked on any AVX2 machine through SIMD Everywhere: `make kernel-emulation-test`).
 final class GateKernelDispatchTests: XCTestCase {
-    func testAVX2KernelsMatchSwiftKernels() throws {
-        guard KernelChoice.detected.avx2Gates else { throw XCTSkip("no AVX2 + FMA on this processor") }
-        var swiftGates = KernelChoice.detected
-        swiftGates.avx2Gates = false
+    func testAVX512PathMatchesGenericPath() throws { try check(.avx512) }
+    func testAVX2PathMatchesGenericPath() throws { try check(.avx2) }
+
+    /// The tests skip, never fail, on a path the processor lacks; the generic path runs everywhere.
+    func testSupportedPathsFollowDetection() throws {
+        print("instruction-set paths this processor runs: \(InstructionSet.supported.map(\.rawValue)); selected \(InstructionSet.selected)")
+        XCTAssertEqual(InstructionSet.supported.first, .generic)
+        XCTAssertEqual(InstructionSet.supported.last, InstructionSet.detected)
+        XCTAssertTrue(InstructionSet.supported.allSatisfy(\.isSupported))
+        XCTAssertEqual(KernelChoice.portable, KernelChoice(.generic))
+        XCTAssertNil(KernelChoice.portable.smallGEMM)
+        // Configuration files and reports spell the paths as RECURRENT_ISA does.
+        let names = try JSONDecoder().decode([String].self, from: JSONEncoder().encode(InstructionSet.allCases))
+        XCTAssertEqual(names, ["generic", "avx2", "avx512"])
+        XCTAssertEqual(InstructionSetError.unknown("avx9").description.prefix(42), "RECURRENT_ISA=avx9 names no kernel path; u")
+    }
+
+    func check(_ path: InstructionSet, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard path.isSupported else {
+            throw XCTSkip("\(path) path not run: this processor supports \(InstructionSet.supported.map(\.rawValue))")
+        }
+        let kernels = KernelChoice(path)
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
-            for (H, lengths) in [(4, nil), (37, [3, 6, 1] as [Int]?)] {
-                let a = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false)
-                let b = FusedSplitTests.run(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: false,
-                                            kernels: swiftGates)
+            // Batch 3: small-GEMM steps (packed, split by units or not); batch 1: matrix–vector steps.
+            for (H, lengths, split, batch) in [(4, nil, false, 3), (37, [3, 6, 1] as [Int]?, false, 3), (20, nil, true, 3),
+                                               (21, [6, 2, 4], true, 3), (19, nil, false, 1), (40, nil, true, 1)] {
+                let (a, plans) = FusedSplitTests.runWithPlans(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths, split: split,
+                                                              batch: batch, kernels: kernels)
+                let (b, genericPlans) = FusedSplitTests.runWithPlans(kind, Float.self, hidden: H, bidirectional: false, lengths: lengths,
+                                                                     split: split, batch: batch, kernels: .portable)
+                XCTAssertTrue(plans.allSatisfy { $0.kernels == kernels && (batch == 1 || $0.product == .smallGEMM) }, "\(path)", file: file, line: line)
+                XCTAssertFalse(genericPlans.contains { $0.product == .smallGEMM }, file: file, line: line)
+                XCTAssertEqual(a.count, b.count, file: file, line: line)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     var worst: Float = 0
                     for (p, q) in zip(u, v) { worst = Swift.max(worst, abs(p - q) / Swift.max(1, abs(q))) }
-                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(kind) H=\(H) value \(i)")
+                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(path) \(kind) H=\(H) split=\(split) batch=\(batch) value \(i)", file: file, line: line)
                 }
             }
         }
-        // Batch-1 matrix–vector product, odd sizes (row and column tails).
+        // Batch-1 matrix–vector product, odd sizes (row and column tails), plain and accumulating.
         var rng = RandomGenerator(seed: 5)
-        let w = Tensor<Float>.normal([37, 29], generator: &rng), x = Tensor<Float>.normal([29], generator: &rng)
-        let y1 = Tensor<Float>.zeros([37]), y2 = Tensor<Float>.zeros([37])
-        sgemvRows(w.data, ldw: 29, x.data, y1.data, n: 37, k: 29, accumulate: false, avx2: true)
-        sgemvRows(w.data, ldw: 29, x.data, y2.data, n: 37, k: 29, accumulate: false, avx2: false)
-        for (p, q) in zip(y1.scalars, y2.scalars) { let tolerance: Float = 1e-5 * Swift.max(1, Swift.abs(q)); XCTAssertEqual(p, q, accuracy: tolerance) }
+        for (n, k) in [(37, 29), (5, 16), (64, 300)] {
+            let w = Tensor<Float>.normal([n, k], generator: &rng), x = Tensor<Float>.normal([k], generator: &rng)
+            for accumulate in [false, true] {
+                let y1 = Tensor<Float>.full([n], 0.5), y2 = Tensor<Float>.full([n], 0.5)
+                sgemvRows(w.data, ldw: k, x.data, y1.data, n: n, k: k, accumulate: accumulate, instructionSet: path)
+                sgemvRows(w.data, ldw: k, x.data, y2.data, n: n, k: k, accumulate: accumulate, instructionSet: .generic)
+                for (p, q) in zip(y1.scalars, y2.scalars) {
+                    XCTAssertEqual(p, q, accuracy: 1e-5 * Swift.max(1, Swift.abs(q)) * Float(k).squareRoot(), "\(path) sgemv n=\(n) k=\(k)",
+                                   file: file, line: line)
+                }
+            }
+        }
     }
 }
 
@@ -238,22 +273,28 @@ final class InferenceWithoutHistoryTests: XCTestCase {
     }
 }
 
-/// The small-GEMM kernel of the recurrent steps (CRecurrentKernels/SmallGEMMAVX2.c, PanelPackedWeights.swift)
+/// The small-GEMM kernels of the recurrent steps (CRecurrentKernels/avx2/SmallGEMMAVX2.c, avx512/SmallGEMMAVX512.c, PanelPackedWeights.swift)
 /// against the naive product, and layers using it against layers using sgemm.
 final class SmallGEMMTests: XCTestCase {
     /// Odd shapes: every row-block size 1–6 and the split remainders, partial last panels, odd depths, a
     /// bias, a strided C, and both ways of reading the packed operand (rows of W, or columns).
-    func testPackedProductMatchesNaiveProduct() throws {
-        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("no AVX2 + FMA on this processor") }
+    func testPackedProductMatchesNaiveProduct() throws { try checkPackedProduct(.avx2) }
+    /// The AVX-512 micro-kernel (MR × 32 over two panels, blocks of up to 12 rows): the same shapes, plus its own block sizes.
+    func testAVX512PackedProductMatchesNaiveProduct() throws { try checkPackedProduct(.avx512) }
+
+    func checkPackedProduct(_ path: InstructionSet) throws {
+        guard path.isSupported else {
+            throw XCTSkip("\(path) small-GEMM kernel not run: this processor supports \(InstructionSet.supported.map(\.rawValue))")
+        }
         var rng = RandomGenerator(seed: 9)
-        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (7, 16, 33), (13, 40, 64), (32, 100, 57), (11, 8, 250)] {
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (7, 16, 33), (13, 40, 64), (32, 100, 57), (11, 8, 250), (23, 33, 7), (24, 64, 16)] {
             for transposedSource in [false, true] {
                 for withBias in [false, true] {
                     let a = Tensor<Float>.normal([m, k], generator: &rng)
                     // B (n, k): read from W (n, k) row by row, or from Wᵀ stored (k, n) column by column.
                     let w = Tensor<Float>.normal(transposedSource ? [k, n] : [n, k], generator: &rng)
                     let bias = Tensor<Float>.normal([n], generator: &rng)
-                    let packed = PanelPackedWeights(blocks: [(n, k)])
+                    let packed = PanelPackedWeights(blocks: [(n, k)], KernelChoice(path))
                     packed.pack(0, from: w.data, rowStride: transposedSource ? 1 : k, depthStride: transposedSource ? n : 1)
                     let ldc = n + 3
                     let c = Tensor<Float>.full([m, ldc], 7)      // the 3 extra columns must stay untouched
@@ -265,7 +306,7 @@ final class SmallGEMMTests: XCTestCase {
                         for j in 0..<n {
                             let want = expected.data[i * n + j] + (withBias ? bias.data[j] : 0)
                             XCTAssertEqual(c.data[i * ldc + j], want, accuracy: 1e-5 * Float(k).squareRoot() * Swift.max(1, abs(want)),
-                                           "m=\(m) n=\(n) k=\(k) (\(i), \(j))")
+                                           "\(path) m=\(m) n=\(n) k=\(k) (\(i), \(j))")
                         }
                         for j in n..<ldc { XCTAssertEqual(c.data[i * ldc + j], 7) }
                     }
@@ -277,9 +318,9 @@ final class SmallGEMMTests: XCTestCase {
     /// A Float layer's outputs and gradients with the small-GEMM steps agree with the sgemm steps to 1e-5
     /// relative (long enough sequences to take the packed path, split and unsplit).
     func testLayersMatchTheSgemmPath() throws {
-        guard KernelChoice.detected.smallGEMM else { throw XCTSkip("no AVX2 + FMA on this processor") }
-        var sgemm = KernelChoice.detected
-        sgemm.smallGEMM = false
+        guard KernelChoice.selected.smallGEMM != nil else { throw XCTSkip("no small-GEMM kernel on this processor (generic path)") }
+        var sgemm = KernelChoice.selected
+        sgemm.smallGEMM = nil
         for kind in [RecurrentCellKind.rnnTanh, .lstm, .gru] {
             // Full lengths project each step's rows per step (both directions); variable lengths all at once.
             for (H, bidirectional, lengths, split) in [(20, true, [6, 2, 4] as [Int]?, true), (37, false, nil, true), (9, false, [1, 6, 3], false),
@@ -300,7 +341,7 @@ final class SmallGEMMTests: XCTestCase {
     }
 }
 
-/// Each cell's Float gate kernels (AVX2 + FMA where the processor has it, and the Swift SIMD ones) against
+/// Each cell's Float gate kernels (every path in `InstructionSet.supported`: AVX-512, AVX2 + FMA, Swift SIMD) against
 /// its scalar reference (RNNGates.swift, LSTMGates.swift, GRUGates.swift) on one row: whole vectors and
 /// tails, gate blocks `stride` apart and the recurrent term with a stride of its own (a split part's buffer).
 final class GateKernelReferenceTests: XCTestCase {
@@ -326,18 +367,18 @@ final class GateKernelReferenceTests: XCTestCase {
 
     func testFastKernelsMatchReferences() {
         var rng = RandomGenerator(seed: 12)
-        let choices = KernelChoice.detected.avx2Gates ? [true, false] : [false]
-        for n in [1, 7, 8, 13, 37] {
+        print("gate kernels checked against the references: \(InstructionSet.supported.map(\.rawValue))")
+        for n in [1, 7, 8, 13, 16, 17, 37] {
             let H = n + 3, HS = n + 1                      // gate blocks H apart; the recurrent term's HS apart
-            for avx2 in choices {
-                let label = "n=\(n) avx2=\(avx2)"
+            for path in InstructionSet.supported {
+                let label = "n=\(n) \(path)"
                 let xr = Self.buffer(4 * H, &rng), hr = Self.buffer(4 * HS, &rng), hp = Self.buffer(H, &rng), bhn = Self.buffer(H, &rng)
                 let dm = Self.buffer(H, &rng), dc = Self.buffer(H, &rng)
                 // Results, fast and reference, zero-filled alike (the kernels write only n units of each gate block).
                 let out = (0..<6).map { _ in Self.zeros(4 * H) }, ref = (0..<6).map { _ in Self.zeros(4 * H) }
                 defer { for p in [xr, hr, hp, bhn, dm, dc] + out + ref { p.deallocate() } }
 
-                RNNGates.tanhForward(xr, hr, out[0], n, avx2: avx2)
+                RNNGates.tanhForward(xr, hr, out[0], n, path: path)
                 RNNGates.forwardReference(relu: false, xr, hr, ref[0], n)
                 Self.assertClose(out[0], ref[0], n, "tanh forward \(label)")
                 RNNGates.tanhBackward(dm, out[0], out[1], n)
@@ -345,18 +386,18 @@ final class GateKernelReferenceTests: XCTestCase {
                 Self.assertClose(out[1], ref[1], n, "tanh backward \(label)")
 
                 // LSTM: gates, c, m, tanh c; then backward from the fast forward's saved values.
-                LSTMGates.forwardFloat(xr, hr, out[0], hp, out[1], out[2], out[3], n, stride: H, hStride: HS, avx2: avx2)
+                LSTMGates.forwardFloat(xr, hr, out[0], hp, out[1], out[2], out[3], n, stride: H, hStride: HS, path: path)
                 LSTMGates.forwardReference(xr, hr, ref[0], hp, ref[1], ref[2], ref[3], n, stride: H, hStride: HS)
                 Self.assertClose(out[0], ref[0], 3 * H + n, "lstm gates \(label)")
                 for k in 1...3 { Self.assertClose(out[k], ref[k], n, "lstm c, m, tanh c \(k) \(label)") }
                 out[4].update(from: dc, count: n); ref[4].update(from: dc, count: n)
-                LSTMGates.backwardFloat(out[0], hp, out[3], dm, out[4], out[5], n, stride: H, avx2: avx2)
+                LSTMGates.backwardFloat(out[0], hp, out[3], dm, out[4], out[5], n, stride: H, path: path)
                 LSTMGates.backwardReference(out[0], hp, out[3], dm, ref[4], ref[5], n, stride: H)
                 Self.assertClose(out[4], ref[4], n, "lstm dc \(label)")
                 Self.assertClose(out[5], ref[5], 3 * H + n, "lstm gate gradients \(label)")
 
                 // GRU (reset after): gates, h and the saved W_hn h + b_hn; then backward.
-                GRUGates.forwardFloat(xr, hr, bhn, out[0], hp, out[1], out[2], n, stride: H, hStride: HS, avx2: avx2)
+                GRUGates.forwardFloat(xr, hr, bhn, out[0], hp, out[1], out[2], n, stride: H, hStride: HS, path: path)
                 GRUGates.forwardReference(xr, hr, bhn, ref[0], hp, ref[1], ref[2], n, stride: H, hStride: HS)
                 Self.assertClose(out[0], ref[0], 2 * H + n, "gru gates \(label)")
                 Self.assertClose(out[1], ref[1], n, "gru h \(label)")

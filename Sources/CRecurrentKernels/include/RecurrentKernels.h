@@ -31,7 +31,7 @@ void rk_pair_set_adaptive(int on);
 void rk_pair_barrier(long part);
 
 /// 1 when the processor has AVX2 and FMA (x86-64), so the functions below may be called; else 0
-/// (other architectures: the functions below do nothing and must not be used).
+/// (other architectures: the functions below do nothing and must not be used). InstructionSet.c.
 int rk_has_avx2_fma(void);
 /// LSTM step over `count` units of one row (gate blocks `H` apart in xr and g, `HS` apart in hr);
 /// LSTMGates.swift's forwardFloat.
@@ -51,12 +51,49 @@ void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0
 /// Floats `rk_pack_panels` writes for an (n, k) operand: n rounded up to a multiple of 16, times k.
 long rk_packed_panel_size(long n, long k);
 /// Packs the operand B (n, k) of `rk_sgemm_packed`, element (j, p) read at src[j·sj + p·sp], into panels of
-/// 16 rows (SmallGEMMAVX2.c); dst holds `rk_packed_panel_size(n, k)` floats. Needs AVX2 + FMA.
+/// 16 rows (avx2/SmallGEMMAVX2.c; the AVX-512 product reads the same panels); dst holds `rk_packed_panel_size(n, k)` floats. Needs AVX2 + FMA.
 void rk_pack_panels(const float *src, long sj, long sp, long n, long k, float *dst);
 /// C (m, n; row stride ldc) = bias + A (m, k; row stride lda) · Bᵀ for B packed by `rk_pack_panels`, bias
 /// (n values, added to every row) or null; one thread, overwrites C. Needs AVX2 + FMA.
 void rk_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
                      float *c, long ldc);
+// ---- Instruction sets (issue 19): detection, RECURRENT_ISA, the AVX-512 kernels (InstructionSet.c, avx512/) ----
+
+/// Kernel paths, best last; `rk_isa_selected` returns one of them or an error below.
+enum { RK_ISA_GENERIC = 0, RK_ISA_AVX2 = 1, RK_ISA_AVX512 = 2 };
+/// `rk_isa_selected`: RECURRENT_ISA names no path (not avx512, avx2 or generic), or one this processor lacks.
+enum { RK_ISA_ERROR_UNKNOWN = -1, RK_ISA_ERROR_UNSUPPORTED = -2 };
+/// Bits of `rk_isa_features`.
+enum {
+    RK_FEATURE_AVX2_FMA = 1, RK_FEATURE_AVX512F = 2, RK_FEATURE_AVX512BW = 4, RK_FEATURE_AVX512VL = 8,
+    RK_FEATURE_AVX512VNNI = 16, RK_FEATURE_AVX512BF16 = 32
+};
+/// The processor's features that matter to the kernels (usable ones: the OS saves their registers), read once.
+unsigned rk_isa_features(void);
+/// The best path this processor runs: RK_ISA_AVX512 (F + BW + VL), RK_ISA_AVX2 (AVX2 + FMA) or RK_ISA_GENERIC.
+int rk_isa_detected(void);
+/// `rk_isa_detected`, or the path RECURRENT_ISA names (read once); RK_ISA_ERROR_* when that value is unknown or
+/// names a path this processor lacks.
+int rk_isa_selected(void);
+/// RECURRENT_ISA's value when set and not empty, else null.
+const char *rk_isa_requested(void);
+
+/// The AVX-512 (F, BW, VL) versions of the AVX2 kernels above, same arguments (avx512/GatesAVX512.c,
+/// avx512/SmallGEMMAVX512.c): 16 lanes, masked tails. The gate kernels and the packed product give results
+/// bit-identical to the AVX2 ones; the matrix–vector product sums in another order (rounding differs).
+/// Call only when `rk_isa_detected()` is RK_ISA_AVX512.
+void rk_avx512_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc,
+                                long count, long H, long HS);
+void rk_avx512_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx,
+                                 long count, long H);
+void rk_avx512_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn,
+                               float *hnSaved, long count, long H, long HS);
+void rk_avx512_tanh_row_forward(const float *xr, const float *hr, float *hn, long count);
+void rk_avx512_sgemv_rows(const float *w, long ldw, const float *x, float *y, long row0, long row1, long k, int accumulate);
+/// `rk_sgemm_packed` on the same panels (`rk_pack_panels`).
+void rk_avx512_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
+                            float *c, long ldc);
+
 /// glibc: returns the allocator's free memory to the system (malloc_trim(0)); elsewhere nothing.
 void rk_release_free_memory(void);
 

@@ -50,9 +50,9 @@ struct FusedBackward<Scalar: TensorScalar> {
         recurrentGates = plan.kind == .gruResetBefore ? 2 * H : GH
         if plan.product == .smallGEMM {
             if case .units(let mid) = plan.backwardSplit {
-                backPanels = PanelPackedWeights(blocks: [(mid, recurrentGates), (H - mid, recurrentGates)])
+                backPanels = PanelPackedWeights(blocks: [(mid, recurrentGates), (H - mid, recurrentGates)], plan.kernels)
             } else {
-                backPanels = PanelPackedWeights(blocks: [(P, recurrentGates)])
+                backPanels = PanelPackedWeights(blocks: [(P, recurrentGates)], plan.kernels)
             }
         } else {
             backPanels = nil

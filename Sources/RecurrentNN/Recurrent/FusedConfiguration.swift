@@ -1,20 +1,29 @@
 import CRecurrentKernels
 import RecurrentTensor
 
-/// Which kernels the fused layers run. `detected` (the default) takes the AVX2 + FMA kernels where the
-/// processor has them; tests choose the portable ones to compare the two.
+/// Which kernels the fused layers run, by instruction set (RecurrentTensor's `InstructionSet`). `selected` (the
+/// default) takes `InstructionSet.selected`'s everywhere; tests choose others to compare them (each must be one
+/// this processor supports).
 struct KernelChoice: Sendable, Equatable {
-    /// Gate kernels of CRecurrentKernels/GatesAVX2.c rather than the Swift SIMD ones (Float only).
-    var avx2Gates: Bool
-    /// Step products and input projection on the small-GEMM kernel (PanelPackedWeights.swift) rather than sgemm.
-    var smallGEMM: Bool
-    /// The AVX2 batch-1 matrix–vector kernel rather than the Swift one (GEMV.swift).
-    var avx2GEMV: Bool
+    /// Float gate kernels: CRecurrentKernels/avx2 or avx512's, or the Swift SIMD ones (`.generic`).
+    var gates: InstructionSet
+    /// Step products and input projection on this instruction set's small-GEMM kernel (PanelPackedWeights.swift),
+    /// or sgemm (nil; there is no generic small-GEMM kernel).
+    var smallGEMM: InstructionSet?
+    /// The batch-1 matrix–vector kernel (GEMV.swift).
+    var gemv: InstructionSet
 
-    /// What this processor supports, read once.
-    static let detected = KernelChoice(avx2Gates: hasAVX2FMA, smallGEMM: hasAVX2FMA, avx2GEMV: hasAVX2FMA)
+    /// Every kernel of one path (sgemm for the products on `.generic`).
+    init(_ path: InstructionSet) {
+        gates = path
+        smallGEMM = path == .generic ? nil : path
+        gemv = path
+    }
+
+    /// The kernels of `InstructionSet.selected`, read once.
+    static let selected = KernelChoice(InstructionSet.selected)
     /// The Swift kernels and sgemm only.
-    static let portable = KernelChoice(avx2Gates: false, smallGEMM: false, avx2GEMV: false)
+    static let portable = KernelChoice(.generic)
 }
 
 /// How the fused recurrent layers choose their plan (FusedPlan.swift): size thresholds, kernels and
@@ -34,7 +43,7 @@ struct FusedConfiguration: Sendable, Equatable {
     /// the parts never meet between steps. Above it W_hh no longer fits the caches twice over.
     var batchSplitMaximumWork = 1 << 24
     var batchSplitMinimumRows = 12
-    var kernels = KernelChoice.detected
+    var kernels = KernelChoice.selected
     /// False: the parts of a split run one after the other on this thread (the same arithmetic: tests
     /// check that the results are bit-identical).
     var runsPartsConcurrently = true
@@ -47,5 +56,3 @@ struct FusedConfiguration: Sendable, Equatable {
     /// The configuration of the layers run in this task (or thread).
     @TaskLocal static var current = FusedConfiguration.standard
 }
-
-private let hasAVX2FMA = rk_has_avx2_fma() != 0

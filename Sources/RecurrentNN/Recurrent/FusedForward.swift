@@ -71,7 +71,7 @@ struct FusedForward<Scalar: TensorScalar> {
             func blocks(_ depth: Int) -> [(n: Int, k: Int)] {
                 unitsMid.map { Array(repeating: ($0, depth), count: G) + Array(repeating: (H - $0, depth), count: G) } ?? [(GH, depth)]
             }
-            (panels, inputPanels) = (PanelPackedWeights(blocks: blocks(P)), PanelPackedWeights(blocks: blocks(I)))
+            (panels, inputPanels) = (PanelPackedWeights(blocks: blocks(P), plan.kernels), PanelPackedWeights(blocks: blocks(I), plan.kernels))
         } else {
             (panels, inputPanels) = (nil, nil)
         }
@@ -186,11 +186,11 @@ struct FusedForward<Scalar: TensorScalar> {
             return
         }
         if u0 == 0 && u1 == H {
-            productWithTransposed(m: T * B, n: GH, k: I, a: xp, lda: I, b: wih, ldb: I, c: xwp, ldc: GH, avx2: plan.kernels.avx2GEMV)
+            productWithTransposed(m: T * B, n: GH, k: I, a: xp, lda: I, b: wih, ldb: I, c: xwp, ldc: GH, instructionSet: plan.kernels.gemv)
         } else {
             for g in 0..<G {
                 productWithTransposed(m: T * B, n: u1 - u0, k: I, a: xp, lda: I, b: wih + (g * H + u0) * I, ldb: I, c: xwp + g * H + u0,
-                                      ldc: GH, avx2: plan.kernels.avx2GEMV)
+                                      ldc: GH, instructionSet: plan.kernels.gemv)
             }
         }
         guard let bp = bias?.data else { return }

@@ -36,7 +36,7 @@ extension FusedForward {
     func recurrentProduct(_ hPrev: UnsafeMutablePointer<Scalar>, _ u0: Int, _ u1: Int, rows b0: Int, _ b1: Int,
                           into hwPart: UnsafeMutablePointer<Scalar>) {
         let (B, H, P, G) = (plan.B, plan.H, plan.P, plan.G), GH = G * H, n = u1 - u0
-        let whole = u0 == 0 && u1 == H, avx2 = plan.kernels.avx2GEMV
+        let whole = u0 == 0 && u1 == H, gemv = plan.kernels.gemv
         if let panels {
             if whole {
                 panels.product(0, m: b1 - b0, a: f32(hPrev + b0 * P), lda: P, c: f32(hwp + b0 * GH), ldc: GH)
@@ -45,16 +45,16 @@ extension FusedForward {
                 for g in 0..<G { panels.product(first + g, m: B, a: f32(hPrev), lda: P, c: f32(hwPart + g * n), ldc: G * n) }
             }
         } else if plan.kind == .gruResetBefore {                        // r and z only: n reads r ⊙ h
-            productWithTransposed(m: B, n: 2 * H, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH, avx2: avx2)
+            productWithTransposed(m: B, n: 2 * H, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH, instructionSet: gemv)
         } else if whole {
-            productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH, avx2: avx2)
+            productWithTransposed(m: B, n: GH, k: P, a: hPrev, lda: P, b: whh, ldb: P, c: hwp, ldc: GH, instructionSet: gemv)
         } else if G == 1 || packedp != nil {
             let rows = packedp.map { $0 + G * u0 * P } ?? whh + u0 * P     // (G·n, P)
-            productWithTransposed(m: B, n: G * n, k: P, a: hPrev, lda: P, b: rows, ldb: P, c: hwPart, ldc: G * n, avx2: avx2)
+            productWithTransposed(m: B, n: G * n, k: P, a: hPrev, lda: P, b: rows, ldb: P, c: hwPart, ldc: G * n, instructionSet: gemv)
         } else {
             for g in 0..<G {
                 productWithTransposed(m: B, n: n, k: P, a: hPrev, lda: P, b: whh + (g * H + u0) * P, ldb: P,
-                                      c: hwPart + g * n, ldc: G * n, avx2: avx2)
+                                      c: hwPart + g * n, ldc: G * n, instructionSet: gemv)
             }
         }
     }

@@ -7,8 +7,8 @@ import RecurrentTensor
 // with a stride of its own, `hStride`: H when it is a row of the whole (B, G·H) product, a part's unit count
 // when the part computed it alone into its own (B, G·n) buffer (FusedForward.swift).
 //
-// Each has three versions: AVX2 + FMA in C (CRecurrentKernels/GatesAVX2.c, where the processor has it and
-// `KernelChoice.avx2Gates`), Swift SIMD over 8 lanes (Float; tails through partial loads), and the scalar
+// Each has four versions: AVX-512 and AVX2 + FMA in C (CRecurrentKernels/avx512/GatesAVX512.c, avx2/GatesAVX2.c,
+// as `KernelChoice.gates` says), Swift SIMD over 8 lanes (Float, `.generic`; tails through partial loads), and the scalar
 // reference (`…Reference`: the Double path, and what the tests compare the fast ones against).
 
 @inline(__always) func f32<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {

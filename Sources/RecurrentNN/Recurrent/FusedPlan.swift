@@ -71,7 +71,7 @@ struct FusedPlan: Sendable, Equatable {
         // The small-GEMM kernel where the product would run on one thread anyway (a split part, a direction
         // on its own core, a step too small for two), so the choice depends on shapes only. Not for the
         // reset-before GRU (W_hn on r ⊙ h mid-step) nor one row (a matrix–vector product).
-        let panels = scalar == Float.self && c.kernels.smallGEMM && kind != .gruResetBefore && B > 1 && T >= c.packMinimumSteps
+        let panels = scalar == Float.self && c.kernels.smallGEMM != nil && kind != .gruResetBefore && B > 1 && T >= c.packMinimumSteps
             && (splittable || work < c.splitMinimumWork || singleThreadedBLAS)
         let batchSplit = splittable && panels && B >= c.batchSplitMinimumRows && work <= c.batchSplitMaximumWork
         forwardSplit = !splittable ? .none : batchSplit ? .batch(half: B / 2) : .units(mid: Self.splitPoint(H))

@@ -134,10 +134,10 @@ func addColumnSums<Scalar: TensorScalar>(_ m: UnsafePointer<Scalar>, rows: Int, 
 @inline(__always)
 func productWithTransposed<Scalar: TensorScalar>(m: Int, n: Int, k: Int, a: UnsafePointer<Scalar>, lda: Int,
                                                  b: UnsafePointer<Scalar>, ldb: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int,
-                                                 avx2: Bool) {
+                                                 instructionSet: InstructionSet) {
     if m == 1, Scalar.self == Float.self {
         sgemvRows(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldw: ldb, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
-                  f32(c), n: n, k: k, accumulate: false, avx2: avx2)
+                  f32(c), n: n, k: k, accumulate: false, instructionSet: instructionSet)
     } else {
         Scalar.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
     }

@@ -15,7 +15,7 @@ enum GRUGates {
                                               kernels: KernelChoice) {
         if Scalar.self == Float.self {
             return forwardFloat(f32(xr), f32(hr), bhn.map { f32($0) }, f32(g), f32(hp), f32(hn), f32(hnSaved), count,
-                                stride: H, hStride: HS, avx2: kernels.avx2Gates)
+                                stride: H, hStride: HS, path: kernels.gates)
         }
         forwardReference(xr, hr, bhn, g, hp, hn, hnSaved, count, stride: H, hStride: HS)
     }
@@ -111,8 +111,12 @@ enum GRUGates {
 
     static func forwardFloat(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ bhn: UnsafeMutablePointer<Float>?,
                              _ g: UnsafeMutablePointer<Float>, _ hp: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
-                             _ hnSaved: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int, avx2: Bool) {
-        if avx2 { return rk_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H, HS) }
+                             _ hnSaved: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int, path: InstructionSet) {
+        switch path {
+        case .avx512: return rk_avx512_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H, HS)
+        case .avx2: return rk_gru_row_forward(xr, hr, bhn, g, hp, hn, hnSaved, count, H, HS)
+        case .generic: break
+        }
         var j = 0
         while j < count {
             let n = count - j

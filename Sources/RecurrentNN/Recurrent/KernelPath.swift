@@ -1,12 +1,15 @@
+import RecurrentTensor
+
 /// Which kernels the fused recurrent layers run on this processor by default, in words, for reports
 /// (`recurrent bench` prints it beside the CPU model and the FMA peak).
 public enum KernelPath {
-    /// The default kernel choice (`KernelChoice.detected`): e.g. "avx2+fma (gates, small GEMM, batch-1 GEMV)",
-    /// or "generic (Swift SIMD gates, sgemm)" on a processor without AVX2 + FMA.
-    public static var description: String { describe(.detected) }
-
-    static func describe(_ k: KernelChoice) -> String {
-        let avx2 = [k.avx2Gates ? "gates" : nil, k.smallGEMM ? "small GEMM" : nil, k.avx2GEMV ? "batch-1 GEMV" : nil].compactMap { $0 }
-        return avx2.isEmpty ? "generic (Swift SIMD gates, sgemm)" : "avx2+fma (\(avx2.joined(separator: ", ")))"
+    /// The default kernel choice (`KernelChoice.selected`) after `InstructionSet.summary`: e.g.
+    /// "avx2: gates, small GEMM, batch-1 GEMV", or "generic (RECURRENT_ISA; detected avx2): Swift SIMD gates, sgemm, Swift GEMV".
+    public static var description: String {
+        let k = KernelChoice.selected
+        let gates = k.gates == .generic ? "Swift SIMD gates" : "gates"
+        let products = k.smallGEMM.map { $0 == k.gates ? "small GEMM" : "\($0.rawValue) small GEMM" } ?? "sgemm"
+        let gemv = k.gemv == .generic ? "Swift GEMV" : "batch-1 GEMV"
+        return "\(InstructionSet.summary): \(gates), \(products), \(gemv)"
     }
 }

@@ -13,7 +13,7 @@ enum LSTMGates {
                                               kernels: KernelChoice) {
         if Scalar.self == Float.self {
             return forwardFloat(f32(xr), f32(hr), f32(g), f32(cp), f32(cn), f32(m), f32(tc), count, stride: H, hStride: HS,
-                                avx2: kernels.avx2Gates)
+                                path: kernels.gates)
         }
         forwardReference(xr, hr, g, cp, cn, m, tc, count, stride: H, hStride: HS)
     }
@@ -24,7 +24,7 @@ enum LSTMGates {
                                                _ dc: UnsafeMutablePointer<Scalar>, _ dgx: UnsafeMutablePointer<Scalar>,
                                                _ count: Int, stride H: Int, kernels: KernelChoice) {
         if Scalar.self == Float.self {
-            return backwardFloat(f32(g), f32(cp), f32(tc), f32(dm), f32(dc), f32(dgx), count, stride: H, avx2: kernels.avx2Gates)
+            return backwardFloat(f32(g), f32(cp), f32(tc), f32(dm), f32(dc), f32(dgx), count, stride: H, path: kernels.gates)
         }
         backwardReference(g, cp, tc, dm, dc, dgx, count, stride: H)
     }
@@ -64,8 +64,12 @@ enum LSTMGates {
 
     static func forwardFloat(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                              _ cp: UnsafeMutablePointer<Float>, _ cn: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                             _ tc: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int, avx2: Bool) {
-        if avx2 { return rk_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H, HS) }
+                             _ tc: UnsafeMutablePointer<Float>, _ count: Int, stride H: Int, hStride HS: Int, path: InstructionSet) {
+        switch path {
+        case .avx512: return rk_avx512_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H, HS)
+        case .avx2: return rk_lstm_row_forward(xr, hr, g, cp, cn, m, tc, count, H, HS)
+        case .generic: break
+        }
         var j = 0
         while j < count {
             let n = count - j
@@ -83,8 +87,12 @@ enum LSTMGates {
 
     static func backwardFloat(_ g: UnsafeMutablePointer<Float>, _ cp: UnsafeMutablePointer<Float>, _ tc: UnsafeMutablePointer<Float>,
                               _ dm: UnsafeMutablePointer<Float>, _ dc: UnsafeMutablePointer<Float>, _ dgx: UnsafeMutablePointer<Float>,
-                              _ count: Int, stride H: Int, avx2: Bool) {
-        if avx2 { return rk_lstm_row_backward(g, cp, tc, dm, dc, dgx, count, H) }
+                              _ count: Int, stride H: Int, path: InstructionSet) {
+        switch path {
+        case .avx512: return rk_avx512_lstm_row_backward(g, cp, tc, dm, dc, dgx, count, H)
+        case .avx2: return rk_lstm_row_backward(g, cp, tc, dm, dc, dgx, count, H)
+        case .generic: break
+        }
         var j = 0
         while j < count {
             let n = count - j

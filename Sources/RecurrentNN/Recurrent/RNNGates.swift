@@ -6,7 +6,7 @@ enum RNNGates {
     @inline(__always)
     static func forward<Scalar: TensorScalar>(relu: Bool, _ xr: UnsafeMutablePointer<Scalar>, _ hr: UnsafeMutablePointer<Scalar>,
                                               _ hn: UnsafeMutablePointer<Scalar>, _ count: Int, kernels: KernelChoice) {
-        if Scalar.self == Float.self && !relu { return tanhForward(f32(xr), f32(hr), f32(hn), count, avx2: kernels.avx2Gates) }
+        if Scalar.self == Float.self && !relu { return tanhForward(f32(xr), f32(hr), f32(hn), count, path: kernels.gates) }
         forwardReference(relu: relu, xr, hr, hn, count)
     }
 
@@ -38,8 +38,12 @@ enum RNNGates {
 
     /// h = tanh(xr + hr), Float.
     static func tanhForward(_ xr: UnsafeMutablePointer<Float>, _ hr: UnsafeMutablePointer<Float>, _ hn: UnsafeMutablePointer<Float>,
-                            _ count: Int, avx2: Bool) {
-        if avx2 { return rk_tanh_row_forward(xr, hr, hn, count) }
+                            _ count: Int, path: InstructionSet) {
+        switch path {
+        case .avx512: return rk_avx512_tanh_row_forward(xr, hr, hn, count)
+        case .avx2: return rk_tanh_row_forward(xr, hr, hn, count)
+        case .generic: break
+        }
         var j = 0
         while j < count {
             let n = count - j

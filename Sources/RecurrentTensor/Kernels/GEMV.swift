@@ -6,32 +6,34 @@ import CRecurrentKernels
 // enough that the split pays for the hand-off. Naive reference: `gemmNaive` with m = 1.
 
 /// y (N) = W (N, K) · x (K), or y += W · x when `accumulate`. W is row-major with leading dimension `ldw`.
-/// `avx2`: the AVX2 + FMA kernel (CRecurrentKernels/GatesAVX2.c), by default where the processor has it;
-/// false runs the Swift kernel below (tests compare the two).
+/// `instructionSet`: whose kernel runs (CRecurrentKernels/avx2 or avx512's `sgemv_rows`, or the Swift one below for
+/// `.generic`); by default `InstructionSet.selected`. It must be one this processor supports (tests compare them).
 public func sgemvRows(_ w: UnsafePointer<Float>, ldw: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                      n: Int, k: Int, accumulate: Bool, avx2: Bool = gemvHasAVX2) {
+                      n: Int, k: Int, accumulate: Bool, instructionSet: InstructionSet = .selected) {
+    precondition(instructionSet.isSupported, "sgemvRows: this processor does not support \(instructionSet)")
     let work = n * k
     let chunks = work >= 1 << 18 ? 2 : 1                        // ≥ 1 MiB of weights: two threads
     if chunks == 1 {
-        gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate, avx2)
+        gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate, instructionSet)
         return
     }
     let rowsPer = ((n + chunks - 1) / chunks + 3) & ~3
     // Two parts on the pair helper thread (PairParallel.swift); unsplit when it is busy.
     let split = PairParallel.run { part in
         let lo = part * rowsPer, hi = Swift.min(n, lo + rowsPer)
-        if lo < hi { gemvRowRange(w, ldw, x, y, lo..<hi, k, accumulate, avx2) }
+        if lo < hi { gemvRowRange(w, ldw, x, y, lo..<hi, k, accumulate, instructionSet) }
     }
-    if !split { gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate, avx2) }
+    if !split { gemvRowRange(w, ldw, x, y, 0..<n, k, accumulate, instructionSet) }
 }
-
-/// Whether this processor has AVX2 + FMA, so that `sgemvRows` may use its AVX2 kernel (read once).
-public let gemvHasAVX2 = rk_has_avx2_fma() != 0
 
 @inline(__always)
 func gemvRowRange(_ w: UnsafePointer<Float>, _ ldw: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                  _ rows: Range<Int>, _ k: Int, _ accumulate: Bool, _ avx2: Bool) {
-    if avx2 { return rk_sgemv_rows(w, ldw, x, y, rows.lowerBound, rows.upperBound, k, accumulate ? 1 : 0) }
+                  _ rows: Range<Int>, _ k: Int, _ accumulate: Bool, _ path: InstructionSet) {
+    switch path {
+    case .avx512: return rk_avx512_sgemv_rows(w, ldw, x, y, rows.lowerBound, rows.upperBound, k, accumulate ? 1 : 0)
+    case .avx2: return rk_sgemv_rows(w, ldw, x, y, rows.lowerBound, rows.upperBound, k, accumulate ? 1 : 0)
+    case .generic: break
+    }
     let k8 = k & ~7
     var r = rows.lowerBound
     while r + 4 <= rows.upperBound {

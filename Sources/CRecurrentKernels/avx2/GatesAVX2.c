@@ -1,7 +1,7 @@
 // AVX2 + FMA versions of the Float gate kernels and the batch-1 matrix–vector product, chosen at run
-// time (`rk_has_avx2_fma`). The package builds for the baseline x86-64 target, where Swift's SIMD8<Float>
-// becomes two SSE halves without fused multiply–add; these functions carry their own target attribute,
-// so no build setting changes. Same algorithms as FastActivations.swift / FusedGateKernels.swift / GEMV.swift
+// time (InstructionSet.c; avx512/GatesAVX512.c holds the 16-lane versions). The package builds for the
+// baseline x86-64 target, where Swift's SIMD8<Float> becomes two SSE halves without fused multiply–add;
+// these functions carry their own target attribute, so no build setting changes. Same algorithms as FastActivations.swift / FusedGateKernels.swift / GEMV.swift
 // (Cody–Waite exp with Cephes' polynomial, sigmoid 1/(1+e^-x), tanh as expm1(2|x|)/(expm1(2|x|)+2), in the
 // same order of operations); FMA only changes rounding in the last bit.
 // Swift's versions are the fallback and the reference the tests compare with.
@@ -12,27 +12,9 @@
 
 #define RK_AVX2 __attribute__((target("avx2,fma")))
 
-int rk_has_avx2_fma(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
-
 // The exponential's pieces, shared by sigmoid and tanh, which fold their argument's sign or factor 2
-// into them. After Cody–Waite reduction x = n·ln 2 + r, |r| ≤ ln2/2, e^r = 1 + r + r²·p(r) with Cephes'
-// expf polynomial p of degree 5, evaluated in Estrin's order rather than Horner's: the same terms, but
-// three levels of fused multiply–adds instead of five, so each activation's dependency chain is shorter.
-// The gate pass is bound by that chain (it keeps too few activations in flight to fill the FMA units) as
-// much as by the count of operations (docs/BENCHMARKS.md); the worst error is the same.
-#define RK_EXP_P0 1.9875691500e-4f     /* r⁵ */
-#define RK_EXP_P1 1.3981999507e-3f
-#define RK_EXP_P2 8.3334519073e-3f
-#define RK_EXP_P3 4.1665795894e-2f
-#define RK_EXP_P4 1.6666665459e-1f
-#define RK_EXP_P5 5.0000001201e-1f     /* r⁰ */
+// into them; the polynomial (Cephes' expf, Estrin's order) is ExpPolynomial.h's.
+#include "../ExpPolynomial.h"
 
 // 2ⁿ from t = x·log2 e + 1.5·2²³, whose low mantissa bits hold n (the rounding trick below).
 RK_AVX2 static inline __m256 rk_pow2n(__m256 t) {
@@ -217,7 +199,6 @@ RK_AVX2 void rk_sgemv_rows(const float *w, long ldw, const float *x, float *y, l
 }
 
 #else
-int rk_has_avx2_fma(void) { return 0; }
 void rk_lstm_row_forward(const float *xr, const float *hr, float *g, const float *cp, float *cn, float *m, float *tc, long count, long H, long HS) {}
 void rk_lstm_row_backward(const float *g, const float *cp, const float *tc, const float *dm, float *dc, float *dgx, long count, long H) {}
 void rk_gru_row_forward(const float *xr, const float *hr, const float *bhn, float *g, const float *hp, float *hn, float *hnSaved, long count, long H, long HS) {}
