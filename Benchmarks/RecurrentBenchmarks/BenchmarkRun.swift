@@ -95,8 +95,7 @@ public func benchmarkHeader(_ o: BenchmarkOptions) -> String {
 /// The whole report as JSON: thread count, kernel path (`InstructionSet.selected`), the machine, warm-up, repeats and every row.
 public func benchmarkJSON(_ o: BenchmarkOptions, _ results: [BenchmarkResult], machine: MachineReport? = nil) -> String {
     "{\"threads\":\"\(benchmarkThreads)\",\"kernels\":\"\(InstructionSet.selected.rawValue)\",\"machine\":\(machine?.json ?? "null"),"
-        + "\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[
-"
+        + "\"warmup\":\(o.warmup),\"repeats\":\(o.repeats),\"results\":[\n"
         + results.map(\.json).joined(separator: ",\n") + "\n]}"
 }
 
