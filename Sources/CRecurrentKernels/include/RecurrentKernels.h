@@ -59,6 +59,21 @@ void rk_sgemm_packed(long m, long n, long k, const float *a, long lda, const flo
 /// glibc: returns the allocator's free memory to the system (malloc_trim(0)); elsewhere nothing.
 void rk_release_free_memory(void);
 
+
+// MARK: int8 and bf16 inference (avx2/QuantizedAVX2.c; QuantizedMatrix.swift). Need AVX2 + FMA.
+#include <stdint.h>
+/// Quantizes rows of A (m, k; row stride lda) to 7-bit unsigned values q (m, kp; row stride ldq, zero past k) with
+/// per-row scale and zero point: q = clamp(round(a / scale) + zero, 0, 127), the row's range widened to hold 0.
+void rk_q8_quantize_rows(long m, long k, long kp, const float *a, long lda, uint8_t *q, long ldq, float *scale,
+                         int32_t *zero);
+/// C (m, n) = dequantized A (m, kp; from rk_q8_quantize_rows) · Wᵀ + bias for W (n, kp) s8 with per-row scales and
+/// sums (wsum[j] = Σ_p W[j, p]); bias may be null. kp a multiple of 32, at most 131072.
+void rk_q8_gemm(long m, long n, long kp, const uint8_t *a, long lda, const float *ascale, const int32_t *azero,
+                const int8_t *w, long ldw, const float *wscale, const int32_t *wsum, const float *bias, float *c, long ldc);
+/// C (m, n) = A (m, k) · Wᵀ + bias for W (n, k) in bf16 (rows of ldw ≥ k rounded up to 8, zero-padded); bias may be null.
+void rk_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *w, long ldw, const float *bias,
+                  float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
