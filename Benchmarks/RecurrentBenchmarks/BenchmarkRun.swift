@@ -22,6 +22,9 @@ public struct BenchmarkOptions: Sendable {
     public var reference = true
     /// Time on the process CPU clock instead of the wall clock.
     public var cpuTime = false
+    /// Precisions of the inference and sampling runs (`LanguageModel.quantized`): each one other than fp32 adds a
+    /// row `infer-int8`, `sample-bf16`, … of the layer quantized from the same weights. Training is fp32 only.
+    public var precisions: [Precision] = [.fp32]
 
     public init() {}
 
@@ -86,12 +89,22 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
         if c.workload == .sample {
             let w = SampleWorkload(c)
             keep = w
-            jobs.append(("sample", c.forwardFlops, w.sampleSequence))
+            for p in o.precisions {
+                if p == .fp32 { jobs.append(("sample", c.forwardFlops, w.sampleSequence)); continue }
+                let q = QuantizedSampleWorkload(w, precision: p)
+                jobs.append(("sample-\(p.rawValue)", c.forwardFlops, q.sampleSequence))
+            }
         } else {
             let w = LayerWorkload(c)
             keep = w
             if o.modes.contains("train") { jobs.append(("train", c.trainFlops, w.trainStep)) }
-            if o.modes.contains("infer") { jobs.append(("infer", c.forwardFlops, w.inferStep)) }
+            if o.modes.contains("infer") {
+                for p in o.precisions {
+                    if p == .fp32 { jobs.append(("infer", c.forwardFlops, w.inferStep)); continue }
+                    let q = QuantizedLayerWorkload(w, precision: p)
+                    jobs.append(("infer-\(p.rawValue)", c.forwardFlops, q.inferStep))
+                }
+            }
         }
         for job in jobs {
             resetPeakMemory()
@@ -100,7 +113,7 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
             let t = median(times)
             var sgemm = Double.nan
             if o.reference {
-                let shapes = referenceGemms(c, train: job.mode == "train")
+                let shapes = referenceGemms(c, train: job.mode == "train")       // the same fp32 shapes for every precision
                 let flops = shapes.reduce(0) { $0 + $1.flops }
                 sgemm = flops / referenceGemmSeconds(shapes, warmup: max(1, o.warmup), repeats: max(3, o.repeats / 2), clock: clock) / 1e9
             }

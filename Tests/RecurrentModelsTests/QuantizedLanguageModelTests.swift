@@ -1,0 +1,69 @@
+import XCTest
+@testable import RecurrentModels
+import RecurrentNN
+import RecurrentTensor
+
+/// `--precision` through the command line and `LanguageModel.quantized(_:)` through the library: a small
+/// char-LM trained here scores within a stated margin of its fp32 bits per character at bf16 and int8.
+final class QuantizedLanguageModelTests: CommandLineTestCase {
+    func bitsPerChar(_ output: String) -> Double? {
+        guard let range = output.range(of: #"[0-9.]+ bits/char"#, options: .regularExpression) else { return nil }
+        return Double(output[range].split(separator: " ")[0])
+    }
+
+    func testPrecisionOptionsOfEvalAndSample() throws {
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.\n", count: 40)
+            .write(to: text, atomically: true, encoding: .utf8)
+        let lm = folder.appendingPathComponent("lm").path
+        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "32", "--layers", "2", "--embedding", "8", "--steps", "40",
+                               "--eval-every", "40", "--batch", "8", "--seq-len", "32", "--out", lm])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let checkpoint = lm + "/best.safetensors"
+        var bits: [Precision: Double] = [:]
+        for precision in Precision.allCases {
+            let scored = try run(["eval", "charlm", "--checkpoint", checkpoint, "--data", text.path, "--seq-len", "32", "--precision", precision.rawValue])
+            XCTAssertEqual(scored.status, 0, scored.error)
+            XCTAssertTrue(scored.output.hasPrefix("validation: "), scored.output)
+            XCTAssertTrue(scored.output.contains(", \(precision.rawValue), loss "), "says which precision ran: \(scored.output)")
+            bits[precision] = bitsPerChar(scored.output)
+        }
+        let fp32 = try XCTUnwrap(bits[.fp32])
+        XCTAssertLessThan(fp32, 3.5, "the model learnt something (uniform over the vocabulary is ~4.6 bits)")
+        // Margins: bf16 weights change each product by ≤ 2⁻⁸ relative; int8 by about s/2 per weight and activation.
+        XCTAssertEqual(try XCTUnwrap(bits[.bf16]), fp32, accuracy: 0.01)
+        XCTAssertEqual(try XCTUnwrap(bits[.int8]), fp32, accuracy: 0.03)
+
+        let sampled = try run(["sample", "--checkpoint", checkpoint, "--prime", "To be", "--length", "30", "--seed", "3", "--precision", "int8"])
+        XCTAssertEqual(sampled.status, 0, sampled.error)
+        XCTAssertTrue(sampled.output.hasPrefix("To be"), sampled.output)
+        XCTAssertGreaterThanOrEqual(sampled.output.count, 35)
+        XCTAssertTrue(sampled.error.contains("precision: int8"), sampled.error)
+        try assertFails(["sample", "--checkpoint", checkpoint, "--precision", "int4"], mentioning: "--precision")
+        try assertFails(["sample", "--checkpoint", checkpoint, "--label", "0", "--precision", "bf16"], mentioning: "fp32 only")
+    }
+
+    /// The library call: the quantized model samples and scores as the fp32 one does (same loops), and
+    /// its fp32 form is the fp32 model's function.
+    func testQuantizedModelAgainstTheModel() throws {
+        let model = LanguageModel(LanguageModelConfig(vocabularySize: 11, embeddingSize: 5, hiddenSize: 24, layers: 2), seed: 4)
+        var rng = RandomGenerator(seed: 9)
+        let ids = (0..<400).map { _ in Int(rng.next() % 11) }
+        let fp32 = model.meanLoss(on: ids, seqLen: 16, streams: 4)
+        for precision in Precision.allCases {
+            let quantized = try model.quantized(precision)
+            XCTAssertEqual(quantized.precision, precision)
+            XCTAssertEqual(quantized.meanLoss(on: ids, seqLen: 16, streams: 4), fp32, accuracy: precision == .fp32 ? 1e-5 : 0.01, "\(precision)")
+            let (logits, _) = quantized([1, 2, 3, 4, 5, 6], steps: 3, batch: 2)
+            let expected = withoutGrad { model([1, 2, 3, 4, 5, 6], steps: 3, batch: 2).logits }
+            XCTAssertEqual(logits.shape, expected.shape)
+            let difference = zip(logits.scalars, expected.scalars).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(difference, precision == .fp32 ? 1e-5 : 0.05, "\(precision)")
+        }
+        var a = RandomGenerator(seed: 2), b = RandomGenerator(seed: 2)
+        XCTAssertEqual(try model.quantized(.fp32).sample(prime: [1, 2], length: 20, generator: &a), model.sample(prime: [1, 2], length: 20, generator: &b),
+                       "the same loop draws the same tokens from (nearly) the same logits")
+        let jordan = LanguageModel(LanguageModelConfig(vocabularySize: 5, hiddenSize: 4, layers: 1, cell: .jordan), seed: 1)
+        XCTAssertThrowsError(try jordan.quantized(.int8)) { XCTAssertTrue("\($0)".contains("jordan"), "\($0)") }
+    }
+}
