@@ -4,7 +4,12 @@ sides in the same run, and prints a table of ratios Swift / PyTorch (tokens per 
 Swift is faster).
 
     OPENBLAS_NUM_THREADS=2 python Benchmarks/compare_torch.py [--rounds 3] [--repeats 10] [--warmup 3]
-        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown]
+        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown] [--quantized]
+
+With --quantized, inference and sampling also run quantized: PyTorch's dynamic quantization
+(`torch.ao.quantization.quantize_dynamic(model, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)`, the x86
+engine) against `recurrent-bench --precision int8` (rows `infer-int8`, `sample-int8`), plus Swift's bf16 rows
+(PyTorch has no bf16 dynamic quantization: its cells print n/a), and each side's int8 / fp32 speed-up.
 
 Both sides use the same number of threads (torch.set_num_threads and OPENBLAS_NUM_THREADS, printed),
 the same workloads (see docs/BENCHMARKS.md) and the same statistics (median of `repeats` timed runs after
@@ -65,8 +70,19 @@ def make_rnn(torch, kind, inp, hidden, layers, bidir):
     return cls(inp, hidden, num_layers=layers, bidirectional=bidir)
 
 
+def quantize_dynamic(torch, **modules):
+    """The modules, dynamically quantized to int8 as PyTorch users do it (a container, since quantize_dynamic
+    swaps children, not the module it is given)."""
+    holder = torch.nn.Module()
+    for key, module in modules.items():
+        holder.add_module(key, module)
+    q = torch.ao.quantization.quantize_dynamic(holder, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
+    return [getattr(q, key) for key in modules]
+
+
 def torch_measure(torch, name, modes, warmup, repeats):
-    """{mode: (seconds, peak_mb)} for PyTorch's equivalent of configuration `name`."""
+    """{mode: (seconds, peak_mb)} for PyTorch's equivalent of configuration `name`; modes ending in -int8
+    run the dynamically quantized model."""
     kind, inp, hidden, layers, bidir, batch, steps, workload = CONFIGS[name]
     torch.manual_seed(42)
     out = {}
@@ -74,6 +90,19 @@ def torch_measure(torch, name, modes, warmup, repeats):
         emb = torch.nn.Embedding(VOCAB, inp)
         rnn = make_rnn(torch, kind, inp, hidden, layers, False).eval()
         head = torch.nn.Linear(hidden, VOCAB)
+        if "sample-int8" in modes:
+            qrnn, qhead = quantize_dynamic(torch, rnn=rnn, head=head)
+            gen_q = torch.Generator().manual_seed(3)
+
+            def sample_q():
+                with torch.no_grad():
+                    state, tok = None, 0
+                    for _ in range(steps):
+                        y, state = qrnn(emb(torch.tensor([[tok]])), state)
+                        tok = int(torch.multinomial(torch.softmax(qhead(y[0]), dim=-1), 1, generator=gen_q).item())
+
+            reset_peak()
+            out["sample-int8"] = (timed(sample_q, warmup, repeats), peak_mb())
         gen = torch.Generator().manual_seed(3)
         token = [0]
 
@@ -105,9 +134,16 @@ def torch_measure(torch, name, modes, warmup, repeats):
         with torch.no_grad():
             rnn(x)
 
+    qrnn = quantize_dynamic(torch, rnn=make_rnn(torch, kind, inp, hidden, layers, bidir))[0] if "infer-int8" in modes else None
+
+    def infer_q():
+        with torch.no_grad():
+            qrnn(x)
+
     for mode in modes:
         reset_peak()
-        out[mode] = (timed(train if mode == "train" else infer, warmup, repeats), peak_mb())
+        body = {"train": train, "infer": infer, "infer-int8": infer_q}[mode]
+        out[mode] = (timed(body, warmup, repeats), peak_mb())
     return out
 
 
@@ -120,9 +156,10 @@ def torch_subprocess(name, modes, warmup, repeats, env):
     return {m: tuple(v) for m, v in json.loads(res.stdout).items()}
 
 
-def swift_measure(bench, name, modes, warmup, repeats, env, reference):
+def swift_measure(bench, name, modes, warmup, repeats, env, reference, precisions="fp32"):
     mode = "all" if len(modes) == 2 else modes[0]
-    cmd = [bench, "--config", name, "--mode", mode, "--json", "--warmup", str(warmup), "--repeats", str(repeats)]
+    cmd = [bench, "--config", name, "--mode", mode, "--json", "--warmup", str(warmup), "--repeats", str(repeats),
+           "--precision", precisions]
     if not reference:
         cmd.append("--no-reference")
     res = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
@@ -141,6 +178,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write all measurements here")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--quantized", action="store_true", help="also int8 (both sides) and bf16 (Swift) inference and sampling")
     ap.add_argument("--torch-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -165,12 +203,15 @@ def main():
     for r in range(args.rounds):
         for name in names:
             modes = ["sample"] if CONFIGS[name][7] == "sample" else layer_modes
+            torch_modes = modes + (["sample-int8" if modes == ["sample"] else "infer-int8"]
+                                   if args.quantized and (modes == ["sample"] or "infer" in modes) else [])
             # Alternate which side goes first from round to round.
             sides = ["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]
             for side in sides:
                 if side == "swift":
                     got = swift_measure(args.bench, name, modes if modes != ["sample"] else ["train"], args.warmup,
-                                        args.repeats, env, reference=(r == 0))
+                                        args.repeats, env, reference=(r == 0),
+                                        precisions="fp32,int8,bf16" if args.quantized else "fp32")
                     for mode, row in got.items():
                         e = rows.setdefault((name, mode), {"swift": [], "torch": []})
                         e["swift"].append(row["seconds"])
@@ -178,7 +219,7 @@ def main():
                         if r == 0:
                             e["swift_row"] = row
                 else:
-                    got = torch_subprocess(name, modes, args.warmup, args.repeats, env)
+                    got = torch_subprocess(name, torch_modes, args.warmup, args.repeats, env)
                     for mode, (sec, peak) in got.items():
                         e = rows.setdefault((name, mode), {"swift": [], "torch": []})
                         e["torch"].append(sec)
@@ -189,7 +230,8 @@ def main():
     for (name, mode), e in rows.items():
         _, _, _, _, _, batch, steps, _ = CONFIGS[name]
         tokens = batch * steps
-        s, t = statistics.median(e["swift"]), statistics.median(e["torch"])
+        s = statistics.median(e["swift"])
+        t = statistics.median(e["torch"]) if e["torch"] else float("nan")
         row = e.get("swift_row", {})
         table.append({
             "config": name, "mode": mode,
@@ -205,14 +247,21 @@ def main():
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|")
     else:
-        print(f"{header[0]:<20} {header[1]:<6} {header[2]:>12} {header[3]:>14} {header[4]:>13} {header[5]:>13} {header[6]:>9} {header[7]:>13} {header[8]:>15}")
+        print(f"{header[0]:<20} {header[1]:<11} {header[2]:>12} {header[3]:>14} {header[4]:>13} {header[5]:>13} {header[6]:>9} {header[7]:>13} {header[8]:>15}")
     for x in table:
         cells = [x["config"], x["mode"], f"{x['swift_tokens_per_s']:.0f}", f"{x['torch_tokens_per_s']:.0f}", f"{x['ratio']:.2f}×",
                  f"{x['swift_gflops']:.1f}", f"{x['sgemm_fraction'] * 100:.0f}%", f"{x['swift_peak_mb']:.0f}", f"{x['torch_peak_mb']:.0f}"]
         if args.markdown:
             print("| " + " | ".join(cells) + " |")
         else:
-            print(f"{cells[0]:<20} {cells[1]:<6} {cells[2]:>12} {cells[3]:>14} {cells[4]:>13} {cells[5]:>13} {cells[6]:>9} {cells[7]:>13} {cells[8]:>15}")
+            print(f"{cells[0]:<20} {cells[1]:<11} {cells[2]:>12} {cells[3]:>14} {cells[4]:>13} {cells[5]:>13} {cells[6]:>9} {cells[7]:>13} {cells[8]:>15}")
+    if args.quantized:
+        by = {(x["config"], x["mode"]): x for x in table}
+        for (name, mode), x in by.items():
+            base = by.get((name, mode.split("-")[0]))
+            if "-" in mode and base:
+                print(f"{name} {mode}: Swift {x['swift_tokens_per_s'] / base['swift_tokens_per_s']:.2f}× its fp32, "
+                      f"PyTorch {x['torch_tokens_per_s'] / base['torch_tokens_per_s']:.2f}× its fp32")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": torch.__version__, "threads": args.threads, "rows": table}, f, indent=1)
