@@ -15,6 +15,8 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev libopenmpi-dev openmpi-bin pkg-config; }
 	@pkg-config --exists hdf5 2>/dev/null || { echo "Installing libhdf5-dev…"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libhdf5-dev pkg-config; }
+	@[ -d /usr/include/simde ] || [ "$$(uname -m)" != x86_64 ] || { echo "Installing libsimde-dev (AVX-512 emulation test)…"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsimde-dev; }
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product recurrent
@@ -67,3 +69,23 @@ consumer: deps
 	$(SWIFT) build --package-path Examples/Consumer
 	Examples/Consumer/.build/debug/Consumer
 test: consumer
+
+## The AVX-512 VNNI / BF16 int8 and bf16 products (avx512/QuantizedAVX512.c) compiled against SIMD Everywhere and checked
+## against the AVX2 ones (int8: bit for bit) and a Double reference (bf16); needs x86-64 with AVX2 + FMA.
+## `make test` runs it where /usr/include/simde exists.
+QUANT_CC ?= clang
+QUANT_KERNELS := Sources/CRecurrentKernels
+QUANT_EMULATION := .build/quantized-emulation
+quantized-emulation-test:
+	@mkdir -p $(QUANT_EMULATION)
+	$(QUANT_CC) -O2 -ffp-contract=off -mavx2 -mfma -Wno-psabi -DRK_EMULATE_AVX512 -I$(QUANT_KERNELS)/include \
+	  -c $(QUANT_KERNELS)/avx512/QuantizedAVX512.c -o $(QUANT_EMULATION)/QuantizedAVX512.o
+	$(QUANT_CC) -O2 -ffp-contract=off -I$(QUANT_KERNELS)/include -o $(QUANT_EMULATION)/quantized-emulation-test \
+	  Tests/KernelEmulation/QuantizedEmulationTest.c $(QUANT_KERNELS)/avx2/QuantizedAVX2.c $(QUANT_KERNELS)/GatesAVX2.c \
+	  $(QUANT_EMULATION)/QuantizedAVX512.o -lm
+	$(QUANT_EMULATION)/quantized-emulation-test
+quantized-emulation-check:
+	@if [ -d /usr/include/simde ] && [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory quantized-emulation-test; \
+	else echo "AVX-512 quantized emulation test skipped: needs x86-64 and SIMD Everywhere (libsimde-dev)"; fi
+test: quantized-emulation-check
+.PHONY: quantized-emulation-test quantized-emulation-check

@@ -2,13 +2,23 @@ import CRecurrentKernels
 import RecurrentTensor
 
 /// Which kernels run the quantized products: the AVX2 ones (CRecurrentKernels/avx2/QuantizedAVX2.c) where the
-/// processor has AVX2 + FMA, else the portable reference (QuantizedReference.swift). Chosen when a model is
-/// quantized; tests build one of each and compare them.
+/// processor has AVX2 + FMA, with AVX-512 VNNI's int8 product (bit-identical) and AVX512-BF16's bf16 product
+/// (which rounds the activations to bf16 too) where it has those (avx512/QuantizedAVX512.c), else the portable
+/// reference (QuantizedReference.swift). Chosen when a model is quantized; tests build each and compare them.
 enum QuantizedKernel: Sendable, Equatable {
-    case avx2, reference
+    case reference, avx2
+    /// AVX2 for the activations' quantization, and the AVX-512 products the processor has.
+    case avx512(vnni: Bool, bf16: Bool)
 
     /// What this processor supports, read once.
-    static let detected: QuantizedKernel = rk_has_avx2_fma() != 0 ? .avx2 : .reference
+    static let detected: QuantizedKernel = {
+        guard rk_has_avx2_fma() != 0 else { return .reference }
+        let (vnni, bf16) = (rk_has_avx512_vnni() != 0, rk_has_avx512_bf16() != 0)
+        return vnni || bf16 ? .avx512(vnni: vnni, bf16: bf16) : .avx2
+    }()
+
+    /// Not the reference: the C kernels run.
+    var isNative: Bool { self != .reference }
 }
 
 /// A weight matrix W (N, K) and optional bias b (N), stored once at one precision for inference products
@@ -99,12 +109,14 @@ public struct QuantizedMatrix: Sendable {
             case .fp32:
                 float.withUnsafeBufferPointer { w in
                     productWithTransposed(m: m, n: n, k: k, a: a, lda: lda, b: w.baseAddress!, ldb: k, c: c, ldc: ldc,
-                                          avx2: kernel == .avx2)
+                                          avx2: kernel.isNative)
                 }
                 if let bp { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bp[j] } } }
             case .bf16:
                 bf16.withUnsafeBufferPointer { w in
-                    if kernel == .avx2 {
+                    if case .avx512(_, true) = kernel {
+                        rk_bf16_gemm_avx512(m, n, k, a, lda, w.baseAddress!, stride, bp, c, ldc)
+                    } else if kernel.isNative {
                         rk_bf16_gemm(m, n, k, a, lda, w.baseAddress!, stride, bp, c, ldc)
                     } else {
                         QuantizedReference.bf16Product(m: m, n: n, k: k, a: a, lda: lda, w: w.baseAddress!, ldw: stride, bias: bp, c: c, ldc: ldc)
@@ -115,9 +127,11 @@ public struct QuantizedMatrix: Sendable {
                 int8.withUnsafeBufferPointer { w in
                     scales.withUnsafeBufferPointer { ws in
                         sums.withUnsafeBufferPointer { wsum in
-                            if kernel == .avx2 {
+                            if kernel.isNative {
                                 rk_q8_quantize_rows(m, k, stride, a, lda, q, stride, s, z)
-                                rk_q8_gemm(m, n, stride, q, stride, s, z, w.baseAddress!, stride, ws.baseAddress!, wsum.baseAddress!, bp, c, ldc)
+                                let gemm = kernel == .avx512(vnni: true, bf16: false) || kernel == .avx512(vnni: true, bf16: true)
+                                    ? rk_q8_gemm_vnni : rk_q8_gemm
+                                gemm(m, n, stride, q, stride, s, z, w.baseAddress!, stride, ws.baseAddress!, wsum.baseAddress!, bp, c, ldc)
                             } else {
                                 QuantizedReference.quantizeRows(m: m, k: k, kp: stride, a: a, lda: lda, q: q, ldq: stride, scale: s, zero: z)
                                 QuantizedReference.q8Product(m: m, n: n, kp: stride, a: q, lda: stride, ascale: s, azero: z, w: w.baseAddress!,
