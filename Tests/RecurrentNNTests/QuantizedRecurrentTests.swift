@@ -66,6 +66,31 @@ final class QuantizedRecurrentTests: XCTestCase {
         }
     }
 
+    /// The batch split over two cores (concurrent or serial) gives the unsplit result bit for bit.
+    func testBatchSplitIsBitIdentical() throws {
+        var rng = RandomGenerator(seed: 7)
+        let fused = layer(.lstm, bidirectional: true, seed: 13)
+        let x = Tensor<Float>.normal([5, 6, 13], generator: &rng)
+        let lengths = [5, 2, 5, 4, 1, 3]
+        for precision in Precision.allCases {
+            let network = try QuantizedRecurrentNetwork(fused, precision: precision, kernel: .detected)
+            var unsplit = FusedConfiguration()
+            unsplit.batchSplitMinimumRows = .max
+            var split = FusedConfiguration()
+            (split.splitMinimumWork, split.batchSplitMinimumRows, split.backsOff) = (0, 2, false)
+            var serial = split
+            serial.runsPartsConcurrently = false
+            let results = try [unsplit, split, serial].map { configuration in
+                try FusedConfiguration.$current.withValue(configuration) { try network.run(x, lengths: lengths) }
+            }
+            for r in results.dropFirst() {
+                XCTAssertEqual(r.output.scalars, results[0].output.scalars, "\(precision)")
+                XCTAssertEqual(r.state.h.scalars, results[0].state.h.scalars, "\(precision)")
+                XCTAssertEqual(r.state.lstmState!.c.scalars, results[0].state.lstmState!.c.scalars, "\(precision)")
+            }
+        }
+    }
+
     func testRefusesWhatItDoesNotImplement() {
         let cases: [(RecurrentLayer<Float>, String)] = [
             (RecurrentLayer<Float>(kind: .gruResetBefore, inputSize: 3, hiddenSize: 4), "reset-before GRU"),

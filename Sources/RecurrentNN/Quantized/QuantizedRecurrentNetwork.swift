@@ -107,39 +107,70 @@ public final class QuantizedRecurrentNetwork: @unchecked Sendable {
         return (x, cOut.map { .lstm(LSTMState(h: hOut, c: $0)) } ?? .hidden(hOut))
     }
 
-    /// One layer and direction: x (T, B, I') into columns [column, column + H) of out (T, B, D·H).
+    /// One layer and direction: x (T, B, I') into columns [column, column + H) of out (T, B, D·H). With enough
+    /// rows and work (FusedConfiguration's `batchSplitMinimumRows`, `splitMinimumWork`), split over the two cores
+    /// as the fused layer's batch split is: each part projects half of the T·B input rows, then (after a barrier)
+    /// runs its own half of the batch through every step. Activations are quantized per row, so the result
+    /// does not depend on the split.
     func runDirection(_ w: Direction, x: Tensor<Float>, out: Tensor<Float>, column: Int, reverse: Bool, lengths: [Int],
                       h0: UnsafeMutablePointer<Float>?, c0: UnsafeMutablePointer<Float>?, hFinal: UnsafeMutablePointer<Float>,
                       cFinal: UnsafeMutablePointer<Float>?, scratch: QuantizedScratch) {
-        let (T, B, I, H) = (x.shape[0], x.shape[1], x.shape[2], hiddenSize), G = kind.gateCount, GH = G * H
-        let width = out.shape[2], kernels = FusedConfiguration.current.kernels, isLSTM = kind == .lstm
+        let (T, B, I, H) = (x.shape[0], x.shape[1], x.shape[2], hiddenSize), GH = kind.gateCount * H
         let xw = UnsafeMutablePointer<Float>.allocate(capacity: T * B * GH)            // (T, B, G·H) x·W_ihᵀ + biases
-        let hw = UnsafeMutablePointer<Float>.allocate(capacity: B * GH)                // (B, G·H) h·W_hhᵀ
-        let states = UnsafeMutablePointer<Float>.allocate(capacity: 4 * B * H)         // h, h', c, c': (B, H) each
+        defer { xw.deallocate() }
+        let configuration = FusedConfiguration.current
+        let split = B >= configuration.batchSplitMinimumRows && B * GH * H >= configuration.splitMinimumWork
+        guard split else {
+            w.input.product(m: T * B, a: x.data, lda: I, c: xw, ldc: GH, scratch: scratch)
+            runRows(0..<B, w, xw: xw, B: B, out: out, column: column, reverse: reverse, lengths: lengths, h0: h0, c0: c0, hFinal: hFinal,
+                    cFinal: cFinal, scratch: scratch, kernels: configuration.kernels)
+            return
+        }
+        let rows = T * B, middle = rows / 2, half = B / 2
+        let second = QuantizedScratch(), xp = x.data
+        PairSchedule(configuration).run(phases: 2, barrierAfter: { $0 == 0 }) { part, phase in
+            let (r0, r1) = part == 0 ? (0, middle) : (middle, rows)
+            if phase == 0 {
+                w.input.product(m: r1 - r0, a: xp + r0 * I, lda: I, c: xw + r0 * GH, ldc: GH, scratch: part == 0 ? scratch : second)
+            } else {
+                runRows(part == 0 ? 0..<half : half..<B, w, xw: xw, B: B, out: out, column: column, reverse: reverse, lengths: lengths,
+                        h0: h0, c0: c0, hFinal: hFinal, cFinal: cFinal, scratch: part == 0 ? scratch : second, kernels: configuration.kernels)
+            }
+        }
+    }
+
+    /// Batch rows `rows` of one direction through every step, from the projection xw (T, B, G·H).
+    func runRows(_ rows: Range<Int>, _ w: Direction, xw: UnsafeMutablePointer<Float>, B: Int, out: Tensor<Float>, column: Int, reverse: Bool,
+                 lengths: [Int], h0: UnsafeMutablePointer<Float>?, c0: UnsafeMutablePointer<Float>?, hFinal: UnsafeMutablePointer<Float>,
+                 cFinal: UnsafeMutablePointer<Float>?, scratch: QuantizedScratch, kernels: KernelChoice) {
+        let (T, H, n, b0) = (out.shape[0], hiddenSize, rows.count, rows.lowerBound), GH = kind.gateCount * H
+        let width = out.shape[2], isLSTM = kind == .lstm
+        let hw = UnsafeMutablePointer<Float>.allocate(capacity: n * GH)                // (n, G·H) h·W_hhᵀ
+        let states = UnsafeMutablePointer<Float>.allocate(capacity: 4 * n * H)         // h, h', c, c': (n, H) each
         let rowScratch = UnsafeMutablePointer<Float>.allocate(capacity: GH + 2 * H)    // gates (G·H), tanh c or W_hn h (H)
-        defer { xw.deallocate(); hw.deallocate(); states.deallocate(); rowScratch.deallocate() }
-        var (h, hNext, c, cNext) = (states, states + B * H, states + 2 * B * H, states + 3 * B * H)
-        if let h0 { h.update(from: h0, count: B * H) } else { h.initialize(repeating: 0, count: B * H) }
-        if let c0 { c.update(from: c0, count: B * H) } else { c.initialize(repeating: 0, count: B * H) }
-        w.input.product(m: T * B, a: x.data, lda: I, c: xw, ldc: GH, scratch: scratch)
+        defer { hw.deallocate(); states.deallocate(); rowScratch.deallocate() }
+        var (h, hNext, c, cNext) = (states, states + n * H, states + 2 * n * H, states + 3 * n * H)
+        if let h0 { h.update(from: h0 + b0 * H, count: n * H) } else { h.initialize(repeating: 0, count: n * H) }
+        if let c0 { c.update(from: c0 + b0 * H, count: n * H) } else { c.initialize(repeating: 0, count: n * H) }
         let outp = out.data, g = rowScratch, aux = rowScratch + GH
         w.bhn.withUnsafeBufferPointerIfAny { bhnConst in
             let bhn = bhnConst.map { UnsafeMutablePointer(mutating: $0) }
             for s in 0..<T {
-                w.recurrent.product(m: B, a: h, lda: H, c: hw, ldc: GH, scratch: scratch)
-                for b in 0..<B {
+                w.recurrent.product(m: n, a: h, lda: H, c: hw, ldc: GH, scratch: scratch)
+                for r in 0..<n {
+                    let b = b0 + r
                     guard s < lengths[b] else {                                 // finished: carry the state
-                        (hNext + b * H).update(from: h + b * H, count: H)
-                        if isLSTM { (cNext + b * H).update(from: c + b * H, count: H) }
+                        (hNext + r * H).update(from: h + r * H, count: H)
+                        if isLSTM { (cNext + r * H).update(from: c + r * H, count: H) }
                         continue
                     }
                     let t = reverse ? lengths[b] - 1 - s : s
-                    let xr = xw + (t * B + b) * GH, hr = hw + b * GH, hn = hNext + b * H
+                    let xr = xw + (t * B + b) * GH, hr = hw + r * GH, hn = hNext + r * H
                     switch kind {
                     case .lstm:
-                        LSTMGates.forward(xr, hr, g, c + b * H, cNext + b * H, hn, aux, H, stride: H, hStride: H, kernels: kernels)
+                        LSTMGates.forward(xr, hr, g, c + r * H, cNext + r * H, hn, aux, H, stride: H, hStride: H, kernels: kernels)
                     case .gru:
-                        GRUGates.forward(xr, hr, bhn, g, h + b * H, hn, aux, H, stride: H, hStride: H, kernels: kernels)
+                        GRUGates.forward(xr, hr, bhn, g, h + r * H, hn, aux, H, stride: H, hStride: H, kernels: kernels)
                     case .rnnTanh, .rnnRelu:
                         RNNGates.forward(relu: kind == .rnnRelu, xr, hr, hn, H, kernels: kernels)
                     case .gruResetBefore:
@@ -151,8 +182,8 @@ public final class QuantizedRecurrentNetwork: @unchecked Sendable {
                 swap(&c, &cNext)
             }
         }
-        hFinal.update(from: h, count: B * H)
-        if let cFinal { cFinal.update(from: c, count: B * H) }
+        (hFinal + b0 * H).update(from: h, count: n * H)
+        if let cFinal { (cFinal + b0 * H).update(from: c, count: n * H) }
     }
 }
 
