@@ -1,5 +1,6 @@
 import XCTest
 @testable import RecurrentModels
+import RecurrentData
 import RecurrentNN
 import RecurrentTensor
 
@@ -65,5 +66,36 @@ final class QuantizedLanguageModelTests: CommandLineTestCase {
                        "the same loop draws the same tokens from (nearly) the same logits")
         let jordan = LanguageModel(LanguageModelConfig(vocabularySize: 5, hiddenSize: 4, layers: 1, cell: .jordan), seed: 1)
         XCTAssertThrowsError(try jordan.quantized(.int8)) { XCTAssertTrue("\($0)".contains("jordan"), "\($0)") }
+    }
+
+    /// The classifier's quantized form: every pooling, probabilities within a margin of fp32's; and the CLI option.
+    func testQuantizedClassifier() throws {
+        var rng = RandomGenerator(seed: 4)
+        let sequences = (0..<6).map { b in (0..<(3 + b * 2)).map { _ in 1 + Int(rng.next() % 30) } }
+        let batch = ClassificationBatch(sequences: sequences, paddingId: 0)
+        for pooling in Pooling.allCases {
+            let model = SequenceClassifier(SequenceClassifierConfig(vocabularySize: 31, embeddingSize: 12, hiddenSize: 16, layers: 2,
+                                                                    classes: 3, pooling: pooling), seed: 2)
+            let expected = model.probabilities(batch)
+            for precision in Precision.allCases {
+                let got = try model.quantized(precision).probabilities(batch)
+                XCTAssertEqual(got.shape, [6, 3])
+                let difference = zip(got.scalars, expected.scalars).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(difference, precision == .fp32 ? 1e-5 : 0.02, "\(pooling) \(precision)")
+            }
+        }
+        let data = try ClassifyFixtures.smallReviews(in: folder)
+        let runFolder = folder.appendingPathComponent("classify").path
+        let trained = try run(["train", "classify", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "2", "--batch", "8",
+                               "--out", runFolder])
+        XCTAssertEqual(trained.status, 0, trained.error)
+        let input = "a great phone\nnever seen words\n\nvery bad\n"
+        let fp32 = try run(["predict", "classify", "--checkpoint", runFolder + "/best.safetensors"], input: input)
+        let int8 = try run(["predict", "classify", "--checkpoint", runFolder + "/best.safetensors", "--precision", "int8"], input: input)
+        XCTAssertEqual(int8.status, 0, int8.error)
+        XCTAssertTrue(int8.error.contains("precision: int8"), int8.error)
+        let probabilities = { (output: String) in output.split(separator: "\n").map { Double($0.split(separator: "\t")[1])! } }
+        XCTAssertEqual(probabilities(int8.output).count, 4)
+        for (a, b) in zip(probabilities(int8.output), probabilities(fp32.output)) { XCTAssertEqual(a, b, accuracy: 0.02) }
     }
 }
