@@ -41,8 +41,12 @@ extension RecurrentCommand.Eval {
                 guard ids.count > seqLen else {
                     throw ValidationError("\(all ? data : "the validation split of \(data)") has \(ids.count) characters; --seq-len \(seqLen) needs at least \(seqLen + 1)")
                 }
-                let loss = precision == .fp32 ? model.meanLoss(on: ids, seqLen: seqLen, streams: streams)
-                    : try model.quantized(precision).meanLoss(on: ids, seqLen: seqLen, streams: streams)
+                let loss: Double
+                if precision == .fp32 {
+                    loss = model.meanLoss(on: ids, seqLen: seqLen, streams: streams)
+                } else {
+                    loss = try model.quantized(precision).meanLoss(on: ids, seqLen: seqLen, streams: streams)
+                }
                 print(String(format: "%@: %d characters, %@, loss %.4f nats/char, %.4f bits/char, perplexity %.3f",
                              all ? "all" : "validation", ids.count, precision.rawValue, loss, loss / M_LN2, exp(loss)))
             }

@@ -29,7 +29,7 @@ extension RecurrentCommand.Predict {
         func run() throws {
             try reportingErrors {
                 let (model, vocabulary, _) = try SequenceClassifier.load(from: URL(fileURLWithPath: checkpoint))
-                let quantized = precision == .fp32 ? nil : try model.quantized(precision)
+                let quantized = try precision == .fp32 ? nil : model.quantized(precision)
                 FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))
                 let text: String
                 if input == "-" {

@@ -62,8 +62,9 @@ final class QuantizedLanguageModelTests: CommandLineTestCase {
             XCTAssertLessThanOrEqual(difference, precision == .fp32 ? 1e-5 : 0.05, "\(precision)")
         }
         var a = RandomGenerator(seed: 2), b = RandomGenerator(seed: 2)
-        XCTAssertEqual(try model.quantized(.fp32).sample(prime: [1, 2], length: 20, generator: &a), model.sample(prime: [1, 2], length: 20, generator: &b),
-                       "the same loop draws the same tokens from (nearly) the same logits")
+        let quantizedTokens = try model.quantized(.fp32).sample(prime: [1, 2], length: 20, generator: &a)
+        let tokens = model.sample(prime: [1, 2], length: 20, generator: &b)
+        XCTAssertEqual(quantizedTokens, tokens, "the same loop draws the same tokens from (nearly) the same logits")
         let jordan = LanguageModel(LanguageModelConfig(vocabularySize: 5, hiddenSize: 4, layers: 1, cell: .jordan), seed: 1)
         XCTAssertThrowsError(try jordan.quantized(.int8)) { XCTAssertTrue("\($0)".contains("jordan"), "\($0)") }
     }
