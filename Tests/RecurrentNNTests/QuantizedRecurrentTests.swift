@@ -66,7 +66,9 @@ final class QuantizedRecurrentTests: XCTestCase {
         }
     }
 
-    /// The batch split over two cores (concurrent or serial) gives the unsplit result bit for bit.
+    /// The batch split over two cores (concurrent or serial) gives the unsplit result bit for bit at bf16 and int8
+    /// (per-row quantization, row-independent kernels); at fp32 sgemm's blocking depends on the row count, so the
+    /// halves agree to rounding only.
     func testBatchSplitIsBitIdentical() throws {
         var rng = RandomGenerator(seed: 7)
         let fused = layer(.lstm, bidirectional: true, seed: 13)
@@ -83,11 +85,14 @@ final class QuantizedRecurrentTests: XCTestCase {
             let results = try [unsplit, split, serial].map { configuration in
                 try FusedConfiguration.$current.withValue(configuration) { try network.run(x, lengths: lengths) }
             }
+            func difference(_ a: Tensor<Float>, _ b: Tensor<Float>) -> Float { zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! }
+            let tolerance: Float = precision == .fp32 ? 1e-5 : 0
             for r in results.dropFirst() {
-                XCTAssertEqual(r.output.scalars, results[0].output.scalars, "\(precision)")
-                XCTAssertEqual(r.state.h.scalars, results[0].state.h.scalars, "\(precision)")
-                XCTAssertEqual(r.state.lstmState!.c.scalars, results[0].state.lstmState!.c.scalars, "\(precision)")
+                XCTAssertLessThanOrEqual(difference(r.output, results[0].output), tolerance, "\(precision)")
+                XCTAssertLessThanOrEqual(difference(r.state.h, results[0].state.h), tolerance, "\(precision)")
+                XCTAssertLessThanOrEqual(difference(r.state.lstmState!.c, results[0].state.lstmState!.c), tolerance, "\(precision)")
             }
+            XCTAssertEqual(results[1].output.scalars, results[2].output.scalars, "\(precision): concurrent and serial halves")
         }
     }
 
