@@ -55,7 +55,7 @@ public struct BenchmarkResult: Sendable {
 
     /// The row of the text table.
     public var line: String {
-        "\(config.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mode.padding(toLength: 6, withPad: " ", startingAt: 0))"
+        "\(config.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mode.padding(toLength: max(6, mode.count), withPad: " ", startingAt: 0))"
             + " \(fmt(seconds * 1e3, 9, 3)) ms  \(fmt(tokensPerSecond, 11, 0)) tok/s  \(fmt(gflops, 7, 2)) GFLOP/s"
             + "  \(fmt(sgemmFraction * 100, 5, 1))% of sgemm (\(fmt(sgemmGflops, 6, 1)))  peak \(fmt(Double(peakBytes) / 1_048_576, 7, 1)) MB"
     }
