@@ -24,8 +24,8 @@ final class QuantizedLanguageModelTests: CommandLineTestCase {
         try String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer.\n", count: 40)
             .write(to: text, atomically: true, encoding: .utf8)
         let lm = folder.appendingPathComponent("lm").path
-        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "32", "--layers", "2", "--embedding", "8", "--steps", "40",
-                               "--eval-every", "40", "--batch", "8", "--seq-len", "32", "--out", lm])
+        let trained = try run(["train", "charlm", "--data", text.path, "--hidden", "32", "--layers", "2", "--embedding", "8", "--steps", "150",
+                               "--eval-every", "150", "--batch", "8", "--seq-len", "32", "--out", lm])
         XCTAssertEqual(trained.status, 0, trained.error)
         let checkpoint = lm + "/best.safetensors"
         var bits: [Precision: Double] = [:]
@@ -37,7 +37,7 @@ final class QuantizedLanguageModelTests: CommandLineTestCase {
             bits[precision] = bitsPerChar(scored.output)
         }
         let fp32 = try XCTUnwrap(bits[.fp32])
-        XCTAssertLessThan(fp32, 3.5, "the model learnt something (uniform over the vocabulary is ~4.6 bits)")
+        XCTAssertLessThan(fp32, 3.5, "the model learnt something (uniform over its 24 characters is 4.58 bits)")
         // Margins: bf16 weights change each product by ≤ 2⁻⁸ relative; int8 by about s/2 per weight and activation.
         XCTAssertEqual(try XCTUnwrap(bits[.bf16]), fp32, accuracy: 0.01)
         XCTAssertEqual(try XCTUnwrap(bits[.int8]), fp32, accuracy: 0.03)
