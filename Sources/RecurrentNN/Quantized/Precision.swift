@@ -20,6 +20,7 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     /// trained; train the fp32 model and quantize it again.
     case inferenceOnly
 
+    /// One line that says what cannot be done and why.
     public var description: String {
         switch self {
         case .unsupported(let what): "cannot quantize: \(what)"
