@@ -30,7 +30,6 @@ extension RecurrentCommand.Predict {
             try reportingErrors {
                 let (model, vocabulary, _) = try SequenceClassifier.load(from: URL(fileURLWithPath: checkpoint))
                 let quantized = try precision == .fp32 ? nil : model.quantized(precision)
-                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))
                 let text: String
                 if input == "-" {
                     let data = FileHandle.standardInput.readDataToEndOfFile()
@@ -59,6 +58,7 @@ extension RecurrentCommand.Predict {
                         output += String(format: "%d\t%.4f\n", label, row[label])
                     }
                 }
+                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))   // once it ran: errors stay one line
                 FileHandle.standardOutput.write(Data(output.utf8))
             }
         }

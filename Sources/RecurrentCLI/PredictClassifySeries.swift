@@ -31,7 +31,6 @@ extension RecurrentCommand.Predict {
             try reportingErrors {
                 let (model, _) = try SequenceClassifier.loadSeries(from: URL(fileURLWithPath: checkpoint))
                 let quantized = try precision == .fp32 ? nil : model.quantized(precision)
-                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))
                 let series = source.bandsAsSequence ? try HyperspectralCube(cube: source.data, mask: source.mask!).pixels.map(\.series)
                     : try source.read(source.files().train, labels: source.labels, requireLabels: false).series
                 let encoded = try EncodedSeries(series.map { $0.patched(model.config.patchLength ?? 1) }, scaler: model.config.scaler!, classIds: nil)
@@ -48,6 +47,7 @@ extension RecurrentCommand.Predict {
                         output += "\(encoded.sources[i])\t\(names[label])\t\(String(format: "%.4f", row[label]))\n"
                     }
                 }
+                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))   // once it ran: errors stay one line
                 FileHandle.standardOutput.write(Data(output.utf8))
             }
         }
