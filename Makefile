@@ -91,3 +91,22 @@ kernel-emulation-check:
 	@if [ -d /usr/include/simde ] && [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory kernel-emulation-test; \
 	else echo "AVX-512 emulation test skipped: needs x86-64 and SIMD Everywhere (libsimde-dev)"; fi
 test: kernel-emulation-check
+## The AVX-512 VNNI / BF16 int8 and bf16 products (avx512/QuantizedAVX512.c) compiled against SIMD Everywhere and checked
+## against the AVX2 ones (int8: bit for bit) and a Double reference (bf16); needs x86-64 with AVX2 + FMA.
+## `make test` runs it where /usr/include/simde exists.
+QUANT_CC ?= clang
+QUANT_KERNELS := Sources/CRecurrentKernels
+QUANT_EMULATION := .build/quantized-emulation
+quantized-emulation-test:
+	@mkdir -p $(QUANT_EMULATION)
+	$(QUANT_CC) -O2 -ffp-contract=off -mavx2 -mfma -Wno-psabi -DRK_EMULATE_AVX512 -I$(QUANT_KERNELS)/include \
+	  -c $(QUANT_KERNELS)/avx512/QuantizedAVX512.c -o $(QUANT_EMULATION)/QuantizedAVX512.o
+	$(QUANT_CC) -O2 -ffp-contract=off -I$(QUANT_KERNELS)/include -o $(QUANT_EMULATION)/quantized-emulation-test \
+	  Tests/KernelEmulation/QuantizedEmulationTest.c $(QUANT_KERNELS)/avx2/QuantizedAVX2.c $(QUANT_KERNELS)/avx2/GatesAVX2.c $(QUANT_KERNELS)/InstructionSet.c \
+	  $(QUANT_EMULATION)/QuantizedAVX512.o -lm
+	$(QUANT_EMULATION)/quantized-emulation-test
+quantized-emulation-check:
+	@if [ -d /usr/include/simde ] && [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory quantized-emulation-test; \
+	else echo "AVX-512 quantized emulation test skipped: needs x86-64 and SIMD Everywhere (libsimde-dev)"; fi
+test: quantized-emulation-check
+.PHONY: quantized-emulation-test quantized-emulation-check

@@ -4,7 +4,12 @@ sides in the same run, and prints a table of ratios Swift / PyTorch (tokens per 
 Swift is faster).
 
     OPENBLAS_NUM_THREADS=2 python Benchmarks/compare_torch.py [--rounds 3] [--repeats 10] [--warmup 3]
-        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown] [--disturbed]
+        [--config NAME ...] [--bench .build/release/recurrent-bench] [--json out.json] [--markdown] [--disturbed] [--quantized]
+
+With --quantized, inference and sampling also run quantized: PyTorch's dynamic quantization
+(`torch.ao.quantization.quantize_dynamic(model, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)`, the x86
+engine) against `recurrent-bench --precision int8` (rows `infer-int8`, `sample-int8`), plus Swift's bf16 rows
+(PyTorch has no bf16 dynamic quantization: its cells print n/a), and each side's int8 / fp32 speed-up.
 
 Both sides use the same number of threads (torch.set_num_threads and OPENBLAS_NUM_THREADS, printed),
 the same workloads (see docs/BENCHMARKS.md) and the same statistics (median of `repeats` timed runs after
@@ -105,8 +110,19 @@ def make_rnn(torch, kind, inp, hidden, layers, bidir):
     return cls(inp, hidden, num_layers=layers, bidirectional=bidir)
 
 
+def quantize_dynamic(torch, **modules):
+    """The modules, dynamically quantized to int8 as PyTorch users do it (a container, since quantize_dynamic
+    swaps children, not the module it is given)."""
+    holder = torch.nn.Module()
+    for key, module in modules.items():
+        holder.add_module(key, module)
+    q = torch.ao.quantization.quantize_dynamic(holder, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8)
+    return [getattr(q, key) for key in modules]
+
+
 def torch_measure(torch, name, modes, warmup, repeats):
-    """{mode: (seconds, peak_mb)} for PyTorch's equivalent of configuration `name`."""
+    """{mode: (seconds, peak_mb)} for PyTorch's equivalent of configuration `name`; modes ending in -int8
+    run the dynamically quantized model."""
     kind, inp, hidden, layers, bidir, batch, steps, workload = CONFIGS[name]
     torch.manual_seed(42)
     out = {}
@@ -114,6 +130,19 @@ def torch_measure(torch, name, modes, warmup, repeats):
         emb = torch.nn.Embedding(VOCAB, inp)
         rnn = make_rnn(torch, kind, inp, hidden, layers, False).eval()
         head = torch.nn.Linear(hidden, VOCAB)
+        if "sample-int8" in modes:
+            qrnn, qhead = quantize_dynamic(torch, rnn=rnn, head=head)
+            gen_q = torch.Generator().manual_seed(3)
+
+            def sample_q():
+                with torch.no_grad():
+                    state, tok = None, 0
+                    for _ in range(steps):
+                        y, state = qrnn(emb(torch.tensor([[tok]])), state)
+                        tok = int(torch.multinomial(torch.softmax(qhead(y[0]), dim=-1), 1, generator=gen_q).item())
+
+            reset_peak()
+            out["sample-int8"] = (timed(sample_q, warmup, repeats), peak_mb())
         gen = torch.Generator().manual_seed(3)
         token = [0]
 
@@ -145,9 +174,16 @@ def torch_measure(torch, name, modes, warmup, repeats):
         with torch.no_grad():
             rnn(x)
 
+    qrnn = quantize_dynamic(torch, rnn=make_rnn(torch, kind, inp, hidden, layers, bidir))[0] if "infer-int8" in modes else None
+
+    def infer_q():
+        with torch.no_grad():
+            qrnn(x)
+
     for mode in modes:
         reset_peak()
-        out[mode] = (timed(train if mode == "train" else infer, warmup, repeats), peak_mb())
+        body = {"train": train, "infer": infer, "infer-int8": infer_q}[mode]
+        out[mode] = (timed(body, warmup, repeats), peak_mb())
     return out
 
 
@@ -160,9 +196,10 @@ def torch_subprocess(name, modes, warmup, repeats, env):
     return {m: tuple(v) for m, v in json.loads(res.stdout).items()}
 
 
-def swift_measure(bench, name, modes, warmup, repeats, env, reference):
+def swift_measure(bench, name, modes, warmup, repeats, env, reference, precisions="fp32"):
     mode = "all" if len(modes) == 2 else modes[0]
-    cmd = [bench, "--config", name, "--mode", mode, "--json", "--warmup", str(warmup), "--repeats", str(repeats)]
+    cmd = [bench, "--config", name, "--mode", mode, "--json", "--warmup", str(warmup), "--repeats", str(repeats),
+           "--precision", precisions]
     if not reference:
         cmd.append("--no-reference")
     if not reference:
@@ -209,6 +246,7 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--disturbed", action="store_true",
                     help="also measure every configuration beside Benchmarks/disturb.py (half of core 1) and print the ratio change")
+    ap.add_argument("--quantized", action="store_true", help="also int8 (both sides) and bf16 (Swift) inference and sampling")
     ap.add_argument("--torch-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -237,13 +275,16 @@ def main():
             for condition in (conditions if r % 2 == 0 else conditions[::-1]):
                 rows = tables[condition]
                 modes = ["sample"] if CONFIGS[name][7] == "sample" else layer_modes
+                torch_modes = modes + (["sample-int8" if modes == ["sample"] else "infer-int8"]
+                                       if args.quantized and (modes == ["sample"] or "infer" in modes) else [])
                 # Alternate which side goes first from round to round.
                 sides = ["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]
                 for side in sides:
                     with disturbance(condition == "disturbed"):
                         if side == "swift":
                             got = swift_measure(args.bench, name, modes if modes != ["sample"] else ["train"], args.warmup,
-                                                args.repeats, env, reference=(r == 0 and condition == "quiet"))
+                                                args.repeats, env, reference=(r == 0 and condition == "quiet"),
+                                                precisions="fp32,int8,bf16" if args.quantized else "fp32")
                             for mode, row in got.items():
                                 e = rows.setdefault((name, mode), {"swift": [], "torch": []})
                                 e["swift"].append(row["seconds"])
@@ -251,7 +292,7 @@ def main():
                                 if r == 0 and condition == "quiet":
                                     e["swift_row"] = row
                         else:
-                            got = torch_subprocess(name, modes, args.warmup, args.repeats, env)
+                            got = torch_subprocess(name, torch_modes, args.warmup, args.repeats, env)
                             for mode, (sec, peak) in got.items():
                                 e = rows.setdefault((name, mode), {"swift": [], "torch": []})
                                 e["torch"].append(sec)
@@ -264,7 +305,7 @@ def main():
     for condition in conditions:
         if args.disturbed:
             print(f"\n## {condition}" + (" (Benchmarks/disturb.py: core 1 busy 5 ms, idle 5 ms)" if condition == "disturbed" else ""))
-        results[condition] = print_table(tables[condition], tables["quiet"], args.markdown)
+        results[condition] = print_table(tables[condition], tables["quiet"], args.markdown, args.quantized)
     if args.disturbed:
         print("\n## Swift/PyTorch ratio, disturbed over quiet (within 10 % is the target)")
         for q, d in zip(results["quiet"], results["disturbed"]):
@@ -279,14 +320,15 @@ def main():
                        "rows": results["quiet"], **({"disturbed_rows": results["disturbed"]} if args.disturbed else {})}, f, indent=1)
 
 
-def print_table(rows, quiet_rows, markdown):
+def print_table(rows, quiet_rows, markdown, quantized=False):
     """Prints one table of measurements and returns its rows (the sgemm figures come from the quiet rows)."""
     peak = peak_gflops()
     table = []
     for (name, mode), e in rows.items():
         _, _, _, _, _, batch, steps, _ = CONFIGS[name]
         tokens = batch * steps
-        s, t = statistics.median(e["swift"]), statistics.median(e["torch"])
+        s = statistics.median(e["swift"])
+        t = statistics.median(e["torch"]) if e["torch"] else float("nan")
         row = quiet_rows.get((name, mode), {}).get("swift_row", {})
         flops = config_flops(name, mode)
         table.append({
@@ -316,6 +358,13 @@ def print_table(rows, quiet_rows, markdown):
             print("| " + " | ".join(cells) + " |")
         else:
             print(" ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cells, widths)))
+    if quantized:
+        by = {(x["config"], x["mode"]): x for x in table}
+        for (name, mode), x in by.items():
+            base = by.get((name, mode.split("-")[0]))
+            if "-" in mode and base:
+                print(f"{name} {mode}: Swift {x['swift_tokens_per_s'] / base['swift_tokens_per_s']:.2f}× its fp32, "
+                      f"PyTorch {x['torch_tokens_per_s'] / base['torch_tokens_per_s']:.2f}× its fp32")
     return table
 
 

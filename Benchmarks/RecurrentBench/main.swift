@@ -12,7 +12,7 @@ import Darwin
 // shapes, and peak memory, for each configuration (Benchmarks/RecurrentBenchmarks, docs/BENCHMARKS.md).
 // The same runs as `recurrent bench`, without the CLI's other commands (Benchmarks/compare_torch.py runs this).
 //
-//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time]
+//   recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time] [--precision fp32,bf16,int8]
 
 /// Writes `text` to standard error (through FileHandle: the C `stderr` is not Sendable).
 func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
@@ -20,7 +20,7 @@ func printError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)
 func usage() -> Never {
     let names = allConfigs.map(\.name).joined(separator: ", ")
     printError("""
-    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time]
+    usage: recurrent-bench [--config NAME[,NAME…]]… [--mode train|infer|all] [--repeats N] [--warmup N] [--json] [--no-reference] [--no-peak] [--cpu-time] [--precision fp32,bf16,int8]
     configurations: \(names)
     only when named: \(extraConfigs.map(\.name).joined(separator: ", "))
 
@@ -46,6 +46,11 @@ func parseOptions(_ args: [String]) -> (options: BenchmarkOptions, json: Bool, p
         case "--no-reference": o.reference = false
         case "--no-peak": peak = false
         case "--cpu-time": o.cpuTime = true
+        case "--precision":
+            let names = value().split(separator: ",").map(String.init)
+            let precisions = names.compactMap(Precision.init(rawValue:))
+            guard precisions.count == names.count, !precisions.isEmpty else { printError("--precision takes fp32, bf16 and/or int8\n"); usage() }
+            o.precisions = precisions
         case "--mode":
             let m = value()
             guard ["train", "infer", "all"].contains(m) else { printError("--mode must be train, infer or all\n"); usage() }

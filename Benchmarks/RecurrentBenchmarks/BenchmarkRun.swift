@@ -24,6 +24,9 @@ public struct BenchmarkOptions: Sendable {
     public var cpuTime = false
     /// The machine's fp32 FMA peak (GFLOP/s, `MachineReport`), for the "of peak" column; nil leaves it out.
     public var peakGflops: Double? = nil
+    /// Precisions of the inference and sampling runs (`LanguageModel.quantized`): each one other than fp32 adds a
+    /// row `infer-int8`, `sample-bf16`, … of the layer quantized from the same weights. Training is fp32 only.
+    public var precisions: [Precision] = [.fp32]
 
     public init() {}
 
@@ -74,7 +77,7 @@ public struct BenchmarkResult: Sendable {
 
     /// The row of the text table.
     public var line: String {
-        "\(config.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mode.padding(toLength: 6, withPad: " ", startingAt: 0))"
+        "\(config.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mode.padding(toLength: max(6, mode.count), withPad: " ", startingAt: 0))"
             + " \(fmt(seconds * 1e3, 9, 3)) ms  \(fmt(tokensPerSecond, 11, 0)) tok/s  \(fmt(gflops, 7, 2)) GFLOP/s"
             + "  \(fmt(sgemmFraction * 100, 5, 1))% of sgemm (\(fmt(sgemmGflops, 6, 1)))  \(fmt(peakFraction * 100, 5, 1))% of peak"
             + "  \(fmt(cpuSecondsPerToken * 1e6, 8, 2)) CPU-µs/tok (\(fmt(cores, 4, 2)) cores, \(fmt(oneCoreFraction * 100, 3, 0))% on one"
@@ -113,7 +116,11 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
         if c.workload == .sample {
             let w = SampleWorkload(c)
             keep = w
-            jobs.append(("sample", c.forwardFlops, w.sampleSequence))
+            for p in o.precisions {
+                if p == .fp32 { jobs.append(("sample", c.forwardFlops, w.sampleSequence)); continue }
+                let q = QuantizedSampleWorkload(w, precision: p)
+                jobs.append(("sample-\(p.rawValue)", c.forwardFlops, q.sampleSequence))
+            }
         } else if c.workload == .score {
             let w = ScoreWorkload(c)
             keep = w
@@ -122,7 +129,13 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
             let w = LayerWorkload(c)
             keep = w
             if o.modes.contains("train") { jobs.append(("train", c.trainFlops, w.trainStep)) }
-            if o.modes.contains("infer") { jobs.append(("infer", c.forwardFlops, w.inferStep)) }
+            if o.modes.contains("infer") {
+                for p in o.precisions {
+                    if p == .fp32 { jobs.append(("infer", c.forwardFlops, w.inferStep)); continue }
+                    let q = QuantizedLayerWorkload(w, precision: p)
+                    jobs.append(("infer-\(p.rawValue)", c.forwardFlops, q.inferStep))
+                }
+            }
         }
         for job in jobs {
             resetPeakMemory()
@@ -135,7 +148,7 @@ public func runBenchmarks(_ o: BenchmarkOptions, onResult: (BenchmarkResult) -> 
             let t = median(times)
             var sgemm = Double.nan
             if o.reference {
-                let shapes = referenceGemms(c, train: job.mode == "train")
+                let shapes = referenceGemms(c, train: job.mode == "train")       // the same fp32 shapes for every precision
                 let flops = shapes.reduce(0) { $0 + $1.flops }
                 sgemm = flops / referenceGemmSeconds(shapes, warmup: max(1, o.warmup), repeats: max(3, o.repeats / 2), clock: clock) / 1e9
             }

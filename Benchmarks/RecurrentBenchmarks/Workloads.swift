@@ -121,6 +121,52 @@ final class ScoreWorkload {
     }
 }
 
+/// The inference of a `LayerWorkload` with the layer quantized (`RecurrentLayer.quantized`), same weights and input.
+final class QuantizedLayerWorkload {
+    let network: QuantizedRecurrentNetwork
+    let x: Tensor<Float>
+    var last: Float = 0
+
+    init(_ w: LayerWorkload, precision: Precision) {
+        network = try! w.layer.quantized(precision)     // LSTM, GRU and RNN layers of the table: always supported
+        x = w.x
+    }
+
+    func inferStep() {
+        let (out, _) = try! network.run(x)              // x needs no gradient
+        last = out.data[0]
+    }
+}
+
+/// `SampleWorkload` with the recurrent layers and the head quantized (the embedding and softmax stay fp32).
+final class QuantizedSampleWorkload {
+    let base: SampleWorkload
+    let rnn: QuantizedRecurrentNetwork
+    let head: QuantizedLinear
+    var generator = RandomGenerator(seed: 3)
+    var token = 0
+
+    init(_ w: SampleWorkload, precision: Precision) {
+        base = w
+        rnn = try! w.rnn.quantized(precision)
+        head = try! w.head.quantized(precision)
+    }
+
+    func sampleSequence() {
+        withoutGrad {
+            var state: RecurrentState<Float>? = nil
+            for _ in 0..<base.steps {
+                let e = base.embedding([token], shape: [1, 1])             // (1, 1, I), no gradient here
+                let (out, next) = try! rnn.run(e, state: state)            // (1, 1, H)
+                state = next
+                let probs = try! head(out.reshaped([1, base.hidden])).softmax(axis: -1)   // (1, V)
+                token = sampleCategorical(probs.data, count: base.vocabulary, generator: &generator)
+                base.checksum &+= token
+            }
+        }
+    }
+}
+
 /// Draws an index from the probabilities `p` (summing to 1).
 func sampleCategorical(_ p: UnsafePointer<Float>, count: Int, generator: inout RandomGenerator) -> Int {
     let u = Float(generator.nextDouble())

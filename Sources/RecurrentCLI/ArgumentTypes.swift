@@ -13,6 +13,7 @@ extension GapFill: ExpressibleByArgument {}
 extension ForecastMode: ExpressibleByArgument {}
 extension CellKind: ExpressibleByArgument {}
 extension Pooling: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension Seq2SeqAttention: ExpressibleByArgument {}
 extension SyntheticTask: ExpressibleByArgument {}
 extension CubeSplit: ExpressibleByArgument {}

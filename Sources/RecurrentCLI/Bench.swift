@@ -20,6 +20,7 @@ extension RecurrentCommand {
             Examples:
               recurrent bench                                           # every configuration, a table
               recurrent bench lstm-256-b32-t50 sample-lstm2-512 --repeats 20 --json
+              recurrent bench lstm2-512-b64-t100 sample-lstm2-512 --mode infer --precision fp32 int8 bf16 --cpu-time
             """
         )
 
@@ -32,6 +33,8 @@ extension RecurrentCommand {
         @Flag(name: .customLong("no-peak"), help: "Skip measuring the machine's FMA peak (no \"of peak\" column).") var noPeak = false
         @Flag(name: .customLong("cpu-time"), help: "Time on the process CPU clock instead of the wall clock (A/B runs on a shared machine).")
         var cpuTime = false
+        @Option(parsing: .upToNextOption, help: "Precisions of the inference and sampling rows: fp32 (default), bf16, int8; each one but fp32 adds rows infer-PRECISION / sample-PRECISION.")
+        var precision: [Precision] = [.fp32]
 
         func validate() throws {
             let unknown = names.filter { name in !knownConfigs.contains { $0.name == name } }
@@ -52,6 +55,7 @@ extension RecurrentCommand {
             options.warmup = warmup
             options.reference = !noReference
             options.cpuTime = cpuTime
+            options.precisions = precision
             let machine = MachineReport.read(measurePeak: !noPeak)
             options.peakGflops = machine.peak?.allCores
             if !json {

@@ -13,6 +13,7 @@ extension RecurrentCommand.Eval {
 
             Example:
               recurrent eval charlm --checkpoint runs/demo/best.safetensors --data Examples/data/tinyshakespeare/input.txt
+              recurrent eval charlm --checkpoint runs/demo/best.safetensors --data Examples/data/tinyshakespeare/input.txt --precision int8
             """
         )
 
@@ -21,6 +22,8 @@ extension RecurrentCommand.Eval {
         @Flag(help: "Score the whole of --data instead of its validation split (for text the model never saw).") var all = false
         @Option(name: .customLong("seq-len"), help: "Characters per chunk (the state is carried across chunks).") var seqLen = 64
         @Option(help: "Parallel streams the text is cut into.") var streams = 32
+        @Option(help: "Arithmetic of the recurrent layers' and the head's products: fp32 (the trained weights), bf16 or int8 (quantized at load).")
+        var precision: Precision = .fp32
 
         func validate() throws {
             guard seqLen > 0, seqLen <= 100_000, streams > 0, streams <= 100_000 else { throw ValidationError("--seq-len and --streams must be in 1...100000") }
@@ -38,9 +41,14 @@ extension RecurrentCommand.Eval {
                 guard ids.count > seqLen else {
                     throw ValidationError("\(all ? data : "the validation split of \(data)") has \(ids.count) characters; --seq-len \(seqLen) needs at least \(seqLen + 1)")
                 }
-                let loss = model.meanLoss(on: ids, seqLen: seqLen, streams: streams)
-                print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bits/char, perplexity %.3f",
-                             all ? "all" : "validation", ids.count, loss, loss / M_LN2, exp(loss)))
+                let loss: Double
+                if precision == .fp32 {
+                    loss = model.meanLoss(on: ids, seqLen: seqLen, streams: streams)
+                } else {
+                    loss = try model.quantized(precision).meanLoss(on: ids, seqLen: seqLen, streams: streams)
+                }
+                print(String(format: "%@: %d characters, %@, loss %.4f nats/char, %.4f bits/char, perplexity %.3f",
+                             all ? "all" : "validation", ids.count, precision.rawValue, loss, loss / M_LN2, exp(loss)))
             }
         }
     }

@@ -19,6 +19,8 @@ extension RecurrentCommand.Predict {
         @Option(help: "Checkpoint written by `recurrent train classify`.") var checkpoint: String
         @Option(help: "UTF-8 text file with one sentence per line, or - for standard input.") var input = "-"
         @Option(help: "Sentences per batch.") var batch = 256
+        @Option(help: "Arithmetic of the recurrent layers' and the head's products: fp32 (the trained weights), bf16 or int8 (quantized at load; printed on stderr).")
+        var precision: Precision = .fp32
 
         func validate() throws {
             guard batch > 0 else { throw ValidationError("--batch must be positive") }
@@ -27,6 +29,7 @@ extension RecurrentCommand.Predict {
         func run() throws {
             try reportingErrors {
                 let (model, vocabulary, _) = try SequenceClassifier.load(from: URL(fileURLWithPath: checkpoint))
+                let quantized = try precision == .fp32 ? nil : model.quantized(precision)
                 let text: String
                 if input == "-" {
                     let data = FileHandle.standardInput.readDataToEndOfFile()
@@ -46,7 +49,8 @@ extension RecurrentCommand.Predict {
                 var output = ""
                 for start in stride(from: 0, to: sequences.count, by: batch) {
                     let chunk = Array(sequences[start..<min(start + batch, sequences.count)])
-                    let probabilities = model.probabilities(ClassificationBatch(sequences: chunk, paddingId: 0))   // (B, C)
+                    let tokens = ClassificationBatch(sequences: chunk, paddingId: 0)
+                    let probabilities = quantized?.probabilities(tokens) ?? model.probabilities(tokens)                  // (B, C)
                     let C = model.config.classes
                     for b in 0..<chunk.count {
                         let row = (0..<C).map { probabilities.data[b * C + $0] }
@@ -54,6 +58,7 @@ extension RecurrentCommand.Predict {
                         output += String(format: "%d\t%.4f\n", label, row[label])
                     }
                 }
+                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))   // once it ran: errors stay one line
                 FileHandle.standardOutput.write(Data(output.utf8))
             }
         }

@@ -22,6 +22,8 @@ extension RecurrentCommand {
         @Option(help: "Softmax temperature (> 0); lower is more conservative.") var temperature = 1.0
         @Option(name: .customLong("top-k"), help: "Sample among the k most likely characters only.") var topK: Int?
         @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "charlm checkpoints: arithmetic of the recurrent layers' and the head's products: fp32 (the trained weights), bf16 or int8 (quantized at load, for speed; printed on stderr).")
+        var precision: Precision = .fp32
 
         func validate() throws {
             // Checked as the Float the model divides by: 1e-50 is positive as a Double but 0 as a Float.
@@ -35,14 +37,24 @@ extension RecurrentCommand {
 
         func run() throws {
             try reportingErrors {
-                if let label { return try sampleSentences(label: label) }
+                if let label {
+                    guard precision == .fp32 else { throw ValidationError("--precision \(precision.rawValue) is for charlm checkpoints; generate checkpoints (--label) sample in fp32 only") }
+                    return try sampleSentences(label: label)
+                }
                 let (model, vocabulary) = try LanguageModel.load(from: URL(fileURLWithPath: checkpoint))
                 let primeIds: [Int]
                 do { primeIds = try vocabulary.encode(characters: prime) } catch DataError.unknownToken(let t) {
                     throw ValidationError("--prime contains '\(t)', which the model's vocabulary does not have")
                 }
                 var generator = RandomGenerator(seed: seed)
-                let ids = model.sample(prime: primeIds, length: length, temperature: Float(temperature), topK: topK, generator: &generator)
+                let ids: [Int]
+                if precision == .fp32 {
+                    ids = model.sample(prime: primeIds, length: length, temperature: Float(temperature), topK: topK, generator: &generator)
+                } else {
+                    let quantized = try model.quantized(precision)
+                    ids = quantized.sample(prime: primeIds, length: length, temperature: Float(temperature), topK: topK, generator: &generator)
+                }
+                FileHandle.standardError.write(Data("precision: \(precision.rawValue)\n".utf8))
                 print(prime + vocabulary.decode(ids))
             }
         }

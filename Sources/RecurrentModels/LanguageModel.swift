@@ -84,36 +84,12 @@ public final class LanguageModel: Module<Float> {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            var state: RecurrentState<Float>? = nil
-            var logits: Tensor<Float>? = nil
-            for id in prime {
+            return LanguageModelLoops.sample(prime: prime, length: length, temperature: temperature, topK: topK,
+                                             vocabularySize: config.vocabularySize, generator: &generator) { id, state in
                 let step = self([id], steps: 1, batch: 1, state: state)
-                (logits, state) = (step.logits, step.state)
+                return (step.logits, step.state)
             }
-            var out: [Int] = []
-            var probabilities = [Float](repeating: 0, count: config.vocabularySize)
-            for _ in 0..<length {
-                guard let current = logits else { break }
-                sampleDistribution(current.data, into: &probabilities, temperature: temperature, topK: topK)
-                let next = probabilities.withUnsafeBufferPointer { generator.nextIndex(weights: $0) }
-                out.append(next)
-                let step = self([next], steps: 1, batch: 1, state: state)
-                (logits, state) = (step.logits, step.state)
-            }
-            return out
         }
-    }
-
-    /// softmax(logits / temperature) restricted to the top k, unnormalised.
-    func sampleDistribution(_ logits: UnsafePointer<Float>, into p: inout [Float], temperature: Float, topK: Int?) {
-        let v = p.count
-        var threshold = -Float.infinity
-        if let k = topK, k > 0, k < v {
-            threshold = (0..<v).map { logits[$0] }.sorted(by: >)[k - 1]
-        }
-        var maxLogit = -Float.infinity
-        for i in 0..<v where logits[i] >= threshold { maxLogit = max(maxLogit, logits[i]) }
-        for i in 0..<v { p[i] = logits[i] >= threshold ? Float.exp((logits[i] - maxLogit) / temperature) : 0 }
     }
 }
 

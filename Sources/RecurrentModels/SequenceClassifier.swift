@@ -157,8 +157,14 @@ public final class SequenceClassifier: Module<Float> {
     ///   - lengths: B lengths in 1...T.
     /// - Returns: logits (B, C).
     func classify(_ x: Tensor<Float>, lengths: [Int]) -> Tensor<Float> {
+        classify(x, lengths: lengths, network: { self.rnn($0, lengths: $1) }, head: { self.head($0) })
+    }
+
+    /// `classify` with the recurrent network and the head given (QuantizedSequenceClassifier's quantized ones).
+    func classify(_ x: Tensor<Float>, lengths: [Int], network: (Tensor<Float>, [Int]) -> (output: Tensor<Float>, state: RecurrentState<Float>),
+                  head: (Tensor<Float>) -> Tensor<Float>) -> Tensor<Float> {
         let T = x.shape[0], B = x.shape[1]
-        let (output, state) = rnn(x, lengths: lengths)                               // (T, B, D·H), h (L·D, B, H)
+        let (output, state) = network(x, lengths)                                    // (T, B, D·H), h (L·D, B, H)
         let D = rnn.directions, H = rnn.stateWidth, L = rnn.numLayers
         let features: Tensor<Float>                                                   // (B, D·H)
         switch config.pooling {

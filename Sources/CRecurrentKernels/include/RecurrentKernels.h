@@ -132,6 +132,30 @@ rk_split_guard rk_pair_guard(void);
 /// Starts the process's guard afresh (tests, and benchmarks between configurations).
 void rk_pair_guard_reset(void);
 
+// MARK: int8 and bf16 inference (avx2/QuantizedAVX2.c; QuantizedMatrix.swift). Need AVX2 + FMA.
+#include <stdint.h>
+/// Quantizes rows of A (m, k; row stride lda) to 7-bit unsigned values q (m, kp; row stride ldq, zero past k) with
+/// per-row scale and zero point: q = clamp(round(a / scale) + zero, 0, 127), the row's range widened to hold 0.
+void rk_q8_quantize_rows(long m, long k, long kp, const float *a, long lda, uint8_t *q, long ldq, float *scale,
+                         int32_t *zero);
+/// C (m, n) = dequantized A (m, kp; from rk_q8_quantize_rows) · Wᵀ + bias for W (n, kp) s8 with per-row scales and
+/// sums (wsum[j] = Σ_p W[j, p]); bias may be null. kp a multiple of 32, at most 131072.
+void rk_q8_gemm(long m, long n, long kp, const uint8_t *a, long lda, const float *ascale, const int32_t *azero,
+                const int8_t *w, long ldw, const float *wscale, const int32_t *wsum, const float *bias, float *c, long ldc);
+/// C (m, n) = A (m, k) · Wᵀ + bias for W (n, k) in bf16 (rows of ldw ≥ k rounded up to 8, zero-padded); bias may be null.
+void rk_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *w, long ldw, const float *bias,
+                  float *c, long ldc);
+/// 1 when the processor has AVX-512 VNNI (and BW), so rk_q8_gemm_vnni may run; else 0.
+int rk_has_avx512_vnni(void);
+/// 1 when the processor has AVX512-BF16 (and BW), so rk_bf16_gemm_avx512 may run; else 0.
+int rk_has_avx512_bf16(void);
+/// rk_q8_gemm with `vpdpbusd` (avx512/QuantizedAVX512.c): the same result, bit for bit.
+void rk_q8_gemm_vnni(long m, long n, long kp, const uint8_t *a, long lda, const float *ascale, const int32_t *azero,
+                     const int8_t *w, long ldw, const float *wscale, const int32_t *wsum, const float *bias, float *c, long ldc);
+/// rk_bf16_gemm with `vdpbf16ps`: A's rows rounded to bf16 first (another result than the converting path).
+void rk_bf16_gemm_avx512(long m, long n, long k, const float *a, long lda, const uint16_t *w, long ldw, const float *bias,
+                         float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif

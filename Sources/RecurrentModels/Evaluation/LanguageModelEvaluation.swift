@@ -15,24 +15,14 @@ extension LanguageModel {
     /// mean loss × the fraction of the streams in `part`), and the number of chunks. The parts of all
     /// processes add up to `meanLoss`'s sum.
     public func partialLoss(on ids: [Int], seqLen: Int, streams: Int, part: (Int) -> Range<Int>) -> (sum: Double, batches: Int) {
-        let streams = min(streams, max(1, (ids.count - 1) / seqLen))
-        let mine = part(streams)
-        let batches = LanguageModelBatch.sequential(from: ids, steps: seqLen, batch: streams, streams: mine)
-        let fraction = Double(mine.count) / Double(streams)
-        let chunks = (ids.count - 1) / streams >= seqLen ? ((ids.count - 1) / streams - seqLen) / seqLen + 1 : 0
-        guard !batches.isEmpty else { return (0, chunks) }
-        return withoutGrad {
+        withoutGrad {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
-            var state: RecurrentState<Float>? = nil
-            var total = 0.0
-            for b in batches {
-                let (loss, next) = self.loss(b, state: state)
-                total += Double(loss.item)
-                state = next
+            return LanguageModelLoops.partialLoss(on: ids, seqLen: seqLen, streams: streams, part: part) { batch, state in
+                let (loss, next) = self.loss(batch, state: state)
+                return (loss.item, next)
             }
-            return (fraction == 1 ? total : total * fraction, batches.count)
         }
     }
 }
