@@ -30,7 +30,7 @@ final class QuantizedKernelTests: XCTestCase {
     let shapes = [(1, 1, 1), (1, 37, 70), (3, 5, 31), (4, 9, 32), (7, 130, 33), (9, 260, 100), (64, 24, 512), (1, 2048, 512)]
 
     func testKernelsMatchTheReferenceExactly() throws {
-        try XCTSkipUnless(QuantizedKernel.detected.isNative, "no AVX2 + FMA here: the reference runs alone")
+        try XCTSkipUnless(QuantizedKernel.selected.isNative, "no AVX2 + FMA here: the reference runs alone")
         for precision in [Precision.int8, .bf16] {
             for (i, (m, n, k)) in shapes.enumerated() {
                 let (w, b, a) = operands(m: m, n: n, k: k, seed: UInt64(i))
@@ -39,8 +39,8 @@ final class QuantizedKernelTests: XCTestCase {
                     let slow = try QuantizedMatrix(weight: w, rows: n, depth: k, bias: bias, precision: precision, kernel: .reference)
                     XCTAssertEqual(product(fast, a, m: m), product(slow, a, m: m), "\(precision) (\(m), \(n), \(k)), bias \(bias != nil)")
                     if precision == .int8 {                   // with VNNI where the processor has it: the same integers
-                        let detected = try QuantizedMatrix(weight: w, rows: n, depth: k, bias: bias, precision: precision, kernel: .detected)
-                        XCTAssertEqual(product(detected, a, m: m), product(slow, a, m: m), "\(QuantizedKernel.detected) (\(m), \(n), \(k))")
+                        let detected = try QuantizedMatrix(weight: w, rows: n, depth: k, bias: bias, precision: precision, kernel: .selected)
+                        XCTAssertEqual(product(detected, a, m: m), product(slow, a, m: m), "\(QuantizedKernel.selected) (\(m), \(n), \(k))")
                     }
                 }
             }
@@ -51,7 +51,7 @@ final class QuantizedKernelTests: XCTestCase {
     /// sums of ±2·127² = ±32258, inside s16; a full 8-bit activation (255) would saturate there and differ from
     /// the reference's exact int32 sums.
     func testInt8PairSumsCannotSaturate() throws {
-        try XCTSkipUnless(QuantizedKernel.detected.isNative, "no AVX2 + FMA here")
+        try XCTSkipUnless(QuantizedKernel.selected.isNative, "no AVX2 + FMA here")
         let (m, n, k) = (5, 6, 96)
         let a = [Float](repeating: 3, count: m * k)                                        // one value per row: q = 127, z = 0
         let w = (0..<(n * k)).map { i -> Float in (i / k) % 2 == 0 ? 0.5 : -0.5 }            // rows of +127 or −127
@@ -71,7 +71,7 @@ final class QuantizedKernelTests: XCTestCase {
     /// |y − ŷ| ≤ Σ_p |a_p|·|w_p − ŵ_p| + |ŵ_p|·|a_p − â_p| ≤ Σ_p |a_p|·s_w/2 + |ŵ_p|·s_a/2 (int8), or
     /// Σ_p |a_p|·|w_p|·2⁻⁸ (bf16: half an ulp of an 8-bit significand), plus fp32 rounding of the sums.
     func testProductsStayWithinTheirQuantizationBounds() throws {
-        for kernel in [QuantizedKernel.detected, .reference] {
+        for kernel in [QuantizedKernel.selected, .reference] {
             for (i, (m, n, k)) in shapes.prefix(7).enumerated() {
                 let (w, b, a) = operands(m: m, n: n, k: k, seed: 100 + UInt64(i))
                 for precision in [Precision.int8, .bf16, .fp32] {

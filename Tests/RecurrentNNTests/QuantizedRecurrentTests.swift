@@ -33,7 +33,7 @@ final class QuantizedRecurrentTests: XCTestCase {
                 for lengths in [nil, [7, 4, 1]] {
                     let expected = withoutGrad { fused.run(x, state: state, lengths: lengths) }
                     for precision in Precision.allCases {
-                        let quantized = try QuantizedRecurrentNetwork(fused, precision: precision, kernel: .detected)
+                        let quantized = try QuantizedRecurrentNetwork(fused, precision: precision, kernel: .selected)
                         let got = try quantized.run(x, state: state, lengths: lengths)
                         let what = "\(kind) D=\(D) \(precision) lengths \(lengths ?? [])"
                         XCTAssertLessThanOrEqual(maxDifference(got.output, expected.output), margins[precision]!, what)
@@ -54,7 +54,7 @@ final class QuantizedRecurrentTests: XCTestCase {
     }
 
     func testAVX2AndReferenceNetworksAreIdentical() throws {
-        try XCTSkipUnless(QuantizedKernel.detected.isNative, "no AVX2 + FMA here")
+        try XCTSkipUnless(QuantizedKernel.selected.isNative, "no AVX2 + FMA here")
         var rng = RandomGenerator(seed: 6)
         let fused = layer(.lstm, bidirectional: true, seed: 12)
         let x = Tensor<Float>.normal([6, 5, 13], generator: &rng)
@@ -75,7 +75,7 @@ final class QuantizedRecurrentTests: XCTestCase {
         let x = Tensor<Float>.normal([5, 6, 13], generator: &rng)
         let lengths = [5, 2, 5, 4, 1, 3]
         for precision in Precision.allCases {
-            let network = try QuantizedRecurrentNetwork(fused, precision: precision, kernel: .detected)
+            let network = try QuantizedRecurrentNetwork(fused, precision: precision, kernel: .selected)
             var unsplit = FusedConfiguration()
             unsplit.batchSplitMinimumRows = .max
             var split = FusedConfiguration()

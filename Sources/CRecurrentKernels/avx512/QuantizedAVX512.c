@@ -1,7 +1,7 @@
 // The int8 and bf16 products of avx2/QuantizedAVX2.c on AVX-512: VNNI's `vpdpbusd` (four u8 × s8 products added
 // into each int32 lane, no s16 intermediate, no saturation) and AVX512-BF16's `vdpbf16ps` (pairs of bf16
-// products added into fp32 lanes). Run-time choice: QuantizedMatrix.swift, from rk_has_avx512_vnni and
-// rk_has_avx512_bf16.
+// products added into fp32 lanes). Run-time choice: QuantizedMatrix.swift, from InstructionSet.c (the selected path and its features);
+// rk_has_avx512_vnni and rk_has_avx512_bf16 below serve the C tests.
 //
 // int8: the same quantized operands as the AVX2 kernel (A with 7 bits, although VNNI would not saturate with 8:
 // one quantization for every processor, so results do not depend on it) and exact int32 sums: the output is

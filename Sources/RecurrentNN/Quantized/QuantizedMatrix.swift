@@ -10,11 +10,16 @@ enum QuantizedKernel: Sendable, Equatable {
     /// AVX2 for the activations' quantization, and the AVX-512 products the processor has.
     case avx512(vnni: Bool, bf16: Bool)
 
-    /// What this processor supports, read once.
-    static let detected: QuantizedKernel = {
-        guard rk_has_avx2_fma() != 0 else { return .reference }
-        let (vnni, bf16) = (rk_has_avx512_vnni() != 0, rk_has_avx512_bf16() != 0)
-        return vnni || bf16 ? .avx512(vnni: vnni, bf16: bf16) : .avx2
+    /// The kernels of `InstructionSet.selected` (so `RECURRENT_ISA` chooses them too), read once: the reference on
+    /// the generic path, AVX2's on avx2, and on avx512 the AVX-512 products the processor has (VNNI, BF16).
+    static let selected: QuantizedKernel = {
+        switch InstructionSet.selected {
+        case .generic: return .reference
+        case .avx2: return .avx2
+        case .avx512:
+            let (vnni, bf16) = (InstructionSet.features.contains(.avx512VNNI), InstructionSet.features.contains(.avx512BF16))
+            return vnni || bf16 ? .avx512(vnni: vnni, bf16: bf16) : .avx2
+        }
     }()
 
     /// Not the reference: the C kernels run.
@@ -52,7 +57,7 @@ public struct QuantizedMatrix: Sendable {
         precondition(weight.rank == 2, "QuantizedMatrix: weight must be 2-D (N, K), got \(weight.shape)")
         try self.init(weight: Array(UnsafeBufferPointer(start: weight.data, count: weight.count)), rows: weight.shape[0],
                       depth: weight.shape[1], bias: bias.map { Array(UnsafeBufferPointer(start: $0.data, count: $0.count)) },
-                      precision: precision, kernel: .detected)
+                      precision: precision, kernel: .selected)
     }
 
     init(weight w: [Float], rows n: Int, depth k: Int, bias: [Float]?, precision: Precision, kernel: QuantizedKernel) throws {

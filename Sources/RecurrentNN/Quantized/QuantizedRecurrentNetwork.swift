@@ -34,7 +34,7 @@ public final class QuantizedRecurrentNetwork: @unchecked Sendable {
     ///   an LSTM projection, batch-first tensors, a merge other than concatenation; and int8 depths beyond
     ///   `QuantizedMatrix.maximumInt8Depth`.
     public convenience init(_ layer: RecurrentLayer<Float>, precision: Precision) throws {
-        try self.init(layer, precision: precision, kernel: .detected)
+        try self.init(layer, precision: precision, kernel: .selected)
     }
 
     init(_ layer: RecurrentLayer<Float>, precision: Precision, kernel: QuantizedKernel) throws {
