@@ -19,8 +19,8 @@ extension RecurrentCommand.Train {
             encodings are refused. A multi-intent label a#b counts a guess of a#b, a or b as right.
             Reports conlleval entity precision/recall/F1 (and intent accuracy) on the validation split after each epoch and on
             the test split with the best model. Writes config.json, options.json, vocabulary.json, metrics.csv, test.json,
-            best.safetensors and last.safetensors into --out. Defaults: lowercased words with a casing embedding (16) and a
-            character CNN (50 filters), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
+            best.safetensors and last.safetensors into --out. Defaults: lowercased words with a casing embedding (8) and a
+            character CNN (30 filters), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
             output layer, up to 30 epochs with early stopping after 5 without a better validation score (--patience), the
             rate halved after every 2 (--lr-schedule plateau), batch 32, lr 0.002, clip-norm 5.
             Example:
@@ -45,8 +45,8 @@ extension RecurrentCommand.Train {
         var charFeatures = CharacterFeatures.cnn
         @Option(name: .customLong("char-embedding"), help: "Character embedding size.") var charEmbedding = 30
         @Option(name: .customLong("char-hidden"), help: "Hidden units per direction of the character BiLSTM, or filters of the character CNN.")
-        var charHidden = 50
-        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 16
+        var charHidden = 30
+        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 8
         @Option(help: "Pretrained word vectors (word2vec/GloVe/fastText text, or word2vec binary *.bin): they initialise the word embedding, whose size becomes theirs; words of the validation and test splits that have a vector join the vocabulary.")
         var embeddings: String?
         @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")
