@@ -256,7 +256,7 @@ final class NERCommandLineTests: CommandLineTestCase {
         let vectors = folder.appendingPathComponent("vectors.txt")
         try "alice 0.5 -1 2\nmet 0.25 0 1\ndave 3 3 3\nunused 1 1 1\n".write(to: vectors, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("run").path
-        let trained = try run(["train", "tag", "--data", data.path, "--embeddings", vectors.path, "--freeze-embeddings", "--hidden", "4",
+        let trained = try run(["train", "tag", "--data", data.path, "--embeddings", vectors.path, "--freeze-embeddings", "--no-lowercase", "--hidden", "4",
                                "--epochs", "2", "--batch", "2", "--out", out])
         XCTAssertEqual(trained.status, 0, trained.error)
         XCTAssertTrue(trained.output.contains("embedding 3 (frozen)"), trained.output)
