@@ -19,9 +19,10 @@ extension RecurrentCommand.Train {
             encodings are refused. A multi-intent label a#b counts a guess of a#b, a or b as right.
             Reports conlleval entity precision/recall/F1 (and intent accuracy) on the validation split after each epoch and on
             the test split with the best model. Writes config.json, options.json, vocabulary.json, metrics.csv, test.json,
-            best.safetensors and last.safetensors into --out. Defaults: a CRF output layer, up to 30 epochs with early stopping
-            after 5 without a better validation score (--patience), the rate halved after every 2 (--lr-schedule plateau),
-            batch 32, lr 0.002, clip-norm 5.
+            best.safetensors and last.safetensors into --out. Defaults: lowercased words with a casing embedding (8) and a
+            character CNN (30 filters), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
+            output layer, up to 30 epochs with early stopping after 5 without a better validation score (--patience), the
+            rate halved after every 2 (--lr-schedule plateau), batch 32, lr 0.002, clip-norm 5.
             Example:
               recurrent train tag --data Examples/data/snips --out runs/snips
               recurrent train tag --data Examples/data/wnut17 --out runs/wnut17
@@ -33,19 +34,19 @@ extension RecurrentCommand.Train {
         @Option(help: "Hidden units per direction.") var hidden = 128
         @Option(help: "Stacked bidirectional layers.") var layers = 1
         @Option(help: "Word embedding size.") var embedding = 100
-        @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.3
-        @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk>.") var wordDropout = 0.25
+        @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.5
+        @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk> (Lample et al.: 0.5).") var wordDropout = 0.5
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
         @Flag(inversion: .prefixedNo, help: "A linear-chain CRF output layer (Viterbi decoding under IOB2 constraints) instead of a per-token softmax.")
         var crf = true
-        @Flag(help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
-        var lowercase = false
+        @Flag(inversion: .prefixedNo, help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
+        var lowercase = true
         @Option(name: .customLong("char-features"), help: "Character-level word features: lstm (BiLSTM, Lample et al.), cnn (Ma & Hovy) or none.")
         var charFeatures = CharacterFeatures.cnn
         @Option(name: .customLong("char-embedding"), help: "Character embedding size.") var charEmbedding = 30
         @Option(name: .customLong("char-hidden"), help: "Hidden units per direction of the character BiLSTM, or filters of the character CNN.")
         var charHidden = 30
-        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 0
+        @Option(help: "Size of the word-casing embedding concatenated to each word (0: none).") var casing = 8
         @Option(help: "Pretrained word vectors (word2vec/GloVe/fastText text, or word2vec binary *.bin): they initialise the word embedding, whose size becomes theirs; words of the validation and test splits that have a vector join the vocabulary.")
         var embeddings: String?
         @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")

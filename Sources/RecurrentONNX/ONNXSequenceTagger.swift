@@ -12,8 +12,13 @@ extension SequenceTagger {
     ///              intent_logits  float (batch, intents)    only with an intent head
     ///
     /// - Parameter vocabularies: stored in the metadata as `words`, `tags` and `intents` (JSON arrays).
-    /// - Throws: `ONNXExportError.unsupported` for a Jordan network.
+    /// - Throws: `ONNXExportError.unsupported` for a Jordan network, and for a tagger with character or casing
+    ///   features (the graph reads word ids only).
     public func onnxModel(vocabularies: TaggingVocabularies? = nil) throws -> Onnx_ModelProto {
+        guard !readsSurface else {
+            throw ONNXExportError.unsupported("a tagger with character or casing word features (the graph reads word ids only; "
+                                              + "train with --char-features none --casing 0 to export)")
+        }
         let builder = ONNXGraphBuilder(name: "tag")
         let ids = builder.input("ids", .int64, ["steps", "batch"])
         let lengths = builder.input("lengths", .int64, ["batch"])

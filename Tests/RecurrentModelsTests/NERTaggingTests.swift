@@ -248,7 +248,7 @@ final class NERCommandLineTests: CommandLineTestCase {
         let vectors = folder.appendingPathComponent("vectors.txt")
         try "alice 0.5 -1 2\nmet 0.25 0 1\ndave 3 3 3\nunused 1 1 1\n".write(to: vectors, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("run").path
-        let trained = try run(["train", "tag", "--data", data.path, "--embeddings", vectors.path, "--freeze-embeddings", "--hidden", "4",
+        let trained = try run(["train", "tag", "--data", data.path, "--embeddings", vectors.path, "--freeze-embeddings", "--no-lowercase", "--hidden", "4",
                                "--epochs", "2", "--batch", "2", "--out", out])
         XCTAssertEqual(trained.status, 0, trained.error)
         XCTAssertTrue(trained.output.contains("embedding 3 (frozen)"), trained.output)
@@ -281,5 +281,49 @@ final class NERCommandLineTests: CommandLineTestCase {
         let test = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/test.json"))) as? [String: Any]
         XCTAssertEqual(test?["chunks_gold"] as? Int, 3)
         XCTAssertEqual(test?["f1"] as? Double, 1, "a memorised sentence of plain tags scores F1 1")
+    }
+
+    /// Word dropout (Lample et al.'s singleton replacement): in training batches, words seen once in training
+    /// become `<unk>` with the given probability, drawn in order from the batch generator; other words never do.
+    func testWordDropoutReplacesOnlySingletonsWithTheirProbability() throws {
+        let train = [TaggedSentence(tokens: ["the", "cat", "sat"], tags: ["O", "B-animal", "O"]),
+                     TaggedSentence(tokens: ["The", "cat", "sat"], tags: ["O", "B-animal", "O"]),
+                     TaggedSentence(tokens: ["Zork", "saw", "the", "grue", "zork"], tags: ["B-person", "O", "O", "B-animal", "B-person"])]
+        let data = TaggingDataset(format: .conll, train: train, validation: train, test: train)
+        for lowercase in [false, true] {
+            let v = try TaggingVocabularies(training: train, lowercase: lowercase)
+            let unk = try XCTUnwrap(v.words.unknownId)
+            // Seen once: "The", "Zork", "saw", "grue", "zork" as written; "saw" and "grue" lowercased ("the" ×3, "zork" ×2).
+            let singletons = Set((lowercase ? ["saw", "grue"] : ["The", "Zork", "saw", "grue", "zork"]).map { v.words.id($0)! })
+            let config = SequenceTaggerConfig(vocabularySize: v.words.count, tagCount: v.tags.count, embeddingSize: 4, hiddenSize: 4)
+            func task(_ p: Double) throws -> TaggingTask {
+                try TaggingTask(model: SequenceTagger(config, seed: 1), data: data, vocabularies: v,
+                                settings: .init(wordDropout: p))
+            }
+            XCTAssertEqual(try task(0.5).singletons, singletons)
+            let indices = Array(0..<3)[...]
+            let plain = TaggingBatch(train, indices: Array(indices), vocabularies: v)
+            var generator = RandomGenerator(seed: 9)
+            XCTAssertEqual(try task(0).makeBatch(indices, generator: &generator).words, plain.words, "no dropout: the words as encoded")
+            let dropping = try task(0.5)
+            var replaced = 0, candidates = 0
+            for round in 0..<400 {
+                var drawn = RandomGenerator(seed: UInt64(round)), reference = drawn
+                let words = dropping.makeBatch(indices, generator: &drawn).words
+                for (i, id) in plain.words.enumerated() {
+                    if singletons.contains(id) {
+                        // The same draws, in the same order: replaced exactly where the draw falls under p.
+                        let expected = reference.nextUniform(Double.self) < 0.5 ? unk : id
+                        XCTAssertEqual(words[i], expected, "round \(round), position \(i)")
+                        candidates += 1
+                        if words[i] == unk { replaced += 1 }
+                    } else {
+                        XCTAssertEqual(words[i], id, "a word seen more than once (or padding) is never replaced")
+                    }
+                }
+            }
+            XCTAssertEqual(candidates, 400 * (lowercase ? 2 : 5))
+            XCTAssertEqual(Double(replaced) / Double(candidates), 0.5, accuracy: 0.05, "lowercase \(lowercase)")
+        }
     }
 }

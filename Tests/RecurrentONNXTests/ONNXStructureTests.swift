@@ -129,6 +129,20 @@ final class ONNXStructureTests: XCTestCase {
         XCTAssertThrowsError(try seq2seq.onnxDecoderStep()) { XCTAssertTrue("\($0)".contains("Jordan"), "\($0)") }
     }
 
+    /// The tagger's graph reads word ids only: one with character or casing features (the `train tag` defaults) is
+    /// refused rather than written with an LSTM whose input size does not match the embedding.
+    func testTaggersWithWordFeaturesAreRefused() throws {
+        for (characters, casing) in [(CharacterFeatures.cnn, 0), (.lstm, 0), (.none, 4)] {
+            var config = SequenceTaggerConfig(vocabularySize: 9, tagCount: 4, embeddingSize: 4, hiddenSize: 3)
+            (config.characterFeatures, config.alphabetSize, config.casingSize) = (characters, characters == .none ? 0 : 5, casing)
+            XCTAssertThrowsError(try SequenceTagger(config, seed: 1).onnxModel()) { error in
+                XCTAssertTrue("\(error)".contains("--char-features none --casing 0"), "\(error)")
+            }
+        }
+        let plain = SequenceTagger(SequenceTaggerConfig(vocabularySize: 9, tagCount: 4, embeddingSize: 4, hiddenSize: 3), seed: 1)
+        XCTAssertNoThrow(try plain.onnxModel())
+    }
+
     /// ONNX's LSTM has no projection: the layer is unrolled, one Scan per layer and direction, over elementary operators.
     func testProjectionIsUnrolledWithScan() throws {
         let layer = LSTM<Float>(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 1)
