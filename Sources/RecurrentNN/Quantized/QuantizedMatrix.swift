@@ -24,6 +24,14 @@ enum QuantizedKernel: Sendable, Equatable {
 
     /// Not the reference: the C kernels run.
     var isNative: Bool { self != .reference }
+    /// The instruction set of the fp32 products beside these kernels (the generic path with the reference).
+    var instructionSet: InstructionSet {
+        switch self {
+        case .reference: .generic
+        case .avx2: .avx2
+        case .avx512: .avx512
+        }
+    }
 }
 
 /// A weight matrix W (N, K) and optional bias b (N), stored once at one precision for inference products
@@ -114,7 +122,7 @@ public struct QuantizedMatrix: Sendable {
             case .fp32:
                 float.withUnsafeBufferPointer { w in
                     productWithTransposed(m: m, n: n, k: k, a: a, lda: lda, b: w.baseAddress!, ldb: k, c: c, ldc: ldc,
-                                          avx2: kernel.isNative)
+                                          instructionSet: kernel.instructionSet)
                 }
                 if let bp { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bp[j] } } }
             case .bf16:
