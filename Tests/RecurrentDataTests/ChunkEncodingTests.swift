@@ -4,23 +4,7 @@ import XCTest
 
 /// Chunk encodings (IOB1, IOB2, BIOES, BILOU, plain) detected and converted to IOB2, and the CoNLL
 /// files as distributed (several columns, `-DOCSTART-`) read into data sets named after their folder.
-final class ChunkEncodingTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-chunks-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
-    func write(_ text: String, _ name: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
-
+final class ChunkEncodingTests: ScratchFolderTestCase {
     func testDetection() throws {
         XCTAssertEqual(try ChunkEncoding.detect([["B-PER", "I-PER", "O", "B-LOC"]]), .iob2)
         XCTAssertEqual(try ChunkEncoding.detect([["O", "O"]]), .iob2, "no chunks: nothing to convert")

@@ -3,22 +3,7 @@ import RecurrentData
 import RecurrentTensor
 import XCTest
 
-final class PretrainedVectorsTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("vectors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
-    private func write(_ name: String, _ data: Data) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try data.write(to: url)
-        return url.path
-    }
-
+final class PretrainedVectorsTests: ScratchFolderTestCase {
     /// word2vec's binary layout: header, then word, space, little-endian float32 values, newline.
     private func binary(_ entries: [(String, [Float])], header: String? = nil, newlines: Bool = true) -> Data {
         var data = Data((header ?? "\(entries.count) \(entries.first?.1.count ?? 0)\n").utf8)

@@ -2,23 +2,7 @@ import Foundation
 import XCTest
 @testable import RecurrentData
 
-final class TaggingDataTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-tagdata-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
-    func write(_ text: String, _ name: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
-    }
-
+final class TaggingDataTests: ScratchFolderTestCase {
     func writeSNIPSSplit(_ split: String, seqIn: String, seqOut: String, label: String) throws -> String {
         _ = try write(seqIn, "\(split)/seq.in")
         _ = try write(seqOut, "\(split)/seq.out")
