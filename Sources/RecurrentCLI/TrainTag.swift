@@ -37,6 +37,9 @@ extension RecurrentCommand.Train {
         @Option(help: "Dropout on embeddings, between layers and before the heads (train mode).") var dropout = 0.5
         @Option(name: .customLong("word-dropout"), help: "Probability of replacing a training word seen once with <unk> (Lample et al.: 0.5).") var wordDropout = 0.5
         @Option(name: .customLong("min-count"), help: "Words seen fewer times in training become <unk>.") var minCount = 1
+        @Option(name: .customLong("train-on-dev"),
+                help: "Fraction of the validation sentences (spread evenly) moved into training, the rest validating: for data whose training split comes from another domain than dev and test (WNUT-17: 0.5).")
+        var trainOnDev = 0.0
         @Flag(inversion: .prefixedNo, help: "A linear-chain CRF output layer (Viterbi decoding under IOB2 constraints) instead of a per-token softmax.")
         var crf = true
         @Flag(inversion: .prefixedNo, help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
@@ -62,14 +65,23 @@ extension RecurrentCommand.Train {
             }
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             guard wordDropout >= 0, wordDropout < 1 else { throw ValidationError("--word-dropout must be in [0, 1), got \(wordDropout)") }
+            guard trainOnDev >= 0, trainOnDev < 1 else { throw ValidationError("--train-on-dev must be in [0, 1), got \(trainOnDev)") }
         }
 
         func run() throws {
             try reportingErrors {
                 let options = try training.runOptions("tag", defaults: TaggingTask.defaultOptions,
-                                                      settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout))
+                                                      settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout,
+                                                                                     validationIntoTraining: trainOnDev))
                 let saved = try training.savedConfig(SequenceTaggerConfig.self, task: "tag") { _ in }
-                let dataset = try TaggingDataset.load(folder: data)
+                let loaded = try TaggingDataset.load(folder: data)
+                let dataset = loaded.movingValidationIntoTraining(fraction: options.task.validationIntoTraining)
+                guard !dataset.validation.isEmpty else {
+                    throw ValidationError("--train-on-dev \(options.task.validationIntoTraining) leaves no validation sentence")
+                }
+                if dataset.train.count > loaded.train.count {
+                    print("training on \(dataset.train.count - loaded.train.count) of the \(loaded.validation.count) validation sentences (--train-on-dev), validating on the rest")
+                }
                 let vectors = try embeddings.map { try PretrainedVectors(contentsOf: $0, format: VectorFileFormat.guess(forPath: $0)) }
                 var config = saved ?? SequenceTaggerConfig(vocabularySize: 0, tagCount: 0, embeddingSize: vectors?.dimension ?? embedding,
                                                            hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell, crf: crf, lowercase: lowercase)

@@ -223,4 +223,23 @@ final class TaggingDataTests: ScratchFolderTestCase {
         XCTAssertEqual(b.intents, [1, 0, TaggingBatch.intentIgnoreIndex])
         XCTAssertEqual(TaggingBatch.sequential(sentences, batch: 2, vocabularies: v).map(\.indices), [[0, 1], [2]])
     }
+
+    // MARK: training on part of the validation split
+
+    /// Half of five validation sentences: the 2nd and 4th move to the end of training, the others stay; 0 moves none.
+    func testMovingValidationIntoTrainingSpreadsTheMovedSentences() {
+        func sentence(_ word: String) -> TaggedSentence { TaggedSentence(tokens: [word], tags: ["O"]) }
+        let data = TaggingDataset(format: .conll, train: [sentence("t")], validation: ["v0", "v1", "v2", "v3", "v4"].map(sentence),
+                                  test: [sentence("x")])
+        let half = data.movingValidationIntoTraining(fraction: 0.5)
+        XCTAssertEqual(half.train.map(\.tokens), [["t"], ["v1"], ["v3"]])
+        XCTAssertEqual(half.validation.map(\.tokens), [["v0"], ["v2"], ["v4"]])
+        XCTAssertEqual(half.test, data.test)
+        let most = data.movingValidationIntoTraining(fraction: 0.75)
+        XCTAssertEqual(most.validation.map(\.tokens), [["v0"], ["v4"]])
+        XCTAssertEqual(most.train.count, 4)
+        let none = data.movingValidationIntoTraining(fraction: 0)
+        XCTAssertEqual(none.train, data.train)
+        XCTAssertEqual(none.validation, data.validation)
+    }
 }

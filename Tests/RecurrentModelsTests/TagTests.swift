@@ -173,6 +173,20 @@ final class TagCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(trained.output.contains("intent accuracy"), trained.output)
         let checkpoint = out + "/best.safetensors"
 
+        // Half the validation split trained on: said, and saved for --resume (option files without it read as 0).
+        let onDev = folder.appendingPathComponent("on-dev").path
+        let withDev = try run(["train", "tag", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "1",
+                               "--batch", "16", "--train-on-dev", "0.5", "--out", onDev])
+        XCTAssertEqual(withDev.status, 0, withDev.error)
+        XCTAssertTrue(withDev.output.contains("training on 8 of the 16 validation sentences"), withDev.output)
+        XCTAssertTrue(withDev.output.contains("72 training, 8 validation"), withDev.output)
+        let saved = try JSONDecoder().decode(RunOptions<TaggingTask.Settings>.self, from: Data(contentsOf: URL(fileURLWithPath: onDev + "/options.json")))
+        XCTAssertEqual(saved.task.validationIntoTraining, 0.5)
+        let old = try JSONDecoder().decode(TaggingTask.Settings.self, from: Data(#"{"minCount": 1, "wordDropout": 0.5}"#.utf8))
+        XCTAssertEqual(old, TaggingTask.Settings(minCount: 1, wordDropout: 0.5, validationIntoTraining: 0))
+        XCTAssertThrowsError(try JSONDecoder().decode(TaggingTask.Settings.self,
+                                                      from: Data(#"{"minCount": 1, "wordDropout": 0.5, "validationIntoTraining": 1}"#.utf8)))
+
         let predicted = try run(["predict", "tag", "--checkpoint", checkpoint], input: "play some jazz on spotify\n\nadd this song to my playlist\n")
         XCTAssertEqual(predicted.status, 0, predicted.error)
         let lines = predicted.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
@@ -202,6 +216,7 @@ final class TagCommandLineTests: CommandLineTestCase {
         try assertFails(["train", "tag", "--data", folder.appendingPathComponent("missing").path], mentioning: "not found")
         try assertFails(["train", "tag", "--data", inputFile.path], mentioning: "expected a folder")
         try assertFails(["train", "tag", "--data", data.path, "--dropout", "1.5"], mentioning: "--dropout")
+        try assertFails(["train", "tag", "--data", data.path, "--train-on-dev", "1"], mentioning: "--train-on-dev")
         try assertFails(["train", "tag", "--data", data.path, "--epochs", "0"], mentioning: "--epochs")
         try assertFails(["predict", "tag", "--checkpoint", folder.appendingPathComponent("none.safetensors").path], mentioning: "error")
         try assertFails(["predict", "tag", "--checkpoint", inputFile.path], mentioning: "error")

@@ -14,10 +14,28 @@ public final class TaggingTask: TrainingTask {
         public var minCount = 1
         /// Probability of replacing a training word seen once with `<unk>` (teaches the `<unk>` vector).
         public var wordDropout = 0.25
-        /// The minimum count of a word in the vocabulary, and the probability of replacing a word seen once by `<unk>` in training.
-        public init(minCount: Int = 1, wordDropout: Double = 0.25) {
+        /// The fraction of the validation sentences trained on (`TaggingDataset.movingValidationIntoTraining`), read
+        /// by whoever loads the data; 0 in option files written before it existed.
+        public var validationIntoTraining = 0.0
+        /// The minimum count of a word in the vocabulary, the probability of replacing a word seen once by `<unk>` in
+        /// training, and the fraction of the validation sentences moved into training.
+        public init(minCount: Int = 1, wordDropout: Double = 0.25, validationIntoTraining: Double = 0) {
             self.minCount = minCount
             self.wordDropout = wordDropout
+            self.validationIntoTraining = validationIntoTraining
+        }
+
+        enum CodingKeys: String, CodingKey { case minCount, wordDropout, validationIntoTraining }
+
+        public init(from decoder: any Swift.Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            minCount = try c.decode(Int.self, forKey: .minCount)
+            wordDropout = try c.decode(Double.self, forKey: .wordDropout)
+            validationIntoTraining = try c.decodeIfPresent(Double.self, forKey: .validationIntoTraining) ?? 0
+            guard validationIntoTraining >= 0, validationIntoTraining < 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .validationIntoTraining, in: c,
+                                                       debugDescription: "validationIntoTraining must be in [0, 1), got \(validationIntoTraining)")
+            }
         }
     }
 
