@@ -47,6 +47,7 @@ public enum OutsideBias {
         /// (bias, entity F1) for every value tried, in the order given.
         public var scores: [(bias: Float, f1: Double)]
 
+        /// Same chosen bias and the same (bias, F1) pairs in the same order.
         public static func == (a: Search, b: Search) -> Bool {
             a.bias == b.bias && a.scores.elementsEqual(b.scores) { $0.bias == $1.bias && $0.f1 == $1.f1 }
         }
