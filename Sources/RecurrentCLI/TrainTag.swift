@@ -11,7 +11,7 @@ extension RecurrentCommand.Train {
             discussion: """
             --data is a folder in one of two formats, detected from its contents; the data set is named after the folder:
               SNIPS/ATIS: train/, valid/ (or dev/), test/ sub-folders, each with seq.in (tokens), seq.out (tags), label (intent);
-                          a joint intent head is trained from the final states of both directions.
+                          a joint intent head is trained from the final states of both directions (--intent-pooling).
               CoNLL:      files named *train*, *dev* (or *valid*, or CoNLL-2003's eng.testa) and *test* (eng.testb): one token per
                           line in whitespace-separated columns, the token first and the tag last (token<TAB>tag as WNUT-17,
                           `token POS chunk NER` as CoNLL-2003), blank lines between sentences, -DOCSTART- lines skipped.
@@ -53,7 +53,7 @@ extension RecurrentCommand.Train {
         var embeddings: String?
         @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")
         var freezeEmbeddings = false
-        @Option(name: .customLong("intent-pooling"), help: "What the intent head reads: final (the final states of both directions), max (max-pooling of the outputs over the words, with the final states) or attention (attention pooling, with the final states).")
+        @Option(name: .customLong("intent-pooling"), help: "What the intent head reads: final (the final states of both directions), max (max-pooling of the outputs over the words, with the final states), attention (attention pooling, with the final states) or votes (each word scores the intents; their log-probabilities are averaged).")
         var intentPooling = IntentPooling.final
         @Option(name: .customLong("o-bias"), help: "Bias subtracted from the O tag's score before decoding, stored with the model (default: chosen on the validation split at the end of training, from -1 to 4 by 0.25; --o-bias 0 turns that off).")
         var outsideBias: Double?

@@ -23,9 +23,13 @@ public enum IntentPooling: String, Codable, CaseIterable, Sendable {
     /// An attention-weighted mean of the outputs over the valid steps (one learned score per step,
     /// `intent_attention.…`), concatenated with the final states: 4H.
     case attention
+    /// Votes of the words (token-level intents, as Qin et al. 2019): the intent head scores the intents from each
+    /// word's output, and the sentence's distribution is the normalised geometric mean of the words' distributions
+    /// (their log-probabilities averaged over the valid steps), trained by its cross-entropy: 2H per word.
+    case votes
 
     /// Features the intent head reads, for `hiddenSize` units per direction.
-    public func features(hiddenSize H: Int) -> Int { self == .final ? 2 * H : 4 * H }
+    public func features(hiddenSize H: Int) -> Int { self == .final || self == .votes ? 2 * H : 4 * H }
 }
 
 /// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
@@ -262,13 +266,18 @@ public final class SequenceTagger: Module<Float> {
         let (h, state) = rnn(x, lengths: lengths)                             // (T, B, 2H), h (L·2, B, H)
         let tags = head(dropout(h))                                           // (T, B, tags)
         guard let intentHead else { return (tags, nil) }
+        if config.intentPooling == .votes {
+            let words = intentHead(dropout(h)).logSoftmax(axis: 2)           // (T, B, intents)
+            let weights = (0..<(steps * batch)).map { i in i / batch < lengths[i % batch] ? 1 / Float(lengths[i % batch]) : 0 }
+            return (tags, (words * Tensor(weights, shape: [steps, batch, 1])).sum(axis: 0))   // (B, intents): mean log-probabilities
+        }
         let H = config.hiddenSize, top = 2 * (config.layers - 1)
         let last = state.h.slice(axis: 0, top..<(top + 2))                    // (2, B, H): forward, backward
         let final = Tensor.concat([last.slice(axis: 0, 0..<1).reshaped([batch, H]),
                                    last.slice(axis: 0, 1..<2).reshaped([batch, H])], axis: 1) // (B, 2H)
         let sentence: Tensor<Float>
         switch config.intentPooling {
-        case .final:
+        case .final, .votes:
             sentence = final
         case .max:
             let padding = Self.paddingMask(steps: steps, batch: batch, lengths: lengths)

@@ -123,7 +123,7 @@ final class OutsideBiasTests: XCTestCase {
         for pooling in IntentPooling.allCases {
             let model = tagger(v, crf: true, pooling: pooling)
             model.eval()
-            XCTAssertEqual(model.intentHead?.weight.shape, [v.intents!.count, pooling == .final ? 16 : 32])
+            XCTAssertEqual(model.intentHead?.weight.shape, [v.intents!.count, pooling == .final || pooling == .votes ? 16 : 32])
             XCTAssertEqual(model.namedParameters().contains { $0.name.hasPrefix("intent_attention.") }, pooling == .attention)
             // A sentence's intent logits do not depend on the padding a longer neighbour adds.
             let alone = withoutGrad { model(TaggingBatch(data.test, indices: [shortest], vocabularies: v)).intents!.scalars }
@@ -152,7 +152,7 @@ final class OutsideBiasTests: XCTestCase {
         // The pooling ops' own gradients are checked elsewhere; here the wiring: d(intent loss)/d(attention weight), numerically.
         let data = try TaggingDataset.load(folder: TagFixtures.snipsSlice(in: folder, train: 12, other: 4).path)
         let v = try TaggingVocabularies(training: data.train)
-        for pooling in [IntentPooling.max, .attention] {
+        for pooling in [IntentPooling.max, .attention, .votes] {
             var config = SequenceTaggerConfig(vocabularySize: v.words.count, tagCount: v.tags.count, intentCount: v.intents!.count,
                                               embeddingSize: 6, hiddenSize: 5, layers: 1, dropout: 0)
             config.intentPooling = pooling
