@@ -18,3 +18,4 @@ extension Seq2SeqAttention: ExpressibleByArgument {}
 extension SyntheticTask: ExpressibleByArgument {}
 extension CubeSplit: ExpressibleByArgument {}
 extension CharacterFeatures: ExpressibleByArgument {}
+extension IntentPooling: ExpressibleByArgument {}

@@ -32,14 +32,19 @@ extension RecurrentCommand.Predict {
         )
 
         @Option(help: "Checkpoint written by `recurrent train tag`.") var checkpoint: String
+        @Option(name: .customLong("o-bias"), help: "Bias subtracted from the O tag's score before decoding (default: the checkpoint's, 0 if it has none).")
+        var outsideBias: Double?
         @Option(help: "Input file, or - for standard input.") var input = "-"
         @Option(help: "text (raw sentences, tokenized here), tokens (space-separated tokens) or conll (a CoNLL file).")
         var format = TagInputFormat.text
         @Flag(help: "Print one JSON object per sentence (JSON lines).") var json = false
 
+        func validate() throws { try validateOutsideBias(outsideBias) }
+
         func run() throws {
             try reportingErrors {
                 let (model, vocabularies) = try SequenceTagger.load(from: URL(fileURLWithPath: checkpoint))
+                if let outsideBias { model.outsideBias = try OutsideBias.validated(outsideBias) }
                 let text: String
                 if input == "-" {
                     let data = FileHandle.standardInput.readDataToEndOfFile()

@@ -11,7 +11,7 @@ extension RecurrentCommand.Train {
             discussion: """
             --data is a folder in one of two formats, detected from its contents; the data set is named after the folder:
               SNIPS/ATIS: train/, valid/ (or dev/), test/ sub-folders, each with seq.in (tokens), seq.out (tags), label (intent);
-                          a joint intent head is trained from the final states of both directions.
+                          a joint intent head is trained from the final states of both directions (--intent-pooling).
               CoNLL:      files named *train*, *dev* (or *valid*, or CoNLL-2003's eng.testa) and *test* (eng.testb): one token per
                           line in whitespace-separated columns, the token first and the tag last (token<TAB>tag as WNUT-17,
                           `token POS chunk NER` as CoNLL-2003), blank lines between sentences, -DOCSTART- lines skipped.
@@ -22,7 +22,9 @@ extension RecurrentCommand.Train {
             best.safetensors and last.safetensors into --out. Defaults: lowercased words with a casing embedding (8) and a
             character CNN (30 filters), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
             output layer, up to 30 epochs with early stopping after 5 without a better validation score (--patience), the
-            rate halved after every 2 (--lr-schedule plateau), batch 32, lr 0.002, clip-norm 5.
+            rate halved after every 2 (--lr-schedule plateau), batch 32, lr 0.002, clip-norm 5. At the end, a bias against the O
+            tag (subtracted from its score before decoding; more entities named) is chosen on the validation split with the best
+            weights and stored in best.safetensors (--o-bias fixes it instead).
             Example:
               recurrent train tag --data Examples/data/snips --out runs/snips
               recurrent train tag --data Examples/data/wnut17 --out runs/wnut17
@@ -54,6 +56,10 @@ extension RecurrentCommand.Train {
         var embeddings: String?
         @Flag(name: .customLong("freeze-embeddings"), help: "Keep the (pretrained) word embedding fixed instead of fine-tuning it.")
         var freezeEmbeddings = false
+        @Option(name: .customLong("intent-pooling"), help: "What the intent head reads: final (the final states of both directions), max (max-pooling of the outputs over the words, with the final states), attention (attention pooling, with the final states) or votes (each word scores the intents; their log-probabilities are averaged).")
+        var intentPooling = IntentPooling.final
+        @Option(name: .customLong("o-bias"), help: "Bias subtracted from the O tag's score before decoding, stored with the model (default: chosen on the validation split at the end of training, from -1 to 4 by 0.25; --o-bias 0 turns that off).")
+        var outsideBias: Double?
         @OptionGroup var training: TrainingArguments
 
         func validate() throws {
@@ -66,13 +72,14 @@ extension RecurrentCommand.Train {
             guard isDropoutProbability(dropout) else { throw ValidationError("--dropout must be in [0, 1) in single precision, got \(dropout)") }
             guard wordDropout >= 0, wordDropout < 1 else { throw ValidationError("--word-dropout must be in [0, 1), got \(wordDropout)") }
             guard trainOnDev >= 0, trainOnDev < 1 else { throw ValidationError("--train-on-dev must be in [0, 1), got \(trainOnDev)") }
+            try validateOutsideBias(outsideBias)
         }
 
         func run() throws {
             try reportingErrors {
                 let options = try training.runOptions("tag", defaults: TaggingTask.defaultOptions,
                                                       settings: TaggingTask.Settings(minCount: minCount, wordDropout: wordDropout,
-                                                                                     validationIntoTraining: trainOnDev))
+                                                                                     validationIntoTraining: trainOnDev, outsideBias: outsideBias))
                 let saved = try training.savedConfig(SequenceTaggerConfig.self, task: "tag") { _ in }
                 let loaded = try TaggingDataset.load(folder: data)
                 let dataset = loaded.movingValidationIntoTraining(fraction: options.task.validationIntoTraining)
@@ -87,7 +94,7 @@ extension RecurrentCommand.Train {
                                                            hiddenSize: hidden, layers: layers, dropout: dropout, cell: cell, crf: crf, lowercase: lowercase)
                 if saved == nil {
                     (config.characterFeatures, config.characterEmbeddingSize, config.characterHiddenSize) = (charFeatures, charEmbedding, charHidden)
-                    (config.casingSize, config.freezeEmbeddings) = (casing, freezeEmbeddings)
+                    (config.casingSize, config.freezeEmbeddings, config.intentPooling) = (casing, freezeEmbeddings, intentPooling)
                 }
                 var vocabularies = try TaggingVocabularies(training: dataset.train, minCount: options.task.minCount, lowercase: config.lowercase)
                 if config.characterFeatures != .none { vocabularies.characters = try TaggingVocabularies.characters(of: dataset.train) }
@@ -116,6 +123,7 @@ extension RecurrentCommand.Train {
                       + (sized.lowercase ? " (lowercased words)" : "") + (sized.freezeEmbeddings ? " (frozen)" : "")
                       + (sized.characterFeatures == .none ? "" : ", character \(sized.characterFeatures.rawValue.uppercased()) \(sized.characterEmbeddingSize)→\(sized.characterHiddenSize)")
                       + (sized.casingSize > 0 ? ", casing \(sized.casingSize)" : "") + (sized.crf ? ", CRF" : ", softmax")
+                      + (sized.intentCount > 0 ? ", intent head on \(sized.intentPooling.rawValue) pooling" : "")
                       + ", \(model.parameterCount) parameters; \(describe(options.training))")
                 let task = try TaggingTask(model: model, data: dataset, vocabularies: vocabularies, settings: options.task,
                                            evaluationBatch: max(options.training.batch, 64))
@@ -125,9 +133,21 @@ extension RecurrentCommand.Train {
                 if trainer.stoppedEarly, let best = trainer.best {
                     print("stopped early after epoch \(trainer.history.last?.epoch ?? 0): \(options.training.patience) epochs without improvement since epoch \(best.epoch)")
                 }
+                if let search = task.outsideBiasSearch, let zero = search.f1(at: 0), let chosen = search.f1(at: search.bias) {
+                    print(String(format: "bias against O chosen on validation: %g (validation F1 %.4f, %.4f without)", search.bias, chosen, zero))
+                } else {
+                    print(String(format: "bias against O: %g", task.tagger.outsideBias))
+                }
                 print("test (best model): \(test.summary)")
                 print(String(format: "%.0f s. Run folder: %@", Date().timeIntervalSince(start), trainer.folder.url.path))
             }
         }
+    }
+}
+
+/// `--o-bias` of `train`, `eval` and `predict tag`: a finite number within ±`OutsideBias.limit`.
+func validateOutsideBias(_ value: Double?) throws {
+    if let value, !(value.isFinite && abs(value) <= OutsideBias.limit) {
+        throw ValidationError("--o-bias must be a finite number in -\(Int(OutsideBias.limit))...\(Int(OutsideBias.limit)), got \(value)")
     }
 }

@@ -54,10 +54,10 @@ extension SequenceClassifierConfig {
 }
 
 extension SequenceTaggerConfig {
-    /// Embedding V·E, bidirectional recurrent L·2·G·H², heads 2H·(tags + intents).
+    /// Embedding V·E, bidirectional recurrent L·2·G·H², heads 2H·tags + (2H or 4H)·intents.
     public var minimumParameterCount: Int {
         vocabularySize * embeddingSize + layers * 2 * recurrentWeights(cell: cell, hidden: hiddenSize)
-            + 2 * hiddenSize * (tagCount + intentCount) + (crf ? tagCount * (tagCount + 2) : 0)
+            + 2 * hiddenSize * tagCount + intentPooling.features(hiddenSize: hiddenSize) * intentCount + (crf ? tagCount * (tagCount + 2) : 0)
             + (characterFeatures == .none ? 0 : alphabetSize * characterEmbeddingSize)
     }
 }

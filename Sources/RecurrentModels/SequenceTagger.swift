@@ -14,6 +14,24 @@ public enum CharacterFeatures: String, Codable, CaseIterable, Sendable {
     case cnn
 }
 
+/// What the intent head reads of the bidirectional layer's outputs.
+public enum IntentPooling: String, Codable, CaseIterable, Sendable {
+    /// The final states of both directions of the last layer (forward at the last word, backward at the first): 2H.
+    case final
+    /// The element-wise maximum of the outputs over the valid steps, concatenated with the final states: 4H.
+    case max
+    /// An attention-weighted mean of the outputs over the valid steps (one learned score per step,
+    /// `intent_attention.…`), concatenated with the final states: 4H.
+    case attention
+    /// Votes of the words (token-level intents, as Qin et al. 2019): the intent head scores the intents from each
+    /// word's output, and the sentence's distribution is the normalised geometric mean of the words' distributions
+    /// (their log-probabilities averaged over the valid steps), trained by its cross-entropy: 2H per word.
+    case votes
+
+    /// Features the intent head reads, for `hiddenSize` units per direction.
+    public func features(hiddenSize H: Int) -> Int { self == .final || self == .votes ? 2 * H : 4 * H }
+}
+
 /// Hyper-parameters of a sequence tagger; stored in checkpoints as JSON.
 public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     /// V, the number of words.
@@ -49,6 +67,8 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
     public var casingSize = 0
     /// Whether the word embedding is kept fixed (pretrained vectors used as they are).
     public var freezeEmbeddings = false
+    /// What the intent head reads (checkpoints before it existed: `.final`).
+    public var intentPooling = IntentPooling.final
 
     /// Features per word that the recurrent layer reads: embedding, character features, casing.
     public var wordFeatureSize: Int {
@@ -95,6 +115,7 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
         characterHiddenSize = try c.decodeIfPresent(Int.self, forKey: .characterHiddenSize) ?? 25
         casingSize = try c.decodeIfPresent(Int.self, forKey: .casingSize) ?? 0
         freezeEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .freezeEmbeddings) ?? false
+        intentPooling = try c.decodeIfPresent(IntentPooling.self, forKey: .intentPooling) ?? .final
     }
 
     /// Checks sizes before anything is allocated from them (a config may come from a file).
@@ -116,10 +137,12 @@ public struct SequenceTaggerConfig: Codable, Equatable, Sendable {
 /// the true lengths → dropout → linear to tag scores at every step, then either a per-token softmax or,
 /// with `config.crf`, a linear-chain CRF (Lample et al. 2016) under IOB2 transition constraints; with
 /// `intentCount > 0`, a joint intent head on the final states of both directions of the last layer
-/// (forward at each sentence's last token, backward at its first).
+/// (forward at each sentence's last token, backward at its first), alone or beside a pooling of the
+/// outputs over the valid steps (`config.intentPooling`). Decoding may subtract `outsideBias` from the
+/// `O` tag's score at every step (a bias against `O`, tuned on validation data: `OutsideBias`).
 /// Parameter names: `embedding.weight`, `rnn.weight_ih_l0`, `rnn.weight_ih_l0_reverse`, …,
 /// `head.weight`, `head.bias`, `crf.start_transitions`, `crf.end_transitions`, `crf.transitions`,
-/// `intent_head.weight`, `intent_head.bias`.
+/// `intent_head.weight`, `intent_head.bias`, `intent_attention.weight`, `intent_attention.bias`.
 public final class SequenceTagger: Module<Float> {
     /// The configuration the model was built from.
     public let config: SequenceTaggerConfig
@@ -131,8 +154,10 @@ public final class SequenceTagger: Module<Float> {
     public let dropout: Dropout<Float>
     /// The linear layer to the tag logits at every step (`head.…`).
     public let head: Linear<Float>
-    /// The linear layer to the intent logits from the final states (`intent_head.…`); nil without intents.
+    /// The linear layer to the intent logits from the final states (and pooled outputs) (`intent_head.…`); nil without intents.
     public let intentHead: Linear<Float>?
+    /// With `config.intentPooling == .attention`: the score of each step's output (`intent_attention.…`, 2H → 1).
+    public let intentAttention: Linear<Float>?
     /// With `config.crf`: the CRF over the tag scores.
     public let crf: LinearChainCRF<Float>?
     /// The character-level word encoder (`config.characterFeatures`), registered as `characters`.
@@ -141,6 +166,12 @@ public final class SequenceTagger: Module<Float> {
     public let characterCNN: CharacterCNNEncoder<Float>?
     /// With `config.casingSize > 0`: the casing embedding, registered as `casing`.
     public let casing: CasingEmbedding<Float>?
+    /// The id of the `O` tag among the tags the model was built with (nil when built without tag names or without an `O`).
+    public let outsideTag: Int?
+    /// Subtracted from the `O` tag's score at every step before decoding (Viterbi or argmax): a positive
+    /// bias makes the tagger name more entities. Not a parameter: 0 while training, then chosen on the
+    /// validation split and stored in the checkpoint (`OutsideBias`).
+    public var outsideBias: Float = 0
 
     /// - Parameters:
     ///   - tags: the tag names in id order (`<pad>` first), from which a CRF's IOB2 constraints are built
@@ -154,7 +185,8 @@ public final class SequenceTagger: Module<Float> {
         rnn.dropoutGenerator = RandomGenerator(seed: seed &+ 1)
         dropout = Dropout(Float(config.dropout), seed: seed &+ 2)
         head = Linear(inputSize: 2 * config.hiddenSize, outputSize: config.tagCount, generator: &generator)
-        intentHead = config.intentCount > 0 ? Linear(inputSize: 2 * config.hiddenSize, outputSize: config.intentCount, generator: &generator) : nil
+        intentHead = config.intentCount > 0
+            ? Linear(inputSize: config.intentPooling.features(hiddenSize: config.hiddenSize), outputSize: config.intentCount, generator: &generator) : nil
         // The word-feature modules draw from their own streams: the other modules start as without them.
         var featureGenerator = RandomGenerator(seed: seed &+ 4)
         switch config.characterFeatures {
@@ -169,6 +201,13 @@ public final class SequenceTagger: Module<Float> {
                                                filters: config.characterHiddenSize, dropout: Float(config.dropout), generator: &featureGenerator)
         }
         casing = config.casingSize > 0 ? CasingEmbedding(dimension: config.casingSize, generator: &featureGenerator) : nil
+        if config.intentCount > 0, config.intentPooling == .attention {
+            var attentionGenerator = RandomGenerator(seed: seed &+ 5)   // its own stream, as the word features
+            intentAttention = Linear(inputSize: 2 * config.hiddenSize, outputSize: 1, generator: &attentionGenerator)
+        } else {
+            intentAttention = nil
+        }
+        outsideTag = tags.flatMap { $0.count == config.tagCount ? $0.firstIndex(of: "O") : nil }
         if config.crf {
             let constraints = tags.flatMap { $0.count == config.tagCount ? TransitionConstraints(scheme: .bio, tags: $0) : nil }
             var crfGenerator = RandomGenerator(seed: seed &+ 3)   // its own stream: the other modules start as without a CRF
@@ -182,6 +221,7 @@ public final class SequenceTagger: Module<Float> {
         registerModule("dropout", dropout)
         registerModule("head", head)
         if let intentHead { registerModule("intent_head", intentHead) }
+        if let intentAttention { registerModule("intent_attention", intentAttention) }
         if let crf { registerModule("crf", crf) }
         if let characterLSTM { registerModule("characters", characterLSTM) }
         if let characterCNN { registerModule("characters", characterCNN) }
@@ -226,11 +266,35 @@ public final class SequenceTagger: Module<Float> {
         let (h, state) = rnn(x, lengths: lengths)                             // (T, B, 2H), h (L·2, B, H)
         let tags = head(dropout(h))                                           // (T, B, tags)
         guard let intentHead else { return (tags, nil) }
+        if config.intentPooling == .votes {
+            let words = intentHead(dropout(h)).logSoftmax(axis: 2)           // (T, B, intents)
+            let weights = (0..<(steps * batch)).map { i in i / batch < lengths[i % batch] ? 1 / Float(lengths[i % batch]) : 0 }
+            return (tags, (words * Tensor(weights, shape: [steps, batch, 1])).sum(axis: 0))   // (B, intents): mean log-probabilities
+        }
         let H = config.hiddenSize, top = 2 * (config.layers - 1)
         let last = state.h.slice(axis: 0, top..<(top + 2))                    // (2, B, H): forward, backward
-        let sentence = Tensor.concat([last.slice(axis: 0, 0..<1).reshaped([batch, H]),
-                                      last.slice(axis: 0, 1..<2).reshaped([batch, H])], axis: 1) // (B, 2H)
+        let final = Tensor.concat([last.slice(axis: 0, 0..<1).reshaped([batch, H]),
+                                   last.slice(axis: 0, 1..<2).reshaped([batch, H])], axis: 1) // (B, 2H)
+        let sentence: Tensor<Float>
+        switch config.intentPooling {
+        case .final, .votes:
+            sentence = final
+        case .max:
+            let padding = Self.paddingMask(steps: steps, batch: batch, lengths: lengths)
+            let pooled = h.maskedFill(mask: padding, maskShape: [steps, batch, 1], value: -.infinity).max(axis: 0)  // (B, 2H)
+            sentence = Tensor.concat([pooled, final], axis: 1)                // (B, 4H)
+        case .attention:
+            let padding = Self.paddingMask(steps: steps, batch: batch, lengths: lengths)
+            let scores = intentAttention!(h).maskedFill(mask: padding, maskShape: [steps, batch, 1], value: -.infinity)  // (T, B, 1)
+            let pooled = (h * scores.softmax(axis: 0)).sum(axis: 0)           // (B, 2H)
+            sentence = Tensor.concat([pooled, final], axis: 1)                // (B, 4H)
+        }
         return (tags, intentHead(dropout(sentence)))                          // (B, intents)
+    }
+
+    /// (T, B) row-major: true at the steps past each sentence's length.
+    static func paddingMask(steps T: Int, batch B: Int, lengths: [Int]) -> [Bool] {
+        (0..<(T * B)).map { i in i / B >= lengths[i % B] }
     }
 
     /// Mean cross-entropy of the tags (padding ignored), or with a CRF its negative log-likelihood per
@@ -273,27 +337,50 @@ public final class SequenceTagger: Module<Float> {
         return [(tagLoss, scoredTags), (crossEntropy(intents, targets: batch.intents, ignoreIndex: TaggingBatch.intentIgnoreIndex), Double(scoredIntents))]
     }
 
-    /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode.
-    /// With a CRF, its Viterbi path (under the constraints it was built with). Without:
+    /// Most likely tag ids per sentence (never `<pad>`, id 0) and intent ids (nil without an intent head), in eval mode,
+    /// with `outsideBias` subtracted from the `O` tag's scores first. With a CRF, its Viterbi path (under the
+    /// constraints it was built with). Without:
     /// - Parameter tags: the tag vocabulary; when given, decoding keeps to valid BIO sequences (Viterbi over the
     ///   per-step log-probabilities, an `I-X` only after `B-X` or `I-X`); when nil, each step takes its argmax.
     public func predict(_ batch: TaggingBatch, constrainedBy tags: Vocabulary? = nil) -> (tags: [[Int]], intents: [Int]?) {
+        let (logits, intents) = scores(batch)
+        return (decode(logits, lengths: batch.lengths, constrainedBy: tags, outsideBias: outsideBias), intents)
+    }
+
+    /// The tag scores (T, B, tags) and intent ids (nil without an intent head) of a batch, in eval mode without a graph:
+    /// what `decode` reads, computed once when several biases are tried.
+    public func scores(_ batch: TaggingBatch) -> (tags: Tensor<Float>, intents: [Int]?) {
         withoutGrad {
             let wasTraining = isTraining
             eval()
             defer { train(wasTraining) }
             let (logits, intents) = self(batch)
-            let C = config.tagCount, B = batch.batch
-            let intentIds = intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } }
-            if let crf { return (crf.decode(logits, lengths: batch.lengths), intentIds) }
-            let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
-            let paths = (0..<B).map { b in
-                let rows = (0..<batch.lengths[b]).map { t in UnsafePointer(logits.data + (t * B + b) * C) }
-                if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
-                return rows.map { Self.argmax($0, from: 1, to: C) }
-            }
-            return (paths, intentIds)
+            let B = batch.batch
+            return (logits, intents.map { out in (0..<B).map { b in Self.argmax(out.data + b * config.intentCount, from: 0, to: config.intentCount) } })
         }
+    }
+
+    /// Tag paths of tag scores (T, B, tags), after subtracting `outsideBias` from the `O` tag's score at every step
+    /// (nothing when the model knows no `O` tag); `predict` with `scores` already computed.
+    public func decode(_ logits: Tensor<Float>, lengths: [Int], constrainedBy tags: Vocabulary? = nil, outsideBias: Float = 0) -> [[Int]] {
+        let shifted = outsideTag.map { Self.shifting(logits, tag: $0, by: -outsideBias) } ?? logits   // (T, B, tags)
+        if let crf { return crf.decode(shifted, lengths: lengths) }
+        let C = config.tagCount, B = lengths.count
+        let allowed = tags.flatMap { Self.bioTransitions($0.tokens) }
+        return (0..<B).map { b in
+            let rows = (0..<lengths[b]).map { t in UnsafePointer(shifted.data + (t * B + b) * C) }
+            if let allowed, let path = Self.viterbi(rows, classes: C, allowed: allowed) { return path }
+            return rows.map { Self.argmax($0, from: 1, to: C) }
+        }
+    }
+
+    /// `scores` (…, C) with `amount` added to class `tag` everywhere; `scores` itself when `amount` is 0.
+    static func shifting(_ scores: Tensor<Float>, tag: Int, by amount: Float) -> Tensor<Float> {
+        guard amount != 0 else { return scores }
+        let C = scores.shape[scores.shape.count - 1]
+        var values = scores.scalars
+        for i in stride(from: tag, to: values.count, by: C) { values[i] += amount }
+        return Tensor(values, shape: scores.shape)
     }
 
     /// allowed[p][c]: may tag c follow tag p (row C: the sentence start)? nil when no tag is `I-…`.
@@ -351,7 +438,8 @@ public final class SequenceTagger: Module<Float> {
 }
 
 extension SequenceTagger {
-    /// Loads a checkpoint written by `SequenceTaggerTrainer`, validating everything that came from the file.
+    /// Loads a checkpoint written by `SequenceTaggerTrainer`, validating everything that came from the file; the
+    /// model decodes with the checkpoint's bias against `O` (0 when it stores none).
     public static func load(from url: URL) throws -> (model: SequenceTagger, vocabularies: TaggingVocabularies) {
         try load(checkpoint: Checkpoint.load(from: url))
     }
@@ -390,6 +478,7 @@ extension SequenceTagger {
         }
         let model = SequenceTagger(config, seed: 0, tags: tags.tokens)
         try model.loadParameters(checkpoint.modelTensors)  // last.safetensors also holds optimizer state
+        model.outsideBias = try OutsideBias.read(from: checkpoint)
         return (model, TaggingVocabularies(words: words, tags: tags, intents: intents, lowercase: config.lowercase, characters: characters))
     }
 }

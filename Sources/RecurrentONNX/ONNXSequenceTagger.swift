@@ -13,11 +13,16 @@ extension SequenceTagger {
     ///
     /// - Parameter vocabularies: stored in the metadata as `words`, `tags` and `intents` (JSON arrays).
     /// - Throws: `ONNXExportError.unsupported` for a Jordan network, and for a tagger with character or casing
-    ///   features (the graph reads word ids only).
+    ///   features (the graph reads word ids only), and for an intent head that pools the outputs (`IntentPooling.max`,
+    ///   `.attention`). The bias against `O` (`outsideBias`) is the caller's to subtract, as decoding is.
     public func onnxModel(vocabularies: TaggingVocabularies? = nil) throws -> Onnx_ModelProto {
         guard !readsSurface else {
             throw ONNXExportError.unsupported("a tagger with character or casing word features (the graph reads word ids only; "
                                               + "train with --char-features none --casing 0 to export)")
+        }
+        guard intentHead == nil || config.intentPooling == .final else {
+            throw ONNXExportError.unsupported("a tagger whose intent head pools the outputs (--intent-pooling \(config.intentPooling.rawValue)); "
+                                              + "train with --intent-pooling final to export")
         }
         let builder = ONNXGraphBuilder(name: "tag")
         let ids = builder.input("ids", .int64, ["steps", "batch"])

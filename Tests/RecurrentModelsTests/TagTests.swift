@@ -182,6 +182,14 @@ final class TagCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(withDev.output.contains("72 training, 8 validation"), withDev.output)
         let saved = try JSONDecoder().decode(RunOptions<TaggingTask.Settings>.self, from: Data(contentsOf: URL(fileURLWithPath: onDev + "/options.json")))
         XCTAssertEqual(saved.task.validationIntoTraining, 0.5)
+        let evaluated = try run(["eval", "tag", "--checkpoint", onDev + "/best.safetensors", "--data", data.path, "--split", "validation"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.error)
+        XCTAssertTrue(evaluated.output.contains("validation: the 8 sentences the model did not train on"), evaluated.output)
+        XCTAssertTrue(evaluated.output.contains("validation (8 sentences"), evaluated.output)
+        let whole = try run(["eval", "tag", "--checkpoint", onDev + "/best.safetensors", "--data", data.path, "--split", "validation",
+                             "--train-on-dev", "0"])
+        XCTAssertTrue(whole.output.contains("validation (16 sentences"), whole.output)
+        try assertFails(["eval", "tag", "--checkpoint", checkpoint, "--data", data.path, "--train-on-dev", "1.5"], mentioning: "--train-on-dev")
         let old = try JSONDecoder().decode(TaggingTask.Settings.self, from: Data(#"{"minCount": 1, "wordDropout": 0.5}"#.utf8))
         XCTAssertEqual(old, TaggingTask.Settings(minCount: 1, wordDropout: 0.5, validationIntoTraining: 0))
         XCTAssertThrowsError(try JSONDecoder().decode(TaggingTask.Settings.self,

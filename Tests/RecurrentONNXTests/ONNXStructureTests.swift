@@ -141,6 +141,12 @@ final class ONNXStructureTests: XCTestCase {
         }
         let plain = SequenceTagger(SequenceTaggerConfig(vocabularySize: 9, tagCount: 4, embeddingSize: 4, hiddenSize: 3), seed: 1)
         XCTAssertNoThrow(try plain.onnxModel())
+        // An intent head that pools the outputs is not in the graph either.
+        for pooling in [IntentPooling.max, .attention, .votes] {
+            var config = SequenceTaggerConfig(vocabularySize: 9, tagCount: 4, intentCount: 3, embeddingSize: 4, hiddenSize: 3)
+            config.intentPooling = pooling
+            XCTAssertThrowsError(try SequenceTagger(config, seed: 1).onnxModel()) { XCTAssertTrue("\($0)".contains("--intent-pooling final"), "\($0)") }
+        }
     }
 
     /// ONNX's LSTM has no projection: the layer is unrolled, one Scan per layer and direction, over elementary operators.

@@ -17,21 +17,27 @@ public final class TaggingTask: TrainingTask {
         /// The fraction of the validation sentences trained on (`TaggingDataset.movingValidationIntoTraining`), read
         /// by whoever loads the data; 0 in option files written before it existed.
         public var validationIntoTraining = 0.0
+        /// The decoding bias against `O` (`SequenceTagger.outsideBias`) stored with the best model; nil: chosen on
+        /// the validation split at the end of training (`OutsideBias.tune`). Options written before it: nil.
+        public var outsideBias: Double? = nil
         /// The minimum count of a word in the vocabulary, the probability of replacing a word seen once by `<unk>` in
-        /// training, and the fraction of the validation sentences moved into training.
-        public init(minCount: Int = 1, wordDropout: Double = 0.25, validationIntoTraining: Double = 0) {
+        /// training, the fraction of the validation sentences moved into training, and the bias against `O` (nil:
+        /// tuned on validation).
+        public init(minCount: Int = 1, wordDropout: Double = 0.25, validationIntoTraining: Double = 0, outsideBias: Double? = nil) {
             self.minCount = minCount
             self.wordDropout = wordDropout
             self.validationIntoTraining = validationIntoTraining
+            self.outsideBias = outsideBias
         }
 
-        enum CodingKeys: String, CodingKey { case minCount, wordDropout, validationIntoTraining }
+        enum CodingKeys: String, CodingKey { case minCount, wordDropout, validationIntoTraining, outsideBias }
 
         public init(from decoder: any Swift.Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             minCount = try c.decode(Int.self, forKey: .minCount)
             wordDropout = try c.decode(Double.self, forKey: .wordDropout)
             validationIntoTraining = try c.decodeIfPresent(Double.self, forKey: .validationIntoTraining) ?? 0
+            outsideBias = try c.decodeIfPresent(Double.self, forKey: .outsideBias)
             guard validationIntoTraining >= 0, validationIntoTraining < 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .validationIntoTraining, in: c,
                                                        debugDescription: "validationIntoTraining must be in [0, 1), got \(validationIntoTraining)")
@@ -60,6 +66,8 @@ public final class TaggingTask: TrainingTask {
     let evaluationBatch: Int
     /// Word ids seen once in training (word dropout's candidates).
     let singletons: Set<Int>
+    /// After `finish` without a fixed bias: the search over biases against `O` on the validation split.
+    public private(set) var outsideBiasSearch: OutsideBias.Search?
 
     /// A task training `model` on `data`, encoded with `vocabularies`.
     /// - Throws: `TrainingError.badOptions` when the word dropout or minimum count is out of range; an error when the model's configuration cannot be encoded as JSON.
@@ -67,6 +75,9 @@ public final class TaggingTask: TrainingTask {
                 evaluationBatch: Int = 64) throws {
         guard settings.wordDropout >= 0, settings.wordDropout < 1, settings.minCount > 0 else {
             throw TrainingError.badOptions("word dropout must be in [0, 1) and the minimum count positive")
+        }
+        if let bias = settings.outsideBias {
+            do { _ = try OutsideBias.validated(bias) } catch { throw TrainingError.badOptions("\(error)") }
         }
         tagger = model
         self.data = data
@@ -183,8 +194,20 @@ public final class TaggingTask: TrainingTask {
 
     public func finish(_ history: [RoundRecord<TaggingEvaluation>], best: RoundRecord<TaggingEvaluation>?, in folder: RunFolder,
                        seconds: Double) throws -> TaggingEvaluation {
+        // The best weights are in the model: choose the bias against O on validation, store it with them.
+        if let fixed = settings.outsideBias {
+            tagger.outsideBias = Float(fixed)
+        } else if !data.validation.isEmpty {
+            let search = OutsideBias.tune(tagger, data.validation, vocabularies: vocabularies, batch: evaluationBatch)
+            (tagger.outsideBias, outsideBiasSearch) = (search.bias, search)
+        }
+        if FileManager.default.fileExists(atPath: folder.best.path) { try OutsideBias.store(tagger.outsideBias, in: folder.best) }
         let test = evaluate(data.test)
         var object = test.json()
+        object["o_bias"] = Double(tagger.outsideBias)
+        if let search = outsideBiasSearch {
+            object["o_bias_validation_f1"] = Dictionary(uniqueKeysWithValues: search.scores.map { ("\($0.bias)", $0.f1) })
+        }
         object["epoch_of_best"] = best?.epoch ?? 0
         object["seconds"] = seconds
         try folder.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: "test.json")
