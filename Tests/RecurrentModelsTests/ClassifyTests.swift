@@ -20,18 +20,9 @@ enum ClassifyFixtures {
     }
 }
 
-final class ClassifyTests: XCTestCase {
+final class ClassifyTests: ScratchFolderTestCase {
     static let sentiment = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Examples/data/sentiment")
-
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-classify-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
 
     /// 150 sentences of each of the yelp and amazon files: 300 real sentences, half positive.
     func smallSlice() throws -> [LabelledSentence] {

@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
 
-/// Base of the tests that run the `recurrent` executable: a scratch folder per test and `run`, which
-/// feeds standard input and collects the exit status and both output streams.
-class CommandLineTestCase: XCTestCase {
+/// Base of the tests that run the `recurrent` executable: a scratch folder per test (ScratchFolderTestCase) and `run`,
+/// which feeds standard input and collects the exit status and both output streams.
+class CommandLineTestCase: ScratchFolderTestCase {
     /// The executable built next to the test bundle (`swift build --build-tests` builds both).
     static var executable: URL {
         #if os(Linux)
@@ -15,16 +15,11 @@ class CommandLineTestCase: XCTestCase {
         return products.appendingPathComponent("recurrent")
     }
 
-    var folder: URL!
-
     override func setUpWithError() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "recurrent executable not built")
         signal(SIGPIPE, SIG_IGN)   // a command that fails before reading its standard input must not kill the test
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-cli-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try super.setUpWithError()
     }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
 
     func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
         let process = Process()

@@ -7,18 +7,9 @@ import RecurrentTensor
 @testable import RecurrentTraining
 import XCTest
 
-final class ForecastTests: XCTestCase {
+final class ForecastTests: ScratchFolderTestCase {
     static let co2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Examples/data/co2/co2_mm_mlo.txt")
-
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-forecast-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// The last 20 years of the Mauna Loa series.
     func co2Slice() throws -> TimeSeries {

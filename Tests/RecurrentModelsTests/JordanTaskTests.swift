@@ -9,16 +9,7 @@ import XCTest
 
 /// Jordan networks in the task models (`--cell jordan`): the character language model, the classifier and
 /// the tagger. The state a Jordan network carries is its fed-back output y, through `RecurrentState.hidden`.
-final class JordanTaskTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-jordan-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class JordanTaskTests: ScratchFolderTestCase {
     // MARK: character language model
 
     /// Sampling feeds one token at a time and carries the state between calls: that must give the logits of

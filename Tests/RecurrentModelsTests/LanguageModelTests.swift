@@ -7,18 +7,9 @@ import RecurrentTensor
 @testable import RecurrentTraining
 import XCTest
 
-final class LanguageModelTests: XCTestCase {
+final class LanguageModelTests: ScratchFolderTestCase {
     static let shakespeare = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Examples/data/tinyshakespeare/input.txt")
-
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-lm-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     func smallCorpus() throws -> TextCorpus {
         let text = String(try readTextFile(Self.shakespeare.path).prefix(20_000))

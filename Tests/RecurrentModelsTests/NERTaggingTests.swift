@@ -9,16 +9,7 @@ import XCTest
 
 /// Issue 20: early stopping and the plateau schedule of the one trainer, the CRF tagger, and
 /// checkpoints of earlier taggers.
-final class NERTaggingTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-ner-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class NERTaggingTests: ScratchFolderTestCase {
     func smallConfig(_ v: TaggingVocabularies, crf: Bool = false) -> SequenceTaggerConfig {
         SequenceTaggerConfig(vocabularySize: v.words.count, tagCount: v.tags.count, intentCount: v.intents?.count ?? 0,
                              embeddingSize: 16, hiddenSize: 16, layers: 1, dropout: 0.1, crf: crf)

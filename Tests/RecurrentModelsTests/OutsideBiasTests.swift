@@ -8,16 +8,7 @@ import RecurrentTensor
 import XCTest
 
 /// Issue 20: the decoding bias against `O` (`OutsideBias`) and the pooled intent heads (`IntentPooling`).
-final class OutsideBiasTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-obias-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class OutsideBiasTests: ScratchFolderTestCase {
     func tagger(_ v: TaggingVocabularies, crf: Bool, pooling: IntentPooling = .final, seed: UInt64 = 7) -> SequenceTagger {
         var config = SequenceTaggerConfig(vocabularySize: v.words.count, tagCount: v.tags.count, intentCount: v.intents?.count ?? 0,
                                           embeddingSize: 8, hiddenSize: 8, layers: 1, dropout: 0.1, crf: crf)

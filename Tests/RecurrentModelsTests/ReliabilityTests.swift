@@ -13,16 +13,7 @@ import XCTest
 
 /// Non-finite numbers, resource limits, determinism and names from files, in process (the executable's
 /// fault tests are in KillResumeTests).
-final class ReliabilityTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-reliability-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class ReliabilityTests: ScratchFolderTestCase {
     func corpus(characters: Int = 6_000) throws -> TextCorpus {
         let text = try readTextFile(LanguageModelTests.shakespeare.path)
         return try TextCorpus(text: String(text.prefix(characters)))

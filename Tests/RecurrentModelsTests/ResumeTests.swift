@@ -9,16 +9,7 @@ import XCTest
 
 /// `run(resume: true)` of every task: a run stopped inside an epoch (or between evaluations), or after k
 /// epochs, and resumed reaches the same weights, optimizer state, generators and metrics as a run that was never stopped.
-final class ResumeTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-resume-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class ResumeTests: ScratchFolderTestCase {
     /// Both folders' checkpoints are byte-identical and their metrics equal in every column but the clock's.
     func assertSameRun(_ a: URL, _ b: URL, clockColumns: Set<String>, file: StaticString = #filePath, line: UInt = #line) throws {
         for name in ["last.safetensors", "best.safetensors"] {

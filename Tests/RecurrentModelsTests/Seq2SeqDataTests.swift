@@ -8,16 +8,7 @@ import RecurrentPresentation
 import XCTest
 
 /// BLEU against sacrebleu, the parallel corpus reader and split, synthetic tasks, batches, and bad input.
-final class Seq2SeqDataTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-s2s-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class Seq2SeqDataTests: ScratchFolderTestCase {
     func testBLEUMatchesSacrebleu() throws {
         for c in try Seq2SeqFixtures.cases("bleu", generator: "Scripts/make_bleu_fixtures.py") {
             let name = c["name"] as? String ?? "?"

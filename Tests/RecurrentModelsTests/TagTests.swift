@@ -42,16 +42,7 @@ enum TagFixtures {
     }
 }
 
-final class TagTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("recurrent-tag-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { if let folder { try? FileManager.default.removeItem(at: folder) } }
-
+final class TagTests: ScratchFolderTestCase {
     func trainSmall(_ data: TaggingDataset, epochs: Int, out: URL) throws -> Trainer<TaggingTask> {
         let vocabularies = try TaggingVocabularies(training: data.train)
         let config = SequenceTaggerConfig(vocabularySize: vocabularies.words.count, tagCount: vocabularies.tags.count,
