@@ -20,7 +20,7 @@ extension RecurrentCommand.Train {
             Reports conlleval entity precision/recall/F1 (and intent accuracy) on the validation split after each epoch and on
             the test split with the best model. Writes config.json, options.json, vocabulary.json, metrics.csv, test.json,
             best.safetensors and last.safetensors into --out. Defaults: lowercased words with a casing embedding (8) and a
-            character CNN (30 filters), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
+            character BiLSTM (30 units per direction), dropout 0.5, words seen once replaced by <unk> with probability 0.5 in training, a CRF
             output layer, up to 30 epochs with early stopping after 5 without a better validation score (--patience), the
             rate halved after every 2 (--lr-schedule plateau), batch 32, lr 0.002, clip-norm 5. At the end, a bias against the O
             tag (subtracted from its score before decoding; more entities named) is chosen on the validation split with the best
@@ -47,7 +47,7 @@ extension RecurrentCommand.Train {
         @Flag(inversion: .prefixedNo, help: "Look words up lowercased (the word vocabulary holds lowercased words; characters and casing keep the case).")
         var lowercase = true
         @Option(name: .customLong("char-features"), help: "Character-level word features: lstm (BiLSTM, Lample et al.), cnn (Ma & Hovy) or none.")
-        var charFeatures = CharacterFeatures.cnn
+        var charFeatures = CharacterFeatures.lstm
         @Option(name: .customLong("char-embedding"), help: "Character embedding size.") var charEmbedding = 30
         @Option(name: .customLong("char-hidden"), help: "Hidden units per direction of the character BiLSTM, or filters of the character CNN.")
         var charHidden = 30

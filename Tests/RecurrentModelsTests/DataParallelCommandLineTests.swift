@@ -130,7 +130,7 @@ final class DataParallelCommandLineTests: CommandLineTestCase {
         let sgd = ["--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.3", "--dropout", "0", "--log-steps"]   // and another optimizer
         let tasks: [(name: String, arguments: [String], steps: Int)] = [
             ("tag", ["tag", "--data", Self.data.appendingPathComponent("snips").path, "--hidden", "16", "--embedding", "16", "--epochs", "1",
-                     "--steps", "20", "--word-dropout", "0", "--no-lowercase", "--casing", "0"] + sgd, 20),   // the model this was measured with
+                     "--steps", "20", "--word-dropout", "0", "--no-lowercase", "--casing", "0", "--char-features", "cnn"] + sgd, 20),   // the model this was measured with
             ("forecast", ["forecast", "--data", Self.data.appendingPathComponent("co2/co2_mm_mlo.txt").path, "--hidden", "6", "--epochs", "1",
                           "--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.1", "--log-steps"], 0),
             ("translate", ["translate", "--synthetic", "reverse", "--synthetic-train", "300", "--synthetic-eval", "40", "--min-symbols", "4",

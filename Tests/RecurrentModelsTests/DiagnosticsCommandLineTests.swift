@@ -99,7 +99,7 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         let data = try TagFixtures.snipsSlice(in: folder, train: 48, other: 12)
         let out = folder.appendingPathComponent("tagger").path
         let trained = try run(["train", "tag", "--data", data.path, "--cell", "gru", "--hidden", "8", "--embedding", "8", "--epochs", "1",
-                               "--batch", "16", "--out", out])
+                               "--batch", "16", "--char-features", "cnn", "--out", out])
         XCTAssertEqual(trained.status, 0, trained.error)
         let diagnosed = try run(["diagnose", "--checkpoint", out + "/best.safetensors", "--data", data.path, "--batch", "5"])
         XCTAssertEqual(diagnosed.status, 0, diagnosed.error)
@@ -112,5 +112,17 @@ final class DiagnosticsCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(last.count, 4)
         XCTAssertGreaterThan(last.count == 4 ? last[2] : 0, 0)
         try assertFails(["diagnose", "--checkpoint", out + "/best.safetensors"], mentioning: "--data")
+
+        // With a character BiLSTM (over characters, shorter than the sentences) its columns end with the words' rows.
+        let withCharacters = folder.appendingPathComponent("characters").path
+        XCTAssertEqual(try run(["train", "tag", "--data", data.path, "--hidden", "8", "--embedding", "8", "--epochs", "1", "--batch", "16",
+                                "--char-features", "lstm", "--char-hidden", "4", "--out", withCharacters]).status, 0)
+        let diagnosedCharacters = try run(["diagnose", "--checkpoint", withCharacters + "/best.safetensors", "--data", data.path, "--batch", "5"])
+        XCTAssertEqual(diagnosedCharacters.status, 0, diagnosedCharacters.error)
+        let rows = try String(contentsOfFile: withCharacters + "/diagnose/gradient_norms.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first, "t,distance,rnn.l0,rnn.l0_reverse,characters.lstm.l0,characters.lstm.l0_reverse")
+        XCTAssertEqual(rows.last?.split(separator: ",", omittingEmptySubsequences: false).filter { !$0.isEmpty }.count, 6)
+        XCTAssertEqual(rows.dropFirst().first?.split(separator: ",", omittingEmptySubsequences: false).suffix(2), ["", ""],
+                       "the first word step is before the characters' first step")
     }
 }

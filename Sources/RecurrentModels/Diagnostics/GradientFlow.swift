@@ -55,11 +55,16 @@ public struct GradientFlowReport: Sendable {
     /// The global norm of all parameter gradients, what global-norm clipping compares with its threshold.
     public var totalGradientNorm: Double { parameters.reduce(0) { $0 + $1.norm * $1.norm }.squareRoot() }
 
-    /// `t,distance,<state names…>`: one row per step; distance = T − 1 − t.
+    /// `t,distance,<state names…>`: one row per step; distance = T − 1 − t. A layer over shorter sequences (a tagger's
+    /// character BiLSTM, whose steps are characters) is aligned at its last step, its cells empty before its first.
     public var stateGradientsCSV: String {
         var out = (["t", "distance"] + states.map(\.name)).joined(separator: ",") + "\n"
         for t in 0..<steps {
-            out += (["\(t)", "\(steps - 1 - t)"] + states.map { formatted($0.norms[t]) }).joined(separator: ",") + "\n"
+            let cells = states.map { state in
+                let k = t - (steps - state.norms.count)
+                return k >= 0 ? formatted(state.norms[k]) : ""
+            }
+            out += (["\(t)", "\(steps - 1 - t)"] + cells).joined(separator: ",") + "\n"
         }
         return out
     }
