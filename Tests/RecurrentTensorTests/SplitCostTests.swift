@@ -83,10 +83,9 @@ final class SplitCostTests: XCTestCase {
         XCTAssertGreaterThan(split, 0.9)
     }
 
-    /// On the real pair: the guard probes one core after its first window of splits and measures the ratio. (What it
-    /// measures depends on the machine's load: a lopsided split whose part 1 only waits costs up to twice one core
-    /// where part 1 spins, and about one core where it is descheduled, so the figure itself is not asserted.)
-    func testRealPairIsProbedAfterItsFirstWindow() throws {
+    /// On the real pair: a split whose part 1 only waits at the barrier while part 0 works is estimated above the
+    /// limit, and the guard probes one core after its first window.
+    func testLopsidedSplitIsProbed() throws {
         try XCTSkipUnless(PairParallel.isAvailable, "one processor: nothing is ever split")
         PairParallel.resetSplitCost()
         defer { PairParallel.resetSplitCost() }
@@ -101,9 +100,8 @@ final class SplitCostTests: XCTestCase {
         }
         let cost = SplitCost.current
         XCTAssertGreaterThan(cost.windows, 0, "no window closed in 3 s")
-        XCTAssertNotNil(cost.estimate)
+        XCTAssertGreaterThan(try XCTUnwrap(cost.estimate), SplitCost.limit)
         XCTAssertEqual(cost.probes, 1)
-        XCTAssertGreaterThan(try XCTUnwrap(cost.measured, "a probe without a measured ratio"), 0)
         XCTAssertTrue(sink.isFinite)
     }
 
