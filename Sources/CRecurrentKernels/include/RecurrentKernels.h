@@ -112,9 +112,9 @@ typedef struct rk_split_guard {
     int state;
     long window_claims;
     double window_start, window_cpu, window_waste, last_claim, split_per_claim, until, hold_one, hold_split;
-    /// Outputs: the last split window's wall-clock estimate of CPU-seconds split over one thread (reported only; -1
-    /// before the first), the last probe's measured ratio (-1 before the first probe), the split windows measured,
-    /// the probes run (a window on one core after each split window), and the probes above 1.25 (each
+    /// Outputs: the last window's wall-clock estimate of CPU-seconds split over one thread (an upper bound; -1
+    /// before the first), the last probe's measured ratio (-1 before the first probe), the windows estimated,
+    /// the probes run (windows on one core after an estimate above 1.25), and the probes above 1.25 (each
     /// followed by a hold on one core).
     double estimate, ratio;
     long windows, probes, over;

@@ -1,16 +1,16 @@
 import CRecurrentKernels
 
 /// What the two-core split (PairParallel) costs in CPU time, as the guard of CRecurrentKernels/SplitGuard.c
-/// sees it. It follows each 0.1 s window of split regions with a window on one core and compares the CPU-seconds
-/// per region of the two: a split measured above `limit` runs on one core for the next 0.5–8 s, one within it
-/// splits for the next 2–16 s. Each split window also gives an estimate from the threads' waits (the CPU time
-/// over that time less the waits), reported only: it misses what a split costs without waiting.
+/// sees it. Every 0.1 s of split regions it estimates the process's CPU-seconds over what one thread would have
+/// spent (the same CPU time less both threads' waits, timed on the wall clock: an upper bound); only where that
+/// exceeds `limit` does it run a window on one core and compare the CPU-seconds per region of the two. A split
+/// measured above the limit runs on one core for the next 0.5–8 s.
 public struct SplitCost: Sendable, Equatable {
     /// The last window's estimate (nil before the first window).
     public let estimate: Double?
     /// The last measured ratio: CPU-seconds per region split over those on one core (nil before the first probe).
     public let measured: Double?
-    /// Split windows measured, probes run (one after each), and probes above the limit (each followed by a
+    /// Windows estimated, probes run (estimates above the limit), and probes above the limit (each followed by a
     /// hold on one core), since the process started or `PairParallel.resetSplitCost()`.
     public let windows: Int, probes: Int, probesOverLimit: Int
     /// Regions that could have split (their caller allows backing off), and those of them that ran on one core:
