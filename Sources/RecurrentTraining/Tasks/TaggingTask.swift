@@ -32,6 +32,8 @@ public final class TaggingTask: TrainingTask {
 
         enum CodingKeys: String, CodingKey { case minCount, wordDropout, validationIntoTraining, outsideBias }
 
+        /// Decodes settings saved by any version: the keys added since (`validationIntoTraining`, `outsideBias`) may be
+        /// missing; a fraction outside [0, 1) is refused.
         public init(from decoder: any Swift.Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             minCount = try c.decode(Int.self, forKey: .minCount)
