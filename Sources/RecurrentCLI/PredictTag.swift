@@ -31,7 +31,8 @@ extension RecurrentCommand.Predict {
             """
         )
 
-        @Option(help: "Checkpoint written by `recurrent train tag`.") var checkpoint: String
+        @Option(parsing: .upToNextOption, help: "Checkpoint written by `recurrent train tag`; several tag as an ensemble (as `eval tag`).")
+        var checkpoint: [String] = []
         @Option(name: .customLong("o-bias"), help: "Bias subtracted from the O tag's score before decoding (default: the checkpoint's, 0 if it has none).")
         var outsideBias: Double?
         @Option(help: "Input file, or - for standard input.") var input = "-"
@@ -39,12 +40,17 @@ extension RecurrentCommand.Predict {
         var format = TagInputFormat.text
         @Flag(help: "Print one JSON object per sentence (JSON lines).") var json = false
 
-        func validate() throws { try validateOutsideBias(outsideBias) }
+        func validate() throws {
+            guard !checkpoint.isEmpty else { throw ValidationError("Missing expected argument '--checkpoint <checkpoint>'") }
+            try validateOutsideBias(outsideBias)
+        }
 
         func run() throws {
             try reportingErrors {
-                let (model, vocabularies) = try SequenceTagger.load(from: URL(fileURLWithPath: checkpoint))
-                if let outsideBias { model.outsideBias = try OutsideBias.validated(outsideBias) }
+                let members = try checkpoint.map { try SequenceTagger.load(from: URL(fileURLWithPath: $0)) }
+                let ensemble = try TaggerEnsemble(members)
+                let vocabularies = ensemble.vocabularies
+                ensemble.outsideBias = try outsideBias.map(OutsideBias.validated)
                 let text: String
                 if input == "-" {
                     let data = FileHandle.standardInput.readDataToEndOfFile()
@@ -70,7 +76,7 @@ extension RecurrentCommand.Predict {
                 // written (its characters and casing see the case; its word lookup lowercases). The output shows them as written.
                 let lowercasesInput = tokenizer.lowercases && !vocabularies.lowercase
                 let modelTokens = sentences.map { $0.map { lowercasesInput ? $0.text.lowercased() : $0.text } }
-                let tagged = TaggingSentence.tag(modelTokens, model: model, vocabularies: vocabularies)
+                let tagged = TaggingSentence.tag(modelTokens, ensemble: ensemble)
                 var output: [String] = []
                 output.reserveCapacity(sentences.count)
                 for (i, tokens) in sentences.enumerated() {
@@ -134,16 +140,17 @@ extension RecurrentCommand.Predict {
     }
 }
 
-/// Tagging pre-tokenized sentences with a loaded model (batches of 64, empty sentences left empty).
+/// Tagging pre-tokenized sentences with loaded models (batches of 64, empty sentences left empty); one model is an
+/// ensemble of one, which decodes exactly as the model does.
 enum TaggingSentence {
-    static func tag(_ sentences: [[String]], model: SequenceTagger, vocabularies: TaggingVocabularies) -> [(tags: [String], intent: String?)] {
+    static func tag(_ sentences: [[String]], ensemble: TaggerEnsemble) -> [(tags: [String], intent: String?)] {
+        let vocabularies = ensemble.vocabularies
         let all = sentences.map { TaggedSentence(tokens: $0, tags: $0.map { _ in "O" }) }
         var result = [(tags: [String], intent: String?)](repeating: ([], nil), count: sentences.count)
         let nonEmpty = all.indices.filter { !all[$0].tokens.isEmpty }
         for start in stride(from: 0, to: nonEmpty.count, by: 64) {
             let indices = Array(nonEmpty[start..<min(start + 64, nonEmpty.count)])
-            let batch = TaggingBatch(all, indices: indices, vocabularies: vocabularies)
-            let (paths, intents) = model.predict(batch, constrainedBy: vocabularies.tags)
+            let (paths, intents, _) = ensemble.predict(all, indices: indices, withLoss: false)
             for (k, i) in indices.enumerated() {
                 result[i] = (paths[k].map { vocabularies.tags.tokens[$0] }, intents.flatMap { ids in vocabularies.intents.map { $0.tokens[ids[k]] } })
             }

@@ -81,8 +81,8 @@ public final class TaggerEnsemble {
 
     /// Tag-id paths, intent ids (nil without intent heads) and the ensemble's mean loss per tag, without the bias
     /// (its CRF's negative log-likelihood of the averaged scores, or the cross-entropy of the averaged log-probabilities; nil when a
-    /// tag of the batch is one the members never learnt) of the sentences `indices` of `sentences`.
-    public func predict(_ sentences: [TaggedSentence], indices: [Int]) -> (tags: [[Int]], intents: [Int]?, loss: Double?) {
+    /// tag of the batch is one the members never learnt, or `withLoss` is false) of the sentences `indices` of `sentences`.
+    public func predict(_ sentences: [TaggedSentence], indices: [Int], withLoss: Bool = true) -> (tags: [[Int]], intents: [Int]?, loss: Double?) {
         let (tags, intents, b) = scores(sentences, indices: indices)
         let first = members[0].model
         let bias = outsideBias ?? members.map(\.model.outsideBias).reduce(0, +) / Float(members.count)
@@ -91,7 +91,7 @@ public final class TaggerEnsemble {
         let I = intents.map { $0.shape[1] } ?? 0
         let guessed = intents.map { out in (0..<b.batch).map { SequenceTagger.argmax(out.data + $0 * I, from: 0, to: I) } }
         var loss: Double? = nil
-        let known = (0..<b.batch).allSatisfy { s in (0..<b.lengths[s]).allSatisfy { b.tags[$0 * b.batch + s] != TaggingBatch.ignoreIndex } }
+        let known = withLoss && (0..<b.batch).allSatisfy { s in (0..<b.lengths[s]).allSatisfy { b.tags[$0 * b.batch + s] != TaggingBatch.ignoreIndex } }
         if known {
             loss = withoutGrad {
                 if let crf { return Double(crf.negativeLogLikelihood(tags, tags: b.tags, lengths: b.lengths, reduction: .tokenMean).item) }

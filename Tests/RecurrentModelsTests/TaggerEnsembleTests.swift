@@ -143,6 +143,16 @@ final class TaggerEnsembleCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(repeated.status, 0, repeated.error)
         XCTAssertTrue(repeated.output.contains("an ensemble of 2 taggers, bias against O 0.5"), repeated.output)
         try assertFails(["eval", "tag", "--checkpoint"] + checkpoints + ["--data", snips.path, "--tune-o-bias"], mentioning: "one checkpoint")
+        // predict tag: one line per input line from the ensemble, tags and intent.
+        let input = folder.appendingPathComponent("in.txt")
+        try "play the latest album by radiohead\n\nwhat is the weather in paris\n".write(to: input, atomically: true, encoding: .utf8)
+        let predicted = try run(["predict", "tag", "--checkpoint"] + checkpoints + ["--input", input.path])
+        XCTAssertEqual(predicted.status, 0, predicted.error)
+        let lines = predicted.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        XCTAssertEqual(lines.count, 3, predicted.output)
+        XCTAssertEqual(lines[0].split(separator: "\t")[0].split(separator: " ").count, 6, predicted.output)
+        XCTAssertEqual(lines[1], "")
+        try assertFails(["predict", "tag", "--input", input.path], mentioning: "--checkpoint")
         try assertFails(["eval", "tag", "--data", snips.path], mentioning: "--checkpoint")
         // A member trained on other data (other tags) is refused with a message.
         let wnut = try TagFixtures.wnutSlice(in: folder)
