@@ -27,7 +27,7 @@ extension RecurrentCommand.Train {
             weights and stored in best.safetensors (--o-bias fixes it instead).
             Example:
               recurrent train tag --data Examples/data/snips --out runs/snips
-              recurrent train tag --data Examples/data/wnut17 --out runs/wnut17
+              recurrent train tag --data Examples/data/wnut17 --train-on-dev 0.5 --out runs/wnut17
             """
         )
 
